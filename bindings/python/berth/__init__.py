@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berth: Python bindings for libberth, an embeddable container library.
+
+    import berth
+    with berth.Context(root="/var/lib/berth", run_root="/run/berth") as ctx:
+        r = ctx.run(["/bin/sh", "-c", "echo $$"], rootfs="/path/to/rootfs", capture_output=True)
+        assert r.exit_code == 0 and r.stdout.strip() == b"1"
+
+Pure ctypes: libberth.so.0 is loaded from $BERTH_LIBRARY, else by the
+dynamic loader's search. Importing loads the library and does nothing else.
+See docs/python.md.
+"""
+
+from . import namespace
+from . import _lib
+from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN
+from .container import (DEVNULL, PIPE, STDOUT, CompletedContainer, Container, ContainerError, ExecResult,
+                        Process)
+from .context import Context
+from .errors import (AuthError, BerthError, BerthOSError, Busy, DigestError, Exists, InvalidArgument, NetworkError,
+                     NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout, Unsupported)
+from .spec import Spec
+
+__version__ = "0.1.0"
+
+STATUS_CREATING = "creating"
+STATUS_CREATED = "created"
+STATUS_RUNNING = "running"
+STATUS_PAUSED = "paused"
+STATUS_STOPPED = "stopped"
+
+
+def version():
+    """The loaded library's version string ("0.1.0")."""
+    return _lib.dec(_lib.lib.berth_version())
+
+
+def strerror(code):
+    """A static description of a BERTH_E* code."""
+    return _lib.strerror(code)
+
+
+__all__ = [
+    "Context", "Spec", "Container", "Process", "CompletedContainer", "ExecResult", "ContainerError",
+    "namespace", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
+    "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG",
+    "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
+    "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",
+    "Timeout",
+]

@@ -1,0 +1,365 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Loading libberth.so.0 and the ctypes declaration of every exported function.
+
+The library is found through $BERTH_LIBRARY (a path), else the dynamic
+loader's default search for "libberth.so.0". Loading runs no code in the
+library (it has no constructors); nothing else happens at import time.
+
+Every function has argtypes and restype set from DECLARATIONS, which mirrors
+include/berth/*.h. Functions that return a BERTH_E* code get an errcheck that
+raises the matching BerthError subclass with berth_error_last() read right
+after the call on the same thread (the error is per thread in C, and ctypes
+runs errcheck on the calling thread before any other berth call).
+"""
+
+import ctypes
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_size_t, c_uint, c_uint32, c_uint64,
+                    c_ulong, c_void_p)
+
+from . import errors
+
+LIBRARY_ENV = "BERTH_LIBRARY"
+LIBRARY_NAME = "libberth.so.0"
+
+# --- constants (mirroring the headers) ---
+CTX_OPTIONS_VERSION = 1
+CREATE_OPTIONS_VERSION = 1
+EXEC_OPTIONS_VERSION = 1
+
+LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
+
+STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED = 0, 1, 2, 3, 4
+
+STDIO_FDS, STDIO_LOG, STDIO_TERMINAL = 0, 1, 2
+
+CREATE_DETACH = 1 << 0
+CREATE_REMOVE = 1 << 1
+DELETE_FORCE = 1 << 0
+
+
+# --- opaque handles: distinct pointer types so a spec cannot be passed as a ctx ---
+class _Ctx(Structure):
+    pass
+
+
+class _Spec(Structure):
+    pass
+
+
+class _Container(Structure):
+    pass
+
+
+class _Process(Structure):
+    pass
+
+
+CtxP = POINTER(_Ctx)
+SpecP = POINTER(_Spec)
+ContainerP = POINTER(_Container)
+ProcessP = POINTER(_Process)
+
+
+# --- public structs (exact C layout) ---
+class ErrorInfo(Structure):
+    """berth_error."""
+    _fields_ = [
+        ("code", c_int),
+        ("sys_errno", c_int),
+        ("message", c_char_p),
+    ]
+
+
+LOG_CB = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+
+
+class CtxOptions(Structure):
+    """berth_ctx_options."""
+    _fields_ = [
+        ("version", c_uint),
+        ("root", c_char_p),
+        ("run_root", c_char_p),
+        ("log_cb", LOG_CB),
+        ("log_payload", c_void_p),
+        ("log_level", c_int),
+        ("monitor_path", c_char_p),
+    ]
+
+
+class CreateOptions(Structure):
+    """berth_create_options."""
+    _fields_ = [
+        ("version", c_uint),
+        ("id", c_char_p),
+        ("name", c_char_p),
+        ("flags", c_uint),
+        ("stdio_mode", c_int),
+        ("stdin_fd", c_int),
+        ("stdout_fd", c_int),
+        ("stderr_fd", c_int),
+    ]
+
+
+class ExecOptions(Structure):
+    """berth_exec_options."""
+    _fields_ = [
+        ("version", c_uint),
+        ("args", POINTER(c_char_p)),
+        ("env", POINTER(c_char_p)),
+        ("cwd", c_char_p),
+        ("user", c_char_p),
+        ("stdio_mode", c_int),
+        ("stdin_fd", c_int),
+        ("stdout_fd", c_int),
+        ("stderr_fd", c_int),
+    ]
+
+
+def ctx_options_defaults():
+    """BERTH_CTX_OPTIONS_INIT."""
+    return CtxOptions(CTX_OPTIONS_VERSION, None, None, LOG_CB(), None, LOG_WARN, None)
+
+
+def create_options_defaults():
+    """BERTH_CREATE_OPTIONS_INIT."""
+    return CreateOptions(CREATE_OPTIONS_VERSION, None, None, 0, STDIO_FDS, -1, -1, -1)
+
+
+def exec_options_defaults():
+    """BERTH_EXEC_OPTIONS_INIT."""
+    return ExecOptions(EXEC_OPTIONS_VERSION, None, None, None, None, STDIO_FDS, -1, -1, -1)
+
+
+# --- declarations ---
+# name: (restype, argtypes, checked). checked: the int result is 0 or a
+# negative BERTH_E* code, and a negative one raises.
+_I = c_int
+_S = c_char_p
+_STRV = POINTER(c_char_p)     # const char *const * (NULL-terminated)
+_OUTSTR = POINTER(c_void_p)   # char ** (freed with berth_free; not c_char_p, which would lose the pointer)
+_OUTSTRV = POINTER(c_void_p)  # char *** (one block, freed with one berth_free)
+_OUTI = POINTER(c_int)
+
+DECLARATIONS = {
+    # common.h
+    "berth_error_last": (POINTER(ErrorInfo), [], False),
+    "berth_error_clear": (None, [], False),
+    "berth_strerror": (_S, [c_int], False),
+    "berth_free": (None, [c_void_p], False),
+    "berth_version": (_S, [], False),
+    # context.h
+    "berth_ctx_options_init": (_I, [POINTER(CtxOptions), c_uint], True),
+    "berth_ctx_new": (_I, [POINTER(CtxP), POINTER(CtxOptions)], True),
+    "berth_ctx_free": (None, [CtxP], False),
+    "berth_ctx_root": (_S, [CtxP], False),
+    "berth_ctx_run_root": (_S, [CtxP], False),
+    # spec.h
+    "berth_spec_new": (_I, [POINTER(SpecP)], True),
+    "berth_spec_parse": (_I, [POINTER(SpecP), c_char_p, c_size_t], True),
+    "berth_spec_load": (_I, [POINTER(SpecP), c_char_p], True),
+    "berth_spec_to_json": (_I, [_OUTSTR, SpecP], True),
+    "berth_spec_save": (_I, [SpecP, c_char_p], True),
+    "berth_spec_copy": (_I, [POINTER(SpecP), SpecP], True),
+    "berth_spec_free": (None, [SpecP], False),
+    "berth_spec_validate": (_I, [SpecP], True),
+    "berth_spec_set_args": (_I, [SpecP, _STRV], True),
+    "berth_spec_set_env": (_I, [SpecP, _STRV], True),
+    "berth_spec_setenv": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_cwd": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_user": (_I, [SpecP, c_uint32, c_uint32, POINTER(c_uint32), c_size_t], True),
+    "berth_spec_set_terminal": (_I, [SpecP, c_int], True),
+    "berth_spec_set_rlimit": (_I, [SpecP, c_char_p, c_uint64, c_uint64], True),
+    "berth_spec_set_no_new_privileges": (_I, [SpecP, c_int], True),
+    "berth_spec_set_oom_score_adj": (_I, [SpecP, c_int], True),
+    "berth_spec_cap_add": (_I, [SpecP, c_char_p], True),
+    "berth_spec_cap_drop": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_rootfs": (_I, [SpecP, c_char_p, c_int], True),
+    "berth_spec_set_hostname": (_I, [SpecP, c_char_p], True),
+    "berth_spec_add_mount": (_I, [SpecP, c_char_p, c_char_p, c_char_p, _STRV], True),
+    "berth_spec_add_bind": (_I, [SpecP, c_char_p, c_char_p, c_int], True),
+    "berth_spec_add_volume_arg": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_namespace": (_I, [SpecP, c_int, c_char_p], True),
+    "berth_spec_remove_namespace": (_I, [SpecP, c_int], True),
+    "berth_spec_add_id_mapping": (_I, [SpecP, c_int, c_uint32, c_uint32, c_uint32], True),
+    "berth_spec_set_seccomp_json": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_seccomp_file": (_I, [SpecP, c_char_p], True),
+    "berth_spec_set_seccomp_default": (_I, [SpecP], True),
+    "berth_spec_set_privileged": (_I, [SpecP, c_int], True),
+    "berth_spec_set_sysctl": (_I, [SpecP, c_char_p, c_char_p], True),
+    "berth_spec_set_annotation": (_I, [SpecP, c_char_p, c_char_p], True),
+    "berth_spec_get": (_I, [_OUTSTR, SpecP, c_char_p], True),
+    # namespace.h
+    "berth_ns_type_name": (_S, [c_int], False),
+    "berth_ns_type_from_name": (_I, [_OUTI, c_char_p], True),
+    "berth_ns_clone_flag": (c_ulong, [c_int], False),
+    "berth_ns_unshare": (_I, [c_uint], True),
+    "berth_ns_join": (_I, [c_char_p, c_int], True),
+    "berth_ns_open": (_I, [_OUTI, c_int, c_int], True),
+    "berth_ns_loopback_up": (_I, [], True),
+    # container.h
+    "berth_status_name": (_S, [c_int], False),
+    "berth_create_options_init": (_I, [POINTER(CreateOptions), c_uint], True),
+    "berth_container_create": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
+    "berth_container_start": (_I, [ContainerP], True),
+    "berth_container_run": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
+    "berth_container_open": (_I, [POINTER(ContainerP), CtxP, c_char_p], True),
+    "berth_container_free": (None, [ContainerP], False),
+    "berth_container_wait": (_I, [_OUTI, _OUTI, ContainerP, c_int], True),
+    "berth_container_kill": (_I, [ContainerP, c_int, c_int], True),
+    "berth_container_stop": (_I, [ContainerP, c_int], True),
+    "berth_container_delete": (_I, [ContainerP, c_uint], True),
+    "berth_container_refresh": (_I, [ContainerP], True),
+    "berth_container_id": (_S, [ContainerP], False),
+    "berth_container_name": (_S, [ContainerP], False),
+    "berth_container_status": (c_int, [ContainerP], False),
+    "berth_container_pid": (c_int, [ContainerP], False),
+    "berth_container_exit_code": (c_int, [ContainerP], False),
+    "berth_container_log_path": (_S, [ContainerP], False),
+    "berth_container_inspect": (_I, [_OUTSTR, ContainerP], True),
+    "berth_container_spec": (_I, [POINTER(SpecP), ContainerP], True),
+    "berth_container_take_console": (_I, [_OUTI, ContainerP], True),
+    "berth_container_attach": (_I, [_OUTI, _OUTI, ContainerP], True),
+    "berth_container_list": (_I, [_OUTSTRV, CtxP], True),
+    "berth_exec_options_init": (_I, [POINTER(ExecOptions), c_uint], True),
+    "berth_container_exec": (_I, [POINTER(ProcessP), ContainerP, POINTER(ExecOptions)], True),
+    "berth_process_wait": (_I, [_OUTI, _OUTI, ProcessP, c_int], True),
+    "berth_process_kill": (_I, [ProcessP, c_int], True),
+    "berth_process_pid": (c_int, [ProcessP], False),
+    "berth_process_take_console": (_I, [_OUTI, ProcessP], True),
+    "berth_process_free": (None, [ProcessP], False),
+}
+
+
+def _load():
+    path = os.environ.get(LIBRARY_ENV) or LIBRARY_NAME
+    try:
+        return ctypes.CDLL(path), path
+    except OSError as e:
+        raise ImportError("berth: cannot load %s (%s); set $%s to the path of libberth.so.0"
+                          % (path, e, LIBRARY_ENV)) from e
+
+
+cdll, path = _load()
+
+# Names declared here but absent from the loaded library (an older build).
+# Calling one raises Unsupported.
+MISSING = []
+
+
+def _decode(b):
+    return b.decode("utf-8", "surrogateescape") if b is not None else None
+
+
+def strerror(code):
+    """berth_strerror(): a static description of a BERTH_E* code."""
+    return _decode(_strerror(code)) if _strerror is not None else "error %d" % code
+
+
+def last_error(rc, func_name=None):
+    """The exception for a failing call that returned rc, from the calling
+    thread's berth_error_last(). Call right after the failing call."""
+    code, sys_errno, msg = rc, 0, ""
+    if _error_last is not None:
+        p = _error_last()
+        if p:
+            e = p.contents
+            sys_errno = e.sys_errno
+            msg = _decode(e.message) or ""
+    if not msg:
+        msg = "%s: %s" % (func_name or "berth", strerror(rc))
+    return errors.make_error(code, sys_errno, msg)
+
+
+def _errcheck(result, func, args):
+    if result < 0:
+        raise last_error(result, getattr(func, "__name__", None))
+    return result
+
+
+class _Missing:
+    def __init__(self, name):
+        self.__name__ = name
+        self.argtypes = None
+        self.restype = None
+
+    def __call__(self, *args):
+        raise errors.Unsupported(errors.EUNSUPPORTED, 0,
+                                 "%s: not in %s (library too old or not fully built)" % (self.__name__, path))
+
+
+class _Functions:
+    """Attribute access to the declared functions: lib.berth_spec_new(...)."""
+
+
+lib = _Functions()
+
+for _name, (_restype, _argtypes, _checked) in DECLARATIONS.items():
+    try:
+        _f = getattr(cdll, _name)
+    except AttributeError:
+        MISSING.append(_name)
+        setattr(lib, _name, _Missing(_name))
+        continue
+    _f.restype = _restype
+    _f.argtypes = list(_argtypes)
+    if _checked:
+        _f.errcheck = _errcheck
+    setattr(lib, _name, _f)
+
+_error_last = getattr(cdll, "berth_error_last", None) if "berth_error_last" not in MISSING else None
+_strerror = getattr(cdll, "berth_strerror", None) if "berth_strerror" not in MISSING else None
+
+
+# --- helpers for the wrappers ---
+def enc(s):
+    """str / bytes / os.PathLike -> bytes (None stays None)."""
+    if s is None:
+        return None
+    if isinstance(s, bytes):
+        return s
+    if isinstance(s, str):
+        return s.encode("utf-8", "surrogateescape")
+    if isinstance(s, os.PathLike):
+        return os.fsencode(s)
+    raise TypeError("expected str, bytes or os.PathLike, not %s" % type(s).__name__)
+
+
+dec = _decode
+
+
+def strv(items):
+    """A NULL-terminated char* array from an iterable of str/bytes. Returns
+    the ctypes array (keep it alive for the call)."""
+    encoded = [enc(i) for i in items]
+    for e in encoded:
+        if b"\0" in e:
+            raise errors.InvalidArgument(errors.EINVAL, 0, "string contains a NUL byte: %r" % e)
+    arr = (c_char_p * (len(encoded) + 1))(*encoded, None)
+    return arr
+
+
+def take_string(ptr):
+    """Copies a library-allocated char* (a c_void_p) and berth_free()s it."""
+    if not ptr:
+        return None
+    try:
+        return ctypes.string_at(ptr)
+    finally:
+        lib.berth_free(ptr)
+
+
+def take_strv(ptr):
+    """Copies a library-allocated NULL-terminated char** and frees it with one berth_free()."""
+    if not ptr:
+        return []
+    out = []
+    try:
+        arr = ctypes.cast(ptr, POINTER(c_void_p))
+        i = 0
+        while arr[i]:
+            out.append(ctypes.string_at(arr[i]))
+            i += 1
+    finally:
+        lib.berth_free(ptr)
+    return out

@@ -1,0 +1,652 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berth.Container and berth.Process: the container lifecycle and exec.
+
+A libberth container handle must not be used from two threads at once; each
+Container serialises its calls with a lock. wait() waits in short slices so
+that kill(), stop() and status from other threads are not held up while one
+thread waits.
+"""
+
+import json
+import math
+import os
+import select
+import signal as _signal
+import threading
+import time
+import weakref
+from ctypes import byref, c_int, c_void_p
+
+from . import errors
+from ._lib import (ContainerP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
+                   DELETE_FORCE, dec, enc, lib, strv, take_string)
+
+# subprocess-compatible stdio constants.
+PIPE = -1
+STDOUT = -2
+DEVNULL = -3
+
+# How long, after the process has exited, captured output is still read
+# before giving up on EOF (a background process of an exec may hold the pipe).
+OUTPUT_GRACE = 2.0
+
+_WAIT_SLICE = 0.1
+
+
+def signal_number(sig):
+    """signal.SIGTERM, 15, "SIGTERM" or "TERM" -> 15."""
+    if isinstance(sig, str):
+        name = sig.upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        try:
+            return int(getattr(_signal.Signals, name))
+        except AttributeError:
+            raise errors.InvalidArgument(errors.EINVAL, 0, "signal %r: unknown" % sig) from None
+    return int(sig)
+
+
+def _fileno(f, what):
+    if isinstance(f, bool):
+        raise TypeError("%s: expected an fd or a file object" % what)
+    if isinstance(f, int):
+        return f
+    if hasattr(f, "fileno"):
+        return f.fileno()
+    raise TypeError("%s: expected None, an fd, a file object, PIPE or DEVNULL, not %s" % (what, type(f).__name__))
+
+
+class _Stdio:
+    """The fds a container or exec process gets, plus the pipes and threads
+    that feed stdin bytes and capture stdout/stderr."""
+
+    def __init__(self, stdin=None, stdout=None, stderr=None, capture_output=False, input=None,
+                 allow_pipes=True):
+        self.fds = [-1, -1, -1]
+        self._child_ends = []
+        self._out = {}          # read fd -> (1 or 2, [chunks])
+        self._captured = {}     # 1/2 -> bytes
+        self._reader = None
+        self._writer = None
+        self._stdin_w = -1
+        self._stdin_data = None
+        self._stop_at = None
+        try:
+            self._setup(stdin, stdout, stderr, capture_output, input, allow_pipes)
+        except BaseException:
+            self._close_all()
+            raise
+
+    def _pipe(self):
+        return os.pipe2(os.O_CLOEXEC)
+
+    def _setup(self, stdin, stdout, stderr, capture_output, input, allow_pipes):
+        if capture_output:
+            if stdout is not None or stderr is not None:
+                raise ValueError("stdout and stderr may not be given with capture_output")
+            stdout = stderr = PIPE
+        if input is not None:
+            if stdin is not None:
+                raise ValueError("stdin and input may not both be given")
+            stdin = input
+        if isinstance(stdin, str):
+            stdin = stdin.encode()
+        if isinstance(stdin, (bytes, bytearray, memoryview)):
+            if not allow_pipes:
+                raise ValueError("stdin bytes need run() or exec(); give an fd here")
+            r, w = self._pipe()
+            self.fds[0] = r
+            self._child_ends.append(r)
+            self._stdin_w = w
+            self._stdin_data = bytes(stdin)
+        elif stdin is None or stdin == DEVNULL:
+            pass
+        elif stdin == PIPE:
+            raise ValueError("stdin=PIPE is not supported; pass bytes (or input=) or an fd")
+        else:
+            self.fds[0] = _fileno(stdin, "stdin")
+
+        for i, spec, what in ((1, stdout, "stdout"), (2, stderr, "stderr")):
+            if spec is None or spec == DEVNULL:
+                continue
+            if spec == PIPE:
+                if not allow_pipes:
+                    raise ValueError("%s=PIPE/capture_output needs run() or exec(); use logs() or an fd" % what)
+                r, w = self._pipe()
+                self.fds[i] = w
+                self._child_ends.append(w)
+                self._out[r] = (i, [])
+            elif spec == STDOUT and i == 2:
+                self.fds[2] = self.fds[1]
+            else:
+                self.fds[i] = _fileno(spec, what)
+        if self._out:
+            self._reader = threading.Thread(target=self._read_loop, name="berth-output", daemon=True)
+            self._reader.start()
+
+    # --- threads ---
+    def _read_loop(self):
+        poller = select.poll()
+        for fd in self._out:
+            poller.register(fd, select.POLLIN)
+        live = set(self._out)
+        while live:
+            stop_at = self._stop_at
+            if stop_at is not None and time.monotonic() >= stop_at:
+                for fd in live:
+                    self._drain(fd)
+                return
+            for fd, _ev in poller.poll(100):
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""
+                if data:
+                    self._out[fd][1].append(data)
+                else:
+                    poller.unregister(fd)
+                    live.discard(fd)
+
+    def _drain(self, fd):
+        try:
+            os.set_blocking(fd, False)
+            while True:
+                data = os.read(fd, 65536)
+                if not data:
+                    return
+                self._out[fd][1].append(data)
+        except OSError:
+            pass
+
+    def _write_loop(self):
+        w, data = self._stdin_w, memoryview(self._stdin_data)
+        try:
+            while data:
+                n = os.write(w, data)
+                data = data[n:]
+        except OSError:  # EPIPE: the process did not read it all
+            pass
+        finally:
+            self._stdin_w = -1
+            os.close(w)
+
+    # --- lifecycle ---
+    def _close_child_ends(self):
+        for fd in self._child_ends:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._child_ends = []
+
+    def spawned(self):
+        """The library has dup'ed the fds: close our copies of the child's ends
+        and start feeding stdin."""
+        self._close_child_ends()
+        if self._stdin_data is not None:
+            self._writer = threading.Thread(target=self._write_loop, name="berth-input", daemon=True)
+            self._writer.start()
+
+    def failed(self):
+        """Nothing was spawned: release everything."""
+        self._close_child_ends()
+        self._close_all()
+
+    def finish(self, grace=OUTPUT_GRACE):
+        """The process has exited: collect the output. Returns (stdout, stderr),
+        None for a stream that was not captured."""
+        self._close_child_ends()
+        if self._writer is not None:
+            self._writer.join(grace)
+        if self._reader is not None:
+            self._stop_at = time.monotonic() + grace
+            self._reader.join()
+            self._reader = None
+            for fd, (i, chunks) in self._out.items():
+                self._captured[i] = b"".join(chunks)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._out = {}
+        return self._captured.get(1), self._captured.get(2)
+
+    def _close_all(self):
+        self._close_child_ends()
+        if self._stdin_w >= 0 and self._writer is None:
+            os.close(self._stdin_w)
+            self._stdin_w = -1
+        if self._reader is not None:
+            self._stop_at = time.monotonic()
+            self._reader.join()
+            self._reader = None
+        for fd in self._out:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._out = {}
+
+
+class CompletedContainer:
+    """What Context.run() returns."""
+
+    __slots__ = ("exit_code", "signal", "stdout", "stderr", "id", "name", "args")
+
+    def __init__(self, exit_code, signal, stdout, stderr, id, name=None, args=None):
+        self.exit_code = exit_code
+        self.signal = signal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.id = id
+        self.name = name
+        self.args = args
+
+    @property
+    def returncode(self):
+        return self.exit_code
+
+    def check_returncode(self):
+        if self.exit_code != 0:
+            raise ContainerError(self)
+        return self
+
+    def __repr__(self):
+        parts = ["exit_code=%d" % self.exit_code]
+        if self.signal:
+            parts.append("signal=%d" % self.signal)
+        if self.stdout is not None:
+            parts.append("stdout=%r" % self.stdout)
+        if self.stderr is not None:
+            parts.append("stderr=%r" % self.stderr)
+        parts.append("id=%r" % self.id)
+        return "CompletedContainer(%s)" % ", ".join(parts)
+
+
+class ExecResult:
+    """What Container.exec() returns."""
+
+    __slots__ = ("exit_code", "signal", "stdout", "stderr", "pid", "args")
+
+    def __init__(self, exit_code, signal, stdout, stderr, pid=None, args=None):
+        self.exit_code = exit_code
+        self.signal = signal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.pid = pid
+        self.args = args
+
+    @property
+    def returncode(self):
+        return self.exit_code
+
+    def check_returncode(self):
+        if self.exit_code != 0:
+            raise ContainerError(self)
+        return self
+
+    def __repr__(self):
+        return "ExecResult(exit_code=%d, signal=%d, stdout=%r, stderr=%r)" % (
+            self.exit_code, self.signal, self.stdout, self.stderr)
+
+
+class ContainerError(Exception):
+    """check_returncode() on a non-zero exit: .result is the result."""
+
+    def __init__(self, result):
+        self.result = result
+        super().__init__("container process %r exited with %d" % (result.args, result.exit_code))
+
+
+def _sliced_wait(waitfn, lock, get_handle, timeout):
+    """Calls waitfn(&code, &sig, handle, ms) in slices of at most 100 ms with
+    the lock held only during each slice. Returns (code, signal)."""
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+    code, sig = c_int(-1), c_int(0)
+    while True:
+        if deadline is None:
+            ms = int(_WAIT_SLICE * 1000)
+        else:
+            left = deadline - time.monotonic()
+            ms = max(0, min(int(_WAIT_SLICE * 1000), int(math.ceil(left * 1000))))
+        try:
+            with lock:
+                waitfn(byref(code), byref(sig), get_handle(), ms)
+            return code.value, sig.value
+        except errors.Timeout:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+
+
+def _user_arg(user):
+    if user is None or isinstance(user, str):
+        return user
+    if isinstance(user, int) and not isinstance(user, bool):
+        return str(user)
+    if isinstance(user, (tuple, list)) and len(user) == 2:
+        return "%d:%d" % (int(user[0]), int(user[1]))
+    raise TypeError("user must be a uid, 'uid[:gid]' or (uid, gid)")
+
+
+def _env_list(env):
+    if env is None:
+        return None
+    if isinstance(env, dict):
+        return ["%s=%s" % (k, v) for k, v in env.items()]
+    if isinstance(env, (str, bytes)):
+        raise TypeError("env must be a dict or a list of 'K=V' strings")
+    return list(env)
+
+
+class Container:
+    """A handle on a container. Closing the handle (close(), the with block,
+    garbage collection) does not stop the container; delete() removes it."""
+
+    def __init__(self, ctx, handle):
+        self._ctx = ctx  # the context must outlive the handle
+        self._h = handle
+        self._lock = threading.RLock()
+        self._deleted = False
+        self._signal = 0
+        self._processes = weakref.WeakSet()
+        self._id = dec(lib.berth_container_id(handle))
+        self._name = dec(lib.berth_container_name(handle)) or None
+        ctx._track(self)
+
+    # --- lifetime ---
+    def _handle(self):
+        h = self._h
+        if not h:
+            raise errors.StateError(errors.ESTATE, 0, "container %s: handle is closed" % self._id)
+        return h
+
+    def close(self):
+        """Frees the handle; the container goes on."""
+        with self._lock:
+            for p in list(self._processes):
+                p.close()
+            h, self._h = self._h, None
+            if h:
+                lib.berth_container_free(h)
+        ctx = self._ctx
+        if ctx is not None:
+            ctx._untrack(self)
+
+    @property
+    def closed(self):
+        return not self._h
+
+    def __del__(self):
+        try:
+            h, self._h = self._h, None
+            if h and lib is not None:
+                lib.berth_container_free(h)
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<berth.Container %s%s%s>" % (self._id[:12], " name=%s" % self._name if self._name else "",
+                                            " (closed)" if not self._h else "")
+
+    # --- identity and state ---
+    @property
+    def id(self):
+        return self._id
+
+    @property
+    def name(self):
+        return self._name
+
+    def refresh(self):
+        """Rereads the state from disk."""
+        with self._lock:
+            lib.berth_container_refresh(self._handle())
+        return self
+
+    def _state(self, getter):
+        with self._lock:
+            h = self._handle()
+            if not self._deleted:
+                lib.berth_container_refresh(h)
+            return getter(h)
+
+    @property
+    def status(self):
+        """"created", "running", "paused" or "stopped" (rereads the state;
+        NotFound once the container was deleted elsewhere)."""
+        return dec(lib.berth_status_name(self._state(lib.berth_container_status)))
+
+    @property
+    def status_code(self):
+        return self._state(lib.berth_container_status)
+
+    @property
+    def pid(self):
+        """The init's pid (host view), 0 unless created/running/paused."""
+        return self._state(lib.berth_container_pid)
+
+    @property
+    def exit_code(self):
+        """Exit code (128+N for signal N) once stopped, else None."""
+        v = self._state(lib.berth_container_exit_code)
+        return None if v < 0 else v
+
+    @property
+    def signal(self):
+        """The signal that killed the process, as reported by the last wait() (0: none)."""
+        return self._signal
+
+    @property
+    def log_path(self):
+        with self._lock:
+            return dec(lib.berth_container_log_path(self._handle())) or None
+
+    def logs(self):
+        """The contents of the container's log file (b"" if there is none yet)."""
+        p = self.log_path
+        if not p:
+            return b""
+        try:
+            with open(p, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def inspect(self):
+        """The full state (OCI state plus berth's fields) as a dict."""
+        p = c_void_p()
+        with self._lock:
+            lib.berth_container_inspect(byref(p), self._handle())
+        return json.loads(take_string(p))
+
+    def spec(self):
+        """A copy of the spec the container was created with."""
+        from .spec import Spec
+        h = SpecP()
+        with self._lock:
+            lib.berth_container_spec(byref(h), self._handle())
+        return Spec._wrap(h)
+
+    # --- lifecycle ---
+    def start(self):
+        """Lets a created container exec its process. StateError unless created."""
+        with self._lock:
+            lib.berth_container_start(self._handle())
+        return self
+
+    def wait(self, timeout=None):
+        """Waits for the process to exit; returns the exit code (128+N when
+        killed by signal N). Timeout (a berth.Timeout) when timeout seconds pass."""
+        code, sig = _sliced_wait(lib.berth_container_wait, self._lock, self._handle, timeout)
+        self._signal = sig
+        return code
+
+    def kill(self, sig=_signal.SIGTERM, all=False):
+        """Sends a signal to the init, or with all=True to every process."""
+        with self._lock:
+            lib.berth_container_kill(self._handle(), signal_number(sig), 1 if all else 0)
+        return self
+
+    def stop(self, timeout=10):
+        """The stop signal, then SIGKILL after timeout seconds."""
+        with self._lock:
+            lib.berth_container_stop(self._handle(), int(math.ceil(timeout)))
+        return self
+
+    def delete(self, force=False):
+        """Removes a stopped container (force: any, killed first). StateError
+        if it is running and force is False."""
+        with self._lock:
+            lib.berth_container_delete(self._handle(), DELETE_FORCE if force else 0)
+            self._deleted = True
+        return self
+
+    def take_console(self):
+        """The pseudo-terminal master of a terminal container (the caller owns the fd)."""
+        fd = c_int(-1)
+        with self._lock:
+            lib.berth_container_take_console(byref(fd), self._handle())
+        return fd.value
+
+    def attach(self):
+        """For a detached terminal container: (terminal fd, lease fd); close
+        both to detach."""
+        fd, lease = c_int(-1), c_int(-1)
+        with self._lock:
+            lib.berth_container_attach(byref(fd), byref(lease), self._handle())
+        return fd.value, lease.value
+
+    # --- exec ---
+    def spawn(self, args, env=None, cwd=None, user=None, stdin=None, stdout=None, stderr=None,
+              capture_output=False, input=None, terminal=False):
+        """Starts a process in the running container and returns a Process.
+        Output captured with capture_output/PIPE is in .stdout/.stderr after
+        Process.wait()."""
+        if isinstance(args, (str, bytes)):
+            args = [args]
+        argv = strv(args)
+        envp = strv(_env_list(env)) if env is not None else None
+        opts = ExecOptions()
+        lib.berth_exec_options_init(byref(opts), EXEC_OPTIONS_VERSION)
+        opts.args = argv
+        opts.env = envp
+        opts.cwd = enc(cwd)
+        opts.user = enc(_user_arg(user))
+        stdio = _Stdio(stdin, stdout, stderr, capture_output, input)
+        opts.stdio_mode = STDIO_TERMINAL if terminal else STDIO_FDS
+        opts.stdin_fd, opts.stdout_fd, opts.stderr_fd = stdio.fds
+        h = ProcessP()
+        try:
+            with self._lock:
+                lib.berth_container_exec(byref(h), self._handle(), byref(opts))
+        except BaseException:
+            stdio.failed()
+            raise
+        stdio.spawned()
+        p = Process(self, h, stdio, list(args))
+        with self._lock:
+            self._processes.add(p)
+        return p
+
+    def exec(self, args, env=None, cwd=None, user=None, stdin=None, stdout=None, stderr=None,
+             capture_output=False, input=None, timeout=None):
+        """Runs a process in the running container and waits for it:
+        ExecResult(exit_code, signal, stdout, stderr, pid). StateError unless
+        running. On timeout the process is killed and berth.Timeout raised."""
+        with self.spawn(args, env=env, cwd=cwd, user=user, stdin=stdin, stdout=stdout, stderr=stderr,
+                        capture_output=capture_output, input=input) as p:
+            try:
+                code = p.wait(timeout)
+            except BaseException as e:
+                try:
+                    p.kill(_signal.SIGKILL)
+                    p.wait()
+                except errors.BerthError:
+                    pass
+                out, err = p._collect()
+                if isinstance(e, errors.Timeout):
+                    e.stdout, e.stderr = out, err
+                raise
+            return ExecResult(code, p.signal, p.stdout, p.stderr, p.pid, p.args)
+
+
+class Process:
+    """A process started in a container by Container.spawn()."""
+
+    def __init__(self, container, handle, stdio, args):
+        self._container = container  # keeps the container handle (and context) alive
+        self._h = handle
+        self._lock = threading.RLock()
+        self._stdio = stdio
+        self.args = args
+        self.pid = lib.berth_process_pid(handle)
+        self.exit_code = None
+        self.signal = 0
+        self.stdout = None
+        self.stderr = None
+
+    def _handle(self):
+        h = self._h
+        if not h:
+            raise errors.StateError(errors.ESTATE, 0, "process %d: handle is closed" % self.pid)
+        return h
+
+    def _collect(self):
+        st, self._stdio = self._stdio, None
+        if st is not None:
+            self.stdout, self.stderr = st.finish()
+        return self.stdout, self.stderr
+
+    def wait(self, timeout=None):
+        """Waits for the process; returns its exit code (128+N for signal N)."""
+        code, sig = _sliced_wait(lib.berth_process_wait, self._lock, self._handle, timeout)
+        self.exit_code, self.signal = code, sig
+        self._collect()
+        return code
+
+    def kill(self, sig=_signal.SIGTERM):
+        with self._lock:
+            lib.berth_process_kill(self._handle(), signal_number(sig))
+        return self
+
+    def take_console(self):
+        fd = c_int(-1)
+        with self._lock:
+            lib.berth_process_take_console(byref(fd), self._handle())
+        return fd.value
+
+    def close(self):
+        with self._lock:
+            h, self._h = self._h, None
+            if h:
+                lib.berth_process_free(h)
+        st, self._stdio = self._stdio, None
+        if st is not None:
+            st.finish(0)
+
+    def __del__(self):
+        try:
+            h, self._h = self._h, None
+            if h and lib is not None:
+                lib.berth_process_free(h)
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<berth.Process pid=%d args=%r>" % (self.pid, self.args)
+
+
+__all__ = ["Container", "Process", "CompletedContainer", "ExecResult", "ContainerError", "PIPE", "STDOUT",
+           "DEVNULL", "signal_number"]

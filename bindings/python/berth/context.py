@@ -1,0 +1,332 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berth.Context: state roots, logging, and the high-level run()/create()."""
+
+import os
+import signal as _signal
+import threading
+import weakref
+from ctypes import byref, c_void_p
+
+from . import errors
+from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
+                   STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
+                   lib, take_strv)
+from .container import DEVNULL, PIPE, CompletedContainer, Container, _Stdio
+from .namespace import NS_NET
+from .spec import Spec
+
+
+class _Unset:
+    def __repr__(self):
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
+def _abspath(p):
+    if p is None:
+        return None
+    return os.path.abspath(os.fsdecode(p))
+
+
+class Context:
+    """A libberth context: where state lives and where log messages go.
+
+    ``Context(root=None, run_root=None, log=None, log_level=berth.LOG_WARN,
+    monitor_path=None)``. root defaults to $BERTH_ROOT or /var/lib/berth,
+    run_root to $BERTH_RUN_ROOT or /run/berth. log is a callable
+    ``log(level, message)``, called from whichever thread the library logs on;
+    it must not call into berth.
+
+    A Context may be used from several threads at once. Closing it closes the
+    Container handles made from it (the containers go on).
+    """
+
+    def __init__(self, root=None, run_root=None, log=None, log_level=None, monitor_path=None):
+        self._lock = threading.Lock()
+        self._containers = weakref.WeakSet()
+        self._h = None
+        self._log = log
+        self._log_cb = None
+        opts = CtxOptions()
+        lib.berth_ctx_options_init(byref(opts), CTX_OPTIONS_VERSION)
+        opts.root = enc(_abspath(root))
+        opts.run_root = enc(_abspath(run_root))
+        opts.monitor_path = enc(_abspath(monitor_path))
+        if log is not None:
+            self._log_cb = LOG_CB(self._on_log)
+            opts.log_cb = self._log_cb
+        opts.log_level = LOG_WARN if log_level is None else int(log_level)
+        h = CtxP()
+        lib.berth_ctx_new(byref(h), byref(opts))
+        self._h = h
+
+    def _on_log(self, level, message, payload):
+        try:
+            self._log(level, dec(message))
+        except Exception:
+            pass  # never unwind through C
+
+    # --- lifetime ---
+    def _handle(self):
+        h = self._h
+        if not h:
+            raise errors.StateError(errors.ESTATE, 0, "context is closed")
+        return h
+
+    def _track(self, c):
+        with self._lock:
+            self._containers.add(c)
+
+    def _untrack(self, c):
+        with self._lock:
+            self._containers.discard(c)
+
+    def close(self):
+        """Closes the Container handles made from this context, then frees it."""
+        with self._lock:
+            cs = list(self._containers)
+        for c in cs:
+            c.close()
+        with self._lock:
+            h, self._h = self._h, None
+        if h:
+            lib.berth_ctx_free(h)
+
+    @property
+    def closed(self):
+        return not self._h
+
+    def __del__(self):
+        try:
+            h, self._h = self._h, None
+            if h and lib is not None:
+                lib.berth_ctx_free(h)
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if not self._h:
+            return "<berth.Context (closed)>"
+        return "<berth.Context root=%r run_root=%r>" % (self.root, self.run_root)
+
+    @property
+    def root(self):
+        return dec(lib.berth_ctx_root(self._handle()))
+
+    @property
+    def run_root(self):
+        return dec(lib.berth_ctx_run_root(self._handle()))
+
+    # --- containers ---
+    def container(self, id_or_name):
+        """Opens an existing container by id, unique id prefix or name."""
+        h = ContainerP()
+        lib.berth_container_open(byref(h), self._handle(), enc(id_or_name))
+        return Container(self, h)
+
+    def container_ids(self):
+        """The ids of every container."""
+        p = c_void_p()
+        lib.berth_container_list(byref(p), self._handle())
+        return [dec(b) for b in take_strv(p)]
+
+    def containers(self):
+        """Every container, opened (ones deleted meanwhile are left out)."""
+        out = []
+        for cid in self.container_ids():
+            try:
+                out.append(self.container(cid))
+            except errors.NotFound:
+                pass
+        return out
+
+    # --- building a spec from keyword arguments ---
+    def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
+                   readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
+                   seccomp=UNSET, network=UNSET, terminal=False, spec=None):
+        """The Spec that run()/create() would use (a new one; spec is copied)."""
+        s = spec.copy() if spec is not None else Spec()
+        try:
+            if args is not None:
+                s.set_args([args] if isinstance(args, (str, bytes)) else list(args))
+            if rootfs is not None:
+                s.set_rootfs(_abspath(rootfs), readonly)
+            elif readonly:
+                s.set_rootfs(s.get("/root/path"), True)
+            if env is not None:
+                s.update_env(env)
+            if cwd is not None:
+                s.set_cwd(cwd)
+            if user is not None:
+                s.set_user(user)
+            if hostname is not None:
+                s.set_hostname(hostname)
+            if terminal:
+                s.set_terminal(True)
+            for m in list(mounts or ()) + list(volumes or ()):
+                if isinstance(m, (str, bytes)):
+                    s.add_volume(m)
+                elif isinstance(m, dict):
+                    s.add_mount(m["destination"], m.get("type", "bind"), m.get("source"), m.get("options"))
+                elif isinstance(m, (tuple, list)) and len(m) in (2, 3):
+                    ro = len(m) == 3 and (m[2] is True or m[2] == "ro")
+                    s.add_bind(m[0], m[1], ro)
+                else:
+                    raise TypeError("mount %r: expected 'SRC:DST[:ro]', (src, dst[, 'ro']) or a dict" % (m,))
+            if privileged:
+                s.set_privileged(True)
+            # Drops first, so that cap_drop=["ALL"], cap_add=["NET_ADMIN"] keeps NET_ADMIN (as Docker).
+            if cap_drop:
+                s.cap_drop(cap_drop)
+            if cap_add:
+                s.cap_add(cap_add)
+            if seccomp is UNSET:
+                # The default profile depends on the capabilities (as Docker's does).
+                if spec is None and not privileged and (cap_add or cap_drop):
+                    s.set_seccomp_default()
+            else:
+                s.set_seccomp(seccomp)
+            if network is not UNSET:
+                self._set_network(s, network)
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+    def _set_network(self, s, network):
+        if network is None or network == "none":
+            s.set_namespace(NS_NET, None)
+        elif network == "host":
+            s.remove_namespace(NS_NET)
+        elif isinstance(network, str) and network.startswith("container:"):
+            with self.container(network[len("container:"):]) as other:
+                pid = other.pid
+                if pid <= 0:
+                    raise errors.StateError(errors.ESTATE, 0, "network %s: container is not running" % network)
+                s.set_namespace(NS_NET, "/proc/%d/ns/net" % pid)
+        elif isinstance(network, (str, bytes, os.PathLike)) and os.fsdecode(network).startswith("/"):
+            s.set_namespace(NS_NET, network)
+        else:
+            raise errors.Unsupported(errors.EUNSUPPORTED, 0,
+                                     "network %r: not supported (none, host, container:ID or a netns path)"
+                                     % (network,))
+
+    def _options(self, id, name, flags, mode, fds):
+        opts = CreateOptions()
+        lib.berth_create_options_init(byref(opts), CREATE_OPTIONS_VERSION)
+        opts.id = enc(id)
+        opts.name = enc(name)
+        opts.flags = flags
+        opts.stdio_mode = mode
+        opts.stdin_fd, opts.stdout_fd, opts.stderr_fd = fds
+        return opts
+
+    # --- high level ---
+    def run(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
+            mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
+            network=UNSET, name=None, id=None, stdin=None, input=None, stdout=None, stderr=None,
+            capture_output=False, remove=True, timeout=None, spec=None, check=False):
+        """Runs a container to completion: CompletedContainer(exit_code, signal,
+        stdout, stderr, id).
+
+        stdin: None (/dev/null), bytes (fed through a pipe), an fd or a file.
+        stdout/stderr: None (/dev/null), an fd or file, berth.PIPE (captured),
+        berth.STDOUT (stderr only). capture_output=True captures both.
+        remove: delete the container afterwards. timeout (seconds): kill it
+        and raise berth.Timeout (with .stdout/.stderr captured so far).
+        """
+        s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
+                            readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
+                            cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
+                            spec=spec)
+        try:
+            argv = s.args
+            stdio = _Stdio(stdin, stdout, stderr, capture_output, input)
+            h = ContainerP()
+            try:
+                opts = self._options(id, name, 0, STDIO_FDS, stdio.fds)
+                lib.berth_container_run(byref(h), self._handle(), s._handle(), byref(opts))
+            except BaseException:
+                stdio.failed()
+                raise
+            stdio.spawned()
+        finally:
+            s.close()
+
+        c = Container(self, h)
+        try:
+            try:
+                code = c.wait(timeout)
+            except BaseException as e:
+                # Timeout or KeyboardInterrupt: do not leave it running.
+                try:
+                    c.kill(_signal.SIGKILL, all=True)
+                    c.wait(10)
+                except errors.BerthError:
+                    pass
+                if remove:
+                    try:
+                        c.delete(force=True)
+                    except errors.BerthError:
+                        pass
+                c.close()
+                if isinstance(e, errors.Timeout):
+                    e.stdout, e.stderr = stdio.finish()
+                raise
+            sig = c.signal
+            if remove:
+                c.delete()
+        finally:
+            # The handle first: the library may hold copies of the pipes' ends.
+            c.close()
+            out, err = stdio.finish()
+        r = CompletedContainer(code, sig, out, err, c.id, c.name, argv)
+        if check:
+            r.check_returncode()
+        return r
+
+    def create(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
+               mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
+               network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log=None,
+               detach=False, terminal=False, remove=False, start=False, spec=None):
+        """Creates a container (OCI "created": its init waits before exec) and
+        returns a Container; start() runs it (or pass start=True).
+
+        detach: supervised by berth-monitor, which outlives this process.
+        log: stdout/stderr appended to the container's log file (logs());
+        default on for detach when no stdout/stderr fd is given.
+        terminal: a pseudo-terminal (take_console() / attach()).
+        remove: delete it once it has exited (needs detach to be automatic).
+        stdin/stdout/stderr: None (/dev/null) or an fd or file (dup'ed).
+        """
+        s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
+                            readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
+                            cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
+                            terminal=terminal, spec=spec)
+        try:
+            stdio = _Stdio(stdin, stdout, stderr, allow_pipes=False)
+            if terminal:
+                mode = STDIO_TERMINAL
+            elif log or (log is None and detach and stdout is None and stderr is None):
+                mode = STDIO_LOG
+            else:
+                mode = STDIO_FDS
+            flags = (CREATE_DETACH if detach else 0) | (CREATE_REMOVE if remove else 0)
+            opts = self._options(id, name, flags, mode, stdio.fds)
+            h = ContainerP()
+            fn = lib.berth_container_run if start else lib.berth_container_create
+            fn(byref(h), self._handle(), s._handle(), byref(opts))
+        finally:
+            s.close()
+        return Container(self, h)
+
+
+__all__ = ["Context", "UNSET"]

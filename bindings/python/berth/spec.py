@@ -1,0 +1,336 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berth.Spec: a container's configuration (an OCI runtime-spec config.json)."""
+
+import ctypes
+import json
+import os
+import threading
+from ctypes import byref, c_uint32, c_void_p
+
+from . import errors
+from ._lib import SpecP, dec, enc, lib, strv, take_string
+
+_MISSING = object()
+
+
+def _ns_type(t):
+    if isinstance(t, str):
+        from .namespace import type_from_name
+        return type_from_name(t)
+    return int(t)
+
+
+def parse_user(user):
+    """uid, "uid", "uid:gid" or (uid, gid) -> (uid, gid). A uid alone gets gid 0
+    (as Docker does for a uid without a passwd entry; there are no name lookups)."""
+    if isinstance(user, bool):
+        raise TypeError("user must be a uid, 'uid:gid' or (uid, gid)")
+    if isinstance(user, int):
+        return user, 0
+    if isinstance(user, (tuple, list)) and len(user) == 2:
+        return int(user[0]), int(user[1])
+    if isinstance(user, bytes):
+        user = user.decode()
+    if isinstance(user, str):
+        parts = user.split(":")
+        try:
+            if len(parts) == 1:
+                return int(parts[0]), 0
+            if len(parts) == 2:
+                return int(parts[0]), int(parts[1])
+        except ValueError:
+            pass
+        raise errors.InvalidArgument(errors.EINVAL, 0,
+                                     "user %r: must be numeric UID or UID:GID (no name lookups)" % user)
+    raise TypeError("user must be a uid, 'uid:gid' or (uid, gid), not %s" % type(user).__name__)
+
+
+class Spec:
+    """A container configuration. ``Spec()`` has berth's (Docker's) defaults.
+
+    Setters return the spec so calls can be chained. A Spec is not shared
+    between threads by libberth; the bindings serialise calls on one Spec with
+    a lock, so sharing one is safe (but slower than one per thread).
+    """
+
+    def __init__(self, _handle=None):
+        self._lock = threading.RLock()
+        if _handle is None:
+            h = SpecP()
+            lib.berth_spec_new(byref(h))
+            _handle = h
+        self._h = _handle
+
+    # --- construction ---
+    @classmethod
+    def _wrap(cls, handle):
+        return cls(_handle=handle)
+
+    @classmethod
+    def from_json(cls, text):
+        """Parses config.json text (str or bytes)."""
+        data = enc(text)
+        h = SpecP()
+        lib.berth_spec_parse(byref(h), data, len(data))
+        return cls._wrap(h)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls.from_json(json.dumps(d))
+
+    @classmethod
+    def load(cls, path):
+        """Reads a config.json file."""
+        h = SpecP()
+        lib.berth_spec_load(byref(h), enc(path))
+        return cls._wrap(h)
+
+    def copy(self):
+        with self._lock:
+            h = SpecP()
+            lib.berth_spec_copy(byref(h), self._handle())
+        return self._wrap(h)
+
+    __copy__ = copy
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    # --- lifetime ---
+    def _handle(self):
+        h = self._h
+        if not h:
+            raise errors.StateError(errors.ESTATE, 0, "spec is closed")
+        return h
+
+    def close(self):
+        """Frees the C spec. Further use raises StateError."""
+        with self._lock:
+            h, self._h = self._h, None
+            if h:
+                lib.berth_spec_free(h)
+
+    def __del__(self):
+        try:
+            h, self._h = self._h, None
+            if h and lib is not None:
+                lib.berth_spec_free(h)
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _call(self, fn, *args):
+        with self._lock:
+            fn(self._handle(), *args)
+        return self
+
+    # --- serialisation ---
+    def validate(self):
+        """Checks every field berth uses; InvalidArgument naming the field."""
+        return self._call(lib.berth_spec_validate)
+
+    def to_json(self):
+        """The config.json text (pretty-printed)."""
+        p = c_void_p()
+        with self._lock:
+            lib.berth_spec_to_json(byref(p), self._handle())
+        return take_string(p).decode("utf-8", "surrogateescape")
+
+    def to_dict(self):
+        return json.loads(self.to_json())
+
+    def save(self, path):
+        """Writes config.json atomically."""
+        with self._lock:
+            lib.berth_spec_save(self._handle(), enc(path))
+        return self
+
+    def get(self, pointer, default=_MISSING):
+        """A field by JSON pointer ("/process/args") as a Python value.
+        NotFound if absent, unless a default is given."""
+        p = c_void_p()
+        try:
+            with self._lock:
+                lib.berth_spec_get(byref(p), self._handle(), enc(pointer))
+        except errors.NotFound:
+            if default is _MISSING:
+                raise
+            return default
+        return json.loads(take_string(p))
+
+    def __repr__(self):
+        if not self._h:
+            return "<berth.Spec (closed)>"
+        try:
+            return "<berth.Spec args=%r rootfs=%r>" % (self.args, self.get("/root/path", None))
+        except errors.BerthError:
+            return "<berth.Spec>"
+
+    # --- process ---
+    @property
+    def args(self):
+        return self.get("/process/args", [])
+
+    @args.setter
+    def args(self, argv):
+        self.set_args(argv)
+
+    def set_args(self, argv):
+        if isinstance(argv, (str, bytes)):
+            raise TypeError("args must be a list of strings, not a string")
+        a = strv(argv)
+        return self._call(lib.berth_spec_set_args, a)
+
+    @property
+    def env(self):
+        """The environment as a list of "K=V" strings."""
+        return self.get("/process/env", [])
+
+    @env.setter
+    def env(self, env):
+        self.set_env(env)
+
+    def env_dict(self):
+        return dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in self.env)
+
+    @staticmethod
+    def _env_items(env):
+        if isinstance(env, dict):
+            return ["%s=%s" % (k, v) for k, v in env.items()]
+        if isinstance(env, (str, bytes)):
+            raise TypeError("env must be a dict or a list of 'K=V' strings")
+        return list(env)
+
+    def set_env(self, env):
+        """Replaces the whole environment (dict or list of "K=V")."""
+        a = strv(self._env_items(env))
+        return self._call(lib.berth_spec_set_env, a)
+
+    def setenv(self, key, value=None):
+        """setenv("K=V") or setenv("K", "V"): sets one variable, replacing K."""
+        if value is not None:
+            key = "%s=%s" % (key if isinstance(key, str) else key.decode(), value)
+        return self._call(lib.berth_spec_setenv, enc(key))
+
+    def update_env(self, env):
+        """Sets several variables (dict or list of "K=V"), keeping the others."""
+        for kv in self._env_items(env):
+            self.setenv(kv)
+        return self
+
+    def set_cwd(self, cwd):
+        return self._call(lib.berth_spec_set_cwd, enc(cwd))
+
+    def set_user(self, uid, gid=None, additional_gids=()):
+        """set_user(1000, 1000), set_user("1000:1000"), set_user((1000, 1000))."""
+        if gid is None:
+            uid, gid = parse_user(uid)
+        gids = list(additional_gids or ())
+        arr = (c_uint32 * len(gids))(*gids) if gids else None
+        return self._call(lib.berth_spec_set_user, uid, gid, arr, len(gids))
+
+    def set_terminal(self, on=True):
+        return self._call(lib.berth_spec_set_terminal, 1 if on else 0)
+
+    def set_rlimit(self, type, soft, hard=None):
+        """type: "RLIMIT_NOFILE" or "nofile"; hard defaults to soft."""
+        return self._call(lib.berth_spec_set_rlimit, enc(type), soft, soft if hard is None else hard)
+
+    def set_no_new_privileges(self, on=True):
+        return self._call(lib.berth_spec_set_no_new_privileges, 1 if on else 0)
+
+    def set_oom_score_adj(self, adj):
+        return self._call(lib.berth_spec_set_oom_score_adj, adj)
+
+    @staticmethod
+    def _names(caps):
+        return [caps] if isinstance(caps, (str, bytes)) else list(caps)
+
+    def cap_add(self, *caps):
+        """cap_add("NET_ADMIN"), cap_add("CAP_SYS_TIME", "NET_RAW"), cap_add(["ALL"])."""
+        for group in caps:
+            for c in self._names(group):
+                self._call(lib.berth_spec_cap_add, enc(c))
+        return self
+
+    def cap_drop(self, *caps):
+        for group in caps:
+            for c in self._names(group):
+                self._call(lib.berth_spec_cap_drop, enc(c))
+        return self
+
+    # --- root, hostname, mounts ---
+    def set_rootfs(self, path, readonly=False):
+        return self._call(lib.berth_spec_set_rootfs, enc(path), 1 if readonly else 0)
+
+    def set_hostname(self, hostname):
+        return self._call(lib.berth_spec_set_hostname, enc(hostname))
+
+    def add_mount(self, destination, type, source=None, options=None):
+        """A mount: add_mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "size=64m"])."""
+        opts = strv(options) if options is not None else None
+        return self._call(lib.berth_spec_add_mount, enc(destination), enc(type), enc(source), opts)
+
+    def add_bind(self, source, destination, readonly=False):
+        return self._call(lib.berth_spec_add_bind, enc(source), enc(destination), 1 if readonly else 0)
+
+    def add_volume(self, arg):
+        """A Docker volume argument "SRC:DST[:ro|rw]"."""
+        return self._call(lib.berth_spec_add_volume_arg, enc(arg))
+
+    add_volume_arg = add_volume
+
+    # --- namespaces ---
+    def set_namespace(self, type, path=None):
+        """Adds (or replaces) a namespace; type: berth.namespace.NS_* or a name
+        ("network"); path None creates a new one, a path joins it."""
+        return self._call(lib.berth_spec_set_namespace, _ns_type(type), enc(path))
+
+    def remove_namespace(self, type):
+        return self._call(lib.berth_spec_remove_namespace, _ns_type(type))
+
+    def add_id_mapping(self, container_id, host_id, size, gid=False):
+        """A user-namespace mapping (uid, or gid with gid=True); adds a user
+        namespace if the spec has none."""
+        return self._call(lib.berth_spec_add_id_mapping, 1 if gid else 0, container_id, host_id, size)
+
+    def add_uid_mapping(self, container_id, host_id, size):
+        return self.add_id_mapping(container_id, host_id, size, gid=False)
+
+    def add_gid_mapping(self, container_id, host_id, size):
+        return self.add_id_mapping(container_id, host_id, size, gid=True)
+
+    # --- security ---
+    def set_seccomp(self, profile="default"):
+        """None or "unconfined": no seccomp. "default": the default profile for
+        the current capabilities. A dict, or a str/bytes starting with "{":
+        an OCI or Docker seccomp JSON object. Anything else: a profile file."""
+        if profile is None or profile == "unconfined":
+            return self._call(lib.berth_spec_set_seccomp_json, None)
+        if isinstance(profile, str) and profile == "default":
+            return self._call(lib.berth_spec_set_seccomp_default)
+        if isinstance(profile, dict):
+            return self._call(lib.berth_spec_set_seccomp_json, enc(json.dumps(profile)))
+        if isinstance(profile, (str, bytes)) and profile.lstrip()[:1] in ("{", b"{"):
+            return self._call(lib.berth_spec_set_seccomp_json, enc(profile))
+        return self._call(lib.berth_spec_set_seccomp_file, enc(profile))
+
+    def set_seccomp_default(self):
+        return self._call(lib.berth_spec_set_seccomp_default)
+
+    def set_privileged(self, on=True):
+        return self._call(lib.berth_spec_set_privileged, 1 if on else 0)
+
+    def set_sysctl(self, key, value):
+        return self._call(lib.berth_spec_set_sysctl, enc(key), enc(str(value)))
+
+    def set_annotation(self, key, value):
+        return self._call(lib.berth_spec_set_annotation, enc(key), enc(value))
+
+
+__all__ = ["Spec", "parse_user"]

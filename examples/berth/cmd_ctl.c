@@ -1,0 +1,526 @@
+/* berth stop, kill, rm, wait, logs, exec, attach. SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "util.h"
+
+/* Parses options that take no operands but container ids; returns the index
+ * of the first id (at least one is required). */
+#define REQUIRE_IDS(st, argc, cmd)                                                  \
+	do {                                                                        \
+		if ((st).ind >= (argc))                                             \
+			usage_error(cmd, "requires at least 1 container argument"); \
+	} while (0)
+
+/* ------------------------------------------------------------------- stop */
+
+int cmd_stop(int argc, char **argv)
+{
+	enum { T_TIME = 1 };
+	static const struct cli_opt opts[] = {
+		{ T_TIME, 't', "time", OPT_ARG, "SECS", "Seconds to wait for the process to stop before killing it (default 10)" },
+		{ T_TIME, 0, "timeout", OPT_ARG, "SECS", "Same as --time" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = {
+		"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+		"The stop signal (SIGTERM) goes to the container's process; SIGKILL follows after the timeout.\n"
+	};
+	struct opt_state st;
+	const char *arg;
+	int id, timeout = 10, rc = 0;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0) {
+		int64_t ms;
+		if (parse_duration_ms(&ms, arg) < 0 || ms > 86400000LL * 365)
+			usage_error("stop", "invalid --time \"%s\": expected seconds", arg);
+		timeout = (int)((ms + 999) / 1000);
+	}
+	REQUIRE_IDS(st, argc, "stop");
+	for (int i = st.ind; i < argc; i++) {
+		berth_container *c;
+		if (open_container(&c, argv[i]) < 0) {
+			rc = EXIT_BERTH;
+			continue;
+		}
+		int status = berth_container_status(c);
+		if (status == BERTH_STATUS_STOPPED || berth_container_stop(c, timeout) == 0)
+			printf("%s\n", argv[i]);
+		else
+			rc = berr(argv[i]);
+		berth_container_free(c);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------- kill */
+
+int cmd_kill(int argc, char **argv)
+{
+	enum { K_SIGNAL = 1 };
+	static const struct cli_opt opts[] = {
+		{ K_SIGNAL, 's', "signal", OPT_ARG, "SIG", "Signal to send: a name (KILL, SIGTERM) or a number (default KILL)" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = { "kill", "[OPTIONS] CONTAINER [CONTAINER...]",
+		                                  "Kill one or more running containers", NULL };
+	struct opt_state st;
+	const char *arg;
+	int id, sig = SIGKILL, rc = 0;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0)
+		if (parse_signal(&sig, arg) < 0)
+			usage_error("kill", "invalid signal \"%s\"", arg);
+	REQUIRE_IDS(st, argc, "kill");
+	for (int i = st.ind; i < argc; i++) {
+		berth_container *c;
+		if (open_container(&c, argv[i]) < 0) {
+			rc = EXIT_BERTH;
+			continue;
+		}
+		int status = berth_container_status(c);
+		if (status != BERTH_STATUS_RUNNING && status != BERTH_STATUS_PAUSED) {
+			warnx_("cannot kill container %s: container is not running (%s)", argv[i], berth_status_name(status));
+			rc = EXIT_BERTH;
+		} else if (berth_container_kill(c, sig, 0) < 0) {
+			rc = berr(argv[i]);
+		} else {
+			printf("%s\n", argv[i]);
+		}
+		berth_container_free(c);
+	}
+	return rc;
+}
+
+/* --------------------------------------------------------------------- rm */
+
+int cmd_rm(int argc, char **argv)
+{
+	enum { RM_FORCE = 1 };
+	static const struct cli_opt opts[] = {
+		{ RM_FORCE, 'f', "force", OPT_BOOL, NULL, "Force the removal of a running container (kills it)" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = { "rm", "[OPTIONS] CONTAINER [CONTAINER...]",
+		                                  "Remove one or more containers", NULL };
+	struct opt_state st;
+	const char *arg;
+	int id, force = 0, rc = 0;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0)
+		force = opt_true(arg);
+	REQUIRE_IDS(st, argc, "rm");
+	for (int i = st.ind; i < argc; i++) {
+		berth_container *c;
+		if (open_container(&c, argv[i]) < 0) {
+			rc = EXIT_BERTH;
+			continue;
+		}
+		int status = berth_container_status(c);
+		unsigned flags = force ? BERTH_DELETE_FORCE : 0;
+		if (!force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED)) {
+			warnx_("cannot remove container %s: container is %s: stop it first or use 'berth rm -f'", argv[i],
+			       berth_status_name(status));
+			rc = EXIT_BERTH;
+			berth_container_free(c);
+			continue;
+		}
+		/* A created container's process waits to be started: rm kills it (as Docker's rm). */
+		if (status == BERTH_STATUS_CREATED || status == BERTH_STATUS_CREATING)
+			flags |= BERTH_DELETE_FORCE;
+		if (berth_container_delete(c, flags) < 0)
+			rc = berr(argv[i]);
+		else
+			printf("%s\n", argv[i]);
+		berth_container_free(c);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------- wait */
+
+int cmd_wait(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = { { 0 } };
+	static const struct cli_cmd_help help = { "wait", "CONTAINER [CONTAINER...]",
+		                                  "Block until containers stop, then print their exit codes", NULL };
+	struct opt_state st;
+	const char *arg;
+	int rc = 0;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while (opt_next(&st, &arg)) {
+	}
+	REQUIRE_IDS(st, argc, "wait");
+	for (int i = st.ind; i < argc; i++) {
+		berth_container *c;
+		int code = 0;
+		if (open_container(&c, argv[i]) < 0) {
+			rc = EXIT_BERTH;
+			continue;
+		}
+		if (berth_container_wait(&code, NULL, c, -1) < 0)
+			rc = berr(argv[i]);
+		else
+			printf("%d\n", code);
+		fflush(stdout);
+		berth_container_free(c);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------- logs */
+
+static int copy_from(int fd, long long *pos)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof buf, *pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			return -1;
+		*pos += n;
+	}
+}
+
+int follow_log(berth_container *c, long long offset, int follow)
+{
+	const char *p = berth_container_log_path(c);
+	if (!p || !*p) {
+		warnx_("container %s has no log (its output went to the terminal that ran it)", berth_container_id(c));
+		return EXIT_BERTH;
+	}
+	char *path = xstrdup(p);
+	int fd = -1, rc = 0;
+	long long pos = offset;
+	if (pos < 0) {
+		struct stat sb;
+		pos = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+	}
+	for (;;) {
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT) {
+			warnx_("%s: %s", path, strerror(errno));
+			rc = EXIT_BERTH;
+			break;
+		}
+		if (fd >= 0 && copy_from(fd, &pos) < 0) {
+			if (errno != EPIPE)
+				warnx_("reading %s: %s", path, strerror(errno));
+			rc = EXIT_BERTH;
+			break;
+		}
+		if (!follow)
+			break;
+		if (berth_container_refresh(c) < 0 || berth_container_status(c) == BERTH_STATUS_STOPPED) {
+			/* one last read: what the monitor wrote before the status changed */
+			if (fd < 0)
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				copy_from(fd, &pos);
+			break;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* The offset of the last n lines of the file. */
+static long long tail_offset(const char *path, long long n)
+{
+	char *text;
+	size_t len;
+	if (n < 0 || read_file(&text, &len, path) < 0)
+		return 0;
+	long long off = (long long)len;
+	if (off > 0 && text[off - 1] == '\n')
+		off--; /* the last line's newline */
+	long long lines = 0;
+	while (off > 0) {
+		if (text[off - 1] == '\n' && ++lines == n)
+			break;
+		off--;
+	}
+	if (n == 0)
+		off = (long long)len;
+	free(text);
+	return off;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	enum { L_FOLLOW = 1, L_TAIL };
+	static const struct cli_opt opts[] = {
+		{ L_FOLLOW, 'f', "follow", OPT_BOOL, NULL, "Follow the output until the container stops" },
+		{ L_TAIL, 'n', "tail", OPT_ARG, "N", "Only the last N lines (default all)" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = {
+		"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
+		"The log holds the stdout and stderr of containers run with -d (or created).\n"
+	};
+	struct opt_state st;
+	const char *arg;
+	int id, follow = 0;
+	long long tail = -1;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0) {
+		if (id == L_FOLLOW) {
+			follow = opt_true(arg);
+		} else if (strcmp(arg, "all") != 0) {
+			uint64_t n;
+			if (parse_uint64(&n, arg) < 0 || n > (1ull << 40))
+				usage_error("logs", "invalid --tail \"%s\": expected a number or all", arg);
+			tail = (long long)n;
+		}
+	}
+	if (argc - st.ind != 1)
+		usage_error("logs", "requires exactly 1 container argument");
+	berth_container *c;
+	if (open_container(&c, argv[st.ind]) < 0)
+		return EXIT_BERTH;
+	struct jval *info = inspect_json(c);
+	const char *stdio = json_get_str(info, "stdio");
+	if (stdio && !strcmp(stdio, "fds")) {
+		warnx_("container %s has no log: it was run attached (its output went to the caller)", argv[st.ind]);
+		json_free(info);
+		berth_container_free(c);
+		return EXIT_BERTH;
+	}
+	json_free(info);
+	long long offset = 0;
+	const char *path = berth_container_log_path(c);
+	if (tail >= 0 && path && *path)
+		offset = tail_offset(path, tail);
+	int rc = follow_log(c, offset, follow);
+	berth_container_free(c);
+	return rc;
+}
+
+/* ------------------------------------------------------------------- exec */
+
+struct exec_state {
+	berth_process *p;
+	int done, code;
+};
+
+static int exec_done(void *payload)
+{
+	struct exec_state *x = payload;
+	int code, sig;
+	if (!x->done && berth_process_wait(&code, &sig, x->p, 0) == 0) {
+		x->done = 1;
+		x->code = code;
+	}
+	return x->done;
+}
+
+static void exec_forward(int sig, void *payload)
+{
+	struct exec_state *x = payload;
+	berth_process_kill(x->p, sig);
+}
+
+/* "NAME[:GROUP]" -> "UID:GID" looked up in the container's rootfs. */
+static char *exec_user(berth_container *c, const char *user)
+{
+	const char *colon = strchr(user, ':');
+	uint64_t v;
+	char *u = xstrdup(user);
+	u[strcspn(u, ":")] = '\0';
+	int numeric = parse_uint64(&v, u) == 0 && (!colon || parse_uint64(&v, colon + 1) == 0);
+	free(u);
+	if (numeric)
+		return xstrdup(user);
+	berth_spec *spec = NULL;
+	char *rootfs_json = NULL, *rootfs = NULL, err[256];
+	if (berth_container_spec(&spec, c) == 0 && berth_spec_get(&rootfs_json, spec, "/root/path") == 0) {
+		struct jval *j = json_parse(rootfs_json, strlen(rootfs_json), err, sizeof err);
+		if (j && j->type == J_STRING)
+			rootfs = xstrdup(j->str);
+		json_free(j);
+	}
+	berth_free(rootfs_json);
+	berth_spec_free(spec);
+	uint32_t uid, gid;
+	if (!rootfs || resolve_user(&uid, &gid, rootfs, user, err, sizeof err) < 0) {
+		if (!rootfs)
+			snprintf(err, sizeof err, "unable to find user %s: the container's root filesystem is unknown", user);
+		free(rootfs);
+		usage_error("exec", "--user: %s", err);
+	}
+	free(rootfs);
+	return xasprintf("%u:%u", uid, gid);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	enum { X_DETACH = 1, X_INTERACTIVE, X_TTY, X_ENV, X_WORKDIR, X_USER };
+	static const struct cli_opt opts[] = {
+		{ X_DETACH, 'd', "detach", OPT_BOOL, NULL, "Run the command in the background" },
+		{ X_INTERACTIVE, 'i', "interactive", OPT_BOOL, NULL, "Keep STDIN open (give the command our stdin)" },
+		{ X_TTY, 't', "tty", OPT_BOOL, NULL, "Allocate a pseudo-terminal" },
+		{ X_ENV, 'e', "env", OPT_ARG, "K=V", "Set an environment variable (repeatable)" },
+		{ X_WORKDIR, 'w', "workdir", OPT_ARG, "DIR", "Working directory inside the container" },
+		{ X_USER, 'u', "user", OPT_ARG, "UID[:GID]", "User (numeric, or a name from the container's /etc/passwd)" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = {
+		"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+		"Exit status: the command's; 125 when berth fails, 126/127 when the command\n"
+		"cannot be executed / is not found.\n"
+	};
+	struct opt_state st;
+	const char *arg;
+	int id, detach = 0, interactive = 0, tty = 0, code = EXIT_BERTH;
+	const char *workdir = NULL, *user = NULL;
+	struct strv env = { 0 };
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0) {
+		switch (id) {
+		case X_DETACH: detach = opt_true(arg); break;
+		case X_INTERACTIVE: interactive = opt_true(arg); break;
+		case X_TTY: tty = opt_true(arg); break;
+		case X_WORKDIR: workdir = arg; break;
+		case X_USER: user = arg; break;
+		case X_ENV:
+			if (!*arg || *arg == '=')
+				usage_error("exec", "invalid environment variable \"%s\"", arg);
+			if (strchr(arg, '=')) {
+				strv_add(&env, arg);
+			} else if (getenv(arg)) {
+				char *kv = xasprintf("%s=%s", arg, getenv(arg));
+				strv_add(&env, kv);
+				free(kv);
+			}
+			break;
+		}
+	}
+	if (argc - st.ind < 2)
+		usage_error("exec", "requires a container and a command");
+	berth_container *c;
+	if (open_container(&c, argv[st.ind]) < 0) {
+		strv_free(&env);
+		return EXIT_BERTH;
+	}
+	char *uspec = user ? exec_user(c, user) : NULL;
+	berth_exec_options o = BERTH_EXEC_OPTIONS_INIT;
+	o.args = (const char *const *)(argv + st.ind + 1);
+	o.env = env.n ? (const char *const *)env.v : NULL;
+	o.cwd = workdir;
+	o.user = uspec;
+	if (tty && !detach) {
+		o.stdio_mode = BERTH_STDIO_TERMINAL;
+	} else if (!detach) {
+		o.stdin_fd = interactive ? STDIN_FILENO : -1;
+		o.stdout_fd = STDOUT_FILENO;
+		o.stderr_fd = STDERR_FILENO;
+	}
+	if (!detach)
+		signals_catch(tty);
+	fflush(stdout);
+	berth_process *p = NULL;
+	if (berth_container_exec(&p, c, &o) < 0) {
+		code = berr("exec");
+		const berth_error *e = berth_error_last();
+		if (e->sys_errno == ENOENT && e->code != BERTH_ESTATE)
+			code = EXIT_NOTFOUND;
+		else if (e->sys_errno == EACCES || e->sys_errno == ENOEXEC)
+			code = EXIT_NOEXEC;
+		goto out;
+	}
+	if (detach) {
+		code = 0;
+		goto out;
+	}
+	struct exec_state x = { p, 0, 0 };
+	if (tty) {
+		int pty;
+		if (berth_process_take_console(&pty, p) < 0) {
+			code = berr("console");
+			berth_process_kill(p, SIGKILL);
+			berth_process_wait(NULL, NULL, p, -1);
+			goto out;
+		}
+		term_copy_winsize(pty);
+		int raw = interactive && term_raw(STDIN_FILENO) == 0;
+		struct relay r = { pty, interactive ? STDIN_FILENO : -1, STDOUT_FILENO, 1, 0, interactive && !raw,
+			           exec_forward, exec_done, &x };
+		relay_run(&r);
+		term_restore();
+		close(pty);
+	}
+	if (x.done)
+		code = x.code;
+	else if (wait_forwarding(&code, NULL, p) < 0)
+		code = berr("wait");
+out:
+	berth_process_free(p);
+	berth_container_free(c);
+	free(uspec);
+	strv_free(&env);
+	return code;
+}
+
+/* ----------------------------------------------------------------- attach */
+
+int cmd_attach(int argc, char **argv)
+{
+	enum { A_NO_STDIN = 1 };
+	static const struct cli_opt opts[] = {
+		{ A_NO_STDIN, 0, "no-stdin", OPT_BOOL, NULL, "Do not attach stdin" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = {
+		"attach", "[OPTIONS] CONTAINER", "Attach to a running container's terminal",
+		"Detach with Ctrl-P Ctrl-Q; the container goes on. Without a terminal (run -d\n"
+		"without -t), attach follows the container's output until it stops.\n"
+		"Exit status: the container's once it stops, 0 when detached.\n"
+	};
+	struct opt_state st;
+	const char *arg;
+	int id, no_stdin = 0;
+
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0)
+		no_stdin = opt_true(arg);
+	if (argc - st.ind != 1)
+		usage_error("attach", "requires exactly 1 container argument");
+	berth_container *c;
+	if (open_container(&c, argv[st.ind]) < 0)
+		return EXIT_BERTH;
+	int code = attach_terminal(c, !no_stdin, -1);
+	if (code == -2 && berth_error_last()->code == BERTH_EUNSUPPORTED) {
+		/* No terminal: stream what it writes from now on (Ctrl-C ends berth attach only). */
+		code = follow_log(c, -1, 1);
+		if (code == 0 && berth_container_wait(&code, NULL, c, 10000) < 0)
+			code = berr("wait");
+	} else if (code == -2) {
+		code = berr(argv[st.ind]);
+	} else if (code == -1) {
+		code = 0;
+	}
+	berth_container_free(c);
+	return code;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * container.h: the container lifecycle (create, start, run, wait, kill, exec,
+ * delete, state, list).
+ *
+ * Process model: create clones the container's init with every namespace the
+ * spec asks for; the init sets itself up and waits before execve (the OCI
+ * "created" state) until start. The creating process is the init's parent and
+ * reaps it in berth_container_wait(). With BERTH_CREATE_DETACH the library
+ * starts berth-monitor, which becomes the parent, writes the output to the
+ * container's log file and records the exit status even after the creating
+ * program has exited.
+ */
+#ifndef BERTH_CONTAINER_H
+#define BERTH_CONTAINER_H
+
+#include "common.h"
+#include "context.h"
+#include "spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct berth_container berth_container;
+typedef struct berth_process berth_process;
+
+typedef enum berth_status {
+	BERTH_STATUS_CREATING = 0,
+	BERTH_STATUS_CREATED = 1,
+	BERTH_STATUS_RUNNING = 2,
+	BERTH_STATUS_PAUSED = 3,
+	BERTH_STATUS_STOPPED = 4
+} berth_status;
+
+/* "creating", "created", "running", "paused", "stopped". */
+BERTH_EXTERN const char *berth_status_name(int status);
+
+/* Where the container's stdin/stdout/stderr go. */
+typedef enum berth_stdio_mode {
+	BERTH_STDIO_FDS = 0,      /* the fds given (-1: /dev/null) */
+	BERTH_STDIO_LOG = 1,      /* stdout and stderr appended to the container's log file; stdin /dev/null */
+	BERTH_STDIO_TERMINAL = 2  /* a pseudo-terminal: see berth_container_take_console() */
+} berth_stdio_mode;
+
+enum {
+	BERTH_CREATE_DETACH = 1u << 0, /* supervised by berth-monitor */
+	BERTH_CREATE_REMOVE = 1u << 1  /* delete the container once it has exited (--rm) */
+};
+
+#define BERTH_CREATE_OPTIONS_VERSION 1
+typedef struct berth_create_options {
+	unsigned int version;  /* BERTH_CREATE_OPTIONS_VERSION */
+	const char *id;        /* NULL: a random 64-hex id. [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 chars */
+	const char *name;      /* NULL: none. Unique among containers; same grammar as id */
+	unsigned int flags;    /* BERTH_CREATE_* */
+	int stdio_mode;        /* a berth_stdio_mode */
+	int stdin_fd;          /* BERTH_STDIO_FDS: the caller keeps its fds; the library dups them */
+	int stdout_fd;
+	int stderr_fd;
+} berth_create_options;
+#define BERTH_CREATE_OPTIONS_INIT { BERTH_CREATE_OPTIONS_VERSION, NULL, NULL, 0, BERTH_STDIO_FDS, -1, -1, -1 }
+BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version);
+
+/* Creates a container: validates spec, stores its config, clones the init in
+ * its namespaces, which prepares the root filesystem and waits before exec.
+ * opts NULL: defaults (stdio /dev/null, random id).
+ * Errors: BERTH_EINVAL (spec, id), BERTH_EEXISTS (id or name taken),
+ * BERTH_ENOTFOUND (rootfs), BERTH_ESYS. On failure nothing is left behind. */
+BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                                        const berth_create_options *opts);
+/* Lets a created container's init exec its process. BERTH_ESTATE unless created. */
+BERTH_EXTERN int berth_container_start(berth_container *c);
+/* create + start. */
+BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                                     const berth_create_options *opts);
+/* Opens an existing container by id, unique id prefix, or name. */
+BERTH_EXTERN int berth_container_open(berth_container **out, berth_ctx *ctx, const char *id_or_name);
+/* Frees the handle only; the container goes on. */
+BERTH_EXTERN void berth_container_free(berth_container *c);
+
+/* Waits until the container's process has exited. *out_exit_code: its exit
+ * status, or 128+N when killed by signal N; *out_signal: N or 0 (either out
+ * may be NULL). timeout_ms < 0 waits forever; BERTH_ETIMEOUT when it runs out. */
+BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth_container *c, int timeout_ms);
+/* Sends a signal to the init (all = 0) or to every process of the container. */
+BERTH_EXTERN int berth_container_kill(berth_container *c, int signal, int all);
+/* Stops gracefully: the stop signal, then SIGKILL after timeout_s seconds. */
+BERTH_EXTERN int berth_container_stop(berth_container *c, int timeout_s);
+
+enum { BERTH_DELETE_FORCE = 1u << 0 };
+/* Removes a stopped (or, with BERTH_DELETE_FORCE, any: killed first) container
+ * and its state. The handle stays to be freed. BERTH_ESTATE if running. */
+BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags);
+
+/* Rereads the state from disk (another process may have changed it). */
+BERTH_EXTERN int berth_container_refresh(berth_container *c);
+/* Borrowed strings, valid until the next call on c. */
+BERTH_EXTERN const char *berth_container_id(const berth_container *c);
+BERTH_EXTERN const char *berth_container_name(const berth_container *c); /* "" if none */
+BERTH_EXTERN int berth_container_status(const berth_container *c);      /* a berth_status */
+BERTH_EXTERN int berth_container_pid(const berth_container *c);         /* 0 unless created/running/paused */
+/* Exit code (128+N for a signal) once stopped, -1 before or when unknown. */
+BERTH_EXTERN int berth_container_exit_code(const berth_container *c);
+/* The container's log file (BERTH_STDIO_LOG), borrowed. */
+BERTH_EXTERN const char *berth_container_log_path(const berth_container *c);
+/* The full state as JSON (OCI state plus berth's fields: name, created,
+ * started, finished, exitCode, signal, config). *out released with berth_free(). */
+BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c);
+/* The spec the container was created with (a copy the caller frees). */
+BERTH_EXTERN int berth_container_spec(berth_spec **out, berth_container *c);
+/* With BERTH_STDIO_TERMINAL: hands the pseudo-terminal master to the caller,
+ * who then owns it. BERTH_ENOTFOUND if there is none or it was taken. */
+BERTH_EXTERN int berth_container_take_console(int *out_fd, berth_container *c);
+
+/* For a detached container created with BERTH_STDIO_TERMINAL: its monitor
+ * hands over (a duplicate of) the terminal master, and stops copying the
+ * terminal to the log until the caller closes *out_fd and *out_lease_fd.
+ * The caller reads the container's output from *out_fd, writes its input to
+ * it and sets the window size on it (TIOCSWINSZ). BERTH_EUNSUPPORTED without
+ * a terminal, BERTH_ESTATE if the container is not running, BERTH_EBUSY if
+ * another caller is attached. */
+BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_container *c);
+
+/* Ids of every container, NULL-terminated, released with one berth_free(). */
+BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx);
+
+/* --- exec: a new process in a running container --- */
+#define BERTH_EXEC_OPTIONS_VERSION 1
+typedef struct berth_exec_options {
+	unsigned int version;         /* BERTH_EXEC_OPTIONS_VERSION */
+	const char *const *args;      /* NULL-terminated, non-empty */
+	const char *const *env;       /* added to (and overriding) the container's env; may be NULL */
+	const char *cwd;              /* NULL: the container's */
+	const char *user;             /* "UID[:GID]"; NULL: the container's */
+	int stdio_mode;               /* BERTH_STDIO_FDS or BERTH_STDIO_TERMINAL */
+	int stdin_fd, stdout_fd, stderr_fd;
+} berth_exec_options;
+#define BERTH_EXEC_OPTIONS_INIT { BERTH_EXEC_OPTIONS_VERSION, NULL, NULL, NULL, NULL, BERTH_STDIO_FDS, -1, -1, -1 }
+BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version);
+
+/* Starts a process in the container's namespaces, cgroup, with its
+ * capabilities, seccomp filter and no_new_privs. BERTH_ESTATE unless running. */
+BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, const berth_exec_options *opts);
+BERTH_EXTERN int berth_process_wait(int *out_exit_code, int *out_signal, berth_process *p, int timeout_ms);
+BERTH_EXTERN int berth_process_kill(berth_process *p, int signal);
+BERTH_EXTERN int berth_process_pid(const berth_process *p);
+BERTH_EXTERN int berth_process_take_console(int *out_fd, berth_process *p);
+BERTH_EXTERN void berth_process_free(berth_process *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

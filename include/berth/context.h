@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * context.h: berth_ctx holds the state roots, the log callback and defaults.
+ * A context may be used from several threads; handles made from it may not be
+ * shared between threads without the caller's own locking.
+ */
+#ifndef BERTH_CONTEXT_H
+#define BERTH_CONTEXT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct berth_ctx berth_ctx;
+
+typedef enum berth_log_level {
+	BERTH_LOG_ERROR = 0,
+	BERTH_LOG_WARN = 1,
+	BERTH_LOG_INFO = 2,
+	BERTH_LOG_DEBUG = 3
+} berth_log_level;
+
+/* Called for log messages at or below the context's level. */
+typedef void (*berth_log_cb)(int level, const char *message, void *payload);
+
+#define BERTH_CTX_OPTIONS_VERSION 1
+typedef struct berth_ctx_options {
+	unsigned int version;     /* BERTH_CTX_OPTIONS_VERSION */
+	const char *root;         /* persistent data; NULL: $BERTH_ROOT or /var/lib/berth */
+	const char *run_root;     /* runtime state; NULL: $BERTH_RUN_ROOT or /run/berth */
+	berth_log_cb log_cb;      /* NULL: no logging */
+	void *log_payload;
+	int log_level;            /* a berth_log_level; default BERTH_LOG_WARN */
+	const char *monitor_path; /* berth-monitor; NULL: $BERTH_MONITOR, then beside the library, then the installed one */
+} berth_ctx_options;
+#define BERTH_CTX_OPTIONS_INIT { BERTH_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, BERTH_LOG_WARN, NULL }
+
+/* Fills opts with the defaults of the given version. BERTH_EINVAL for an unknown version. */
+BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int version);
+
+/* Creates a context, making the root directories if needed (mode 0700).
+ * Errors: BERTH_EINVAL (relative path, unknown options version), BERTH_ESYS. */
+BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts);
+BERTH_EXTERN void berth_ctx_free(berth_ctx *ctx);
+
+/* Borrowed strings, valid while ctx lives. */
+BERTH_EXTERN const char *berth_ctx_root(const berth_ctx *ctx);
+BERTH_EXTERN const char *berth_ctx_run_root(const berth_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * spec.h: berth_spec, a container's configuration. It is an OCI runtime-spec
+ * 1.2 config.json (https://github.com/opencontainers/runtime-spec) with setters
+ * for what programs set by hand. Setters validate their own argument; the whole
+ * spec is validated by berth_spec_validate() and again at container create.
+ * Validation errors name the field: "process.args: must be a non-empty array".
+ */
+#ifndef BERTH_SPEC_H
+#define BERTH_SPEC_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct berth_spec berth_spec;
+
+/* A spec with berth's defaults, which are Docker's: args ["sh"], PATH and
+ * TERM in env, cwd "/", uid 0, hostname "berth", rootfs "rootfs"; pid,
+ * network, ipc, uts and mount namespaces; the OCI default mounts; Docker's
+ * 14 default capabilities; the default seccomp profile; no_new_privileges;
+ * masked and read-only paths; RLIMIT_NOFILE 1048576 capped at the caller's
+ * hard limit. */
+BERTH_EXTERN int berth_spec_new(berth_spec **out);
+/* Parses config.json text (len bytes, need not be NUL-terminated) or a file.
+ * Errors: BERTH_EINVAL with the JSON line/column or the field. */
+BERTH_EXTERN int berth_spec_parse(berth_spec **out, const char *json, size_t len);
+BERTH_EXTERN int berth_spec_load(berth_spec **out, const char *path);
+/* Serialises (pretty-printed JSON). *out is released with berth_free(). */
+BERTH_EXTERN int berth_spec_to_json(char **out, const berth_spec *spec);
+/* Writes config.json atomically (temp + rename). */
+BERTH_EXTERN int berth_spec_save(const berth_spec *spec, const char *path);
+BERTH_EXTERN int berth_spec_copy(berth_spec **out, const berth_spec *spec);
+BERTH_EXTERN void berth_spec_free(berth_spec *spec);
+
+/* Checks every field berth uses. BERTH_EINVAL naming the field. */
+BERTH_EXTERN int berth_spec_validate(const berth_spec *spec);
+
+/* --- process --- */
+/* argv is NULL-terminated and non-empty. */
+BERTH_EXTERN int berth_spec_set_args(berth_spec *spec, const char *const *argv);
+/* Replaces the whole environment (NULL-terminated "K=V" strings). */
+BERTH_EXTERN int berth_spec_set_env(berth_spec *spec, const char *const *envp);
+/* Sets one variable ("K=V"), replacing an existing K. */
+BERTH_EXTERN int berth_spec_setenv(berth_spec *spec, const char *key_value);
+BERTH_EXTERN int berth_spec_set_cwd(berth_spec *spec, const char *cwd);
+/* additional_gids may be NULL when n_additional is 0. */
+BERTH_EXTERN int berth_spec_set_user(berth_spec *spec, uint32_t uid, uint32_t gid,
+                                     const uint32_t *additional_gids, size_t n_additional);
+BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal);
+/* type is "RLIMIT_NOFILE" or "nofile". Replaces an existing entry. */
+BERTH_EXTERN int berth_spec_set_rlimit(berth_spec *spec, const char *type, uint64_t soft, uint64_t hard);
+BERTH_EXTERN int berth_spec_set_no_new_privileges(berth_spec *spec, int on);
+/* -1000..1000 */
+BERTH_EXTERN int berth_spec_set_oom_score_adj(berth_spec *spec, int adj);
+
+/* Capabilities: "CAP_NET_ADMIN" or "NET_ADMIN", case-insensitive; "ALL" adds or
+ * drops every capability. They apply to the bounding, effective, permitted
+ * (and for uid 0 inheritable) sets as Docker does. */
+BERTH_EXTERN int berth_spec_cap_add(berth_spec *spec, const char *cap);
+BERTH_EXTERN int berth_spec_cap_drop(berth_spec *spec, const char *cap);
+
+/* --- root, hostname, mounts --- */
+BERTH_EXTERN int berth_spec_set_rootfs(berth_spec *spec, const char *path, int readonly);
+BERTH_EXTERN int berth_spec_set_hostname(berth_spec *spec, const char *hostname);
+/* options: NULL-terminated, may be NULL. Replaces a mount at the same destination. */
+BERTH_EXTERN int berth_spec_add_mount(berth_spec *spec, const char *destination, const char *type,
+                                      const char *source, const char *const *options);
+/* A recursive bind mount of a host path; read-only when readonly != 0. */
+BERTH_EXTERN int berth_spec_add_bind(berth_spec *spec, const char *source, const char *destination,
+                                     int readonly);
+/* Parses a Docker volume argument "SRC:DST[:ro|rw]" (SRC an absolute host path). */
+BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg);
+
+/* --- namespaces (type: a berth_ns_type) --- */
+/* Adds (or replaces) a namespace; path NULL creates a new one, a path joins it. */
+BERTH_EXTERN int berth_spec_set_namespace(berth_spec *spec, int type, const char *path);
+BERTH_EXTERN int berth_spec_remove_namespace(berth_spec *spec, int type);
+/* Adds a user-namespace id mapping (uid when gid == 0, else gid). Adds a user
+ * namespace if the spec has none. */
+BERTH_EXTERN int berth_spec_add_id_mapping(berth_spec *spec, int gid, uint32_t container_id,
+                                           uint32_t host_id, uint32_t size);
+
+/* --- security --- */
+/* Sets linux.seccomp from an OCI seccomp JSON object, or from a Docker seccomp
+ * profile file (both formats are accepted). NULL removes seccomp (unconfined). */
+BERTH_EXTERN int berth_spec_set_seccomp_json(berth_spec *spec, const char *json);
+BERTH_EXTERN int berth_spec_set_seccomp_file(berth_spec *spec, const char *path);
+/* Restores the default profile for the spec's current capabilities. */
+BERTH_EXTERN int berth_spec_set_seccomp_default(berth_spec *spec);
+/* --privileged: every capability, no seccomp, no masked or read-only paths,
+ * /sys read-write, the host's devices. */
+BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on);
+/* linux.sysctl; the key is "net.ipv4.ip_forward" style. */
+BERTH_EXTERN int berth_spec_set_sysctl(berth_spec *spec, const char *key, const char *value);
+BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, const char *value);
+
+/* --- reading --- */
+/* Any field by JSON pointer ("/process/args"), serialised as JSON;
+ * BERTH_ENOTFOUND if absent. *out released with berth_free(). */
+BERTH_EXTERN int berth_spec_get(char **out, const berth_spec *spec, const char *json_pointer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "internal.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int version)
+{
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: opts is NULL");
+	if (version != BERTH_CTX_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: unknown options version %u", version);
+	berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
+	*opts = d;
+	return 0;
+}
+
+/* The monitor beside the library: <libdir>/../libexec/berth/berth-monitor
+ * (the build tree mirrors the install tree). */
+static char *monitor_beside_library(void)
+{
+	Dl_info info;
+	if (!dladdr((void *)berth_ctx_new, &info) || !info.dli_fname)
+		return NULL;
+	char buf[PATH_MAX];
+	if (!realpath(info.dli_fname, buf))
+		return NULL;
+	char *dir = dirname(buf); /* .../lib or .../lib/x86_64-linux-gnu */
+	for (int up = 0; up < 2; up++) {
+		char cand[PATH_MAX + 64];
+		snprintf(cand, sizeof cand, "%s/../libexec/berth/berth-monitor", dir);
+		if (access(cand, X_OK) == 0)
+			return realpath(cand, NULL);
+		dir = dirname(dir);
+	}
+	return NULL;
+}
+
+static char *pick_monitor(const char *given)
+{
+	if (given)
+		return berth__strdup(given);
+	const char *env = getenv("BERTH_MONITOR");
+	if (env && *env)
+		return berth__strdup(env);
+	char *m = monitor_beside_library();
+	if (m)
+		return m;
+	return berth__strdup(BERTH_MONITOR_INSTALL_PATH);
+}
+
+static char *pick_root(const char *given, const char *env, const char *dflt, const char *what)
+{
+	const char *v = given;
+	if (!v) {
+		v = getenv(env);
+		if (!v || !*v)
+			v = dflt;
+	}
+	if (v[0] != '/') {
+		berth__err(BERTH_EINVAL, "%s '%s': must be an absolute path", what, v);
+		return NULL;
+	}
+	char *r = berth__strdup(v);
+	if (r) {
+		size_t n = strlen(r);
+		while (n > 1 && r[n - 1] == '/')
+			r[--n] = '\0';
+	}
+	return r;
+}
+
+BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts)
+{
+	berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
+	if (!out)
+		return berth__err(BERTH_EINVAL, "berth_ctx_new: out is NULL");
+	if (!opts)
+		opts = &d;
+	if (opts->version != BERTH_CTX_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "berth_ctx_new: unknown options version %u", opts->version);
+	berth_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return berth__err_nomem();
+	ctx->root = pick_root(opts->root, "BERTH_ROOT", "/var/lib/berth", "root");
+	ctx->run_root = ctx->root ? pick_root(opts->run_root, "BERTH_RUN_ROOT", "/run/berth", "run_root") : NULL;
+	ctx->monitor_path = ctx->run_root ? pick_monitor(opts->monitor_path) : NULL;
+	ctx->log_cb = opts->log_cb;
+	ctx->log_payload = opts->log_payload;
+	ctx->log_level = opts->log_level;
+	int r = 0;
+	if (!ctx->root || !ctx->run_root || !ctx->monitor_path)
+		r = berth_error_last()->code ? berth_error_last()->code : BERTH_ENOMEM;
+	if (r == 0) {
+		char *p;
+		if ((r = berth__mkdir_p(ctx->root, 0700)) == 0 && (r = berth__mkdir_p(ctx->run_root, 0700)) == 0) {
+			if ((p = berth__path_join(ctx->root, "containers"))) {
+				r = berth__mkdir_p(p, 0700);
+				free(p);
+			} else
+				r = BERTH_ENOMEM;
+			if (r == 0 && (p = berth__path_join(ctx->run_root, "containers"))) {
+				r = berth__mkdir_p(p, 0700);
+				free(p);
+			} else if (r == 0)
+				r = BERTH_ENOMEM;
+		}
+	}
+	if (r < 0) {
+		berth_ctx_free(ctx);
+		return r;
+	}
+	*out = ctx;
+	berth__err_ok();
+	return 0;
+}
+
+BERTH_EXTERN void berth_ctx_free(berth_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->root);
+	free(ctx->run_root);
+	free(ctx->monitor_path);
+	free(ctx);
+}
+
+BERTH_EXTERN const char *berth_ctx_root(const berth_ctx *ctx) { return ctx ? ctx->root : NULL; }
+BERTH_EXTERN const char *berth_ctx_run_root(const berth_ctx *ctx) { return ctx ? ctx->run_root : NULL; }
+
+void berth__log(berth_ctx *ctx, int level, const char *fmt, ...)
+{
+	if (!ctx || !ctx->log_cb || level > ctx->log_level)
+		return;
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	ctx->log_cb(level, buf, ctx->log_payload);
+}

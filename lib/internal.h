@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Internal helpers shared by every area. Never exported (berth__ prefix,
+ * hidden visibility). */
+#ifndef BERTH_INTERNAL_H
+#define BERTH_INTERNAL_H
+
+#include <berth/berth.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define BERTH_HIDDEN __attribute__((visibility("hidden")))
+#define BERTH_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define BERTH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- errors (lib/common/error.c) --- */
+/* Sets the thread's error and returns code. */
+BERTH_HIDDEN int berth__err(int code, const char *fmt, ...) BERTH_PRINTF(2, 3);
+/* Same, with errno appended as ": <strerror>" and recorded as sys_errno. The
+ * code is derived from errno (ENOENT -> BERTH_ENOTFOUND, EEXIST -> EEXISTS,
+ * EPERM/EACCES -> EPERM, ENOMEM -> ENOMEM, EINVAL -> EINVAL, else ESYS). */
+BERTH_HIDDEN int berth__err_sys(int errnum, const char *fmt, ...) BERTH_PRINTF(2, 3);
+BERTH_HIDDEN int berth__err_nomem(void);
+/* Prefixes the current error message with "prefix: ". Returns the code. */
+BERTH_HIDDEN int berth__err_prefix(const char *fmt, ...) BERTH_PRINTF(1, 2);
+BERTH_HIDDEN void berth__err_ok(void);
+/* Saves/restores the thread's error around cleanup code that may overwrite it. */
+typedef struct { int code, sys_errno; char *message; } berth__err_saved;
+BERTH_HIDDEN void berth__err_save(berth__err_saved *s);
+BERTH_HIDDEN void berth__err_restore(berth__err_saved *s);
+
+/* --- logging (lib/common/context.c) --- */
+BERTH_HIDDEN void berth__log(berth_ctx *ctx, int level, const char *fmt, ...) BERTH_PRINTF(3, 4);
+
+/* --- strings and files (lib/common/util.c) --- */
+BERTH_HIDDEN char *berth__strdup(const char *s);              /* NULL on ENOMEM (error set) */
+BERTH_HIDDEN char *berth__sprintf(const char *fmt, ...) BERTH_PRINTF(1, 2);
+BERTH_HIDDEN char *berth__path_join(const char *a, const char *b);
+/* mkdir -p with mode for the created components. */
+BERTH_HIDDEN int berth__mkdir_p(const char *path, mode_t mode);
+/* Whole file into a malloc'd NUL-terminated buffer. */
+BERTH_HIDDEN int berth__read_file(char **out, size_t *out_len, const char *path);
+/* Atomic write: path.tmp.<pid>.<n> then fsync-free rename (crash-consistent enough for runtime state). */
+BERTH_HIDDEN int berth__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* rm -rf that does not cross mount points and does not follow symlinks. */
+BERTH_HIDDEN int berth__rm_rf(const char *path);
+/* A strings array in one allocation (pointers then bytes), freed with free(). */
+BERTH_HIDDEN char **berth__strv_pack(char *const *strs, size_t n);
+/* 32 random bytes as 64 hex chars into buf[65]. */
+BERTH_HIDDEN int berth__random_hex(char *buf, size_t nbytes);
+/* Checks an id or name: [A-Za-z0-9][A-Za-z0-9_.-]*, max 128. what = "id"/"name". */
+BERTH_HIDDEN int berth__check_id(const char *what, const char *id);
+BERTH_HIDDEN uint64_t berth__now_ns(void);
+/* RFC 3339 UTC with nanoseconds. buf >= 40 bytes. */
+BERTH_HIDDEN void berth__format_time(char *buf, size_t len, uint64_t ns);
+/* Reads field 22 (starttime) of /proc/pid/stat; 0 if gone. */
+BERTH_HIDDEN uint64_t berth__proc_start_time(pid_t pid);
+
+/* --- JSON (lib/common/json.c) --- */
+BERTH_HIDDEN int berth__json_load_file(json_t **out, const char *path, const char *what);
+BERTH_HIDDEN int berth__json_save_file(json_t *j, const char *path);
+BERTH_HIDDEN char *berth__json_dump(const json_t *j, int pretty);
+
+/* --- context internals --- */
+struct berth_ctx {
+	char *root;
+	char *run_root;
+	char *monitor_path;
+	berth_log_cb log_cb;
+	void *log_payload;
+	int log_level;
+};
+
+/* --- spec internals (lib/spec) --- */
+struct berth_spec {
+	json_t *root; /* the config.json object; owned */
+	/* Capabilities given to berth_spec_cap_drop() (not "ALL"): a later
+	 * cap_add of them is ignored, as Docker's drop wins. Not serialised. */
+	uint64_t caps_dropped;
+};
+/* Borrowed JSON of a spec. */
+static inline json_t *berth__spec_json(const berth_spec *s) { return s->root; }
+
+#endif

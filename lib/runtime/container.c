@@ -1,0 +1,1176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * The container lifecycle: create, start, wait, kill, stop, delete, state,
+ * list, inspect. State on disk:
+ *   <root>/containers/<id>/config.json   the spec
+ *   <root>/containers/<id>/container.json  id, name, created (persists)
+ *   <root>/containers/<id>/container.log   output (BERTH_STDIO_LOG)
+ *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
+ *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
+ *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
+ * Every write is temp + rename; read-modify-write holds flock on <root>/containers/<id>/lock.
+ */
+#include "runtime/container.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+BERTH_EXTERN const char *berth_status_name(int status)
+{
+	switch (status) {
+	case BERTH_STATUS_CREATING: return "creating";
+	case BERTH_STATUS_CREATED: return "created";
+	case BERTH_STATUS_RUNNING: return "running";
+	case BERTH_STATUS_PAUSED: return "paused";
+	case BERTH_STATUS_STOPPED: return "stopped";
+	default: return "unknown";
+	}
+}
+
+static int status_from_name(const char *s)
+{
+	for (int i = BERTH_STATUS_CREATING; i <= BERTH_STATUS_STOPPED; i++)
+		if (s && !strcmp(s, berth_status_name(i)))
+			return i;
+	return BERTH_STATUS_STOPPED;
+}
+
+BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version)
+{
+	if (!opts || version != BERTH_CREATE_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "berth_create_options_init: unknown options version %u", version);
+	berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	*opts = d;
+	return 0;
+}
+
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* --- handles --- */
+
+static berth_container *container_alloc(berth_ctx *ctx, const char *id)
+{
+	berth_container *c = calloc(1, sizeof *c);
+	if (!c) {
+		berth__err_nomem();
+		return NULL;
+	}
+	c->ctx = ctx;
+	c->pidfd = -1;
+	c->console_fd = -1;
+	c->exit_code = -1;
+	c->id = berth__strdup(id);
+	c->name = berth__strdup("");
+	c->root_dir = berth__sprintf("%s/containers/%s", ctx->root, id);
+	c->run_dir = berth__sprintf("%s/containers/%s", ctx->run_root, id);
+	c->log_path = berth__sprintf("%s/containers/%s/container.log", ctx->root, id);
+	if (!c->id || !c->name || !c->root_dir || !c->run_dir || !c->log_path) {
+		berth_container_free(c);
+		berth__err_nomem();
+		return NULL;
+	}
+	return c;
+}
+
+BERTH_EXTERN void berth_container_free(berth_container *c)
+{
+	if (!c)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	json_decref(c->state);
+	free(c->id);
+	free(c->name);
+	free(c->root_dir);
+	free(c->run_dir);
+	free(c->log_path);
+	free(c);
+}
+
+int berth__container_lock(berth_container *c)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/lock", c->root_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth__err_sys(errno, "container %s: lock", c->id);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return berth__err_sys(e, "container %s: lock", c->id);
+		}
+	return fd;
+}
+
+static int state_path(char *buf, size_t n, berth_container *c)
+{
+	return snprintf(buf, n, "%s/state.json", c->run_dir) >= (int)n ? -1 : 0;
+}
+
+static int save_state(berth_container *c)
+{
+	char path[PATH_MAX];
+	state_path(path, sizeof path, c);
+	return berth__json_save_file(c->state, path);
+}
+
+static void set_time(json_t *st, const char *key)
+{
+	char buf[48];
+	berth__format_time(buf, sizeof buf, berth__now_ns());
+	json_object_set_new(st, key, json_string(buf));
+}
+
+/* Is the recorded init still the same live (not zombie) process? */
+static int init_alive(berth_container *c)
+{
+	if (c->pid <= 0)
+		return 0;
+	uint64_t want = (uint64_t)json_integer_value(json_object_get(c->state, "pidStartTime"));
+	uint64_t have = berth__proc_start_time(c->pid);
+	if (!have || have != want)
+		return 0;
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)c->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int owner_alive(berth_container *c)
+{
+	pid_t op = (pid_t)json_integer_value(json_object_get(c->state, "ownerPid"));
+	uint64_t want = (uint64_t)json_integer_value(json_object_get(c->state, "ownerStartTime"));
+	return op > 0 && berth__proc_start_time(op) == want;
+}
+
+int berth__container_load_state(berth_container *c)
+{
+	char path[PATH_MAX];
+	state_path(path, sizeof path, c);
+	json_t *st = NULL;
+	if (access(path, F_OK) < 0) {
+		/* no runtime state (e.g. after a reboot): a stopped container */
+		st = json_object();
+		json_object_set_new(st, "status", json_string("stopped"));
+	} else {
+		int r = berth__json_load_file(&st, path, "container state");
+		if (r < 0)
+			return berth__err_prefix("container %s", c->id);
+	}
+	json_decref(c->state);
+	c->state = st;
+	c->status = status_from_name(json_string_value(json_object_get(st, "status")));
+	c->pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+	json_t *ec = json_object_get(st, "exitCode");
+	c->exit_code = json_is_integer(ec) ? (int)json_integer_value(ec) : -1;
+	c->signal = (int)json_integer_value(json_object_get(st, "signal"));
+	const char *name = json_string_value(json_object_get(st, "name"));
+	if (name) {
+		char *n = berth__strdup(name);
+		if (n) {
+			free(c->name);
+			c->name = n;
+		}
+	}
+	if (c->status != BERTH_STATUS_STOPPED && c->status != BERTH_STATUS_CREATING && !init_alive(c)) {
+		/* the init is gone; its owner records the exit status when it reaps it */
+		c->status = BERTH_STATUS_STOPPED;
+	}
+	if (c->status == BERTH_STATUS_STOPPED)
+		c->pid = 0;
+	return 0;
+}
+
+BERTH_EXTERN int berth_container_refresh(berth_container *c)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "refresh: container is NULL");
+	if (access(c->root_dir, F_OK) < 0)
+		return berth__err(BERTH_ENOTFOUND, "container %s: no such container (deleted)", c->id);
+	int r = berth__container_load_state(c);
+	if (r == 0)
+		berth__err_ok();
+	return r;
+}
+
+/* --- names --- */
+
+static char *names_dir(berth_ctx *ctx) { return berth__sprintf("%s/names", ctx->root); }
+
+static int name_claim(berth_ctx *ctx, const char *name, const char *id)
+{
+	char *dir = names_dir(ctx);
+	if (!dir)
+		return BERTH_ENOMEM;
+	int r = berth__mkdir_p(dir, 0700);
+	char *link = r == 0 ? berth__path_join(dir, name) : NULL;
+	free(dir);
+	if (r < 0 || !link)
+		return r < 0 ? r : BERTH_ENOMEM;
+	if (symlink(id, link) < 0) {
+		int e = errno;
+		char other[256] = "";
+		ssize_t n = readlink(link, other, sizeof other - 1);
+		if (n > 0)
+			other[n] = '\0';
+		free(link);
+		if (e == EEXIST)
+			return berth__err(BERTH_EEXISTS, "name '%s': already in use by container %.12s", name, other);
+		return berth__err_sys(e, "name '%s'", name);
+	}
+	free(link);
+	return 0;
+}
+
+static void name_release(berth_ctx *ctx, const char *name, const char *id)
+{
+	if (!name || !*name)
+		return;
+	char *link = berth__sprintf("%s/names/%s", ctx->root, name);
+	if (!link)
+		return;
+	char other[256];
+	ssize_t n = readlink(link, other, sizeof other - 1);
+	if (n > 0) {
+		other[n] = '\0';
+		if (!strcmp(other, id))
+			unlink(link);
+	}
+	free(link);
+}
+
+/* --- create --- */
+
+int berth__open_pty(int *master, int *slave, char *path, size_t path_len)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return berth__err_sys(errno, "open a pseudo-terminal");
+	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, path, path_len) != 0) {
+		int e = errno;
+		close(m);
+		return berth__err_sys(e, "set up the pseudo-terminal");
+	}
+	int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0) {
+		int e = errno;
+		close(m);
+		return berth__err_sys(e, "open the terminal %s", path);
+	}
+	*master = m;
+	*slave = s;
+	return 0;
+}
+
+static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
+{
+	static const char *const keys[2] = { "uidMappings", "gidMappings" };
+	static const char *const files[2] = { "uid_map", "gid_map" };
+	for (int k = 0; k < 2; k++) {
+		char buf[4096] = "";
+		size_t len = 0, i;
+		json_t *m;
+		json_array_foreach(json_object_get(linux_, keys[k]), i, m) {
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%lld %lld %lld\n",
+			                        (long long)json_integer_value(json_object_get(m, "containerID")),
+			                        (long long)json_integer_value(json_object_get(m, "hostID")),
+			                        (long long)json_integer_value(json_object_get(m, "size")));
+			if (len >= sizeof buf)
+				return berth__err(BERTH_EINVAL, "container %s: linux.%s: too many mappings", id, keys[k]);
+		}
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[k]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return berth__err_sys(errno, "container %s: open %s", id, path);
+		ssize_t w = write(fd, buf, len);
+		int e = errno;
+		close(fd);
+		if (w != (ssize_t)len)
+			return berth__err_sys(e, "container %s: linux.%s: the kernel refused the mapping '%.*s'", id, keys[k],
+			                      (int)(len && buf[len - 1] == '\n' ? len - 1 : len), buf);
+	}
+	return 0;
+}
+
+static int stdio_fd(int given, int *opened)
+{
+	if (given >= 0)
+		return given;
+	if (*opened < 0)
+		*opened = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return *opened;
+}
+
+static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                         const berth_create_options *opts, const char *id);
+
+static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                             const berth_create_options *opts, const char *id)
+{
+	json_t *sj = berth__spec_json(spec);
+	int r;
+	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
+	char rootfs_abs[PATH_MAX];
+	if (!realpath(rootfs, rootfs_abs))
+		return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
+	struct stat st;
+	if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return berth__err(BERTH_EINVAL, "container %s: rootfs %s: not a directory", id, rootfs_abs);
+
+	berth_container *c = container_alloc(ctx, id);
+	if (!c)
+		return BERTH_ENOMEM;
+	berth__plan plan;
+	berth__plan_init(&plan);
+	int devnull = -1, logfd = -1, master = -1, slave = -1, sync = -1, fifo = -1;
+	int made_root = 0, made_run = 0, claimed = 0;
+	pid_t pid = 0;
+	int pidfd = -1;
+	char pts[128] = "";
+
+	if (mkdir(c->root_dir, 0700) < 0) {
+		r = errno == EEXIST ? berth__err(BERTH_EEXISTS, "container id %s: already exists", id)
+		                    : berth__err_sys(errno, "container %s: create %s", id, c->root_dir);
+		goto fail;
+	}
+	made_root = 1;
+	if (opts->name && *opts->name) {
+		if ((r = name_claim(ctx, opts->name, id)) < 0)
+			goto fail;
+		claimed = 1;
+		free(c->name);
+		if (!(c->name = berth__strdup(opts->name))) {
+			r = BERTH_ENOMEM;
+			goto fail;
+		}
+	}
+	if (mkdir(c->run_dir, 0700) < 0) {
+		r = berth__err_sys(errno, "container %s: create %s", id, c->run_dir);
+		goto fail;
+	}
+	made_run = 1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
+	if ((r = berth__json_save_file(sj, path)) < 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/exec.fifo", c->run_dir);
+	if (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		r = berth__err_sys(errno, "container %s: exec fifo %s", id, path);
+		goto fail;
+	}
+
+	if ((r = berth__plan_from_spec(&plan, sj, rootfs_abs)) < 0) {
+		berth__err_prefix("container %s", id);
+		goto fail;
+	}
+	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
+	if (terminal) {
+		if ((r = berth__open_pty(&master, &slave, pts, sizeof pts)) < 0)
+			goto fail;
+		plan.console_slave = slave;
+		plan.console_path = pts;
+		plan.stdio[0] = plan.stdio[1] = plan.stdio[2] = slave;
+	} else if (opts->stdio_mode == BERTH_STDIO_LOG) {
+		logfd = open(c->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (logfd < 0) {
+			r = berth__err_sys(errno, "container %s: log file %s", id, c->log_path);
+			goto fail;
+		}
+		plan.stdio[0] = stdio_fd(-1, &devnull);
+		plan.stdio[1] = plan.stdio[2] = logfd;
+	} else {
+		plan.stdio[0] = stdio_fd(opts->stdin_fd, &devnull);
+		plan.stdio[1] = stdio_fd(opts->stdout_fd, &devnull);
+		plan.stdio[2] = stdio_fd(opts->stderr_fd, &devnull);
+	}
+	plan.exec_fifo_fd = fifo;
+	char what[200];
+	snprintf(what, sizeof what, "container %s", id);
+	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
+		goto fail;
+	if (plan.userns) {
+		if ((r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) {
+			close(sync); /* the child reads EOF and exits */
+			sync = -1;
+			goto fail;
+		}
+		if (write(sync, "M", 1) != 1) {
+			r = berth__err_sys(errno, "container %s: signal the init", id);
+			goto fail;
+		}
+	}
+	if ((r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
+		pid = 0; /* reaped */
+		goto fail;
+	}
+	close(sync);
+	sync = -1;
+	close(fifo); /* the init holds it open: start writes, the init reads */
+	fifo = -1;
+
+	/* the state */
+	json_t *stj = json_object();
+	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
+	json_object_set_new(stj, "id", json_string(id));
+	json_object_set_new(stj, "name", json_string(c->name));
+	json_object_set_new(stj, "status", json_string("created"));
+	json_object_set_new(stj, "pid", json_integer(pid));
+	json_object_set_new(stj, "pidStartTime", json_integer((json_int_t)berth__proc_start_time(pid)));
+	json_object_set_new(stj, "ownerPid", json_integer(getpid()));
+	json_object_set_new(stj, "ownerStartTime", json_integer((json_int_t)berth__proc_start_time(getpid())));
+	json_object_set_new(stj, "bundle", json_string(c->root_dir));
+	json_object_set_new(stj, "rootfs", json_string(rootfs_abs));
+	json_object_set_new(stj, "terminal", json_boolean(terminal));
+	json_object_set_new(stj, "stdio", json_string(terminal ? "terminal" : opts->stdio_mode == BERTH_STDIO_LOG ? "log" : "fds"));
+	json_object_set_new(stj, "logPath", json_string(c->log_path));
+	if (opts->flags & BERTH_CREATE_REMOVE)
+		json_object_set_new(stj, "autoRemove", json_true());
+	set_time(stj, "created");
+	json_t *ann = json_object_get(sj, "annotations");
+	if (ann)
+		json_object_set(stj, "annotations", ann);
+	c->state = stj;
+	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(stj, "created"));
+	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
+	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = save_state(c)) < 0) {
+		json_decref(meta);
+		if (!r)
+			r = berth__err_nomem();
+		goto fail;
+	}
+	json_decref(meta);
+	c->status = BERTH_STATUS_CREATED;
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->owner = 1;
+	c->console_fd = master;
+	if (slave >= 0)
+		close(slave);
+	if (devnull >= 0)
+		close(devnull);
+	if (logfd >= 0)
+		close(logfd);
+	berth__plan_free(&plan);
+	*out = c;
+	berth__err_ok();
+	return 0;
+
+fail: {
+	berth__err_saved saved;
+	berth__err_save(&saved);
+	if (pid > 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		siginfo_t si;
+		while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (sync >= 0)
+		close(sync);
+	if (fifo >= 0)
+		close(fifo);
+	if (master >= 0)
+		close(master);
+	if (slave >= 0)
+		close(slave);
+	if (devnull >= 0)
+		close(devnull);
+	if (logfd >= 0)
+		close(logfd);
+	berth__plan_free(&plan);
+	if (made_run)
+		berth__rm_rf(c->run_dir);
+	if (claimed)
+		name_release(ctx, opts->name, id);
+	if (made_root)
+		berth__rm_rf(c->root_dir);
+	berth_container_free(c);
+	berth__err_restore(&saved);
+	return r;
+}
+}
+
+BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                                        const berth_create_options *opts)
+{
+	berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	if (!out || !ctx || !spec)
+		return berth__err(BERTH_EINVAL, "create: out, ctx and spec are required");
+	if (!opts)
+		opts = &d;
+	if (opts->version != BERTH_CREATE_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "create: unknown options version %u", opts->version);
+	if (opts->stdio_mode < BERTH_STDIO_FDS || opts->stdio_mode > BERTH_STDIO_TERMINAL)
+		return berth__err(BERTH_EINVAL, "create: unknown stdio mode %d", opts->stdio_mode);
+	int r;
+	char idbuf[65];
+	const char *id = opts->id;
+	if (id) {
+		if ((r = berth__check_id("container id", id)) < 0)
+			return r;
+	} else {
+		if ((r = berth__random_hex(idbuf, 32)) < 0)
+			return r;
+		id = idbuf;
+	}
+	if (opts->name && (r = berth__check_id("container name", opts->name)) < 0)
+		return r;
+	if ((r = berth_spec_validate(spec)) < 0)
+		return r;
+	if (opts->flags & BERTH_CREATE_DETACH)
+		return spawn_monitor(out, ctx, spec, opts, id);
+	return create_in_process(out, ctx, spec, opts, id);
+}
+
+/* --- the monitor --- */
+
+static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                         const berth_create_options *opts, const char *id)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return berth__err_sys(errno, "container %s: socketpair", id);
+	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
+	                        (int)opts->flags, "stdio", opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
+	                                                                                         : BERTH_STDIO_LOG,
+	                        "spec", berth__spec_json(spec));
+	char *reqs = req ? berth__json_dump(req, 0) : NULL;
+	json_decref(req);
+	if (!reqs) {
+		close(sv[0]);
+		close(sv[1]);
+		return BERTH_ENOMEM;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	char lvl[16];
+	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
+	char *argv[] = { "berth-monitor", "--root", ctx->root, "--run-root", ctx->run_root, "--sync-fd", "3",
+		         "--id", (char *)id, NULL };
+	pid_t mpid;
+	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (e != 0) {
+		close(sv[0]);
+		free(reqs);
+		return berth__err_sys(e, "container %s: start the monitor %s", id, ctx->monitor_path);
+	}
+	/* the monitor forks once and its first process exits at once: reap it */
+	int st;
+	while (waitpid(mpid, &st, 0) < 0 && errno == EINTR)
+		;
+	size_t len = strlen(reqs), off = 0;
+	int r = 0;
+	while (off < len) {
+		ssize_t w = send(sv[0], reqs + off, len - off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = berth__err_sys(errno, "container %s: talk to the monitor", id);
+			break;
+		}
+		off += (size_t)w;
+	}
+	free(reqs);
+	shutdown(sv[0], SHUT_WR);
+	char reply[2048];
+	size_t rl = 0;
+	while (r == 0 && rl < sizeof reply - 1) {
+		ssize_t n = recv(sv[0], reply + rl, sizeof reply - 1 - rl, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		rl += (size_t)n;
+	}
+	close(sv[0]);
+	if (r < 0)
+		return r;
+	reply[rl] = '\0';
+	json_t *rep = json_loads(reply, 0, NULL);
+	if (!rep)
+		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, ctx->monitor_path);
+	int code = (int)json_integer_value(json_object_get(rep, "code"));
+	if (code < 0) {
+		const char *msg = json_string_value(json_object_get(rep, "message"));
+		int sys = (int)json_integer_value(json_object_get(rep, "errno"));
+		berth__err(code, "%s", msg ? msg : "monitor failed");
+		if (sys) {
+			berth_error *e2 = (berth_error *)berth_error_last();
+			e2->sys_errno = sys;
+		}
+		json_decref(rep);
+		return code;
+	}
+	json_decref(rep);
+	return berth_container_open(out, ctx, id);
+}
+
+/* --- open, list --- */
+
+static int container_exists(berth_ctx *ctx, const char *id)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/containers/%s/container.json", ctx->root, id);
+	return access(path, F_OK) == 0;
+}
+
+BERTH_EXTERN int berth_container_open(berth_container **out, berth_ctx *ctx, const char *ref)
+{
+	if (!out || !ctx || !ref || !*ref)
+		return berth__err(BERTH_EINVAL, "open container: an id or name is required");
+	if (strchr(ref, '/') || strstr(ref, ".."))
+		return berth__err(BERTH_EINVAL, "container '%s': invalid id or name", ref);
+	char id[256] = "";
+	if (strlen(ref) < sizeof id && container_exists(ctx, ref))
+		snprintf(id, sizeof id, "%s", ref);
+	if (!id[0]) {
+		char link[PATH_MAX];
+		snprintf(link, sizeof link, "%s/names/%s", ctx->root, ref);
+		ssize_t n = readlink(link, id, sizeof id - 1);
+		if (n > 0) {
+			id[n] = '\0';
+			if (!container_exists(ctx, id))
+				id[0] = '\0';
+		} else
+			id[0] = '\0';
+	}
+	if (!id[0]) {
+		char **ids = NULL;
+		int r = berth_container_list(&ids, ctx);
+		if (r < 0)
+			return r;
+		int matches = 0;
+		for (char **p = ids; *p; p++)
+			if (!strncmp(*p, ref, strlen(ref))) {
+				matches++;
+				snprintf(id, sizeof id, "%s", *p);
+			}
+		free(ids);
+		if (matches > 1)
+			return berth__err(BERTH_EINVAL, "container '%s': ambiguous id prefix (%d matches)", ref, matches);
+		if (!matches)
+			return berth__err(BERTH_ENOTFOUND, "container '%s': no such container", ref);
+	}
+	berth_container *c = container_alloc(ctx, id);
+	if (!c)
+		return BERTH_ENOMEM;
+	int r = berth__container_load_state(c);
+	if (r < 0) {
+		berth_container_free(c);
+		return r;
+	}
+	if (!c->name[0]) {
+		/* after a reboot the name is in container.json */
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/container.json", c->root_dir);
+		json_t *meta = NULL;
+		if (berth__json_load_file(&meta, path, "container") == 0) {
+			const char *nm = json_string_value(json_object_get(meta, "name"));
+			if (nm && *nm) {
+				free(c->name);
+				c->name = berth__strdup(nm);
+			}
+			json_decref(meta);
+		}
+		if (!c->name) {
+			berth_container_free(c);
+			return BERTH_ENOMEM;
+		}
+	}
+	*out = c;
+	berth__err_ok();
+	return 0;
+}
+
+BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx)
+{
+	if (!out || !ctx)
+		return berth__err(BERTH_EINVAL, "list containers: out and ctx are required");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/containers", ctx->root);
+	DIR *d = opendir(path);
+	if (!d)
+		return berth__err_sys(errno, "list containers in %s", path);
+	size_t n = 0, cap = 16;
+	char **v = malloc(cap * sizeof *v);
+	struct dirent *de;
+	int r = 0;
+	while (v && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !container_exists(ctx, de->d_name))
+			continue;
+		if (n == cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof *v);
+			if (!nv) {
+				r = BERTH_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if (!(v[n] = strdup(de->d_name))) {
+			r = BERTH_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	char **packed = v && !r ? berth__strv_pack(v, n) : NULL;
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+	if (!packed)
+		return berth__err_nomem();
+	*out = packed;
+	berth__err_ok();
+	return 0;
+}
+
+/* --- start --- */
+
+BERTH_EXTERN int berth_container_start(berth_container *c)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "start: container is NULL");
+	int lk = berth__container_lock(c);
+	if (lk < 0)
+		return lk;
+	int r = berth__container_load_state(c);
+	if (r == 0 && c->status != BERTH_STATUS_CREATED)
+		r = berth__err(BERTH_ESTATE, "container %s: cannot start a %s container", c->id,
+		               berth_status_name(c->status));
+	char fifo[PATH_MAX];
+	snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->run_dir);
+	if (r == 0) {
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			r = errno == ENXIO ? berth__err(BERTH_ESTATE, "container %s: cannot start: its init has exited", c->id)
+			                   : berth__err_sys(errno, "container %s: start: open %s", c->id, fifo);
+		else {
+			if (write(fd, "1", 1) != 1)
+				r = berth__err_sys(errno, "container %s: start", c->id);
+			close(fd);
+		}
+	}
+	if (r == 0) {
+		unlink(fifo);
+		json_object_set_new(c->state, "status", json_string("running"));
+		set_time(c->state, "started");
+		r = save_state(c);
+		c->status = BERTH_STATUS_RUNNING;
+	}
+	close(lk);
+	if (r == 0)
+		berth__err_ok();
+	return r;
+}
+
+BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                                     const berth_create_options *opts)
+{
+	berth_container *c = NULL;
+	int r = berth_container_create(&c, ctx, spec, opts);
+	if (r < 0)
+		return r;
+	if ((r = berth_container_start(c)) < 0) {
+		berth__err_saved s;
+		berth__err_save(&s);
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+		berth_container_free(c);
+		berth__err_restore(&s);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+/* --- wait --- */
+
+int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what)
+{
+	struct pollfd pfd = { pidfd, POLLIN, 0 };
+	for (;;) {
+		int n = poll(&pfd, 1, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berth__err_sys(errno, "%s: wait", what);
+		if (n == 0)
+			return berth__err(BERTH_ETIMEOUT, "%s: still running after %d ms", what, timeout_ms);
+		break;
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0) {
+		if (errno == EINTR)
+			continue;
+		return berth__err_sys(errno, "%s: wait", what);
+	}
+	if (si.si_code == CLD_EXITED) {
+		*exit_code = si.si_status;
+		*sig = 0;
+	} else {
+		*sig = si.si_status;
+		*exit_code = 128 + si.si_status;
+	}
+	return 0;
+}
+
+static int record_exit(berth_container *c, int code, int sig)
+{
+	int lk = berth__container_lock(c);
+	if (lk < 0)
+		return lk;
+	char path[PATH_MAX];
+	state_path(path, sizeof path, c);
+	json_t *st = NULL;
+	int r = 0;
+	if (access(c->run_dir, F_OK) == 0 && berth__json_load_file(&st, path, "container state") == 0) {
+		json_object_set_new(st, "status", json_string("stopped"));
+		json_object_set_new(st, "exitCode", json_integer(code));
+		json_object_set_new(st, "signal", json_integer(sig));
+		json_object_set_new(st, "pid", json_integer(0));
+		set_time(st, "finished");
+		json_decref(c->state);
+		c->state = st;
+		r = save_state(c);
+	}
+	close(lk);
+	c->status = BERTH_STATUS_STOPPED;
+	c->exit_code = code;
+	c->signal = sig;
+	c->pid = 0;
+	return r;
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth_container *c, int timeout_ms)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "wait: container is NULL");
+	char what[200];
+	snprintf(what, sizeof what, "container %s", c->id);
+	int code = -1, sig = 0, r;
+	if (c->owner && c->pidfd >= 0) {
+		if ((r = berth__wait_pidfd(c->pidfd, timeout_ms, &code, &sig, what)) < 0)
+			return r;
+		close(c->pidfd);
+		c->pidfd = -1;
+		record_exit(c, code, sig);
+	} else {
+		/* not our child: watch the init exit, then the owner record its status */
+		long long deadline = timeout_ms < 0 ? -1 : ms_now() + timeout_ms;
+		if ((r = berth__container_load_state(c)) < 0)
+			return r;
+		int pfd = c->status == BERTH_STATUS_STOPPED ? -1 : berth__container_pidfd(c);
+		if (pfd >= 0) {
+			struct pollfd p = { pfd, POLLIN, 0 };
+			int n;
+			do
+				n = poll(&p, 1, deadline < 0 ? -1 : (int)(deadline - ms_now() > 0 ? deadline - ms_now() : 0));
+			while (n < 0 && errno == EINTR);
+			close(pfd);
+			if (n == 0)
+				return berth__err(BERTH_ETIMEOUT, "%s: still running after %d ms", what, timeout_ms);
+		}
+		for (;;) {
+			if ((r = berth__container_load_state(c)) < 0)
+				return r;
+			const char *s = json_string_value(json_object_get(c->state, "status"));
+			if (s && !strcmp(s, "stopped"))
+				break;
+			if (!owner_alive(c))
+				break; /* nobody will record it */
+			if (deadline >= 0 && ms_now() > deadline)
+				return berth__err(BERTH_ETIMEOUT, "%s: exit status not recorded after %d ms", what, timeout_ms);
+			struct timespec ts = { 0, 2000000 };
+			nanosleep(&ts, NULL);
+		}
+		code = c->exit_code;
+		sig = c->signal;
+	}
+	if (out_exit_code)
+		*out_exit_code = code;
+	if (out_signal)
+		*out_signal = sig;
+	berth__err_ok();
+	return 0;
+}
+
+/* --- kill, stop --- */
+
+int berth__container_pidfd(berth_container *c)
+{
+	if (c->owner && c->pidfd >= 0)
+		return fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
+	if (c->pid <= 0)
+		return -1;
+	int fd = pidfd_open_(c->pid);
+	if (fd < 0)
+		return -1;
+	/* the pid may have been reused between the state read and pidfd_open */
+	if (!init_alive(c)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Every process in the init's pid namespace (same nsfs inode). */
+static int kill_all(berth_container *c, int sig)
+{
+	char path[64];
+	struct stat ref;
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)c->pid);
+	if (stat(path, &ref) < 0)
+		return 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return berth__err_sys(errno, "container %s: list processes", c->id);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		struct stat st;
+		snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+		if (stat(path, &st) == 0 && st.st_ino == ref.st_ino && st.st_dev == ref.st_dev)
+			kill((pid_t)pid, sig);
+	}
+	closedir(d);
+	return 0;
+}
+
+BERTH_EXTERN int berth_container_kill(berth_container *c, int sig, int all)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "kill: container is NULL");
+	if (sig < 0 || sig > 64)
+		return berth__err(BERTH_EINVAL, "container %s: kill: invalid signal %d", c->id, sig);
+	if (!c->owner && berth__container_load_state(c) < 0)
+		return berth_error_last()->code;
+	if (c->status != BERTH_STATUS_RUNNING && c->status != BERTH_STATUS_CREATED && c->status != BERTH_STATUS_PAUSED)
+		return berth__err(BERTH_ESTATE, "container %s: cannot kill a %s container", c->id,
+		                  berth_status_name(c->status));
+	int fd = berth__container_pidfd(c);
+	if (fd < 0)
+		return berth__err(BERTH_ESTATE, "container %s: cannot kill: it is not running", c->id);
+	int r = 0;
+	if (all && sig != SIGKILL)
+		r = kill_all(c, sig);
+	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
+		r = berth__err_sys(errno, "container %s: send signal %d", c->id, sig);
+	close(fd);
+	if (r == 0)
+		berth__err_ok();
+	return r;
+}
+
+static int stop_signal(berth_container *c)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(c->state, "annotations"), "io.berth.stop-signal"));
+	int n = s ? atoi(s) : 0;
+	return n > 0 && n < 65 ? n : SIGTERM;
+}
+
+BERTH_EXTERN int berth_container_stop(berth_container *c, int timeout_s)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "stop: container is NULL");
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (c->status == BERTH_STATUS_STOPPED) {
+		berth__err_ok();
+		return 0;
+	}
+	if (c->status == BERTH_STATUS_CREATED || timeout_s <= 0)
+		r = berth_container_kill(c, SIGKILL, 0);
+	else
+		r = berth_container_kill(c, stop_signal(c), 0);
+	if (r < 0 && r != BERTH_ESTATE)
+		return r;
+	r = berth_container_wait(NULL, NULL, c, timeout_s > 0 ? timeout_s * 1000 : -1);
+	if (r == BERTH_ETIMEOUT) {
+		if ((r = berth_container_kill(c, SIGKILL, 0)) < 0 && r != BERTH_ESTATE)
+			return r;
+		r = berth_container_wait(NULL, NULL, c, -1);
+	}
+	return r;
+}
+
+/* --- delete --- */
+
+BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "delete: container is NULL");
+	if (access(c->root_dir, F_OK) < 0)
+		return berth__err(BERTH_ENOTFOUND, "container %s: no such container", c->id);
+	int r = berth__container_load_state(c);
+	if (r < 0 && !(flags & BERTH_DELETE_FORCE))
+		return r;
+	if (c->status != BERTH_STATUS_STOPPED) {
+		if (!(flags & BERTH_DELETE_FORCE))
+			return berth__err(BERTH_ESTATE, "container %s: cannot remove a %s container: stop it first or force",
+			                  c->id, berth_status_name(c->status));
+		berth_container_kill(c, SIGKILL, 0);
+		if (c->owner && c->pidfd >= 0) {
+			int code, sig;
+			if (berth__wait_pidfd(c->pidfd, -1, &code, &sig, c->id) == 0) {
+				close(c->pidfd);
+				c->pidfd = -1;
+			}
+		} else {
+			int fd = berth__container_pidfd(c);
+			if (fd >= 0) {
+				struct pollfd p = { fd, POLLIN, 0 };
+				while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+					;
+				close(fd);
+			}
+		}
+	} else if (c->owner && c->pidfd >= 0) {
+		/* stopped but not reaped by us yet */
+		int code, sig;
+		if (berth__wait_pidfd(c->pidfd, 0, &code, &sig, c->id) == 0) {
+			close(c->pidfd);
+			c->pidfd = -1;
+		}
+	}
+	name_release(c->ctx, c->name, c->id);
+	if ((r = berth__rm_rf(c->run_dir)) < 0)
+		return r;
+	if ((r = berth__rm_rf(c->root_dir)) < 0)
+		return r;
+	c->status = BERTH_STATUS_STOPPED;
+	berth__err_ok();
+	return 0;
+}
+
+/* --- getters --- */
+
+BERTH_EXTERN const char *berth_container_id(const berth_container *c) { return c ? c->id : NULL; }
+BERTH_EXTERN const char *berth_container_name(const berth_container *c) { return c ? c->name : NULL; }
+BERTH_EXTERN int berth_container_status(const berth_container *c) { return c ? c->status : -1; }
+BERTH_EXTERN int berth_container_pid(const berth_container *c)
+{
+	return c && c->status != BERTH_STATUS_STOPPED ? c->pid : 0;
+}
+BERTH_EXTERN int berth_container_exit_code(const berth_container *c)
+{
+	return c && c->status == BERTH_STATUS_STOPPED ? c->exit_code : -1;
+}
+BERTH_EXTERN const char *berth_container_log_path(const berth_container *c) { return c ? c->log_path : NULL; }
+
+int berth__container_spec_json(json_t **out, berth_container *c)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
+	int r = berth__json_load_file(out, path, "container config");
+	return r < 0 ? berth__err_prefix("container %s", c->id) : 0;
+}
+
+BERTH_EXTERN int berth_container_spec(berth_spec **out, berth_container *c)
+{
+	if (!out || !c)
+		return berth__err(BERTH_EINVAL, "spec: out and container are required");
+	json_t *j;
+	int r = berth__container_spec_json(&j, c);
+	if (r < 0)
+		return r;
+	char *s = berth__json_dump(j, 0);
+	json_decref(j);
+	if (!s)
+		return BERTH_ENOMEM;
+	r = berth_spec_parse(out, s, strlen(s));
+	free(s);
+	return r;
+}
+
+BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
+{
+	if (!out || !c)
+		return berth__err(BERTH_EINVAL, "inspect: out and container are required");
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	json_t *j = json_deep_copy(c->state);
+	json_t *cfg = NULL;
+	if (!j)
+		return berth__err_nomem();
+	if (berth__container_spec_json(&cfg, c) == 0)
+		json_object_set_new(j, "config", cfg);
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
+	json_t *meta = NULL;
+	if (!json_object_get(j, "created") && berth__json_load_file(&meta, path, "container") == 0) {
+		json_object_set(j, "created", json_object_get(meta, "created"));
+		json_decref(meta);
+	}
+	json_object_set_new(j, "id", json_string(c->id));
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "status", json_string(berth_status_name(c->status)));
+	json_object_set_new(j, "pid", json_integer(berth_container_pid(c)));
+	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
+	json_object_set_new(j, "logPath", json_string(c->log_path));
+	json_object_del(j, "pidStartTime");
+	json_object_del(j, "ownerStartTime");
+	*out = berth__json_dump(j, 1);
+	json_decref(j);
+	if (!*out)
+		return BERTH_ENOMEM;
+	berth__err_ok();
+	return 0;
+}
+
+BERTH_EXTERN int berth_container_take_console(int *out_fd, berth_container *c)
+{
+	if (!out_fd || !c)
+		return berth__err(BERTH_EINVAL, "take console: out_fd and container are required");
+	if (c->console_fd < 0)
+		return berth__err(BERTH_ENOTFOUND, "container %s: no terminal to take (not a terminal container, or taken)",
+		                  c->id);
+	*out_fd = c->console_fd;
+	c->console_fd = -1;
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_RUNTIME_CONTAINER_H
+#define BERTH_RUNTIME_CONTAINER_H
+#include "runtime/runtime.h"
+
+struct berth_container {
+	berth_ctx *ctx;
+	char *id;
+	char *name;
+	char *root_dir;   /* <root>/containers/<id> */
+	char *run_dir;    /* <run_root>/containers/<id> */
+	char *log_path;
+	json_t *state;    /* state.json as last read or written */
+	int status;
+	pid_t pid;
+	int exit_code;
+	int signal;
+	/* only in the process that created the init (its parent) */
+	int owner;
+	int pidfd;
+	int console_fd;
+};
+
+struct berth_process {
+	pid_t pid;
+	int pidfd;
+	int console_fd;
+	int exited;
+	int exit_code, signal;
+};
+
+/* state.json helpers (container.c) */
+BERTH_HIDDEN int berth__container_load_state(berth_container *c);
+BERTH_HIDDEN int berth__container_lock(berth_container *c);   /* returns fd, caller closes */
+/* Opens a pidfd for the container's init if it is still the process recorded. -1 if gone. */
+BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
+/* Builds a plan from the container's stored config for an exec. */
+BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
+/* Opens a pseudo-terminal: master (CLOEXEC), slave (CLOEXEC), slave path. */
+BERTH_HIDDEN int berth__open_pty(int *master, int *slave, char *path, size_t path_len);
+/* waitid on a pidfd with a timeout; returns 0 and exit code/signal, or BERTH_ETIMEOUT. */
+BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
+#endif

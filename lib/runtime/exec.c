@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * exec: a new process in a running container (its namespaces, capabilities,
+ * seccomp filter, no_new_privs, user and environment), and attach. */
+#include "runtime/container.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version)
+{
+	if (!opts || version != BERTH_EXEC_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "berth_exec_options_init: unknown options version %u", version);
+	berth_exec_options d = BERTH_EXEC_OPTIONS_INIT;
+	*opts = d;
+	return 0;
+}
+
+/* Applies the exec options on a copy of the container's process object. */
+static int exec_process_json(json_t **out, json_t *spec, const berth_exec_options *o, const char *id)
+{
+	json_t *proc = json_deep_copy(json_object_get(spec, "process"));
+	if (!proc)
+		return berth__err_nomem();
+	json_t *args = json_array();
+	for (const char *const *a = o->args; *a; a++)
+		json_array_append_new(args, json_string(*a));
+	json_object_set_new(proc, "args", args);
+	if (o->env) {
+		json_t *env = json_object_get(proc, "env");
+		if (!env) {
+			env = json_array();
+			json_object_set_new(proc, "env", env);
+		}
+		for (const char *const *e = o->env; *e; e++) {
+			const char *eq = strchr(*e, '=');
+			if (!eq || eq == *e) {
+				json_decref(proc);
+				return berth__err(BERTH_EINVAL, "exec in %s: env '%s': must be KEY=VALUE", id, *e);
+			}
+			size_t kl = (size_t)(eq - *e) + 1, i;
+			json_t *v;
+			int replaced = 0;
+			json_array_foreach(env, i, v) {
+				const char *s = json_string_value(v);
+				if (s && !strncmp(s, *e, kl)) {
+					json_array_set_new(env, i, json_string(*e));
+					replaced = 1;
+					break;
+				}
+			}
+			if (!replaced)
+				json_array_append_new(env, json_string(*e));
+		}
+	}
+	if (o->cwd) {
+		if (o->cwd[0] != '/') {
+			json_decref(proc);
+			return berth__err(BERTH_EINVAL, "exec in %s: cwd '%s': must be an absolute path", id, o->cwd);
+		}
+		json_object_set_new(proc, "cwd", json_string(o->cwd));
+	}
+	if (o->user) {
+		char *end;
+		unsigned long uid = strtoul(o->user, &end, 10), gid = uid;
+		if (end == o->user || (*end && *end != ':')) {
+			json_decref(proc);
+			return berth__err(BERTH_EINVAL, "exec in %s: user '%s': must be UID[:GID] (numeric)", id, o->user);
+		}
+		if (*end == ':') {
+			char *e2;
+			gid = strtoul(end + 1, &e2, 10);
+			if (e2 == end + 1 || *e2) {
+				json_decref(proc);
+				return berth__err(BERTH_EINVAL, "exec in %s: user '%s': must be UID[:GID] (numeric)", id, o->user);
+			}
+		}
+		json_t *u = json_object();
+		json_object_set_new(u, "uid", json_integer((json_int_t)uid));
+		json_object_set_new(u, "gid", json_integer((json_int_t)gid));
+		json_object_set_new(proc, "user", u);
+	}
+	*out = proc;
+	return 0;
+}
+
+BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, const berth_exec_options *opts)
+{
+	if (!out || !c || !opts)
+		return berth__err(BERTH_EINVAL, "exec: out, container and options are required");
+	if (opts->version != BERTH_EXEC_OPTIONS_VERSION)
+		return berth__err(BERTH_EINVAL, "exec: unknown options version %u", opts->version);
+	if (!opts->args || !opts->args[0])
+		return berth__err(BERTH_EINVAL, "exec in %s: args: must be a non-empty array", c->id);
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (c->status == BERTH_STATUS_PAUSED)
+		return berth__err(BERTH_ESTATE, "container %s: cannot exec in a paused container: unpause it first", c->id);
+	if (c->status != BERTH_STATUS_RUNNING)
+		return berth__err(BERTH_ESTATE, "container %s: cannot exec in a %s container", c->id,
+		                  berth_status_name(c->status));
+	json_t *spec = NULL, *proc = NULL;
+	if ((r = berth__container_spec_json(&spec, c)) < 0)
+		return r;
+	if ((r = exec_process_json(&proc, spec, opts, c->id)) < 0) {
+		json_decref(spec);
+		return r;
+	}
+	berth__plan plan;
+	berth__plan_init(&plan);
+	int initfd = -1, devnull = -1, master = -1, slave = -1, sync = -1, pidfd = -1;
+	pid_t pid = 0;
+	char what[200];
+	snprintf(what, sizeof what, "exec in %s", c->id);
+	if ((r = berth__plan_process(&plan, proc)) < 0) {
+		berth__err_prefix("%s", what);
+		goto out;
+	}
+	json_t *sec = json_object_get(json_object_get(spec, "linux"), "seccomp");
+	if (sec && !json_is_null(sec) && (r = berth__seccomp_compile(&plan.seccomp, sec)) < 0)
+		goto out;
+	initfd = berth__container_pidfd(c);
+	if (initfd < 0) {
+		r = berth__err(BERTH_ESTATE, "container %s: cannot exec: it is not running", c->id);
+		goto out;
+	}
+	/* every namespace of the init that differs from ours; pid via the parent thread */
+	static const int types[] = { BERTH_NS_USER, BERTH_NS_MOUNT, BERTH_NS_UTS, BERTH_NS_IPC,
+	                             BERTH_NS_NET, BERTH_NS_CGROUP, BERTH_NS_TIME };
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(types); i++) {
+		char a[64], b[64];
+		struct stat sa, sb;
+		const char *pn = berth_ns_type_name(types[i]);
+		snprintf(a, sizeof a, "/proc/%d/ns/%s", (int)c->pid,
+		         types[i] == BERTH_NS_NET ? "net" : types[i] == BERTH_NS_MOUNT ? "mnt" : pn);
+		snprintf(b, sizeof b, "/proc/self/ns/%s",
+		         types[i] == BERTH_NS_NET ? "net" : types[i] == BERTH_NS_MOUNT ? "mnt" : pn);
+		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
+			plan.setns_flags |= (int)berth_ns_clone_flag(types[i]);
+	}
+	char pidns[64];
+	snprintf(pidns, sizeof pidns, "/proc/%d/ns/pid", (int)c->pid);
+	plan.join_pid_fd = open(pidns, O_RDONLY | O_CLOEXEC);
+	if (plan.join_pid_fd < 0) {
+		r = berth__err_sys(errno, "%s: open %s", what, pidns);
+		goto out;
+	}
+	plan.exec_only = 1;
+	plan.setns_pidfd = initfd;
+	plan.set_groups = 1;
+	if (opts->stdio_mode == BERTH_STDIO_TERMINAL) {
+		char pts[128];
+		if ((r = berth__open_pty(&master, &slave, pts, sizeof pts)) < 0)
+			goto out;
+		plan.console_slave = slave;
+		plan.stdio[0] = plan.stdio[1] = plan.stdio[2] = slave;
+	} else {
+		if (opts->stdin_fd < 0 || opts->stdout_fd < 0 || opts->stderr_fd < 0)
+			devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		plan.stdio[0] = opts->stdin_fd >= 0 ? opts->stdin_fd : devnull;
+		plan.stdio[1] = opts->stdout_fd >= 0 ? opts->stdout_fd : devnull;
+		plan.stdio[2] = opts->stderr_fd >= 0 ? opts->stderr_fd : devnull;
+	}
+	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
+		goto out;
+	if ((r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
+		pid = 0;
+		close(pidfd);
+		pidfd = -1;
+		goto out;
+	}
+	berth_process *p = calloc(1, sizeof *p);
+	if (!p) {
+		r = berth__err_nomem();
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+		close(pidfd);
+		goto out;
+	}
+	p->pid = pid;
+	p->pidfd = pidfd;
+	p->console_fd = master;
+	master = -1;
+	*out = p;
+	r = 0;
+	berth__err_ok();
+out:
+	if (sync >= 0)
+		close(sync);
+	if (initfd >= 0)
+		close(initfd);
+	if (devnull >= 0)
+		close(devnull);
+	if (slave >= 0)
+		close(slave);
+	if (master >= 0)
+		close(master);
+	berth__plan_free(&plan);
+	json_decref(proc);
+	json_decref(spec);
+	return r;
+}
+
+BERTH_EXTERN int berth_process_wait(int *out_exit_code, int *out_signal, berth_process *p, int timeout_ms)
+{
+	if (!p)
+		return berth__err(BERTH_EINVAL, "process wait: process is NULL");
+	if (!p->exited) {
+		char what[64];
+		snprintf(what, sizeof what, "process %d", (int)p->pid);
+		int r = berth__wait_pidfd(p->pidfd, timeout_ms, &p->exit_code, &p->signal, what);
+		if (r < 0)
+			return r;
+		p->exited = 1;
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+	if (out_exit_code)
+		*out_exit_code = p->exit_code;
+	if (out_signal)
+		*out_signal = p->signal;
+	berth__err_ok();
+	return 0;
+}
+
+BERTH_EXTERN int berth_process_kill(berth_process *p, int sig)
+{
+	if (!p)
+		return berth__err(BERTH_EINVAL, "process kill: process is NULL");
+	if (p->exited)
+		return berth__err(BERTH_ESTATE, "process %d: has exited", (int)p->pid);
+	if (syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) < 0)
+		return berth__err_sys(errno, "process %d: send signal %d", (int)p->pid, sig);
+	return 0;
+}
+
+BERTH_EXTERN int berth_process_pid(const berth_process *p) { return p ? (int)p->pid : 0; }
+
+BERTH_EXTERN int berth_process_take_console(int *out_fd, berth_process *p)
+{
+	if (!out_fd || !p)
+		return berth__err(BERTH_EINVAL, "take console: out_fd and process are required");
+	if (p->console_fd < 0)
+		return berth__err(BERTH_ENOTFOUND, "process %d: no terminal to take", (int)p->pid);
+	*out_fd = p->console_fd;
+	p->console_fd = -1;
+	return 0;
+}
+
+BERTH_EXTERN void berth_process_free(berth_process *p)
+{
+	if (!p)
+		return;
+	if (p->pidfd >= 0) {
+		/* not waited for: reap it if it is done, else leave it to its fate */
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG);
+		close(p->pidfd);
+	}
+	if (p->console_fd >= 0)
+		close(p->console_fd);
+	free(p);
+}
+
+/* --- attach: the monitor hands over the terminal master --- */
+
+BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_container *c)
+{
+	if (!out_fd || !out_lease_fd || !c)
+		return berth__err(BERTH_EINVAL, "attach: out_fd, out_lease_fd and container are required");
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (!json_is_true(json_object_get(c->state, "terminal")))
+		return berth__err(BERTH_EUNSUPPORTED, "container %s: attach needs a container created with a terminal (-t)",
+		                  c->id);
+	if (c->status != BERTH_STATUS_RUNNING && c->status != BERTH_STATUS_CREATED)
+		return berth__err(BERTH_ESTATE, "container %s: cannot attach to a %s container", c->id,
+		                  berth_status_name(c->status));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/attach.sock", c->run_dir) >= sizeof sa.sun_path)
+		return berth__err(BERTH_EINVAL, "container %s: run root path too long for a socket", c->id);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return berth__err_sys(errno, "container %s: attach socket", c->id);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(s);
+		return berth__err_sys(e, "container %s: attach: connect to its monitor (detached with -t?)", c->id);
+	}
+	char byte;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { 0 };
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	ssize_t n;
+	do
+		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (n <= 0 || byte != 'T' || !cm || cm->cmsg_type != SCM_RIGHTS) {
+		close(s);
+		if (n > 0 && byte == 'B')
+			return berth__err(BERTH_EBUSY, "container %s: another client is attached", c->id);
+		return berth__err(BERTH_ESYS, "container %s: attach: the monitor did not hand over the terminal", c->id);
+	}
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	*out_fd = fd;
+	*out_lease_fd = s;
+	berth__err_ok();
+	return 0;
+}

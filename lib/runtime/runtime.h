@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * The container runtime's internals: the plan the parent prepares before
+ * clone, and the raw-syscall child that carries it out. */
+#ifndef BERTH_RUNTIME_H
+#define BERTH_RUNTIME_H
+
+#include "internal.h"
+#include "security/security.h"
+#include <sys/resource.h>
+
+/* One mount, fully resolved in the parent. */
+typedef struct berth__mount {
+	const char *source;      /* host path (bind) or fs source */
+	const char *target;      /* path inside the rootfs, relative ("proc", "dev/pts") */
+	const char *fstype;      /* NULL for bind */
+	const char *data;        /* fs options not understood as flags, or NULL */
+	unsigned long flags;     /* MS_* for the mount call */
+	unsigned long propagation; /* MS_PRIVATE/... applied afterwards, 0 none */
+	int bind;                /* 1 bind, 2 recursive bind */
+	int remount_flags;       /* bind: remount needed with these flags (MS_RDONLY...) */
+	int file;                /* target must be a file (bind of a non-directory) */
+	int is_cgroup_v1;        /* source is the controller list; optional (skip on error) */
+} berth__mount;
+
+typedef struct berth__device {
+	const char *name;        /* relative to the rootfs: "dev/null" */
+	const char *host;        /* host path to bind when mknod is not possible */
+	unsigned int mode;       /* S_IFCHR | 0666 */
+	unsigned int major, minor;
+	unsigned int uid, gid;
+} berth__device;
+
+typedef struct berth__sysctl { const char *path; const char *value; } berth__sysctl;
+typedef struct berth__rlimit { int resource; struct rlimit lim; const char *name; } berth__rlimit;
+
+/* The child's message to the parent on its sync socket. */
+typedef struct berth__child_msg {
+	int type;                /* BERTH__MSG_* */
+	int err;                 /* errno */
+	int status;              /* exit status the child will use */
+	char what[512];          /* what failed, naming the object */
+} berth__child_msg;
+enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3 };
+
+typedef struct berth__plan {
+	void *arena;                      /* every allocation of the plan, freed by berth__plan_free */
+	/* process tree and namespaces */
+	unsigned long clone_flags;        /* CLONE_NEW* created at clone */
+	int ns_join_fds[9];               /* indexed by berth_ns_type; -1 = none (pid handled by the parent) */
+	int join_pid_fd;                  /* pid namespace to clone into, -1 */
+	int userns;                       /* new user namespace: wait for the maps */
+	int netns_new;                    /* bring loopback up */
+	int mountns;                      /* set up the root filesystem */
+	int exec_only;                    /* an exec into a running container: join, no setup */
+	int setns_pidfd;                  /* exec: pidfd of the init; setns flags below */
+	int setns_flags;
+
+	/* root filesystem */
+	const char *rootfs;               /* absolute host path */
+	int rootfs_readonly;
+	berth__mount *mounts;
+	size_t n_mounts;
+	berth__device *devices;
+	size_t n_devices;
+	int devices_bind;                 /* bind-mount devices from the host (user namespace) */
+	const char **masked;
+	size_t n_masked;
+	const char **readonly;
+	size_t n_readonly;
+	const char *console_path;         /* host path of the pty slave to bind on /dev/console */
+	const char *hostname;
+	berth__sysctl *sysctls;
+	size_t n_sysctls;
+
+	/* process */
+	berth__rlimit *rlimits;
+	size_t n_rlimits;
+	int has_oom_score_adj;
+	char oom_score_adj[16];
+	uint32_t uid, gid;
+	gid_t *gids;
+	size_t n_gids;
+	int set_groups;                   /* call setgroups (not allowed in a userns with setgroups deny) */
+	int umask;                        /* -1: leave */
+	berth__capsets caps;
+	int last_cap;
+	int no_new_privs;
+	struct sock_fprog seccomp;        /* filter NULL: none */
+	const char *cwd;
+	char **argv;
+	char **envp;
+	char **path_dirs;                 /* $PATH of the container, split */
+
+	/* fds */
+	int stdio[3];                     /* dup2'd to 0,1,2 */
+	int console_slave;                /* -1 or the pty slave (also used as stdio) */
+	int sync_fd;                      /* child end of the sync socket */
+	int exec_fifo_fd;                 /* created state: block reading it until start; -1 exec at once */
+} berth__plan;
+
+/* Builds a plan from a validated spec. Everything is allocated in *arena
+ * (freed by berth__plan_free). For an exec, proc overrides process fields. */
+BERTH_HIDDEN int berth__plan_init(berth__plan *p);
+BERTH_HIDDEN int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs_abs);
+BERTH_HIDDEN int berth__plan_process(berth__plan *p, const json_t *process);
+BERTH_HIDDEN void berth__plan_free(berth__plan *p);
+
+/* The child's entry: never returns. */
+BERTH_HIDDEN void berth__child_main(const berth__plan *p) __attribute__((noreturn));
+
+/* Clones the child for a plan: returns its pid and pidfd. The parent end of
+ * the sync socket is *sync_parent. */
+BERTH_HIDDEN int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *p,
+                              const char *what);
+/* Reads the child's first message (READY or ERROR); on ERROR reaps it and
+ * sets the error. */
+BERTH_HIDDEN int berth__spawn_wait_ready(int sync_parent, pid_t pid, int pidfd, const char *what);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * clone3() of the child for a plan, and the parent's side of the handshake. */
+#include "runtime/runtime.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *p, const char *what)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return berth__err_sys(errno, "%s: socketpair", what);
+	p->sync_fd = sv[1];
+
+	/* A pid namespace given by path: this thread's children go there. */
+	int own_pidns = -1;
+	if (p->join_pid_fd >= 0) {
+		own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0 || setns(p->join_pid_fd, CLONE_NEWPID) < 0) {
+			int e = errno;
+			if (own_pidns >= 0)
+				close(own_pidns);
+			close(sv[0]);
+			close(sv[1]);
+			return berth__err_sys(e, "%s: join the pid namespace", what);
+		}
+	}
+
+	/* No signal handler of the host may run in the child before it resets them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+
+	int pidfd = -1;
+	struct clone_args args;
+	memset(&args, 0, sizeof args);
+	args.flags = p->clone_flags | CLONE_PIDFD;
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0)
+		berth__child_main(p); /* never returns */
+	int e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (own_pidns >= 0) {
+		if (setns(own_pidns, CLONE_NEWPID) < 0) {
+			/* cannot happen for our own namespace; leave a trace */
+		}
+		close(own_pidns);
+	}
+	close(sv[1]);
+	p->sync_fd = -1;
+	if (pid < 0) {
+		close(sv[0]);
+		return berth__err_sys(e, "%s: clone", what);
+	}
+	*out_pid = (pid_t)pid;
+	*out_pidfd = pidfd;
+	*sync_parent = sv[0];
+	return 0;
+}
+
+int berth__spawn_wait_ready(int sync_parent, pid_t pid, int pidfd, const char *what)
+{
+	berth__child_msg m;
+	ssize_t r;
+	do
+		r = recv(sync_parent, &m, sizeof m, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == (ssize_t)sizeof m && m.type == BERTH__MSG_READY)
+		return 0;
+	/* the child failed: reap it and report what it said */
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	(void)pid;
+	if (r == (ssize_t)sizeof m && (m.type == BERTH__MSG_ERROR || m.type == BERTH__MSG_EXEC_ERROR)) {
+		m.what[sizeof m.what - 1] = '\0';
+		int code = berth__err_sys(m.err, "%s: %s", what, m.what);
+		if (m.err == ENOENT && m.type == BERTH__MSG_ERROR)
+			return code;
+		return code;
+	}
+	if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
+		return berth__err(BERTH_ESYS, "%s: the container's init was killed by signal %d during setup", what,
+		                  si.si_status);
+	return berth__err(BERTH_ESYS, "%s: the container's init exited with status %d during setup", what,
+	                  si.si_status);
+}

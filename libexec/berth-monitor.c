@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * berth-monitor: the parent of a detached container. libberth starts it with
+ *   berth-monitor --root R --run-root RR --sync-fd 3 --id ID
+ * and sends on fd 3 a JSON request {id, name, flags, stdio, spec}. The monitor
+ * forks once (its first process exits at once so the library can reap it and
+ * the monitor is nobody's zombie), creates the container through the public
+ * API (so it is the init's parent), answers {code, errno, message} and closes
+ * fd 3. Then it waits for the container to exit and records the exit status;
+ * with a terminal it copies the terminal to the log file and hands the
+ * terminal master to `attach` clients over <run_root>/containers/ID/attach.sock;
+ * with BERTH_CREATE_REMOVE it deletes the container at the end.
+ */
+#include <berth/berth.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void reply(int fd, int code, int sys, const char *msg)
+{
+	json_t *j = json_pack("{s:i, s:i, s:s}", "code", code, "errno", sys, "message", msg ? msg : "");
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (s) {
+		size_t len = strlen(s), off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, s + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+	}
+	free(s);
+	json_decref(j);
+}
+
+static int fail(int fd, const char *what)
+{
+	const berth_error *e = berth_error_last();
+	if (e->code) {
+		reply(fd, e->code, e->sys_errno, e->message);
+	} else {
+		char buf[512];
+		snprintf(buf, sizeof buf, "monitor: %s", what);
+		reply(fd, BERTH_ERROR, 0, buf);
+	}
+	return 1;
+}
+
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static int send_master(int conn, int master)
+{
+	char byte = 'T';
+	struct iovec iov = { &byte, 1 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct msghdr mh = { 0 };
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof master);
+	return sendmsg(conn, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Copies the terminal to the log while nobody is attached; serves attach. */
+static void supervise_terminal(berth_container *c, int master, const char *run_root)
+{
+	int logfd = open(berth_container_log_path(c), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	char sock[4096];
+	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	unlink(sock);
+	if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0)) {
+		close(lfd);
+		lfd = -1;
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
+	int lease = -1, exited = 0;
+	char buf[16384];
+	while (!exited) {
+		struct pollfd p[4];
+		int n = 0, ip = -1, im = -1, il = -1, ie = -1;
+		if (pidfd >= 0) { p[n] = (struct pollfd){ pidfd, POLLIN, 0 }; ip = n++; }
+		if (lease < 0) { p[n] = (struct pollfd){ master, POLLIN, 0 }; im = n++; }
+		if (lfd >= 0) { p[n] = (struct pollfd){ lfd, POLLIN, 0 }; il = n++; }
+		if (lease >= 0) { p[n] = (struct pollfd){ lease, POLLIN, 0 }; ie = n++; }
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (im >= 0 && (p[im].revents & (POLLIN | POLLHUP))) {
+			ssize_t r = read(master, buf, sizeof buf);
+			if (r > 0 && logfd >= 0)
+				write_all(logfd, buf, (size_t)r);
+		}
+		if (il >= 0 && (p[il].revents & POLLIN)) {
+			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (conn >= 0) {
+				if (lease >= 0) {
+					write_all(conn, "B", 1);
+					close(conn);
+				} else if (send_master(conn, master) == 0)
+					lease = conn;
+				else
+					close(conn);
+			}
+		}
+		if (ie >= 0 && (p[ie].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char tmp[64];
+			ssize_t r = read(lease, tmp, sizeof tmp);
+			if (r <= 0) {
+				close(lease);
+				lease = -1;
+			}
+		}
+		if (ip >= 0 && (p[ip].revents & POLLIN))
+			exited = 1;
+		if (pidfd < 0)
+			exited = 1;
+	}
+	/* what is left in the terminal goes to the log */
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t r = read(master, buf, sizeof buf);
+		if (r <= 0)
+			break;
+		if (logfd >= 0)
+			write_all(logfd, buf, (size_t)r);
+	}
+	if (lease >= 0)
+		close(lease);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (logfd >= 0)
+		close(logfd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = NULL, *run_root = NULL, *id = NULL;
+	int sync = -1;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--root"))
+			root = argv[i + 1];
+		else if (!strcmp(argv[i], "--run-root"))
+			run_root = argv[i + 1];
+		else if (!strcmp(argv[i], "--sync-fd"))
+			sync = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--id"))
+			id = argv[i + 1];
+	}
+	if (!root || !run_root || !id || sync < 3) {
+		fprintf(stderr, "usage: berth-monitor --root DIR --run-root DIR --sync-fd N --id ID\n"
+		                "(started by libberth for a detached container; not for direct use)\n");
+		return 2;
+	}
+	fcntl(sync, F_SETFD, FD_CLOEXEC);
+	/* no descriptor of the caller but the sync socket stays */
+	syscall(SYS_close_range, 3, sync - 1, 0);
+	syscall(SYS_close_range, sync + 1, ~0U, 0);
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail(sync, "fork");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+
+	/* the request */
+	size_t cap = 65536, len = 0;
+	char *req = malloc(cap);
+	for (;;) {
+		if (!req)
+			return fail(sync, "out of memory");
+		if (len + 1 >= cap) {
+			char *n = realloc(req, cap *= 2);
+			if (!n)
+				return fail(sync, "out of memory");
+			req = n;
+		}
+		ssize_t r = read(sync, req + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return fail(sync, "read the request");
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	req[len] = '\0';
+	json_error_t je;
+	json_t *j = json_loads(req, 0, &je);
+	free(req);
+	if (!j)
+		return fail(sync, "malformed request");
+	char *specs = json_dumps(json_object_get(j, "spec"), JSON_COMPACT);
+	berth_spec *spec = NULL;
+	if (!specs || berth_spec_parse(&spec, specs, strlen(specs)) < 0)
+		return fail(sync, "parse the spec");
+	free(specs);
+
+	berth_ctx_options co = BERTH_CTX_OPTIONS_INIT;
+	co.root = root;
+	co.run_root = run_root;
+	berth_ctx *ctx = NULL;
+	if (berth_ctx_new(&ctx, &co) < 0)
+		return fail(sync, "context");
+	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
+	o.id = id;
+	const char *name = json_string_value(json_object_get(j, "name"));
+	o.name = name && *name ? name : NULL;
+	unsigned int flags = (unsigned int)json_integer_value(json_object_get(j, "flags"));
+	o.flags = flags & ~(unsigned)(BERTH_CREATE_DETACH);
+	o.stdio_mode = (int)json_integer_value(json_object_get(j, "stdio"));
+	berth_container *c = NULL;
+	if (berth_container_create(&c, ctx, spec, &o) < 0)
+		return fail(sync, "create");
+	berth_spec_free(spec);
+	json_decref(j);
+	reply(sync, 0, 0, "");
+	close(sync);
+
+	int master = -1;
+	if (o.stdio_mode == BERTH_STDIO_TERMINAL && berth_container_take_console(&master, c) == 0) {
+		supervise_terminal(c, master, run_root);
+		close(master);
+	}
+	int code = 0, sig = 0;
+	berth_container_wait(&code, &sig, c, -1);
+	if (flags & BERTH_CREATE_REMOVE)
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+	berth_container_free(c);
+	berth_ctx_free(ctx);
+	return 0;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package berth's build, tests, demo and benchmarks use.
+# Safe to run again: apt-get skips what is already there.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+BUILD="build-essential cmake pkg-config libcap-dev libseccomp-dev libjansson-dev \
+libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev check"
+TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
+docker-registry skopeo umoci"
+BENCH="runc crun"
+
+pkgs="$BUILD $TEST"
+[ "${BERTH_DEPS_BENCH:-0}" = 1 ] && pkgs="$pkgs $BENCH"
+
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

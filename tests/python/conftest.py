@@ -1,0 +1,86 @@
+# Shared fixtures for the Python tests (bindings and CLI).
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+BUILD = os.environ.get("BERTH_TEST_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+CLI = os.environ.get("BERTH_CLI", os.path.join(BUILD, "bin", "berth"))
+
+
+def _make_rootfs(path):
+    """A busybox rootfs from busybox-static (the same layout as tests/testutil.c)."""
+    for d in ("bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr/bin", "sbin", "usr/sbin"):
+        os.makedirs(os.path.join(path, d), exist_ok=True)
+    shutil.copy2("/bin/busybox", os.path.join(path, "bin", "busybox"))
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for a in applets:
+        if a == "busybox":
+            continue
+        link = os.path.join(path, "bin", a)
+        if not os.path.lexists(link):
+            os.symlink("busybox", link)
+    os.chmod(os.path.join(path, "tmp"), 0o1777)
+    with open(os.path.join(path, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+    with open(os.path.join(path, "etc", "group"), "w") as f:
+        f.write("root:x:0:\nnobody:x:65534:\n")
+
+
+@pytest.fixture(scope="session")
+def rootfs():
+    d = tempfile.mkdtemp(prefix="berth-pyrootfs-")
+    _make_rootfs(d)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _mounts_under(prefix):
+    n = 0
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            if line.split()[4].startswith(prefix):
+                n += 1
+    return n
+
+
+@pytest.fixture
+def roots():
+    """Fresh state roots; after the test, asserts no container state, mount
+    or monitor process is left, then removes them."""
+    d = tempfile.mkdtemp(prefix="berth-pytest-")
+    root, run_root = os.path.join(d, "root"), os.path.join(d, "run")
+    yield root, run_root
+    left = []
+    for p in (os.path.join(root, "containers"), os.path.join(run_root, "containers")):
+        if os.path.isdir(p) and os.listdir(p):
+            left.append("%s: %s" % (p, os.listdir(p)))
+    if _mounts_under(d):
+        left.append("%d mounts under %s" % (_mounts_under(d), d))
+        subprocess.run("grep '%s' /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l" % d,
+                       shell=True)
+    mon = subprocess.run(["pgrep", "-f", "berth-monitor.*%s" % d], capture_output=True, text=True).stdout.split()
+    if mon:
+        left.append("monitor processes %s" % mon)
+        for pid in mon:
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+    shutil.rmtree(d, ignore_errors=True)
+    assert not left, "left behind: " + "; ".join(left)
+
+
+@pytest.fixture
+def cli(roots):
+    """Runs build/bin/berth with the test's roots: cli("ps", "-a") -> CompletedProcess (text)."""
+    root, run_root = roots
+
+    def run(*args, input=None, timeout=60, check=False):
+        cmd = [CLI, "--root", root, "--run-root", run_root] + list(args)
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=check)
+
+    run.root, run.run_root = root, run_root
+    return run
