@@ -58,7 +58,7 @@ BERTH_EXTERN int berth_spec_set_oom_score_adj(berth_spec *spec, int adj);
 
 /* Capabilities: "CAP_NET_ADMIN" or "NET_ADMIN", case-insensitive; "ALL" adds or
  * drops every capability. They apply to the bounding, effective, permitted
- * (and for uid 0 inheritable) sets as Docker does. */
+ * sets as Docker does; a dropped capability stays dropped even if added later. */
 BERTH_EXTERN int berth_spec_cap_add(berth_spec *spec, const char *cap);
 BERTH_EXTERN int berth_spec_cap_drop(berth_spec *spec, const char *cap);
 

@@ -453,7 +453,7 @@ static void load_seccomp(const berth__plan *p)
 {
 	if (!p->seccomp.filter)
 		return;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->seccomp) < 0)
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &p->seccomp) < 0)
 		die("load the seccomp filter");
 }
 

@@ -128,7 +128,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 		goto out;
 	}
 	json_t *sec = json_object_get(json_object_get(spec, "linux"), "seccomp");
-	if (sec && !json_is_null(sec) && (r = berth__seccomp_compile(&plan.seccomp, sec)) < 0)
+	if ((r = berth__plan_seccomp(&plan, sec)) < 0)
 		goto out;
 	initfd = berth__container_pidfd(c);
 	if (initfd < 0) {

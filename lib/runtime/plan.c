@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sched.h>
 #include <strings.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -555,8 +556,26 @@ int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs
 			return BERTH_ENOMEM;
 		k++;
 	}
-	json_t *sec = json_object_get(linux_, "seccomp");
-	if (sec && !json_is_null(sec) && (r = berth__seccomp_compile(&p->seccomp, sec)) < 0)
-		return r;
-	return 0;
+	return berth__plan_seccomp(p, json_object_get(linux_, "seccomp"));
+}
+
+int berth__plan_seccomp(berth__plan *p, const json_t *sec)
+{
+	if (!sec || json_is_null(sec))
+		return 0;
+	static const struct { const char *name; unsigned int flag; } flags[] = {
+		{ "SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC },
+		{ "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
+		{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+		{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1u << 5 },
+	};
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(sec, "flags"), i, f) {
+		const char *n = json_string_value(f);
+		for (size_t k = 0; n && k < BERTH_ARRAY_SIZE(flags); k++)
+			if (!strcmp(n, flags[k].name))
+				p->seccomp_flags |= flags[k].flag;
+	}
+	return berth__seccomp_compile(&p->seccomp, sec);
 }

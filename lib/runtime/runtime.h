@@ -86,6 +86,7 @@ typedef struct berth__plan {
 	int last_cap;
 	int no_new_privs;
 	struct sock_fprog seccomp;        /* filter NULL: none */
+	unsigned int seccomp_flags;       /* SECCOMP_FILTER_FLAG_* from linux.seccomp.flags */
 	const char *cwd;
 	char **argv;
 	char **envp;
@@ -103,6 +104,7 @@ typedef struct berth__plan {
 BERTH_HIDDEN int berth__plan_init(berth__plan *p);
 BERTH_HIDDEN int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs_abs);
 BERTH_HIDDEN int berth__plan_process(berth__plan *p, const json_t *process);
+BERTH_HIDDEN int berth__plan_seccomp(berth__plan *p, const json_t *seccomp);
 BERTH_HIDDEN void berth__plan_free(berth__plan *p);
 
 /* The child's entry: never returns. */
