@@ -139,6 +139,10 @@ int cmd_rm(int argc, char **argv)
 		/* A created container's process waits to be started: rm kills it (as Docker's rm). */
 		if (status == BERTH_STATUS_CREATED || status == BERTH_STATUS_CREATING)
 			flags |= BERTH_DELETE_FORCE;
+		/* rm -f of a running one: kill it and let it be reaped first, then remove. */
+		if (force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED) &&
+		    berth_container_kill(c, SIGKILL, 1) == 0)
+			berth_container_wait(NULL, NULL, c, 10000);
 		if (berth_container_delete(c, flags) < 0)
 			rc = berr(argv[i]);
 		else
