@@ -61,7 +61,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
-    berth = os.path.join(build, "bin", "berth")
+    berth_cli = os.path.join(build, "bin", "berth")
     api = os.path.join(build, "bin", "berth-bench-start")
     tmp = tempfile.mkdtemp(prefix="berth-bench-")
     try:
@@ -77,11 +77,12 @@ def main():
         spec.set_rootfs("rootfs")
         cfg = json.loads(spec.to_json())
         cfg["linux"]["cgroupsPath"] = "/berth-bench/run"
+        cfg["ociVersion"] = "1.0.2"  # what Debian 12 runc 1.1 and crun 1.8 accept
         with open(os.path.join(bundle, "config.json"), "w") as f:
             json.dump(cfg, f)
         env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"))
         results = {}
-        results["berth run --rm (CLI)"] = timeit(lambda i: [berth, "run", "--rm", "--rootfs", rootfs, "/bin/true"],
+        results["berth run --rm (CLI)"] = timeit(lambda i: [berth_cli, "run", "--rm", "--rootfs", rootfs, "/bin/true"],
                                                  a.runs, env)
         r = subprocess.run([api, rootfs, str(a.runs)], env=env, capture_output=True, text=True)
         if r.returncode:

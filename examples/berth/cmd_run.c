@@ -657,7 +657,9 @@ int cmd_start(int argc, char **argv)
 			rc = berr(argv[i]);
 		} else if (attach || interactive) {
 			int code = attach_terminal(c, interactive, offset);
-			if (code == -2 && berth_error_last()->code == BERTH_EUNSUPPORTED) {
+			int e = code == -2 ? berth_error_last()->code : 0;
+			if (e == BERTH_EUNSUPPORTED || e == BERTH_ESTATE) {
+				/* no terminal, or it has already stopped: its output is in the log */
 				code = follow_log(c, offset, 1);
 				if (code == 0 && berth_container_wait(&code, NULL, c, 10000) < 0)
 					code = berr("wait");

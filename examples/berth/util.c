@@ -791,6 +791,7 @@ int open_container(berth_container **out, const char *id)
 
 int wait_forwarding(int *out_code, berth_container *c, berth_process *p)
 {
+	int interrupts = 0;
 	for (;;) {
 		int code = 0, sig = 0, r;
 		r = p ? berth_process_wait(&code, &sig, p, 200) : berth_container_wait(&code, &sig, c, 200);
@@ -804,6 +805,11 @@ int wait_forwarding(int *out_code, berth_container *c, berth_process *p)
 		while ((s = signals_next()) != 0) {
 			if (s == SIGWINCH)
 				continue;
+			/* A pid 1 without a handler ignores SIGINT: the third Ctrl-C kills. */
+			if (s == SIGINT && ++interrupts == 3) {
+				warnx_("3 interrupts: killing the %s", p ? "process" : "container");
+				s = SIGKILL;
+			}
 			if (p)
 				berth_process_kill(p, s);
 			else

@@ -386,6 +386,9 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 
+	char cache[PATH_MAX];
+	snprintf(cache, sizeof cache, "%s/cache/seccomp", ctx->root);
+	plan.seccomp_cache = cache;
 	if ((r = berth__plan_from_spec(&plan, sj, rootfs_abs)) < 0) {
 		berth__err_prefix("container %s", id);
 		goto fail;

@@ -123,6 +123,9 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	pid_t pid = 0;
 	char what[200];
 	snprintf(what, sizeof what, "exec in %s", c->id);
+	char cache[PATH_MAX];
+	snprintf(cache, sizeof cache, "%s/cache/seccomp", c->ctx->root);
+	plan.seccomp_cache = cache;
 	if ((r = berth__plan_process(&plan, proc)) < 0) {
 		berth__err_prefix("%s", what);
 		goto out;

@@ -577,5 +577,5 @@ int berth__plan_seccomp(berth__plan *p, const json_t *sec)
 			if (!strcmp(n, flags[k].name))
 				p->seccomp_flags |= flags[k].flag;
 	}
-	return berth__seccomp_compile(&p->seccomp, sec);
+	return berth__seccomp_compile_cached(&p->seccomp, sec, p->seccomp_cache);
 }

@@ -44,6 +44,7 @@ enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3 };
 
 typedef struct berth__plan {
 	void *arena;                      /* every allocation of the plan, freed by berth__plan_free */
+	const char *seccomp_cache;        /* where compiled filters are cached (set by the caller), or NULL */
 	/* process tree and namespaces */
 	unsigned long clone_flags;        /* CLONE_NEW* created at clone */
 	int ns_join_fds[9];               /* indexed by berth_ns_type; -1 = none (pid handled by the parent) */

@@ -40,4 +40,7 @@ BERTH_HIDDEN int berth__seccomp_validate(const json_t *seccomp);
  * those listed) into BPF. out->filter is malloc'd; free() it. */
 BERTH_HIDDEN int berth__seccomp_compile(struct sock_fprog *out, const json_t *seccomp);
 
+/* berth__seccomp_compile through an on-disk cache in cache_dir (NULL: no cache). */
+BERTH_HIDDEN int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir);
+
 #endif

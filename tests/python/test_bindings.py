@@ -10,6 +10,7 @@ import ctypes
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
@@ -489,6 +490,54 @@ def test_context_close_closes_handles(roots, rootfs):
         k.start()
     with berth.Context(root=roots[0], run_root=roots[1]) as c2, c2.container(cid) as k2:
         k2.delete(force=True)
+
+
+def _open_fds():
+    return sorted(int(f) for f in os.listdir("/proc/self/fd"))
+
+
+def test_no_fd_or_thread_left_by_the_bindings(ctx, rootfs):
+    sh(ctx, rootfs, "true")  # warm up (lazy library state)
+    fds, nthreads = _open_fds(), threading.active_count()
+    for _ in range(3):
+        sh(ctx, rootfs, "echo x; echo y >&2", input=b"in")
+        ctx.run(["true"], rootfs=rootfs)
+        with pytest.raises(berth.NotFound):
+            ctx.run(["true"], rootfs="/nonexistent/rootfs", capture_output=True, input=b"x")
+        with pytest.raises(berth.Timeout):
+            sh(ctx, rootfs, "sleep 10", timeout=0.2)
+        with created(ctx, ["sleep", "30"], rootfs=rootfs, start=True) as c:
+            c.exec(["cat"], input=b"abc", capture_output=True)
+            c.exec(["true"])
+    assert _open_fds() == fds
+    assert threading.active_count() == nthreads
+
+
+def test_created_container_holds_no_caller_fds(ctx, rootfs):
+    # Another thread's pipe, open while a container is created, must not be
+    # held by that container's waiting init: the other thread's reader would
+    # not see EOF (or its container's stdin would not) until start.
+    r, w = os.pipe2(os.O_CLOEXEC)
+    try:
+        with created(ctx, ["true"], rootfs=rootfs) as c:
+            held = [f for f in os.listdir("/proc/%d/fd" % c.pid)
+                    if os.readlink("/proc/%d/fd/%s" % (c.pid, f)) == os.readlink("/proc/self/fd/%d" % w)]
+            os.close(w)
+            w = -1
+            assert select.select([r], [], [], 2)[0], "no EOF: the created init holds the pipe (fds %s)" % held
+            assert os.read(r, 1) == b""
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def test_log_callback(roots, rootfs):
+    got = []
+    with berth.Context(root=roots[0], run_root=roots[1], log=lambda lvl, msg: got.append((lvl, msg)),
+                       log_level=berth.LOG_DEBUG) as c:
+        assert c.run(["true"], rootfs=rootfs).exit_code == 0
+    assert all(isinstance(lvl, int) and isinstance(m, str) for lvl, m in got)
 
 
 # ---------------------------------------------------------------- errors

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A cache of compiled seccomp programs. libseccomp needs ~15 ms to turn
+ * Docker's default profile (three architectures, ~400 syscalls) into BPF;
+ * that would be most of a container's start time. The program depends only
+ * on the profile and on libseccomp, so it is kept on disk under
+ * <root>/cache/seccomp/<sha256>.bpf, the name being the SHA-256 of the
+ * profile's canonical JSON, the libseccomp version and the build's
+ * architecture. The directory is root's (0700); files are written temp +
+ * rename and checked for a sane size when read.
+ */
+#include "security/security.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <openssl/evp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef BPF_MAXINSNS
+#define BPF_MAXINSNS 4096
+#endif
+
+static int cache_key(char out[65], const json_t *seccomp)
+{
+	char *canon = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!canon)
+		return -1;
+	const struct scmp_version *v = seccomp_version();
+	char extra[128];
+	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", v ? v->major : 0, v ? v->minor : 0,
+	         v ? v->micro : 0, __VERSION__);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	int ok = mc && EVP_DigestInit_ex(mc, EVP_sha256(), NULL) && EVP_DigestUpdate(mc, canon, strlen(canon)) &&
+	         EVP_DigestUpdate(mc, extra, strlen(extra)) && EVP_DigestFinal_ex(mc, md, &mdlen);
+	EVP_MD_CTX_free(mc);
+	free(canon);
+	if (!ok || mdlen != 32)
+		return -1;
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+static int load(struct sock_fprog *out, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) || st.st_size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter)) {
+		close(fd);
+		return -1;
+	}
+	struct sock_filter *f = malloc((size_t)st.st_size);
+	ssize_t n = f ? read(fd, f, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		free(f);
+		return -1;
+	}
+	out->filter = f;
+	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir)
+{
+	char key[65];
+	if (!cache_dir || cache_key(key, seccomp) < 0)
+		return berth__seccomp_compile(out, seccomp);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s.bpf", cache_dir, key);
+	if (load(out, path) == 0)
+		return 0;
+	int r = berth__seccomp_compile(out, seccomp);
+	if (r < 0)
+		return r;
+	/* best effort: a cache that cannot be written costs time, not correctness */
+	berth__err_saved saved;
+	berth__err_save(&saved);
+	if (berth__mkdir_p(cache_dir, 0700) == 0)
+		berth__write_file_atomic(path, out->filter, (size_t)out->len * sizeof(struct sock_filter), 0600);
+	berth__err_restore(&saved);
+	return 0;
+}
