@@ -91,20 +91,35 @@ static int send_master(int conn, int master)
 	return sendmsg(conn, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-/* Copies the terminal to the log while nobody is attached; serves attach. */
-static void supervise_terminal(berth_container *c, int master, const char *run_root)
+/* The attach socket, listening before the creator hears back, so that an
+ * attach right after create finds it. */
+static int attach_listen(berth_container *c, const char *run_root)
 {
-	int logfd = open(berth_container_log_path(c), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	char sock[4096];
 	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* bound through a directory fd: socket paths are limited to 108 bytes */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/containers/%s", run_root, berth_container_id(c));
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
 	unlink(sock);
 	if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0)) {
 		close(lfd);
 		lfd = -1;
 	}
+	if (dfd >= 0)
+		close(dfd);
+	return lfd;
+}
+
+/* Copies the terminal to the log while nobody is attached; serves attach. */
+static void supervise_terminal(berth_container *c, int master, int lfd, const char *run_root)
+{
+	int logfd = open(berth_container_log_path(c), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	char sock[4096];
+	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
 	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
 	int lease = -1, exited = 0;
 	char buf[16384];
@@ -256,12 +271,14 @@ int main(int argc, char **argv)
 		return fail(sync, "create");
 	berth_spec_free(spec);
 	json_decref(j);
+	int master = -1, lfd = -1;
+	if (o.stdio_mode == BERTH_STDIO_TERMINAL && berth_container_take_console(&master, c) == 0)
+		lfd = attach_listen(c, run_root);
 	reply(sync, 0, 0, "");
 	close(sync);
 
-	int master = -1;
-	if (o.stdio_mode == BERTH_STDIO_TERMINAL && berth_container_take_console(&master, c) == 0) {
-		supervise_terminal(c, master, run_root);
+	if (master >= 0) {
+		supervise_terminal(c, master, lfd, run_root);
 		close(master);
 	}
 	int code = 0, sig = 0;

@@ -363,6 +363,61 @@ static void write_all_or_die(const char *path, const char *val, const char *what
 	close(fd);
 }
 
+/* A pseudo-terminal from the container's own devpts (so ttyname() inside
+ * names /dev/pts/N): the master goes to the parent over the sync socket,
+ * the slave becomes the controlling terminal and stdin/stdout/stderr, and for
+ * the init also /dev/console. */
+static void setup_console(int bind_console)
+{
+	int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		die("terminal: open /dev/pts/ptmx");
+	int unlock = 0, n = -1;
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || ioctl(m, TIOCGPTN, &n) < 0)
+		die("terminal: unlock the pseudo-terminal");
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		die("terminal: open the pseudo-terminal slave");
+	if (bind_console) {
+		char path[64];
+		sb b = { path, 0, sizeof path };
+		sb_add(&b, "/dev/pts/");
+		sb_int(&b, n);
+		int f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f >= 0)
+			close(f);
+		if (mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			die("terminal: bind it on /dev/console");
+	}
+	berth__child_msg msg;
+	memset(&msg, 0, sizeof msg);
+	msg.type = BERTH__MSG_CONSOLE;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = { &msg, sizeof msg };
+	struct msghdr mh;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &m, sizeof m);
+	if (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0)
+		die("terminal: hand the master to the parent");
+	close(m);
+	if (ioctl(s, TIOCSCTTY, 0) < 0)
+		die("terminal: make it the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (dup2(s, i) < 0)
+			die("terminal: stdio");
+	if (s > 2)
+		close(s);
+}
+
 static void setup_rootfs(const berth__plan *p)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -378,13 +433,6 @@ static void setup_rootfs(const berth__plan *p)
 		if (!strcmp(p->mounts[i].target, "dev"))
 			make_devices(rootfd, p);
 	}
-	if (p->console_path) {
-		char fp[64];
-		int tfd = ensure_in_root(rootfd, "dev/console", 1);
-		if (tfd < 0 || mount(p->console_path, fdpath(fp, sizeof fp, tfd), NULL, MS_BIND, NULL) < 0)
-			die("bind the terminal on /dev/console");
-		close(tfd);
-	}
 	close(rootfd);
 	if (chdir(p->rootfs) < 0)
 		die2("chdir ", p->rootfs);
@@ -394,6 +442,8 @@ static void setup_rootfs(const berth__plan *p)
 		die("detach the old root");
 	if (chdir("/") < 0)
 		die("chdir /");
+	if (p->terminal)
+		setup_console(1);
 	for (size_t i = 0; i < p->n_sysctls; i++)
 		write_all_or_die(p->sysctls[i].path, p->sysctls[i].value, "sysctl ");
 	mask_paths(p);
@@ -561,8 +611,6 @@ void berth__child_main(const berth__plan *p)
 
 	if (setsid() < 0)
 		die("setsid");
-	if (p->console_slave >= 0 && ioctl(p->console_slave, TIOCSCTTY, 0) < 0)
-		die("make the terminal the controlling terminal");
 	for (int i = 0; i < 3; i++) {
 		if (p->stdio[i] < 0)
 			continue;
@@ -584,6 +632,8 @@ void berth__child_main(const berth__plan *p)
 		die2("set hostname ", p->hostname);
 	if (p->mountns)
 		setup_rootfs(p);
+	else if (p->exec_only && p->terminal)
+		setup_console(0);
 	if (p->has_oom_score_adj)
 		write_all_or_die("/proc/self/oom_score_adj", p->oom_score_adj, "oom_score_adj ");
 	for (size_t i = 0; i < p->n_rlimits; i++)

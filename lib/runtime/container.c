@@ -267,27 +267,6 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 
 /* --- create --- */
 
-int berth__open_pty(int *master, int *slave, char *path, size_t path_len)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (m < 0)
-		return berth__err_sys(errno, "open a pseudo-terminal");
-	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, path, path_len) != 0) {
-		int e = errno;
-		close(m);
-		return berth__err_sys(e, "set up the pseudo-terminal");
-	}
-	int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s < 0) {
-		int e = errno;
-		close(m);
-		return berth__err_sys(e, "open the terminal %s", path);
-	}
-	*master = m;
-	*slave = s;
-	return 0;
-}
-
 static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 {
 	static const char *const keys[2] = { "uidMappings", "gidMappings" };
@@ -349,11 +328,10 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		return BERTH_ENOMEM;
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int devnull = -1, logfd = -1, master = -1, slave = -1, sync = -1, fifo = -1;
+	int devnull = -1, logfd = -1, master = -1, sync = -1, fifo = -1;
 	int made_root = 0, made_run = 0, claimed = 0;
 	pid_t pid = 0;
 	int pidfd = -1;
-	char pts[128] = "";
 
 	if (mkdir(c->root_dir, 0700) < 0) {
 		r = errno == EEXIST ? berth__err(BERTH_EEXISTS, "container id %s: already exists", id)
@@ -395,11 +373,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
-		if ((r = berth__open_pty(&master, &slave, pts, sizeof pts)) < 0)
-			goto fail;
-		plan.console_slave = slave;
-		plan.console_path = pts;
-		plan.stdio[0] = plan.stdio[1] = plan.stdio[2] = slave;
+		plan.terminal = 1;
 	} else if (opts->stdio_mode == BERTH_STDIO_LOG) {
 		logfd = open(c->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (logfd < 0) {
@@ -429,7 +403,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 			goto fail;
 		}
 	}
-	if ((r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
+	if ((terminal && (r = berth__spawn_recv_console(&master, sync, pid, pidfd, what)) < 0) ||
+	    (r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
 		pid = 0; /* reaped */
 		goto fail;
 	}
@@ -474,8 +449,6 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->pidfd = pidfd;
 	c->owner = 1;
 	c->console_fd = master;
-	if (slave >= 0)
-		close(slave);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -502,8 +475,6 @@ fail: {
 		close(fifo);
 	if (master >= 0)
 		close(master);
-	if (slave >= 0)
-		close(slave);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -885,6 +856,8 @@ static long long ms_now(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int wait_not_owner(berth_container *c, long long deadline, int timeout_ms, const char *what);
+
 BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth_container *c, int timeout_ms)
 {
 	if (!c)
@@ -899,8 +872,35 @@ BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth
 		c->pidfd = -1;
 		record_exit(c, code, sig);
 	} else {
-		/* not our child: watch the init exit, then the owner record its status */
+		/* not our child: watch the init exit, then the owner record its status.
+		 * A shared lock on wait.lock asks delete (e.g. the monitor's --rm) to
+		 * let us read the exit status first. */
 		long long deadline = timeout_ms < 0 ? -1 : ms_now() + timeout_ms;
+		char wl[PATH_MAX];
+		snprintf(wl, sizeof wl, "%s/wait.lock", c->run_dir);
+		int wfd = open(wl, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (wfd >= 0)
+			flock(wfd, LOCK_SH);
+		r = wait_not_owner(c, deadline, timeout_ms, what);
+		if (wfd >= 0)
+			close(wfd);
+		if (r < 0)
+			return r;
+		code = c->exit_code;
+		sig = c->signal;
+	}
+	if (out_exit_code)
+		*out_exit_code = code;
+	if (out_signal)
+		*out_signal = sig;
+	berth__err_ok();
+	return 0;
+}
+
+static int wait_not_owner(berth_container *c, long long deadline, int timeout_ms, const char *what)
+{
+	int r;
+	{
 		if ((r = berth__container_load_state(c)) < 0)
 			return r;
 		int pfd = c->status == BERTH_STATUS_STOPPED ? -1 : berth__container_pidfd(c);
@@ -927,14 +927,7 @@ BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth
 			struct timespec ts = { 0, 2000000 };
 			nanosleep(&ts, NULL);
 		}
-		code = c->exit_code;
-		sig = c->signal;
 	}
-	if (out_exit_code)
-		*out_exit_code = code;
-	if (out_signal)
-		*out_signal = sig;
-	berth__err_ok();
 	return 0;
 }
 
@@ -1079,6 +1072,17 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 			close(c->pidfd);
 			c->pidfd = -1;
 		}
+	}
+	/* let waiters in other processes read the exit status (bounded) */
+	char wl[PATH_MAX];
+	snprintf(wl, sizeof wl, "%s/wait.lock", c->run_dir);
+	int wfd = open(wl, O_RDWR | O_CLOEXEC);
+	if (wfd >= 0) {
+		for (int i = 0; i < 500 && flock(wfd, LOCK_EX | LOCK_NB) < 0; i++) {
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+		close(wfd);
 	}
 	name_release(c->ctx, c->name, c->id);
 	if ((r = berth__rm_rf(c->run_dir)) < 0)

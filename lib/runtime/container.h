@@ -36,8 +36,6 @@ BERTH_HIDDEN int berth__container_lock(berth_container *c);   /* returns fd, cal
 BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 /* Builds a plan from the container's stored config for an exec. */
 BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
-/* Opens a pseudo-terminal: master (CLOEXEC), slave (CLOEXEC), slave path. */
-BERTH_HIDDEN int berth__open_pty(int *master, int *slave, char *path, size_t path_len);
 /* waitid on a pidfd with a timeout; returns 0 and exit code/signal, or BERTH_ETIMEOUT. */
 BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
 #endif

@@ -119,7 +119,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int initfd = -1, devnull = -1, master = -1, slave = -1, sync = -1, pidfd = -1;
+	int initfd = -1, devnull = -1, master = -1, sync = -1, pidfd = -1;
 	pid_t pid = 0;
 	char what[200];
 	snprintf(what, sizeof what, "exec in %s", c->id);
@@ -163,11 +163,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	plan.setns_pidfd = initfd;
 	plan.set_groups = 1;
 	if (opts->stdio_mode == BERTH_STDIO_TERMINAL) {
-		char pts[128];
-		if ((r = berth__open_pty(&master, &slave, pts, sizeof pts)) < 0)
-			goto out;
-		plan.console_slave = slave;
-		plan.stdio[0] = plan.stdio[1] = plan.stdio[2] = slave;
+		plan.terminal = 1;
 	} else {
 		if (opts->stdin_fd < 0 || opts->stdout_fd < 0 || opts->stderr_fd < 0)
 			devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -177,7 +173,8 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	}
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
 		goto out;
-	if ((r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
+	if ((plan.terminal && (r = berth__spawn_recv_console(&master, sync, pid, pidfd, what)) < 0) ||
+	    (r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
 		pid = 0;
 		close(pidfd);
 		pidfd = -1;
@@ -206,8 +203,6 @@ out:
 		close(initfd);
 	if (devnull >= 0)
 		close(devnull);
-	if (slave >= 0)
-		close(slave);
 	if (master >= 0)
 		close(master);
 	berth__plan_free(&plan);
@@ -293,16 +288,23 @@ BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_co
 	if (c->status != BERTH_STATUS_RUNNING && c->status != BERTH_STATUS_CREATED)
 		return berth__err(BERTH_ESTATE, "container %s: cannot attach to a %s container", c->id,
 		                  berth_status_name(c->status));
+	/* through a directory fd: socket paths are limited to 108 bytes, run roots are not */
+	int dfd = open(c->run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth__err_sys(errno, "container %s: attach: open %s", c->id, c->run_dir);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/attach.sock", c->run_dir) >= sizeof sa.sun_path)
-		return berth__err(BERTH_EINVAL, "container %s: run root path too long for a socket", c->id);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
+	if (s < 0) {
+		close(dfd);
 		return berth__err_sys(errno, "container %s: attach socket", c->id);
-	if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		int e = errno;
+	}
+	int cr = connect(s, (struct sockaddr *)&sa, sizeof sa);
+	int ce = errno;
+	close(dfd);
+	if (cr < 0) {
 		close(s);
-		return berth__err_sys(e, "container %s: attach: connect to its monitor (detached with -t?)", c->id);
+		return berth__err_sys(ce, "container %s: attach: connect to its monitor (detached with -t?)", c->id);
 	}
 	char byte;
 	char cbuf[CMSG_SPACE(sizeof(int))];

@@ -17,6 +17,9 @@
 #include <sys/statfs.h>
 #include <dirent.h>
 #include <sys/sysmacros.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 typedef struct arena_node { struct arena_node *next; } arena_node;
@@ -50,7 +53,6 @@ int berth__plan_init(berth__plan *p)
 	p->join_pid_fd = -1;
 	p->setns_pidfd = -1;
 	p->stdio[0] = p->stdio[1] = p->stdio[2] = -1;
-	p->console_slave = -1;
 	p->sync_fd = -1;
 	p->exec_fifo_fd = -1;
 	p->umask = -1;
@@ -442,6 +444,23 @@ int berth__plan_process(berth__plan *p, const json_t *proc)
 	if ((r = berth__caps_from_json(&p->caps, json_object_get(proc, "capabilities"))) < 0)
 		return r;
 	p->last_cap = berth__cap_last();
+	/* A container cannot hold a capability its creator lacks (on some hosts
+	 * CAP_SYS_RESOURCE is not even in the bounding set): "all capabilities"
+	 * (--privileged, --cap-add ALL) means all the caller has. */
+	uint64_t have_bnd = 0;
+	for (int c = 0; c <= p->last_cap; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			have_bnd |= 1ull << c;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t have_prm = have_bnd;
+	if (syscall(SYS_capget, &hdr, data) == 0)
+		have_prm = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+	p->caps.bounding &= have_bnd;
+	p->caps.effective &= have_prm;
+	p->caps.permitted &= have_prm;
+	p->caps.inheritable &= have_prm;
+	p->caps.ambient &= have_prm;
 	p->no_new_privs = json_is_true(json_object_get(proc, "noNewPrivileges"));
 	json_t *oom = json_object_get(proc, "oomScoreAdj");
 	if (json_is_integer(oom)) {

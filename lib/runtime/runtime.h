@@ -40,7 +40,7 @@ typedef struct berth__child_msg {
 	int status;              /* exit status the child will use */
 	char what[512];          /* what failed, naming the object */
 } berth__child_msg;
-enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3 };
+enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3, BERTH__MSG_CONSOLE = 4 };
 
 typedef struct berth__plan {
 	void *arena;                      /* every allocation of the plan, freed by berth__plan_free */
@@ -68,7 +68,6 @@ typedef struct berth__plan {
 	size_t n_masked;
 	const char **readonly;
 	size_t n_readonly;
-	const char *console_path;         /* host path of the pty slave to bind on /dev/console */
 	const char *hostname;
 	berth__sysctl *sysctls;
 	size_t n_sysctls;
@@ -95,7 +94,8 @@ typedef struct berth__plan {
 
 	/* fds */
 	int stdio[3];                     /* dup2'd to 0,1,2 */
-	int console_slave;                /* -1 or the pty slave (also used as stdio) */
+	int terminal;                     /* the child opens a pty in the container's devpts, sends the
+	                                     master to the parent and makes the slave its stdio */
 	int sync_fd;                      /* child end of the sync socket */
 	int exec_fifo_fd;                 /* created state: block reading it until start; -1 exec at once */
 } berth__plan;
@@ -118,5 +118,7 @@ BERTH_HIDDEN int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, 
 /* Reads the child's first message (READY or ERROR); on ERROR reaps it and
  * sets the error. */
 BERTH_HIDDEN int berth__spawn_wait_ready(int sync_parent, pid_t pid, int pidfd, const char *what);
+/* With a terminal: receives the pty master the child sends first. */
+BERTH_HIDDEN int berth__spawn_recv_console(int *out_master, int sync_parent, pid_t pid, int pidfd, const char *what);
 
 #endif

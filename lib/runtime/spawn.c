@@ -70,6 +70,31 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 	return 0;
 }
 
+static int child_failed(int sync_parent, const berth__child_msg *mp, ssize_t r, pid_t pid, int pidfd, const char *what);
+
+int berth__spawn_recv_console(int *out_master, int sync_parent, pid_t pid, int pidfd, const char *what)
+{
+	berth__child_msg m;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &m, sizeof m };
+	struct msghdr mh;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	ssize_t r;
+	do
+		r = recvmsg(sync_parent, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (r == (ssize_t)sizeof m && m.type == BERTH__MSG_CONSOLE && cm && cm->cmsg_type == SCM_RIGHTS) {
+		memcpy(out_master, CMSG_DATA(cm), sizeof(int));
+		return 0;
+	}
+	return child_failed(sync_parent, &m, r, pid, pidfd, what);
+}
+
 int berth__spawn_wait_ready(int sync_parent, pid_t pid, int pidfd, const char *what)
 {
 	berth__child_msg m;
@@ -79,6 +104,13 @@ int berth__spawn_wait_ready(int sync_parent, pid_t pid, int pidfd, const char *w
 	while (r < 0 && errno == EINTR);
 	if (r == (ssize_t)sizeof m && m.type == BERTH__MSG_READY)
 		return 0;
+	return child_failed(sync_parent, &m, r, pid, pidfd, what);
+}
+
+static int child_failed(int sync_parent, const berth__child_msg *mp, ssize_t r, pid_t pid, int pidfd, const char *what)
+{
+	berth__child_msg m = *mp;
+	(void)sync_parent;
 	/* the child failed: reap it and report what it said */
 	siginfo_t si;
 	memset(&si, 0, sizeof si);

@@ -13,7 +13,6 @@ import re
 import select
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -446,6 +445,8 @@ def test_exec_sees_the_containers_init(ctx, rootfs):
         assert r.stdout.split() == [b"Seccomp:", b"2"] and r.stderr == b"e\n"
         r = c.exec(["cat"], input=b"piped", capture_output=True)
         assert r.stdout == b"piped"
+        r = c.exec(["/no/such/binary"], capture_output=True)
+        assert r.exit_code == 127 and b"/no/such/binary" in r.stderr
         with c.spawn(["sleep", "30"]) as p:
             assert p.pid > 0
             p.kill(signal.SIGKILL)
@@ -478,6 +479,88 @@ def test_detached_logs(ctx, rootfs):
         logs = c.logs()
         assert b"out" in logs and b"err" in logs
         assert c.status == "stopped"
+    with created(ctx, ["sh", "-c", "echo attached-log"], rootfs=rootfs, log_output=True, start=True) as c:
+        assert c.wait(20) == 0
+        assert b"attached-log" in c.logs()
+
+
+def test_detached_remove_reports_the_exit_code(ctx, rootfs):
+    c = ctx.create(["sh", "-c", "exit 3"], rootfs=rootfs, detach=True, remove=True, start=True)
+    with c:
+        assert c.wait(20) == 3
+    deadline = time.monotonic() + 10
+    while ctx.container_ids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ctx.container_ids() == []
+
+
+def read_until(fd, want, timeout=10):
+    out, deadline = b"", time.monotonic() + timeout
+    while want not in out and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                b = os.read(fd, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not b:
+                break
+            out += b
+    return out
+
+
+def test_terminal(ctx, rootfs):
+    with created(ctx, ["sh", "-c", "tty; read x; echo got $x; exit 3"], rootfs=rootfs, terminal=True) as c:
+        fd = c.take_console()
+        try:
+            c.start()
+            os.write(fd, b"abc\n")
+            out = read_until(fd, b"got abc")
+            assert re.search(rb"/dev/(console|pts/\d+)", out) and b"not a tty" not in out, out
+            assert b"got abc" in out, out
+            assert c.wait(10) == 3
+        finally:
+            os.close(fd)
+        with pytest.raises(berth.NotFound):
+            c.take_console()
+
+
+def _attach_roundtrip(c):
+    fd, lease = c.attach()
+    try:
+        os.write(fd, b"hello\n")
+        out = read_until(fd, b"got hello")
+        assert b"got hello" in out, out
+    finally:
+        os.close(fd)
+        os.close(lease)
+    assert c.wait(10) == 4
+
+
+def test_detached_terminal_attach(ctx, rootfs):
+    with created(ctx, ["sh", "-c", "read line; echo got $line; exit 4"], rootfs=rootfs, detach=True,
+                 terminal=True, start=True, id="att") as c:
+        _attach_roundtrip(c)
+
+
+def test_detached_terminal_attach_default_id(ctx, rootfs):
+    # A random 64-hex id under a temporary run root: the attach socket path
+    # must not be limited by sun_path (108 bytes).
+    with created(ctx, ["sh", "-c", "read line; echo got $line; exit 4"], rootfs=rootfs, detach=True,
+                 terminal=True, start=True) as c:
+        _attach_roundtrip(c)
+
+
+def test_join_another_containers_network(ctx, rootfs):
+    with created(ctx, ["sleep", "30"], rootfs=rootfs, start=True, name="netowner") as c:
+        r = ctx.run(["readlink", "/proc/self/ns/net"], rootfs=rootfs, network="container:netowner",
+                    capture_output=True)
+        assert r.stdout.decode().strip() == os.readlink("/proc/%d/ns/net" % c.pid)
+        c.kill(signal.SIGKILL)
+        c.wait(10)
+        with pytest.raises(berth.StateError):
+            ctx.run(["true"], rootfs=rootfs, network="container:netowner")
+    with pytest.raises(berth.Unsupported):
+        ctx.run(["true"], rootfs=rootfs, network="bridge")
 
 
 def test_context_close_closes_handles(roots, rootfs):
@@ -700,6 +783,11 @@ def test_four_threads_running_containers(ctx, rootfs):
                 with pytest.raises(berth.InvalidArgument) as ei:
                     ctx.run(["true"], rootfs=rootfs, id="bad/%d" % n)
                 assert "bad/%d" % n in str(ei.value)
+            with created(ctx, ["sleep", "30"], rootfs=rootfs, start=True, name="t%d" % n) as c:
+                for i in range(3):
+                    r = c.exec(["sh", "-c", "cat /proc/1/cmdline; echo; echo $X"], env={"X": "x%d" % n},
+                               capture_output=True)
+                    assert r.stdout == b"sleep\x0030\x00\nx%d\n" % n, r
             done.append(n)
         except BaseException as e:  # report in the main thread
             errs.append((n, e))

@@ -18,7 +18,7 @@ import weakref
 from ctypes import byref, c_int, c_void_p
 
 from . import errors
-from ._lib import (ContainerP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
+from ._lib import (ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
                    DELETE_FORCE, dec, enc, lib, strv, take_string)
 
 # subprocess-compatible stdio constants.

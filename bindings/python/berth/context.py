@@ -11,7 +11,7 @@ from . import errors
 from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
                    STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
                    lib, take_strv)
-from .container import DEVNULL, PIPE, CompletedContainer, Container, _Stdio
+from .container import CompletedContainer, Container, _Stdio
 from .namespace import NS_NET
 from .spec import Spec
 
@@ -295,13 +295,13 @@ class Context:
 
     def create(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
-               network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log=None,
+               network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
                detach=False, terminal=False, remove=False, start=False, spec=None):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
         detach: supervised by berth-monitor, which outlives this process.
-        log: stdout/stderr appended to the container's log file (logs());
+        log_output: stdout/stderr appended to the container's log file (logs());
         default on for detach when no stdout/stderr fd is given.
         terminal: a pseudo-terminal (take_console() / attach()).
         remove: delete it once it has exited (needs detach to be automatic).
@@ -315,7 +315,7 @@ class Context:
             stdio = _Stdio(stdin, stdout, stderr, allow_pipes=False)
             if terminal:
                 mode = STDIO_TERMINAL
-            elif log or (log is None and detach and stdout is None and stderr is None):
+            elif log_output or (log_output is None and detach and stdout is None and stderr is None):
                 mode = STDIO_LOG
             else:
                 mode = STDIO_FDS

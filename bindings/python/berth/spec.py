@@ -1,14 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """berth.Spec: a container's configuration (an OCI runtime-spec config.json)."""
 
-import ctypes
 import json
-import os
 import threading
 from ctypes import byref, c_uint32, c_void_p
 
 from . import errors
-from ._lib import SpecP, dec, enc, lib, strv, take_string
+from ._lib import SpecP, enc, lib, strv, take_string
 
 _MISSING = object()
 
