@@ -57,6 +57,12 @@ BERTH_HIDDEN void berth__format_time(char *buf, size_t len, uint64_t ns);
 /* Reads field 22 (starttime) of /proc/pid/stat; 0 if gone. */
 BERTH_HIDDEN uint64_t berth__proc_start_time(pid_t pid);
 
+/* --- SHA-256 (lib/common/sha256.c) --- */
+typedef struct { _Alignas(8) unsigned char opaque[128]; } berth__sha256_ctx;
+BERTH_HIDDEN void berth__sha256_init(berth__sha256_ctx *c);
+BERTH_HIDDEN void berth__sha256_update(berth__sha256_ctx *c, const void *data, size_t len);
+BERTH_HIDDEN void berth__sha256_final_hex(berth__sha256_ctx *c, char out[65]);
+
 /* --- JSON (lib/common/json.c) --- */
 BERTH_HIDDEN int berth__json_load_file(json_t **out, const char *path, const char *what);
 BERTH_HIDDEN int berth__json_save_file(json_t *j, const char *path);

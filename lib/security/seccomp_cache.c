@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
-#include <openssl/evp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,21 +33,12 @@ static int cache_key(char out[65], const json_t *seccomp)
 	char extra[128];
 	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", v ? v->major : 0, v ? v->minor : 0,
 	         v ? v->micro : 0, __VERSION__);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *mc = EVP_MD_CTX_new();
-	int ok = mc && EVP_DigestInit_ex(mc, EVP_sha256(), NULL) && EVP_DigestUpdate(mc, canon, strlen(canon)) &&
-	         EVP_DigestUpdate(mc, extra, strlen(extra)) && EVP_DigestFinal_ex(mc, md, &mdlen);
-	EVP_MD_CTX_free(mc);
+	berth__sha256_ctx h;
+	berth__sha256_init(&h);
+	berth__sha256_update(&h, canon, strlen(canon));
+	berth__sha256_update(&h, extra, strlen(extra));
+	berth__sha256_final_hex(&h, out);
 	free(canon);
-	if (!ok || mdlen != 32)
-		return -1;
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
 	return 0;
 }
 
