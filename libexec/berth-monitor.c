@@ -165,6 +165,18 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 		if (pidfd < 0)
 			exited = 1;
 	}
+	/* an attached client reads what is left itself: give it time to finish
+	 * (it sees EIO once the buffer is empty and closes its lease) */
+	for (int waited = 0; lease >= 0 && waited < 5000; waited += 100) {
+		struct pollfd p = { lease, POLLIN, 0 };
+		if (poll(&p, 1, 100) > 0) {
+			char tmp[64];
+			if (read(lease, tmp, sizeof tmp) <= 0) {
+				close(lease);
+				lease = -1;
+			}
+		}
+	}
 	/* what is left in the terminal goes to the log */
 	fcntl(master, F_SETFL, O_NONBLOCK);
 	for (;;) {

@@ -1084,10 +1084,16 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		}
 		close(wfd);
 	}
+	/* under the container lock: the owner (e.g. the monitor) records the exit
+	 * status under it too, and skips that once the state is gone */
+	int lk = berth__container_lock(c);
 	name_release(c->ctx, c->name, c->id);
-	if ((r = berth__rm_rf(c->run_dir)) < 0)
-		return r;
-	if ((r = berth__rm_rf(c->root_dir)) < 0)
+	r = berth__rm_rf(c->run_dir);
+	if (r == 0)
+		r = berth__rm_rf(c->root_dir);
+	if (lk >= 0)
+		close(lk);
+	if (r < 0)
 		return r;
 	c->status = BERTH_STATUS_STOPPED;
 	berth__err_ok();
