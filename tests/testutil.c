@@ -113,10 +113,62 @@ int tu_pid_alive(int pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+/* Processes left by the test: a monitor (its command line names the test's
+ * roots) or a child of the test process (a container init never reaped). */
+static int leftover_processes(const char *dir, char *what, size_t n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int count = 0;
+	what[0] = '\0';
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		char path[64], buf[4096];
+		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+		FILE *f = fopen(path, "r");
+		size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		int mine = strstr(buf, dir) != NULL;
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (f) {
+			char st[512];
+			size_t m = fread(st, 1, sizeof st - 1, f);
+			fclose(f);
+			st[m] = '\0';
+			char *p = strrchr(st, ')');
+			int ppid = 0;
+			char state = 0;
+			if (p && sscanf(p + 2, "%c %d", &state, &ppid) == 2 && ppid == getpid())
+				mine = 1;
+		}
+		if (mine) {
+			count++;
+			size_t l = strlen(what);
+			snprintf(what + l, n - l, "[%d] %.60s; ", pid, buf);
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
 void tu_env_cleanup(tu_env *e)
 {
 	if (!e->ctx)
 		return;
+	char procs[2048];
+	int left_procs = 0;
+	/* a monitor may still be finishing its last writes: give it a moment */
+	for (int i = 0; i < 100 && (left_procs = leftover_processes(e->dir, procs, sizeof procs)) > 0; i++)
+		usleep(20000);
 	/* Every container the test made must have been deleted. */
 	char p[400];
 	snprintf(p, sizeof p, "%s/containers", e->run_root);
@@ -133,6 +185,7 @@ void tu_env_cleanup(tu_env *e)
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
 	sh(cmd);
+	ck_assert_msg(left_procs == 0, "%d processes left: %s", left_procs, procs);
 	ck_assert_msg(left_mounts == 0, "%d mounts left under %s", left_mounts, e->dir);
 	ck_assert_msg(left_run == 0, "%d container state dirs left in run_root", left_run);
 	ck_assert_msg(left_root == 0, "%d container dirs left in root", left_root);

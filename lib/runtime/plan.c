@@ -538,7 +538,8 @@ int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs
 	if (hn && *hn) {
 		if (!(p->clone_flags & CLONE_NEWUTS) && p->ns_join_fds[BERTH_NS_UTS] < 0)
 			return berth__err(BERTH_EINVAL, "hostname: needs a uts namespace");
-		if (!(p->hostname = pstrdup(p, hn)))
+		/* a joined uts namespace keeps its owner's hostname (as docker --uts=container:X) */
+		if ((p->clone_flags & CLONE_NEWUTS) && !(p->hostname = pstrdup(p, hn)))
 			return BERTH_ENOMEM;
 	}
 	json_t *root = json_object_get(spec, "root");
