@@ -28,6 +28,38 @@ START_TEST(sha256_vectors)
 		berth__sha256_final_hex(&c, hex);
 		ck_assert_str_eq(hex, v[i].hex);
 	}
+	/* one million 'a', fed in odd-sized pieces that straddle blocks */
+	berth__sha256_ctx c;
+	char hex[65], chunk[997];
+	memset(chunk, 'a', sizeof chunk);
+	berth__sha256_init(&c);
+	size_t left = 1000000;
+	while (left) {
+		size_t n = left < sizeof chunk ? left : sizeof chunk;
+		berth__sha256_update(&c, chunk, n);
+		left -= n;
+	}
+	berth__sha256_final_hex(&c, hex);
+	ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	/* 896-bit message (two blocks after padding) */
+	berth__sha256_init(&c);
+	const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	berth__sha256_update(&c, m, strlen(m));
+	berth__sha256_final_hex(&c, hex);
+	ck_assert_str_eq(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+	/* lengths around the padding boundary (55, 56, 63, 64 bytes) match a reference computed by sha256sum */
+	static const struct { size_t n; const char *hex; } edge[] = {
+		{ 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318" },
+		{ 56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a" },
+		{ 63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34" },
+		{ 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb" },
+	};
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+		berth__sha256_init(&c);
+		berth__sha256_update(&c, chunk, edge[i].n);
+		berth__sha256_final_hex(&c, hex);
+		ck_assert_msg(!strcmp(hex, edge[i].hex), "%zu bytes: %s", edge[i].n, hex);
+	}
 }
 END_TEST
 
