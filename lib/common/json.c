@@ -30,7 +30,8 @@ char *berth__json_dump(const json_t *j, int pretty)
 
 int berth__json_save_file(json_t *j, const char *path)
 {
-	char *s = berth__json_dump(j, 1);
+	/* compact: these files are read by programs (berth inspect pretty-prints) */
+	char *s = berth__json_dump(j, 0);
 	if (!s)
 		return BERTH_ENOMEM;
 	size_t n = strlen(s);

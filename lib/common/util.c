@@ -46,6 +46,9 @@ char *berth__path_join(const char *a, const char *b)
 
 int berth__mkdir_p(const char *path, mode_t mode)
 {
+	struct stat st0;
+	if (stat(path, &st0) == 0 && S_ISDIR(st0.st_mode))
+		return 0; /* the common case: nothing to make */
 	char buf[4096];
 	size_t n = strlen(path);
 	if (n == 0 || n >= sizeof buf)
@@ -270,10 +273,9 @@ void berth__format_time(char *buf, size_t len, uint64_t ns)
 {
 	time_t s = (time_t)(ns / 1000000000ull);
 	struct tm tm;
-	gmtime_r(&s, &tm);
-	char base[32];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09lluZ", base, (unsigned long long)(ns % 1000000000ull));
+	gmtime_r(&s, &tm); /* (strftime would read the time zone database) */
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(ns % 1000000000ull));
 }
 
 uint64_t berth__proc_start_time(pid_t pid)
