@@ -56,6 +56,11 @@ BERTH_HIDDEN uint64_t berth__now_ns(void);
 BERTH_HIDDEN void berth__format_time(char *buf, size_t len, uint64_t ns);
 /* Reads field 22 (starttime) of /proc/pid/stat; 0 if gone. */
 BERTH_HIDDEN uint64_t berth__proc_start_time(pid_t pid);
+/* The same, and the state letter (R, S, Z, ...) into *state when not NULL. */
+BERTH_HIDDEN uint64_t berth__proc_stat(pid_t pid, char *state);
+/* recvmsg of len bytes and at most one SCM_RIGHTS descriptor (-1 if none,
+ * close-on-exec). Returns recvmsg's result. */
+BERTH_HIDDEN ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd);
 
 /* --- SHA-256 (lib/common/sha256.c) --- */
 typedef struct { _Alignas(8) unsigned char opaque[128]; } berth__sha256_ctx;

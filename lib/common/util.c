@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,9 +279,11 @@ void berth__format_time(char *buf, size_t len, uint64_t ns)
 	         tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(ns % 1000000000ull));
 }
 
-uint64_t berth__proc_start_time(pid_t pid)
+uint64_t berth__proc_stat(pid_t pid, char *state)
 {
 	char path[64], buf[1024];
+	if (state)
+		*state = 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -290,9 +293,11 @@ uint64_t berth__proc_start_time(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p || !p[1] || !p[2])
 		return 0;
+	if (state)
+		*state = p[2];
 	p++;
 	/* fields after ')' start at field 3; starttime is field 22 */
 	for (int field = 3; field < 22; field++) {
@@ -301,4 +306,27 @@ uint64_t berth__proc_start_time(pid_t pid)
 			return 0;
 	}
 	return strtoull(p + 1, NULL, 10);
+}
+
+uint64_t berth__proc_start_time(pid_t pid) { return berth__proc_stat(pid, NULL); }
+
+ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr mh;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	ssize_t r;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	*out_fd = -1;
+	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(out_fd, CMSG_DATA(cm), sizeof(int));
+	return r;
 }

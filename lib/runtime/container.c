@@ -145,21 +145,9 @@ static int init_alive(berth_container *c)
 	if (c->pid <= 0)
 		return 0;
 	uint64_t want = (uint64_t)json_integer_value(json_object_get(c->state, "pidStartTime"));
-	uint64_t have = berth__proc_start_time(c->pid);
-	if (!have || have != want)
-		return 0;
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)c->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[2] != 'Z' && p[2] != 'X';
+	char state;
+	uint64_t have = berth__proc_stat(c->pid, &state);
+	return have && have == want && state != 'Z' && state != 'X';
 }
 
 static int owner_alive(berth_container *c)
@@ -449,6 +437,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->pidfd = pidfd;
 	c->owner = 1;
 	c->console_fd = master;
+	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -461,6 +450,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 fail: {
 	berth__err_saved saved;
 	berth__err_save(&saved);
+	berth__log(ctx, BERTH_LOG_ERROR, "container %s: create failed: %s", id, saved.message ? saved.message : "");
 	if (pid > 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		siginfo_t si;
@@ -764,6 +754,7 @@ BERTH_EXTERN int berth_container_start(berth_container *c)
 		set_time(c->state, "started");
 		r = save_state(c);
 		c->status = BERTH_STATUS_RUNNING;
+		berth__log(c->ctx, BERTH_LOG_INFO, "container %s: started", c->id);
 	}
 	close(lk);
 	if (r == 0)
@@ -846,6 +837,7 @@ static int record_exit(berth_container *c, int code, int sig)
 	c->exit_code = code;
 	c->signal = sig;
 	c->pid = 0;
+	berth__log(c->ctx, BERTH_LOG_INFO, "container %s: exited with %d", c->id, code);
 	return r;
 }
 
@@ -1096,6 +1088,7 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 	if (r < 0)
 		return r;
 	c->status = BERTH_STATUS_STOPPED;
+	berth__log(c->ctx, BERTH_LOG_INFO, "container %s: deleted", c->id);
 	berth__err_ok();
 	return 0;
 }

@@ -306,27 +306,17 @@ BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_co
 		close(s);
 		return berth__err_sys(ce, "container %s: attach: connect to its monitor (detached with -t?)", c->id);
 	}
-	char byte;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { 0 };
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	ssize_t n;
-	do
-		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (n <= 0 || byte != 'T' || !cm || cm->cmsg_type != SCM_RIGHTS) {
+	char byte = 0;
+	int fd;
+	ssize_t n = berth__recv_fd(s, &byte, 1, &fd);
+	if (n <= 0 || byte != 'T' || fd < 0) {
+		if (fd >= 0)
+			close(fd);
 		close(s);
 		if (n > 0 && byte == 'B')
 			return berth__err(BERTH_EBUSY, "container %s: another client is attached", c->id);
 		return berth__err(BERTH_ESYS, "container %s: attach: the monitor did not hand over the terminal", c->id);
 	}
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
 	*out_fd = fd;
 	*out_lease_fd = s;
 	berth__err_ok();

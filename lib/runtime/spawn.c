@@ -75,23 +75,14 @@ static int child_failed(int sync_parent, const berth__child_msg *mp, ssize_t r, 
 int berth__spawn_recv_console(int *out_master, int sync_parent, pid_t pid, int pidfd, const char *what)
 {
 	berth__child_msg m;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &m, sizeof m };
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	ssize_t r;
-	do
-		r = recvmsg(sync_parent, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (r == (ssize_t)sizeof m && m.type == BERTH__MSG_CONSOLE && cm && cm->cmsg_type == SCM_RIGHTS) {
-		memcpy(out_master, CMSG_DATA(cm), sizeof(int));
+	int fd;
+	ssize_t r = berth__recv_fd(sync_parent, &m, sizeof m, &fd);
+	if (r == (ssize_t)sizeof m && m.type == BERTH__MSG_CONSOLE && fd >= 0) {
+		*out_master = fd;
 		return 0;
 	}
+	if (fd >= 0)
+		close(fd);
 	return child_failed(sync_parent, &m, r, pid, pidfd, what);
 }
 

@@ -619,8 +619,12 @@ def test_log_callback(roots, rootfs):
     got = []
     with berth.Context(root=roots[0], run_root=roots[1], log=lambda lvl, msg: got.append((lvl, msg)),
                        log_level=berth.LOG_DEBUG) as c:
-        assert c.run(["true"], rootfs=rootfs).exit_code == 0
+        r = c.run(["true"], rootfs=rootfs)
+        assert r.exit_code == 0
     assert all(isinstance(lvl, int) and isinstance(m, str) for lvl, m in got)
+    msgs = [m for lvl, m in got if lvl == berth.LOG_INFO]
+    for word in ("created", "started", "exited with 0", "deleted"):
+        assert any(r.id in m and word in m for m in msgs), (word, got)
 
 
 # ---------------------------------------------------------------- errors
