@@ -83,6 +83,10 @@ struct berth_ctx {
 	int log_level;
 };
 
+/* Checks a cgroup parent path: relative, no '.', '..' or empty components
+ * (lib/spec/resources.c). */
+BERTH_HIDDEN int berth__cgroup_parent_check(const char *parent);
+
 /* --- spec internals (lib/spec) --- */
 struct berth_spec {
 	json_t *root; /* the config.json object; owned */

@@ -160,6 +160,33 @@ static int leftover_processes(const char *dir, char *what, size_t n)
 	return count;
 }
 
+int tu_cgroups_left(char *what, size_t n)
+{
+	/* the test's own cgroup parent, in every hierarchy */
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	int count = 0;
+	what[0] = '\0';
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[512];
+		snprintf(p, sizeof p, "/sys/fs/cgroup/%s/berth/t%d", de->d_name, (int)getpid());
+		if (access(p, F_OK) == 0) {
+			count++;
+			size_t l = strlen(what);
+			snprintf(what + l, n - l, "%s ", p);
+			/* remove it so one failure does not cascade (children first) */
+			char cmd[700];
+			snprintf(cmd, sizeof cmd, "find %s -depth -type d -exec rmdir {} + 2>/dev/null", p);
+			sh(cmd);
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
 void tu_env_cleanup(tu_env *e)
 {
 	if (!e->ctx)
@@ -176,6 +203,8 @@ void tu_env_cleanup(tu_env *e)
 	snprintf(p, sizeof p, "%s/containers", e->root);
 	int left_root = tu_dir_entries(p);
 	int left_mounts = tu_mounts_under(e->dir);
+	char cg[2048];
+	int left_cgroups = tu_cgroups_left(cg, sizeof cg);
 	berth_ctx_free(e->ctx);
 	e->ctx = NULL;
 	char cmd[400];
@@ -186,6 +215,7 @@ void tu_env_cleanup(tu_env *e)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
 	sh(cmd);
 	ck_assert_msg(left_procs == 0, "%d processes left: %s", left_procs, procs);
+	ck_assert_msg(left_cgroups == 0, "cgroups left: %s", cg);
 	ck_assert_msg(left_mounts == 0, "%d mounts left under %s", left_mounts, e->dir);
 	ck_assert_msg(left_run == 0, "%d container state dirs left in run_root", left_run);
 	ck_assert_msg(left_root == 0, "%d container dirs left in root", left_root);
@@ -198,6 +228,10 @@ berth_spec *tu_spec_sh(const char *cmd)
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	tu_ok(berth_spec_set_args(s, argv));
 	tu_ok(berth_spec_set_rootfs(s, tu_rootfs(), 0));
+	/* a cgroup parent of this test's own, checked for leftovers at cleanup */
+	char parent[64];
+	snprintf(parent, sizeof parent, "berth/t%d", (int)getpid());
+	tu_ok(berth_spec_set_cgroup_parent(s, parent));
 	return s;
 }
 

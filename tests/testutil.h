@@ -47,6 +47,9 @@ int tu_dir_entries(const char *path);
 int tu_pid_alive(int pid);
 /* Path of the build tree (BERTH_TEST_BUILD_DIR). */
 const char *tu_build_dir(void);
+/* Directories of this test's cgroup parent (berth/t<pid>) left in any
+ * hierarchy, listed into what; removes them. */
+int tu_cgroups_left(char *what, size_t n);
 /* Runs a Check suite with CK_FORK, returns the process exit status. */
 int tu_run_suite(Suite *s);
 

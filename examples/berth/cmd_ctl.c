@@ -391,8 +391,9 @@ int cmd_exec(int argc, char **argv)
 	};
 	static const struct cli_cmd_help help = {
 		"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
-		"Exit status: the command's; 125 when berth fails, 126/127 when the command\n"
-		"cannot be executed / is not found.\n"
+		"Exit status: the command's; 125 when berth fails (the container is not\n"
+		"running, or paused), 126/127 when the command cannot be executed / is not\n"
+		"found.\n"
 	};
 	struct opt_state st;
 	const char *arg;
@@ -446,8 +447,15 @@ int cmd_exec(int argc, char **argv)
 	fflush(stdout);
 	berth_process *p = NULL;
 	if (berth_container_exec(&p, c, &o) < 0) {
-		code = berr("exec");
 		const berth_error *e = berth_error_last();
+		if (e->code == BERTH_ESTATE && (!e->message || !strstr(e->message, "paused")) &&
+		    berth_container_status(c) == BERTH_STATUS_PAUSED) {
+			/* docker's wording, should the library's message not say it */
+			warnx_("container %s is paused, unpause the container before exec", argv[st.ind]);
+			code = EXIT_BERTH;
+			goto out;
+		}
+		code = berr("exec");
 		if (e->sys_errno == ENOENT && e->code != BERTH_ESTATE)
 			code = EXIT_NOTFOUND;
 		else if (e->sys_errno == EACCES || e->sys_errno == ENOEXEC)

@@ -25,7 +25,7 @@
 /* Renders a Go-template-like format: "{{.a.b}}", "{{json .a}}", "{{.}}";
  * "\t" and "\n" written as two characters become a tab and a newline.
  * Strings print raw, other values as compact JSON. -1 on a bad template. */
-static int render_template(FILE *f, const char *tmpl, const struct jval *v, const char *cmd)
+int render_template(FILE *f, const char *tmpl, const struct jval *v, const char *cmd)
 {
 	const char *p = tmpl;
 	while (*p) {
@@ -89,6 +89,7 @@ struct row {
 	char *id, *name, *state, *command;
 	double created, started, finished;
 	long long exit_code, pid;
+	int oom_killed;
 };
 
 static int by_created_desc(const void *a, const void *b)
@@ -233,6 +234,7 @@ static struct jval *row_json(const struct row *r, int trunc, double now)
 	json_set_str(o, "State", docker_state(r->state));
 	json_set_int(o, "Pid", r->pid);
 	json_set_int(o, "ExitCode", r->exit_code);
+	json_set(o, "OOMKilled", json_new(r->oom_killed ? J_TRUE : J_FALSE));
 	free(cmd);
 	free(qcmd);
 	return o;
@@ -265,6 +267,8 @@ static int collect_rows(struct row **out, size_t *out_n)
 		r->finished = parse_rfc3339(json_get_str(info, "finished"));
 		r->exit_code = json_get_int(info, "exitCode", -1);
 		r->pid = json_get_int(info, "pid", 0);
+		const struct jval *oom = json_get(info, "oomKilled");
+		r->oom_killed = oom && oom->type == J_TRUE;
 		json_free(info);
 	}
 	berth_free(ids);
@@ -299,7 +303,7 @@ int cmd_ps(int argc, char **argv)
 	static const struct cli_cmd_help help = {
 		"ps", "[OPTIONS]", "List containers",
 		"Fields for json and templates: ID, Names, Command, CreatedAt, RunningFor,\n"
-		"Status, State, Pid, ExitCode.\n"
+		"Status, State, Pid, ExitCode, OOMKilled.\n"
 	};
 	struct opt_state st;
 	const char *arg, *format = "table";
@@ -451,8 +455,13 @@ static char *os_pretty_name(void)
 	return r ? r : xstrdup("unknown");
 }
 
-static const char *cgroup_version(void)
+/* "1" on v1 and hybrid hosts (the controllers are on v1), "2" on v2. */
+static const char *cgroup_version(int mode)
 {
+	if (mode == BERTH_CGROUP_V1 || mode == BERTH_CGROUP_HYBRID)
+		return "1";
+	if (mode == BERTH_CGROUP_V2)
+		return "2";
 	struct statfs sf;
 	if (statfs("/sys/fs/cgroup", &sf) < 0)
 		return "unknown";
@@ -517,7 +526,13 @@ int cmd_info(int argc, char **argv)
 	json_set_str(o, "OperatingSystem", os);
 	json_set_str(o, "OSType", "linux");
 	json_set_str(o, "Architecture", u.machine);
-	json_set_str(o, "CgroupVersion", cgroup_version());
+	int cg_mode = BERTH_CGROUP_NONE;
+	if (berth_cgroup_mode_detect(&cg_mode) < 0)
+		cg_mode = -1;
+	const char *cg_name = cg_mode >= 0 ? berth_cgroup_mode_name(cg_mode) : NULL;
+	json_set_str(o, "CgroupDriver", "cgroupfs");
+	json_set_str(o, "CgroupVersion", cgroup_version(cg_mode));
+	json_set_str(o, "CgroupMode", cg_name ? cg_name : "unknown");
 	json_set_int(o, "NCPU", sysconf(_SC_NPROCESSORS_ONLN));
 	json_set_int(o, "MemTotal", mem);
 	json_set_str(o, "Name", host);
@@ -546,7 +561,9 @@ int cmd_info(int argc, char **argv)
 			{ "Operating system", "OperatingSystem" },
 			{ "OS type", "OSType" },
 			{ "Architecture", "Architecture" },
+			{ "Cgroup driver", "CgroupDriver" },
 			{ "Cgroup version", "CgroupVersion" },
+			{ "Cgroup mode", "CgroupMode" },
 			{ "CPUs", "NCPU" },
 			{ "Total memory", "MemTotal" },
 			{ "Name", "Name" },

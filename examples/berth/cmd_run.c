@@ -15,7 +15,7 @@
 enum {
 	R_DETACH = 1, R_RM, R_INTERACTIVE, R_TTY, R_NAME, R_HOSTNAME, R_ENV, R_ENV_FILE, R_WORKDIR, R_USER,
 	R_READ_ONLY, R_VOLUME, R_CAP_ADD, R_CAP_DROP, R_SECURITY_OPT, R_PRIVILEGED, R_NETWORK, R_ULIMIT,
-	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ
+	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT
 };
 
 #define COMMON_RUN_OPTS                                                                                         \
@@ -43,7 +43,10 @@ enum {
 	{ R_SYSCTL, 0, "sysctl", OPT_ARG, "K=V", "Set a namespaced kernel parameter (repeatable)" },                 \
 	{ R_UIDMAP, 0, "userns-uidmap", OPT_ARG, "C:H:N", "Map container uids C.. to host uids H.. (user namespace)" }, \
 	{ R_GIDMAP, 0, "userns-gidmap", OPT_ARG, "C:H:N", "Map container gids C.. to host gids H.." },              \
-	{ R_OOM_SCORE_ADJ, 0, "oom-score-adj", OPT_ARG, "N", "The OOM score adjustment (-1000..1000)" }
+	{ R_OOM_SCORE_ADJ, 0, "oom-score-adj", OPT_ARG, "N", "The OOM score adjustment (-1000..1000)" },           \
+	RESOURCE_OPTS,                                                                                                \
+	{ R_CGROUP_PARENT, 0, "cgroup-parent", OPT_ARG, "PATH",                                                       \
+	  "Parent of the container's cgroup in every hierarchy (default \"berth\"; no \"..\")" }
 
 static const struct cli_opt run_opts[] = {
 	{ R_DETACH, 'd', "detach", OPT_BOOL, NULL, "Run in the background and print the container ID" },
@@ -56,15 +59,23 @@ static const char run_more[] =
 	"Options stop at the first argument that is not one: COMMAND and its arguments\n"
 	"follow. Without COMMAND, \"sh\" runs.\n"
 	"\n"
-	"Exit status: the command's (128+N when killed by signal N); 125 when berth\n"
-	"fails, 126 when the command cannot be executed, 127 when it is not found.\n"
-	"With -d, 0 once the container runs.\n";
+	"Exit status: the command's (128+N when killed by signal N: 137 when the\n"
+	"kernel's OOM killer ended it under --memory); 125 when berth fails, 126 when\n"
+	"the command cannot be executed, 127 when it is not found. With -d, 0 once the\n"
+	"container runs.\n"
+	"\n"
+	"Resources (as Docker): sizes are bytes or a number with a unit b, k, m or g\n"
+	"(512m, 1g); --memory-swap is memory plus swap (-1: unlimited swap); --cpus N\n"
+	"sets a CFS quota of N*100000us per 100000us period.\n";
 
 static const struct cli_cmd_help run_help = { "run", "[OPTIONS] --rootfs DIR [COMMAND] [ARG...]",
 	                                      "Create and run a new container", run_more };
 static const struct cli_cmd_help create_help = {
 	"create", "[OPTIONS] --rootfs DIR [COMMAND] [ARG...]",
-	"Create a new container (its process waits for 'berth start'); prints its ID", NULL
+	"Create a new container (its process waits for 'berth start'); prints its ID",
+	"Resources (as Docker): sizes are bytes or a number with a unit b, k, m or g\n"
+	"(512m, 1g); --memory-swap is memory plus swap (-1: unlimited swap); --cpus N\n"
+	"sets a CFS quota of N*100000us per 100000us period.\n"
 };
 
 struct run_cfg {
@@ -72,6 +83,8 @@ struct run_cfg {
 	int detach, rm, interactive, tty, read_only, privileged;
 	int nnp; /* -1 unset */
 	const char *name, *hostname, *workdir, *user, *rootfs, *network, *seccomp, *shm_size, *oom;
+	const char *cgroup_parent;
+	struct res_flags res;
 	struct strv env, env_files, volumes, tmpfs, cap_add, cap_drop, sysctls, ulimits, uidmaps, gidmaps;
 	char **args; /* operands, NULL-terminated (argv's tail) */
 };
@@ -142,6 +155,8 @@ static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const stru
 		case R_UIDMAP: strv_add(&rc->uidmaps, arg); break;
 		case R_GIDMAP: strv_add(&rc->gidmaps, arg); break;
 		case R_SECURITY_OPT: parse_security_opt(rc, arg); break;
+		case R_CGROUP_PARENT: rc->cgroup_parent = arg; break;
+		default: res_flag(&rc->res, id, arg); break;
 		}
 	}
 	rc->args = st.ind < argc ? argv + st.ind : NULL;
@@ -369,6 +384,14 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		parse_idmap(spec, rc->cmd, rc->gidmaps.v[i], 1);
 	if ((rc->uidmaps.n > 0) != (rc->gidmaps.n > 0))
 		usage_error(rc->cmd, "--userns-uidmap and --userns-gidmap go together");
+	berth_cgroup_resources res;
+	res_build(&res, &rc->res, rc->cmd, 1);
+	res_apply(spec, &res, &rc->res, rc->cmd);
+	if (rc->cgroup_parent && berth_spec_set_cgroup_parent(spec, rc->cgroup_parent) < 0) {
+		const berth_error *e = berth_error_last();
+		usage_error(rc->cmd, "invalid --cgroup-parent '%s': %s", rc->cgroup_parent,
+		            e->message && *e->message ? e->message : berth_strerror(e->code));
+	}
 	if (rc->oom) {
 		int adj;
 		if (parse_int(&adj, rc->oom) < 0)

@@ -150,6 +150,46 @@ int wait_forwarding(int *out_code, berth_container *c, berth_process *p);
 struct jval;
 struct jval *inspect_json(berth_container *c);
 
+/* --- resource flags (run, create, update): resources.c --- */
+enum {
+	RES_MEMORY = 200, RES_MEMORY_SWAP, RES_MEMORY_RESERVATION, RES_CPUS, RES_CPU_SHARES, RES_CPU_PERIOD,
+	RES_CPU_QUOTA, RES_CPUSET_CPUS, RES_CPUSET_MEMS, RES_PIDS_LIMIT, RES_BLKIO_WEIGHT, RES_END
+};
+#define RESOURCE_OPTS                                                                                               \
+	{ RES_MEMORY, 'm', "memory", OPT_ARG, "SIZE", "Memory limit (512m, 1g, 1024k or bytes; units b, k, m, g)" },      \
+	{ RES_MEMORY_SWAP, 0, "memory-swap", OPT_ARG, "SIZE",                                                            \
+	  "Memory plus swap limit (as --memory); -1 for unlimited swap" },                                               \
+	{ RES_MEMORY_RESERVATION, 0, "memory-reservation", OPT_ARG, "SIZE", "Memory soft limit (as --memory)" },        \
+	{ RES_CPUS, 0, "cpus", OPT_ARG, "N", "Number of CPUs (fractional, e.g. 0.5; at most the machine's CPUs)" },     \
+	{ RES_CPU_SHARES, 'c', "cpu-shares", OPT_ARG, "N", "CPU shares (relative weight, 2..262144)" },                \
+	{ RES_CPU_PERIOD, 0, "cpu-period", OPT_ARG, "US", "CFS period in microseconds (1000..1000000)" },              \
+	{ RES_CPU_QUOTA, 0, "cpu-quota", OPT_ARG, "US", "CFS quota in microseconds per period (-1: unlimited)" },       \
+	{ RES_CPUSET_CPUS, 0, "cpuset-cpus", OPT_ARG, "LIST", "CPUs in which to allow execution (0-3, 0,1)" },          \
+	{ RES_CPUSET_MEMS, 0, "cpuset-mems", OPT_ARG, "LIST", "Memory nodes in which to allow execution (0-3, 0,1)" },  \
+	{ RES_PIDS_LIMIT, 0, "pids-limit", OPT_ARG, "N", "Maximum number of processes (-1 or 0: unlimited)" },         \
+	{ RES_BLKIO_WEIGHT, 0, "blkio-weight", OPT_ARG, "N", "Block IO weight (10..1000, 0: unset)" }
+
+struct res_flags {
+	const char *v[RES_END - RES_MEMORY]; /* the arguments as given, NULL when not given */
+};
+/* Notes a resource option; returns 0 if id is not one. */
+int res_flag(struct res_flags *rf, int id, const char *arg);
+/* Whether any resource option was given. */
+int res_any(const struct res_flags *rf);
+/* Parses the options into res (BERTH_CGROUP_RESOURCES_INIT first); a bad
+ * value is a usage error of cmd naming the flag and the value. need_memory:
+ * --memory-swap requires --memory (run, create). */
+void res_build(berth_cgroup_resources *res, const struct res_flags *rf, const char *cmd, int need_memory);
+/* Sets the resources on spec (berth_spec_set_resources()); on failure prints
+ * the library's error naming the flag and exits 125. */
+void res_apply(berth_spec *spec, const berth_cgroup_resources *res, const struct res_flags *rf, const char *cmd);
+/* Sizes as Docker prints them: binary "1.5MiB" (%.4g) and decimal "12.3MB" (%.3g). */
+void size_binary(char *buf, size_t len, double bytes);
+void size_decimal(char *buf, size_t len, double bytes);
+
+/* --- templates (cmd_ps.c) --- */
+int render_template(FILE *f, const char *tmpl, const struct jval *v, const char *cmd);
+
 /* --- users: "UID[:GID]" or names looked up in rootfs/etc/passwd, group --- */
 int resolve_user(uint32_t *uid, uint32_t *gid, const char *rootfs, const char *spec, char *err, size_t errlen);
 
@@ -167,6 +207,10 @@ int cmd_wait(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
 /* Attaches to a running container's terminal (attach, start -a): prints the
  * log from log_offset (>= 0) first, then relays until the container stops
  * (returns its exit code) or Ctrl-P Ctrl-Q (returns -1). -2 when

@@ -10,5 +10,6 @@
 #include "spec.h"
 #include "namespace.h"
 #include "container.h"
+#include "cgroup.h"
 
 #endif

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "context.h"
 #include "spec.h"
+#include "cgroup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -92,6 +93,26 @@ enum { BERTH_DELETE_FORCE = 1u << 0 };
 /* Removes a stopped (or, with BERTH_DELETE_FORCE, any: killed first) container
  * and its state. The handle stays to be freed. BERTH_ESTATE if running. */
 BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags);
+
+/* --- resources (cgroups) ---
+ * Every container gets a cgroup: linux.cgroupsPath if the spec sets one,
+ * else <parent>/<id> with the parent from berth_spec_set_cgroup_parent()
+ * ("berth" by default). Its processes join it before they run (clone3's
+ * CLONE_INTO_CGROUP where there is a unified hierarchy, an attach before
+ * the child goes on elsewhere). It is removed when the container exits. */
+/* Freezes every process of a running container (status "paused"). */
+BERTH_EXTERN int berth_container_pause(berth_container *c);
+/* Thaws a paused container. */
+BERTH_EXTERN int berth_container_resume(berth_container *c);
+/* Changes the limits of a created, running or paused container (fields left
+ * unset keep their value) and records them in its config. */
+BERTH_EXTERN int berth_container_update(berth_container *c, const berth_cgroup_resources *res);
+/* Usage and limits now (stats->version set by the caller). BERTH_ESTATE when stopped. */
+BERTH_EXTERN int berth_container_stats(berth_cgroup_stats *stats, berth_container *c);
+/* 1 if the kernel killed a process of the container for memory. */
+BERTH_EXTERN int berth_container_oom_killed(const berth_container *c);
+/* The container's cgroup (the caller frees the handle). */
+BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c);
 
 /* Rereads the state from disk (another process may have changed it). */
 BERTH_EXTERN int berth_container_refresh(berth_container *c);

@@ -10,6 +10,7 @@
 #define BERTH_SPEC_H
 
 #include "common.h"
+#include "cgroup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,14 @@ BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on);
 /* linux.sysctl; the key is "net.ipv4.ip_forward" style. */
 BERTH_EXTERN int berth_spec_set_sysctl(berth_spec *spec, const char *key, const char *value);
 BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, const char *value);
+
+/* --- resources (cgroups) --- */
+/* Sets linux.resources from the fields of res that are set (others keep
+ * their value). Values are checked as berth_cgroup_set() checks them. */
+BERTH_EXTERN int berth_spec_set_resources(berth_spec *spec, const berth_cgroup_resources *res);
+/* The parent of the container's cgroup ("berth" when unset); no "..". Used
+ * unless linux.cgroupsPath is set. */
+BERTH_EXTERN int berth_spec_set_cgroup_parent(berth_spec *spec, const char *parent);
 
 /* --- reading --- */
 /* Any field by JSON pointer ("/process/args"), serialised as JSON;

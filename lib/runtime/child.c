@@ -586,17 +586,21 @@ void berth__child_main(const berth__plan *p)
 		if (s != SIGKILL && s != SIGSTOP)
 			sigaction(s, &sa, NULL); /* 32 and 33 belong to libc: EINVAL is fine */
 
-	if (p->userns) {
+	if (p->userns || p->gate) {
+		/* nothing runs before the parent has written the id maps and put
+		 * this process in its cgroups */
 		char c;
 		ssize_t r;
 		do
 			r = read(p->sync_fd, &c, 1);
 		while (r < 0 && errno == EINTR);
 		if (r != 1)
-			_exit(1); /* the parent gave up (bad id mapping): it reports why */
-		if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+			_exit(1); /* the parent gave up (bad id mapping, cgroup): it reports why */
+		if (p->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
 			die("become root in the user namespace");
 	}
+	if (p->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		die("new cgroup namespace");
 
 	/* Join namespaces given by path (user first, mount last). */
 	static const int order[] = { BERTH_NS_USER, BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NET, BERTH_NS_CGROUP,

@@ -317,6 +317,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	berth__plan plan;
 	berth__plan_init(&plan);
 	int devnull = -1, logfd = -1, master = -1, sync = -1, fifo = -1;
+	json_t *stj = NULL;
+	berth_cgroup *cg = NULL;
 	int made_root = 0, made_run = 0, claimed = 0;
 	pid_t pid = 0;
 	int pidfd = -1;
@@ -378,10 +380,17 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	plan.exec_fifo_fd = fifo;
 	char what[200];
 	snprintf(what, sizeof what, "container %s", id);
+	if (!(stj = json_object())) {
+		r = berth__err_nomem();
+		goto fail;
+	}
+	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0)
+		goto fail;
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
 		goto fail;
-	if (plan.userns) {
-		if ((r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) {
+	if (plan.userns || plan.gate) {
+		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
+		    (r = berth__container_cgroup_join(cg, pid, &plan, what)) < 0) {
 			close(sync); /* the child reads EOF and exits */
 			sync = -1;
 			goto fail;
@@ -402,7 +411,6 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	fifo = -1;
 
 	/* the state */
-	json_t *stj = json_object();
 	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
 	json_object_set_new(stj, "id", json_string(id));
 	json_object_set_new(stj, "name", json_string(c->name));
@@ -423,7 +431,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if (ann)
 		json_object_set(stj, "annotations", ann);
 	c->state = stj;
-	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(stj, "created"));
+	stj = NULL;
+	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(c->state, "created"));
 	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
 	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = save_state(c)) < 0) {
 		json_decref(meta);
@@ -438,6 +447,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->owner = 1;
 	c->console_fd = master;
 	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
+	berth_cgroup_free(cg);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -470,6 +480,12 @@ fail: {
 	if (logfd >= 0)
 		close(logfd);
 	berth__plan_free(&plan);
+	json_decref(stj);
+	if (cg) {
+		berth_cgroup_kill(cg);
+		berth_cgroup_destroy(cg);
+		berth_cgroup_free(cg);
+	}
 	if (made_run)
 		berth__rm_rf(c->run_dir);
 	if (claimed)
@@ -823,13 +839,20 @@ static int record_exit(berth_container *c, int code, int sig)
 	json_t *st = NULL;
 	int r = 0;
 	if (access(c->run_dir, F_OK) == 0 && berth__json_load_file(&st, path, "container state") == 0) {
+		json_decref(c->state);
+		c->state = st;
+		int oom = 0;
+		berth__err_saved saved;
+		berth__err_save(&saved);
+		berth__container_cgroup_finish(c, &oom, 1); /* a cgroup that will not go is removed at delete */
+		berth__err_restore(&saved);
+		if (oom)
+			json_object_set_new(st, "oomKilled", json_true());
 		json_object_set_new(st, "status", json_string("stopped"));
 		json_object_set_new(st, "exitCode", json_integer(code));
 		json_object_set_new(st, "signal", json_integer(sig));
 		json_object_set_new(st, "pid", json_integer(0));
 		set_time(st, "finished");
-		json_decref(c->state);
-		c->state = st;
 		r = save_state(c);
 	}
 	close(lk);
@@ -988,6 +1011,15 @@ BERTH_EXTERN int berth_container_kill(berth_container *c, int sig, int all)
 	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
 		r = berth__err_sys(errno, "container %s: send signal %d", c->id, sig);
 	close(fd);
+	if (r == 0 && sig == SIGKILL && c->status == BERTH_STATUS_PAUSED) {
+		/* a frozen (v1 freezer) process dies only once thawed */
+		berth_cgroup *cg;
+		if (berth_container_cgroup(&cg, c) == 0) {
+			berth_cgroup_freeze(cg, 0);
+			berth_cgroup_free(cg);
+		}
+		berth__err_ok();
+	}
 	if (r == 0)
 		berth__err_ok();
 	return r;
@@ -1076,6 +1108,10 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		}
 		close(wfd);
 	}
+	/* the cgroup, if the owner did not remove it at exit (crash, or never reaped) */
+	int oom;
+	if ((r = berth__container_cgroup_finish(c, &oom, 1)) < 0 && !(flags & BERTH_DELETE_FORCE))
+		return r;
 	/* under the container lock: the owner (e.g. the monitor) records the exit
 	 * status under it too, and skips that once the state is gone */
 	int lk = berth__container_lock(c);
@@ -1159,6 +1195,7 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_object_set_new(j, "pid", json_integer(berth_container_pid(c)));
 	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
 	json_object_set_new(j, "logPath", json_string(c->log_path));
+	json_object_set_new(j, "oomKilled", json_boolean(berth_container_oom_killed(c)));
 	json_object_del(j, "pidStartTime");
 	json_object_del(j, "ownerStartTime");
 	*out = berth__json_dump(j, 1);

@@ -38,4 +38,9 @@ BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
 /* waitid on a pidfd with a timeout; returns 0 and exit code/signal, or BERTH_ETIMEOUT. */
 BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
+/* cgroups (resources.c) */
+BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
+                                                 berth__plan *plan);
+BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
+BERTH_HIDDEN int berth__container_cgroup_finish(berth_container *c, int *oom_killed, int kill_rest);
 #endif

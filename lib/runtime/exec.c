@@ -120,6 +120,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	berth__plan plan;
 	berth__plan_init(&plan);
 	int initfd = -1, devnull = -1, master = -1, sync = -1, pidfd = -1;
+	berth_cgroup *cg = NULL;
 	pid_t pid = 0;
 	char what[200];
 	snprintf(what, sizeof what, "exec in %s", c->id);
@@ -171,8 +172,31 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 		plan.stdio[1] = opts->stdout_fd >= 0 ? opts->stdout_fd : devnull;
 		plan.stdio[2] = opts->stderr_fd >= 0 ? opts->stderr_fd : devnull;
 	}
+	/* the container's cgroup: CLONE_INTO_CGROUP where there is a unified
+	 * hierarchy, an attach before the gate opens for v1 hierarchies */
+	int mode = BERTH_CGROUP_NONE;
+	if (json_object_get(c->state, "cgroupPath") && berth_cgroup_mode_detect(&mode) == 0 && mode != BERTH_CGROUP_NONE) {
+		if ((r = berth_container_cgroup(&cg, c)) < 0)
+			goto out;
+		plan.cgroup_fd = berth_cgroup_unified_fd(cg);
+		plan.gate = mode != BERTH_CGROUP_V2;
+	}
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
 		goto out;
+	if (plan.gate) {
+		if ((r = berth_cgroup_attach(cg, pid)) < 0 || write(sync, "G", 1) != 1) {
+			if (r == 0)
+				r = berth__err_sys(errno, "%s: signal the process", what);
+			else
+				berth__err_prefix("%s", what);
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			siginfo_t si;
+			waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+			close(pidfd);
+			pidfd = -1;
+			goto out;
+		}
+	}
 	if ((plan.terminal && (r = berth__spawn_recv_console(&master, sync, pid, pidfd, what)) < 0) ||
 	    (r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
 		pid = 0;
@@ -197,6 +221,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	r = 0;
 	berth__err_ok();
 out:
+	berth_cgroup_free(cg);
 	if (sync >= 0)
 		close(sync);
 	if (initfd >= 0)

@@ -52,6 +52,7 @@ int berth__plan_init(berth__plan *p)
 		p->ns_join_fds[i] = -1;
 	p->join_pid_fd = -1;
 	p->setns_pidfd = -1;
+	p->cgroup_fd = -1;
 	p->stdio[0] = p->stdio[1] = p->stdio[2] = -1;
 	p->sync_fd = -1;
 	p->exec_fifo_fd = -1;
@@ -68,6 +69,9 @@ void berth__plan_free(berth__plan *p)
 			close(p->ns_join_fds[i]);
 	if (p->join_pid_fd >= 0)
 		close(p->join_pid_fd);
+	if (p->cgroup_fd >= 0)
+		close(p->cgroup_fd);
+	p->cgroup_fd = -1;
 	free(p->seccomp.filter);
 	arena_node *a = p->arena;
 	while (a) {

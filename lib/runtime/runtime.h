@@ -54,6 +54,9 @@ typedef struct berth__plan {
 	int mountns;                      /* set up the root filesystem */
 	int exec_only;                    /* an exec into a running container: join, no setup */
 	int setns_pidfd;                  /* exec: pidfd of the init; setns flags below */
+	int cgroup_fd;                    /* unified cgroup dir for CLONE_INTO_CGROUP, -1 none */
+	int gate;                         /* the child waits for the parent's go (id maps, v1 cgroup attach) */
+	int unshare_cgroupns;             /* new cgroup namespace after the gate (v1: once in the cgroups) */
 	int setns_flags;
 
 	/* root filesystem */

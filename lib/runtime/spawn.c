@@ -47,6 +47,10 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 	args.flags = p->clone_flags | CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
+	if (p->cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)p->cgroup_fd;
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof args);
 	if (pid == 0)
 		berth__child_main(p); /* never returns */

@@ -14,8 +14,8 @@ runs errcheck on the calling thread before any other berth call).
 
 import ctypes
 import os
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_size_t, c_uint, c_uint32, c_uint64,
-                    c_ulong, c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint32,
+                    c_uint64, c_ulong, c_void_p)
 
 from . import errors
 
@@ -37,6 +37,12 @@ CREATE_DETACH = 1 << 0
 CREATE_REMOVE = 1 << 1
 DELETE_FORCE = 1 << 0
 
+# cgroup.h
+CGROUP_NONE, CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 = 0, 1, 2, 3
+CGROUP_UNSET = -(1 << 63)  # INT64_MIN
+CGROUP_RESOURCES_VERSION = 1
+CGROUP_STATS_VERSION = 1
+
 
 # --- opaque handles: distinct pointer types so a spec cannot be passed as a ctx ---
 class _Ctx(Structure):
@@ -55,10 +61,15 @@ class _Process(Structure):
     pass
 
 
+class _Cgroup(Structure):
+    pass
+
+
 CtxP = POINTER(_Ctx)
 SpecP = POINTER(_Spec)
 ContainerP = POINTER(_Container)
 ProcessP = POINTER(_Process)
+CgroupP = POINTER(_Cgroup)
 
 
 # --- public structs (exact C layout) ---
@@ -114,6 +125,51 @@ class ExecOptions(Structure):
         ("stdout_fd", c_int),
         ("stderr_fd", c_int),
     ]
+
+
+class CgroupResources(Structure):
+    """berth_cgroup_resources. Fields left at CGROUP_UNSET (or None) are not touched."""
+    _fields_ = [
+        ("version", c_uint),
+        ("memory_limit", c_int64),
+        ("memory_reservation", c_int64),
+        ("memory_swap", c_int64),
+        ("cpu_shares", c_int64),
+        ("cpu_quota", c_int64),
+        ("cpu_period", c_int64),
+        ("cpuset_cpus", c_char_p),
+        ("cpuset_mems", c_char_p),
+        ("pids_limit", c_int64),
+        ("blkio_weight", c_int64),
+    ]
+
+
+class CgroupStats(Structure):
+    """berth_cgroup_stats."""
+    _fields_ = [
+        ("version", c_uint),
+        ("memory_usage", c_uint64),
+        ("memory_peak", c_uint64),
+        ("memory_limit", c_int64),
+        ("memory_oom_kills", c_uint64),
+        ("cpu_usage_ns", c_uint64),
+        ("cpu_user_ns", c_uint64),
+        ("cpu_system_ns", c_uint64),
+        ("cpu_throttled_periods", c_uint64),
+        ("cpu_throttled_ns", c_uint64),
+        ("pids_current", c_uint64),
+        ("pids_limit", c_int64),
+        ("io_read_bytes", c_uint64),
+        ("io_write_bytes", c_uint64),
+        ("io_read_ops", c_uint64),
+        ("io_write_ops", c_uint64),
+    ]
+
+
+def cgroup_resources_defaults():
+    """BERTH_CGROUP_RESOURCES_INIT."""
+    u = CGROUP_UNSET
+    return CgroupResources(CGROUP_RESOURCES_VERSION, u, u, u, u, u, u, None, None, u, u)
 
 
 def ctx_options_defaults():
@@ -188,6 +244,8 @@ DECLARATIONS = {
     "berth_spec_set_privileged": (_I, [SpecP, c_int], True),
     "berth_spec_set_sysctl": (_I, [SpecP, c_char_p, c_char_p], True),
     "berth_spec_set_annotation": (_I, [SpecP, c_char_p, c_char_p], True),
+    "berth_spec_set_resources": (_I, [SpecP, POINTER(CgroupResources)], True),
+    "berth_spec_set_cgroup_parent": (_I, [SpecP, c_char_p], True),
     "berth_spec_get": (_I, [_OUTSTR, SpecP, c_char_p], True),
     # namespace.h
     "berth_ns_type_name": (_S, [c_int], False),
@@ -209,6 +267,12 @@ DECLARATIONS = {
     "berth_container_kill": (_I, [ContainerP, c_int, c_int], True),
     "berth_container_stop": (_I, [ContainerP, c_int], True),
     "berth_container_delete": (_I, [ContainerP, c_uint], True),
+    "berth_container_pause": (_I, [ContainerP], True),
+    "berth_container_resume": (_I, [ContainerP], True),
+    "berth_container_update": (_I, [ContainerP, POINTER(CgroupResources)], True),
+    "berth_container_stats": (_I, [POINTER(CgroupStats), ContainerP], True),
+    "berth_container_oom_killed": (c_int, [ContainerP], False),
+    "berth_container_cgroup": (_I, [POINTER(CgroupP), ContainerP], True),
     "berth_container_refresh": (_I, [ContainerP], True),
     "berth_container_id": (_S, [ContainerP], False),
     "berth_container_name": (_S, [ContainerP], False),
@@ -228,6 +292,25 @@ DECLARATIONS = {
     "berth_process_pid": (c_int, [ProcessP], False),
     "berth_process_take_console": (_I, [_OUTI, ProcessP], True),
     "berth_process_free": (None, [ProcessP], False),
+    # cgroup.h
+    "berth_cgroup_mode_detect": (_I, [_OUTI], True),
+    "berth_cgroup_mode_name": (_S, [c_int], False),
+    "berth_cgroup_resources_init": (_I, [POINTER(CgroupResources), c_uint], True),
+    "berth_cgroup_create": (_I, [POINTER(CgroupP), c_char_p, c_char_p], True),
+    "berth_cgroup_open": (_I, [POINTER(CgroupP), c_char_p, c_char_p], True),
+    "berth_cgroup_free": (None, [CgroupP], False),
+    "berth_cgroup_path": (_S, [CgroupP], False),
+    "berth_cgroup_get_mode": (c_int, [CgroupP], False),
+    "berth_cgroup_unified_fd": (c_int, [CgroupP], False),
+    "berth_cgroup_attach": (_I, [CgroupP, c_int], True),
+    "berth_cgroup_set": (_I, [CgroupP, POINTER(CgroupResources)], True),
+    "berth_cgroup_set_json": (_I, [CgroupP, c_char_p], True),
+    "berth_cgroup_stats_read": (_I, [POINTER(CgroupStats), CgroupP], True),
+    "berth_cgroup_freeze": (_I, [CgroupP, c_int], True),
+    "berth_cgroup_frozen": (_I, [_OUTI, CgroupP], True),
+    "berth_cgroup_kill": (_I, [CgroupP], True),
+    "berth_cgroup_pids": (_I, [POINTER(c_void_p), CgroupP], True),  # int ** (0-terminated, berth_free)
+    "berth_cgroup_destroy": (_I, [CgroupP], True),
 }
 
 

@@ -18,7 +18,7 @@ import weakref
 from ctypes import byref, c_int, c_void_p
 
 from . import errors
-from ._lib import (ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
+from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
                    DELETE_FORCE, dec, enc, lib, strv, take_string)
 
 # subprocess-compatible stdio constants.
@@ -521,6 +521,63 @@ class Container:
         with self._lock:
             lib.berth_container_attach(byref(fd), byref(lease), self._handle())
         return fd.value, lease.value
+
+    # --- resources (cgroups) ---
+    def pause(self):
+        """Freezes every process of the running container (status "paused")."""
+        with self._lock:
+            lib.berth_container_pause(self._handle())
+        return self
+
+    def resume(self):
+        """Thaws a paused container."""
+        with self._lock:
+            lib.berth_container_resume(self._handle())
+        return self
+
+    unpause = resume
+
+    def update(self, res=None, **kwargs):
+        """Changes the limits of a created, running or paused container:
+        memory, memory_swap, memory_reservation, cpus, cpu_shares, cpu_quota,
+        cpu_period, cpuset_cpus, cpuset_mems, pids_limit, blkio_weight (see
+        berth.cgroup.resources()); others keep their value."""
+        from . import cgroup
+        cgroup.check_keywords(kwargs, "update")
+        r = cgroup.resources_from(res, **{k: v for k, v in kwargs.items() if v is not None})
+        with self._lock:
+            lib.berth_container_update(self._handle(), byref(r))
+        return self
+
+    def stats(self):
+        """Usage and limits now: a berth.cgroup.Stats (memory_usage,
+        cpu_usage_ns, pids_current, ...; also usable as stats["memory_usage"]
+        and stats.to_dict()). StateError when stopped."""
+        from . import cgroup
+        s = cgroup.new_stats()
+        with self._lock:
+            lib.berth_container_stats(byref(s), self._handle())
+        return cgroup.Stats._from_c(s)
+
+    @property
+    def oom_killed(self):
+        """True if the kernel killed a process of the container for memory."""
+        with self._lock:
+            h = self._handle()
+            if not self._deleted:
+                try:
+                    lib.berth_container_refresh(h)
+                except errors.NotFound:
+                    pass
+            return lib.berth_container_oom_killed(h) == 1
+
+    def cgroup(self):
+        """The container's cgroup as a berth.cgroup.Cgroup (close it when done)."""
+        from . import cgroup
+        h = CgroupP()
+        with self._lock:
+            lib.berth_container_cgroup(byref(h), self._handle())
+        return cgroup.Cgroup(h)
 
     # --- exec ---
     def spawn(self, args, env=None, cwd=None, user=None, stdin=None, stdout=None, stderr=None,

@@ -11,6 +11,7 @@ from . import errors
 from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
                    STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
                    lib, take_strv)
+from . import cgroup as _cgroup
 from .container import CompletedContainer, Container, _Stdio
 from .namespace import NS_NET
 from .spec import Spec
@@ -151,10 +152,19 @@ class Context:
     # --- building a spec from keyword arguments ---
     def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
                    readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
-                   seccomp=UNSET, network=UNSET, terminal=False, spec=None):
-        """The Spec that run()/create() would use (a new one; spec is copied)."""
+                   seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, **resources):
+        """The Spec that run()/create() would use (a new one; spec is copied).
+        resources: memory, memory_swap, memory_reservation, cpus, cpu_shares,
+        cpu_quota, cpu_period, cpuset_cpus, cpuset_mems, pids_limit,
+        blkio_weight (see berth.cgroup.resources())."""
+        _cgroup.check_keywords(resources, "build_spec")
+        given = {k: v for k, v in resources.items() if v is not None}
         s = spec.copy() if spec is not None else Spec()
         try:
+            if given:
+                s.set_resources(**given)
+            if cgroup_parent is not None:
+                s.set_cgroup_parent(cgroup_parent)
             if args is not None:
                 s.set_args([args] if isinstance(args, (str, bytes)) else list(args))
             if rootfs is not None:
@@ -233,7 +243,8 @@ class Context:
     def run(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
             mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
             network=UNSET, name=None, id=None, stdin=None, input=None, stdout=None, stderr=None,
-            capture_output=False, remove=True, timeout=None, spec=None, check=False):
+            capture_output=False, remove=True, timeout=None, spec=None, check=False, cgroup_parent=None,
+            **resources):
         """Runs a container to completion: CompletedContainer(exit_code, signal,
         stdout, stderr, id).
 
@@ -242,11 +253,14 @@ class Context:
         berth.STDOUT (stderr only). capture_output=True captures both.
         remove: delete the container afterwards. timeout (seconds): kill it
         and raise berth.Timeout (with .stdout/.stderr captured so far).
+        Resource keywords (memory="512m", cpus=0.5, pids_limit=64, ...; see
+        berth.cgroup.resources()) and cgroup_parent set the container's cgroup.
         """
+        _cgroup.check_keywords(resources, "run")
         s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
-                            spec=spec)
+                            spec=spec, cgroup_parent=cgroup_parent, **resources)
         try:
             argv = s.args
             stdio = _Stdio(stdin, stdout, stderr, capture_output, input)
@@ -296,7 +310,8 @@ class Context:
     def create(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
                network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
-               detach=False, terminal=False, remove=False, start=False, spec=None):
+               detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
+               **resources):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
@@ -306,11 +321,13 @@ class Context:
         terminal: a pseudo-terminal (take_console() / attach()).
         remove: delete it once it has exited (needs detach to be automatic).
         stdin/stdout/stderr: None (/dev/null) or an fd or file (dup'ed).
+        Resource keywords and cgroup_parent: as for run().
         """
+        _cgroup.check_keywords(resources, "create")
         s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
-                            terminal=terminal, spec=spec)
+                            terminal=terminal, spec=spec, cgroup_parent=cgroup_parent, **resources)
         try:
             stdio = _Stdio(stdin, stdout, stderr, allow_pipes=False)
             if terminal:

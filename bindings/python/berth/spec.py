@@ -330,5 +330,22 @@ class Spec:
     def set_annotation(self, key, value):
         return self._call(lib.berth_spec_set_annotation, enc(key), enc(value))
 
+    # --- resources (cgroups) ---
+    def set_resources(self, res=None, **kwargs):
+        """Sets linux.resources from keywords (memory="512m", memory_swap,
+        memory_reservation, cpus=0.5, cpu_shares, cpu_quota, cpu_period,
+        cpuset_cpus="0-1", cpuset_mems, pids_limit, blkio_weight; see
+        berth.cgroup.resources()) or a berth._lib.CgroupResources. Fields not
+        given keep their value. InvalidArgument naming the field."""
+        from . import cgroup
+        cgroup.check_keywords(kwargs, "set_resources")
+        r = cgroup.resources_from(res, **kwargs)
+        return self._call(lib.berth_spec_set_resources, byref(r))
+
+    def set_cgroup_parent(self, parent):
+        """The parent of the container's cgroup in every hierarchy ("berth"
+        by default; no ".."), e.g. "berth/jobs"."""
+        return self._call(lib.berth_spec_set_cgroup_parent, enc(parent))
+
 
 __all__ = ["Spec", "parse_user"]

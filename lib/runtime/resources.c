@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * A container's cgroup: made at create, joined before the container's
+ * processes run, read for stats, frozen for pause, removed at exit/delete. */
+#include "runtime/container.h"
+#include "cgroup/cgroup_internal.h"
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* parent/path of the container's cgroup from the spec: linux.cgroupsPath
+ * ("/a/b/c" -> parent "a/b", path "c"), else <annotation or "berth">/<id>. */
+static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const json_t *spec, const char *id)
+{
+	const char *cp = json_string_value(json_object_get(json_object_get(spec, "linux"), "cgroupsPath"));
+	if (cp && *cp) {
+		while (*cp == '/')
+			cp++;
+		const char *slash = strrchr(cp, '/');
+		if (!slash || slash == cp || !slash[1])
+			return berth__err(BERTH_EINVAL, "linux.cgroupsPath '%s': must be PARENT/NAME", cp);
+		snprintf(parent, pl, "%.*s", (int)(slash - cp), cp);
+		snprintf(path, ql, "%s", slash + 1);
+	} else {
+		const char *ann =
+		    json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.cgroup-parent"));
+		snprintf(parent, pl, "%s", ann && *ann ? ann : "berth");
+		snprintf(path, ql, "%s", id);
+	}
+	int r = berth__cgroup_parent_check(parent);
+	if (r < 0)
+		return berth__err_prefix("container %s", id);
+	return 0;
+}
+
+int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
+                                    berth__plan *plan)
+{
+	*out = NULL;
+	int mode = BERTH_CGROUP_NONE;
+	if (berth_cgroup_mode_detect(&mode) < 0 || mode == BERTH_CGROUP_NONE)
+		return 0; /* no cgroups on this host: run without */
+	char parent[PATH_MAX], path[256];
+	int r = cgroup_location(parent, sizeof parent, path, sizeof path, spec, id);
+	if (r < 0)
+		return r;
+	json_t *res = json_object_get(json_object_get(spec, "linux"), "resources");
+	if (res && (r = berth__cgroup_resources_validate(res)) < 0)
+		return berth__err_prefix("container %s", id);
+	berth_cgroup *cg;
+	if ((r = berth_cgroup_create(&cg, parent, path)) < 0)
+		return berth__err_prefix("container %s", id);
+	if (res && json_object_size(res)) {
+		char *js = berth__json_dump(res, 0);
+		r = js ? berth_cgroup_set_json(cg, js) : BERTH_ENOMEM;
+		free(js);
+		if (r < 0) {
+			berth__err_saved s;
+			berth__err_save(&s);
+			berth_cgroup_destroy(cg);
+			berth_cgroup_free(cg);
+			berth__err_restore(&s);
+			return berth__err_prefix("container %s", id);
+		}
+	}
+	plan->cgroup_fd = berth_cgroup_unified_fd(cg);
+	if (mode != BERTH_CGROUP_V2) {
+		/* v1 hierarchies: the parent attaches the child, which waits for it */
+		plan->gate = 1;
+		if (plan->clone_flags & CLONE_NEWCGROUP) {
+			plan->clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+			plan->unshare_cgroupns = 1;
+		}
+	}
+	if (state) {
+		json_object_set_new(state, "cgroupParent", json_string(parent));
+		json_object_set_new(state, "cgroupPath", json_string(path));
+	}
+	*out = cg;
+	return 0;
+}
+
+/* After clone: v1 hierarchies need the explicit attach before the gate opens. */
+int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what)
+{
+	if (!cg || !plan->gate)
+		return 0;
+	int r = berth_cgroup_attach(cg, pid);
+	return r < 0 ? berth__err_prefix("%s", what) : 0;
+}
+
+BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c)
+{
+	if (!out || !c)
+		return berth__err(BERTH_EINVAL, "cgroup: out and container are required");
+	if (!c->state && berth__container_load_state(c) < 0)
+		return berth_error_last()->code;
+	const char *parent = json_string_value(json_object_get(c->state, "cgroupParent"));
+	const char *path = json_string_value(json_object_get(c->state, "cgroupPath"));
+	if (!parent || !path)
+		return berth__err(BERTH_ENOTFOUND, "container %s: has no cgroup", c->id);
+	int r = berth_cgroup_open(out, parent, path);
+	return r < 0 ? berth__err_prefix("container %s", c->id) : 0;
+}
+
+/* At exit (by the owner) or delete: remember an OOM kill, remove the cgroup. */
+int berth__container_cgroup_finish(berth_container *c, int *oom_killed, int kill_rest)
+{
+	berth_cgroup *cg;
+	*oom_killed = 0;
+	if (!json_object_get(c->state, "cgroupPath") || berth_container_cgroup(&cg, c) < 0) {
+		berth__err_ok();
+		return 0;
+	}
+	uint64_t kills = 0;
+	if (berth__cgroup_oom_kills(&kills, cg) == 0 && kills > 0)
+		*oom_killed = 1;
+	int frozen = 0;
+	if (berth_cgroup_frozen(&frozen, cg) == 0 && frozen)
+		berth_cgroup_freeze(cg, 0);
+	if (kill_rest)
+		berth_cgroup_kill(cg);
+	int r = berth_cgroup_destroy(cg);
+	berth_cgroup_free(cg);
+	return r < 0 ? berth__err_prefix("container %s", c->id) : 0;
+}
+
+static int set_status(berth_container *c, const char *from, const char *to, int status)
+{
+	int lk = berth__container_lock(c);
+	if (lk < 0)
+		return lk;
+	int r = berth__container_load_state(c);
+	const char *cur = json_string_value(json_object_get(c->state, "status"));
+	if (r == 0 && (!cur || strcmp(cur, from) != 0))
+		r = berth__err(BERTH_ESTATE, "container %s: is %s, not %s", c->id, berth_status_name(c->status), from);
+	if (r == 0) {
+		json_object_set_new(c->state, "status", json_string(to));
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/state.json", c->run_dir);
+		r = berth__json_save_file(c->state, path);
+		if (r == 0)
+			c->status = status;
+	}
+	close(lk);
+	return r;
+}
+
+static int freeze(berth_container *c, int frozen)
+{
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (frozen && c->status != BERTH_STATUS_RUNNING)
+		return berth__err(BERTH_ESTATE, "container %s: cannot pause a %s container", c->id,
+		                  berth_status_name(c->status));
+	if (!frozen && c->status != BERTH_STATUS_PAUSED)
+		return berth__err(BERTH_ESTATE, "container %s: cannot unpause a %s container: it is not paused", c->id,
+		                  berth_status_name(c->status));
+	berth_cgroup *cg;
+	if ((r = berth_container_cgroup(&cg, c)) < 0)
+		return r;
+	r = berth_cgroup_freeze(cg, frozen);
+	berth_cgroup_free(cg);
+	if (r < 0)
+		return berth__err_prefix("container %s", c->id);
+	r = frozen ? set_status(c, "running", "paused", BERTH_STATUS_PAUSED)
+	           : set_status(c, "paused", "running", BERTH_STATUS_RUNNING);
+	if (r == 0) {
+		berth__log(c->ctx, BERTH_LOG_INFO, "container %s: %s", c->id, frozen ? "paused" : "unpaused");
+		berth__err_ok();
+	}
+	return r;
+}
+
+BERTH_EXTERN int berth_container_pause(berth_container *c)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "pause: container is NULL");
+	return freeze(c, 1);
+}
+
+BERTH_EXTERN int berth_container_resume(berth_container *c)
+{
+	if (!c)
+		return berth__err(BERTH_EINVAL, "unpause: container is NULL");
+	return freeze(c, 0);
+}
+
+BERTH_EXTERN int berth_container_update(berth_container *c, const berth_cgroup_resources *res)
+{
+	if (!c || !res)
+		return berth__err(BERTH_EINVAL, "update: container and resources are required");
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (c->status == BERTH_STATUS_STOPPED)
+		return berth__err(BERTH_ESTATE, "container %s: cannot update a stopped container", c->id);
+	/* validate through the spec (which also keeps the values for inspect) */
+	berth_spec *spec;
+	if ((r = berth_container_spec(&spec, c)) < 0)
+		return r;
+	if ((r = berth_spec_set_resources(spec, res)) < 0) {
+		berth_spec_free(spec);
+		return berth__err_prefix("container %s", c->id);
+	}
+	berth_cgroup *cg;
+	if ((r = berth_container_cgroup(&cg, c)) < 0) {
+		berth_spec_free(spec);
+		return r;
+	}
+	r = berth_cgroup_set(cg, res);
+	berth_cgroup_free(cg);
+	if (r < 0) {
+		berth_spec_free(spec);
+		return berth__err_prefix("container %s", c->id);
+	}
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
+	int lk = berth__container_lock(c);
+	r = berth__json_save_file(berth__spec_json(spec), path);
+	if (lk >= 0)
+		close(lk);
+	berth_spec_free(spec);
+	if (r == 0)
+		berth__err_ok();
+	return r;
+}
+
+BERTH_EXTERN int berth_container_stats(berth_cgroup_stats *stats, berth_container *c)
+{
+	if (!stats || !c)
+		return berth__err(BERTH_EINVAL, "stats: stats and container are required");
+	int r = berth__container_load_state(c);
+	if (r < 0)
+		return r;
+	if (c->status == BERTH_STATUS_STOPPED)
+		return berth__err(BERTH_ESTATE, "container %s: no stats for a stopped container", c->id);
+	berth_cgroup *cg;
+	if ((r = berth_container_cgroup(&cg, c)) < 0)
+		return r;
+	r = berth_cgroup_stats_read(stats, cg);
+	berth_cgroup_free(cg);
+	return r < 0 ? berth__err_prefix("container %s", c->id) : 0;
+}
+
+BERTH_EXTERN int berth_container_oom_killed(const berth_container *c)
+{
+	return c && json_is_true(json_object_get(c->state, "oomKilled"));
+}
