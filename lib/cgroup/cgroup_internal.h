@@ -62,12 +62,23 @@ typedef struct berth__cgroup_hugepage {
 	int64_t limit;  /* bytes, -1 unlimited */
 } berth__cgroup_hugepage;
 
+#define BERTH__CG_MAX_THROTTLES 16
+/* One blockIO.throttle*Device entry. kind: 0 read bps, 1 write bps, 2 read
+ * iops, 3 write iops. rate 0 removes the limit. */
+typedef struct berth__cgroup_throttle {
+	int kind;
+	uint32_t major, minor;
+	uint64_t rate;
+} berth__cgroup_throttle;
+
 /* berth_cgroup_resources plus what only OCI JSON carries. */
 typedef struct berth__cgroup_res {
 	berth_cgroup_resources r;
 	int64_t memory_swappiness; /* 0..100 or BERTH_CGROUP_UNSET (v1 only; ignored on v2) */
 	size_t n_hugepages;
 	berth__cgroup_hugepage hugepages[BERTH__CG_MAX_HUGEPAGES];
+	size_t n_throttles;
+	berth__cgroup_throttle throttles[BERTH__CG_MAX_THROTTLES];
 	const json_t *unified;     /* borrowed "unified" object, or NULL */
 	int from_json;             /* field names in messages: linux.resources.* */
 } berth__cgroup_res;

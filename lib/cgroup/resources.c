@@ -440,6 +440,38 @@ int berth__cgroup_res_from_json(berth__cgroup_res *out, const json_t *j)
 			h->limit = limit;
 		}
 	}
+	/* blockIO.throttle{Read,Write}{Bps,IOPS}Device: [{major, minor, rate}] */
+	static const char *const tkeys[4] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
+		                              "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+	for (int k = 0; k < 4; k++) {
+		json_t *arr = json_object_get(bio, tkeys[k]);
+		if (!arr || json_is_null(arr))
+			continue;
+		if (!json_is_array(arr))
+			return berth__err(BERTH_EINVAL, "linux.resources.blockIO.%s: must be an array", tkeys[k]);
+		size_t i;
+		json_t *e;
+		json_array_foreach(arr, i, e) {
+			if (res.n_throttles == BERTH__CG_MAX_THROTTLES)
+				return berth__err(BERTH_EINVAL, "linux.resources.blockIO: more than %d throttle entries",
+				                  BERTH__CG_MAX_THROTTLES);
+			const char *names[3] = { "major", "minor", "rate" };
+			json_int_t v[3];
+			for (int f = 0; f < 3; f++) {
+				json_t *x = json_object_get(e, names[f]);
+				if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+				    (f < 2 && json_integer_value(x) > 0xfffff))
+					return berth__err(BERTH_EINVAL, "linux.resources.blockIO.%s[%zu].%s: must be %s", tkeys[k], i,
+					                  names[f], f < 2 ? "a device number (0..1048575)" : "a non-negative integer");
+				v[f] = json_integer_value(x);
+			}
+			berth__cgroup_throttle *t = &res.throttles[res.n_throttles++];
+			t->kind = k;
+			t->major = (uint32_t)v[0];
+			t->minor = (uint32_t)v[1];
+			t->rate = (uint64_t)v[2];
+		}
+	}
 	res.unified = uni && json_object_size(uni) ? uni : NULL;
 	*out = res;
 	return 0;

@@ -241,6 +241,25 @@ static int plan_rest(cg_plan *p, const berth_cgroup *cg, const berth__cgroup_res
 		if (rc < 0)
 			return rc;
 	}
+	for (size_t i = 0; i < res->n_throttles; i++) {
+		const berth__cgroup_throttle *t = &res->throttles[i];
+		static const char *const v1f[4] = { "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+			                            "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device" };
+		static const char *const v2k[4] = { "rbps", "wbps", "riops", "wiops" };
+		if ((d = berth__cg_v1dir(cg, BERTH__CG_BLKIO))) {
+			if (!berth__cg_exists(d, v1f[t->kind]))
+				return berth__err(BERTH_EUNSUPPORTED, "cgroup %s: blkio throttle: no %s here", cg->rel, v1f[t->kind]);
+			rc = plan_add(p, d, v1f[t->kind], 0, "%u:%u %" PRIu64, t->major, t->minor, t->rate);
+		} else if ((d = v2dir(cg, BERTH__CG_BLKIO)) && berth__cg_exists(d, "io.max")) {
+			if (t->rate)
+				rc = plan_add(p, d, "io.max", 0, "%u:%u %s=%" PRIu64, t->major, t->minor, v2k[t->kind], t->rate);
+			else
+				rc = plan_add(p, d, "io.max", 0, "%u:%u %s=max", t->major, t->minor, v2k[t->kind]);
+		} else
+			return unavailable(cg, "blkio throttle", "blkio (io)");
+		if (rc < 0)
+			return rc;
+	}
 	for (size_t i = 0; i < res->n_hugepages; i++) {
 		const berth__cgroup_hugepage *h = &res->hugepages[i];
 		char what[64], file[64], v[32];
