@@ -62,6 +62,10 @@ BERTH_HIDDEN uint64_t berth__proc_stat(pid_t pid, char *state);
  * close-on-exec). Returns recvmsg's result. */
 BERTH_HIDDEN ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd);
 
+/* --- libarchive, dlopen()ed on first use (lib/image/archive_dl.c) --- */
+/* NULL once libarchive is loaded, else why it could not be. */
+BERTH_HIDDEN const char *berth__archive_error(void);
+
 /* --- SHA-256 (lib/common/sha256.c) --- */
 typedef struct { _Alignas(8) unsigned char opaque[128]; } berth__sha256_ctx;
 BERTH_HIDDEN void berth__sha256_init(berth__sha256_ctx *c);

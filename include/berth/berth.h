@@ -11,5 +11,6 @@
 #include "namespace.h"
 #include "container.h"
 #include "cgroup.h"
+#include "image.h"
 
 #endif

@@ -72,6 +72,13 @@ ProcessP = POINTER(_Process)
 CgroupP = POINTER(_Cgroup)
 
 
+class _Ref(Structure):
+    pass
+
+
+RefP = POINTER(_Ref)
+
+
 # --- public structs (exact C layout) ---
 class ErrorInfo(Structure):
     """berth_error."""
@@ -311,6 +318,16 @@ DECLARATIONS = {
     "berth_cgroup_kill": (_I, [CgroupP], True),
     "berth_cgroup_pids": (_I, [POINTER(c_void_p), CgroupP], True),  # int ** (0-terminated, berth_free)
     "berth_cgroup_destroy": (_I, [CgroupP], True),
+    # image.h (references)
+    "berth_ref_parse": (_I, [POINTER(RefP), c_char_p], True),
+    "berth_ref_free": (None, [RefP], False),
+    "berth_ref_domain": (_S, [RefP], False),
+    "berth_ref_path": (_S, [RefP], False),
+    "berth_ref_tag": (_S, [RefP], False),
+    "berth_ref_digest": (_S, [RefP], False),
+    "berth_ref_string": (_S, [RefP], False),
+    "berth_ref_familiar": (_S, [RefP], False),
+    "berth_ref_registry": (_S, [RefP], False),
 }
 
 
