@@ -20,6 +20,15 @@
 			usage_error(cmd, "requires at least 1 container argument"); \
 	} while (0)
 
+/* A paused container's processes are frozen: a signal reaches them only once
+ * they are thawed. Thaws c if it is paused (errors are ignored: it may have
+ * been thawed meanwhile). */
+static void thaw_if_paused(berth_container *c)
+{
+	if (berth_container_refresh(c) == 0 && berth_container_status(c) == BERTH_STATUS_PAUSED)
+		berth_container_resume(c);
+}
+
 /* ------------------------------------------------------------------- stop */
 
 int cmd_stop(int argc, char **argv)
@@ -53,6 +62,10 @@ int cmd_stop(int argc, char **argv)
 			continue;
 		}
 		int status = berth_container_status(c);
+		/* paused: thawed first, so that it can act on the stop signal (docker
+		 * stops paused containers too) */
+		if (status == BERTH_STATUS_PAUSED)
+			thaw_if_paused(c);
 		if (status == BERTH_STATUS_STOPPED || berth_container_stop(c, timeout) == 0)
 			printf("%s\n", argv[i]);
 		else
@@ -95,6 +108,10 @@ int cmd_kill(int argc, char **argv)
 		} else if (berth_container_kill(c, sig, 0) < 0) {
 			rc = berr(argv[i]);
 		} else {
+			/* SIGKILL to a paused container: thawed so that it dies (as docker);
+			 * other signals stay pending until it is unpaused */
+			if (sig == SIGKILL && status == BERTH_STATUS_PAUSED)
+				thaw_if_paused(c);
 			printf("%s\n", argv[i]);
 		}
 		berth_container_free(c);
@@ -141,8 +158,11 @@ int cmd_rm(int argc, char **argv)
 			flags |= BERTH_DELETE_FORCE;
 		/* rm -f of a running one: kill it and let it be reaped first, then remove. */
 		if (force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED) &&
-		    berth_container_kill(c, SIGKILL, 1) == 0)
+		    berth_container_kill(c, SIGKILL, 1) == 0) {
+			if (status == BERTH_STATUS_PAUSED)
+				thaw_if_paused(c); /* frozen processes die only once thawed */
 			berth_container_wait(NULL, NULL, c, 10000);
+		}
 		if (berth_container_delete(c, flags) < 0)
 			rc = berr(argv[i]);
 		else

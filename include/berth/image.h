@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * image.h: image references (this part is complete), and — landing over the
- * next sessions — the OCI image store, registry pull/push and containers from
- * images (issue 4).
+ * image.h: image references, and the local OCI image store. Registry
+ * pull/push land next (issue 4).
  */
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
 
 #include "common.h"
+#include "context.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +41,50 @@ BERTH_EXTERN const char *berth_ref_string(const berth_ref *ref);
 BERTH_EXTERN const char *berth_ref_familiar(const berth_ref *ref);
 /* The registry host to talk to: "registry-1.docker.io" for docker.io, else the domain. */
 BERTH_EXTERN const char *berth_ref_registry(const berth_ref *ref);
+
+/* --- the image store ---
+ * <root>/images is an OCI image layout (oci-layout, index.json,
+ * blobs/sha256/...): skopeo and umoci can read it ("oci:<root>/images:<tag>").
+ * Tags are the org.opencontainers.image.ref.name annotations of index.json
+ * (the full normalised reference, "docker.io/library/busybox:latest").
+ * Layers are unpacked once per ChainID into <root>/layers/<chainid>/ in
+ * overlayfs form. An image is named by its id (the config digest,
+ * "sha256:..."), a unique id prefix, or a reference. */
+typedef struct berth_image berth_image;
+
+/* Imports a root filesystem tarball (plain, gzip or zstd) as a one-layer
+ * image for the native platform and tags it ref (which may be NULL: untagged).
+ * The tarball is checked and unpacked as a hostile layer would be. */
+BERTH_EXTERN int berth_image_import(berth_image **out, berth_ctx *ctx, const char *tar_path, const char *ref);
+/* Opens an image by id, id prefix or reference. BERTH_ENOTFOUND if absent. */
+BERTH_EXTERN int berth_image_open(berth_image **out, berth_ctx *ctx, const char *name);
+BERTH_EXTERN void berth_image_free(berth_image *img);
+/* "sha256:<config digest>", borrowed. */
+BERTH_EXTERN const char *berth_image_id(const berth_image *img);
+/* Docker-style inspect JSON: Id, RepoTags, Created, Architecture, Os, Size,
+ * Config (Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts, Volumes,
+ * Labels, StopSignal), RootFS {Layers: diff_ids}, History. berth_free() it. */
+BERTH_EXTERN int berth_image_inspect(char **out, berth_image *img);
+/* The image's config object ({"Env": [...], "Cmd": [...], ...}) as JSON. */
+BERTH_EXTERN int berth_image_config(char **out, berth_image *img);
+/* Directories of the unpacked layers, lowest first, NULL-terminated, one
+ * berth_free(): what an overlay mount takes as lowerdirs. */
+BERTH_EXTERN int berth_image_layer_dirs(char ***out, berth_image *img);
+
+/* Ids of every image, NULL-terminated, one berth_free(). */
+BERTH_EXTERN int berth_image_list(char ***out, berth_ctx *ctx);
+/* References (tags) of an image, NULL-terminated, one berth_free(). */
+BERTH_EXTERN int berth_image_tags(char ***out, berth_image *img);
+/* Adds the reference dst to the image src names (id or reference). */
+BERTH_EXTERN int berth_image_tag(berth_ctx *ctx, const char *src, const char *dst);
+
+enum { BERTH_IMAGE_REMOVE_FORCE = 1u << 0 };
+/* Removes a reference; when it was the image's last one (or name is an id),
+ * the image itself. BERTH_EBUSY while a container uses it, unless forced. */
+BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, unsigned int flags);
+/* Removes blobs and unpacked layers no image refers to. *out_bytes (may be
+ * NULL): bytes freed. */
+BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "cgroup.h"
+#include "image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +106,21 @@ BERTH_EXTERN int berth_spec_set_resources(berth_spec *spec, const berth_cgroup_r
 /* The parent of the container's cgroup ("berth" when unset); no "..". Used
  * unless linux.cgroupsPath is set. */
 BERTH_EXTERN int berth_spec_set_cgroup_parent(berth_spec *spec, const char *parent);
+
+/* --- images --- */
+/* Makes the spec run img as `docker run` does: the root filesystem is an
+ * overlay of the image's layers with the container's own upper layer; the
+ * image's Env replaces the environment, WorkingDir sets cwd, User sets the
+ * user (a name is looked up in the image's own /etc/passwd and /etc/group,
+ * never the host's), StopSignal the stop signal. The process is the
+ * entrypoint followed by cmd: entrypoint NULL keeps the image's Entrypoint,
+ * "" clears it, anything else replaces it (and then the image's Cmd is not
+ * used); cmd NULL or empty means the image's Cmd. Call it before the other
+ * process setters (-e, -w, -u), which then override the image's values.
+ * BERTH_EINVAL when the result has no command ("no command: the image has
+ * no Entrypoint or Cmd"). */
+BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const char *entrypoint,
+                                      const char *const *cmd);
 
 /* --- reading --- */
 /* Any field by JSON pointer ("/process/args"), serialised as JSON;

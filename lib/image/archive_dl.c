@@ -28,6 +28,7 @@
 	X(archive_read_support_filter_none)                   \
 	X(archive_read_support_format_tar)                    \
 	X(archive_read_support_format_empty)                  \
+	X(archive_read_support_format_raw)                    \
 	X(archive_read_open_fd)                               \
 	X(archive_read_open_memory)                           \
 	X(archive_read_open)                                  \
@@ -136,6 +137,7 @@ W int archive_read_support_filter_zstd(struct archive *a) { return CALL(archive_
 W int archive_read_support_filter_none(struct archive *a) { return CALL(archive_read_support_filter_none, ARCHIVE_FATAL, a); }
 W int archive_read_support_format_tar(struct archive *a) { return CALL(archive_read_support_format_tar, ARCHIVE_FATAL, a); }
 W int archive_read_support_format_empty(struct archive *a) { return CALL(archive_read_support_format_empty, ARCHIVE_FATAL, a); }
+W int archive_read_support_format_raw(struct archive *a) { return CALL(archive_read_support_format_raw, ARCHIVE_FATAL, a); }
 W int archive_read_open_fd(struct archive *a, int fd, size_t bs) { return CALL(archive_read_open_fd, ARCHIVE_FATAL, a, fd, bs); }
 W int archive_read_open_memory(struct archive *a, const void *buf, size_t n) { return CALL(archive_read_open_memory, ARCHIVE_FATAL, a, buf, n); }
 W int archive_read_open(struct archive *a, void *cd, archive_open_callback *o, archive_read_callback *r, archive_close_callback *c)

@@ -74,6 +74,9 @@ static int fail(const unpacker *u, int code, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	for (char *c = msg; *c; c++) /* names from the layer may hold control bytes */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (errnum && code != 0) {
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof msg - n, ": %s", strerror(errnum));
@@ -93,6 +96,10 @@ static int fail(const unpacker *u, int code, int errnum, const char *fmt, ...)
 #define BADE(u, e, ...) fail((u), BERTH_EINVAL, (e), __VA_ARGS__)
 #define SYS(u, e, ...) fail((u), 0, (e), __VA_ARGS__)
 
+/* libarchive's private errno values on Linux (archive_private.h) */
+#define LA_ERRNO_FILE_FORMAT EILSEQ
+#define LA_ERRNO_PROGRAMMER EINVAL
+
 /* libarchive's error: format problems are EINVAL, system errors keep errno. */
 static int archive_fail(const unpacker *u, struct archive *a, const char *doing)
 {
@@ -102,7 +109,7 @@ static int archive_fail(const unpacker *u, struct archive *a, const char *doing)
 		m = "unknown error";
 	if (en == ENOMEM)
 		return fail(u, BERTH_ENOMEM, 0, "%s: %s", doing, m);
-	if (en > 0 && en != ARCHIVE_ERRNO_FILE_FORMAT && en != ARCHIVE_ERRNO_PROGRAMMER)
+	if (en > 0 && en != LA_ERRNO_FILE_FORMAT && en != LA_ERRNO_PROGRAMMER)
 		return fail(u, 0, en, "%s: %s", doing, m);
 	return fail(u, BERTH_EINVAL, 0, "%s: %s", doing, m);
 }
@@ -551,8 +558,6 @@ out:
 static int do_symlink(unpacker *u, struct archive_entry *e, int pfd, const char *name, const char *path)
 {
 	const char *target = archive_entry_symlink(e);
-	if (!target)
-		target = archive_entry_symlink_utf8(e);
 	if (!target || !*target)
 		return BAD(u, "symlink with an empty target");
 	int r = make_room(u, pfd, name, 0, path);
@@ -681,8 +686,6 @@ static int do_opaque(unpacker *u, const char *parent)
 static int unpack_entry(unpacker *u, struct archive *a, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname(e);
-	if (!raw)
-		raw = archive_entry_pathname_utf8(e);
 	u->entry = raw ? raw : "";
 	if (!raw || !*raw)
 		return BAD(u, "empty name");
@@ -695,8 +698,6 @@ static int unpack_entry(unpacker *u, struct archive *a, struct archive_entry *e)
 		return BAD(u, "name too long");
 
 	const char *hardlink = archive_entry_hardlink(e);
-	if (!hardlink)
-		hardlink = archive_entry_hardlink_utf8(e);
 	mode_t type = archive_entry_filetype(e);
 	if (!*path) {
 		if (!hardlink && type == AE_IFDIR)
@@ -847,7 +848,8 @@ int berth__layer_unpack_archive(int dirfd, struct archive *a, unsigned flags,
 			goto out;
 	}
 	u.entry = NULL;
-	if (nentries == 0 && archive_filter_bytes(a, 0) == 0) {
+	/* a reader with archive_read_support_format_empty accepts 0 bytes */
+	if (nentries == 0 && archive_format(a) == ARCHIVE_FORMAT_EMPTY) {
 		r = berth__err(BERTH_EINVAL, "%s: empty input, not a tar archive", u.what);
 		goto out;
 	}
@@ -883,7 +885,9 @@ int berth__layer_unpack_fd(int dirfd, int tar_fd, unsigned flags, berth__unpack_
 		goto out;
 	}
 	if (archive_read_open_fd(a, tar_fd, 128 * 1024) != ARCHIVE_OK) {
-		r = archive_fail(&u, a, "not a tar archive (gzip, zstd or uncompressed)");
+		r = archive_fail(&u, a, archive_errno(a) == LA_ERRNO_FILE_FORMAT
+				? "not a tar archive (gzip, zstd or uncompressed)"
+				: "cannot read the archive");
 		goto out;
 	}
 	r = berth__layer_unpack_archive(dirfd, a, flags, stats, what);

@@ -422,6 +422,10 @@ static void setup_rootfs(const berth__plan *p)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die("make / private");
+	/* an image container: its layers and its own upper layer, in this mount
+	 * namespace only (nothing to clean up on the host) */
+	if (p->overlay_data && mount("overlay", p->rootfs, "overlay", 0, p->overlay_data) < 0)
+		die2("mount the image's layers (overlay) on ", p->rootfs);
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die2("bind rootfs ", p->rootfs);
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

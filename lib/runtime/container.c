@@ -304,16 +304,27 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_t *sj = berth__spec_json(spec);
 	int r;
 	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
+	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
 	char rootfs_abs[PATH_MAX];
-	if (!realpath(rootfs, rootfs_abs))
-		return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
-	struct stat st;
-	if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
-		return berth__err(BERTH_EINVAL, "container %s: rootfs %s: not a directory", id, rootfs_abs);
+	char *overlay = NULL;
+	if (image) {
+		/* the image's layers must be there before anything is made */
+		if ((r = berth__image_overlay(&overlay, ctx, image, id)) < 0)
+			return r;
+		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
+	} else {
+		if (!realpath(rootfs, rootfs_abs))
+			return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
+		struct stat st;
+		if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
+			return berth__err(BERTH_EINVAL, "container %s: rootfs %s: not a directory", id, rootfs_abs);
+	}
 
 	berth_container *c = container_alloc(ctx, id);
-	if (!c)
+	if (!c) {
+		free(overlay);
 		return BERTH_ENOMEM;
+	}
 	berth__plan plan;
 	berth__plan_init(&plan);
 	int devnull = -1, logfd = -1, master = -1, sync = -1, fifo = -1;
@@ -329,6 +340,18 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_root = 1;
+	if (overlay) {
+		/* the container's own layer and the overlay's mount point */
+		static const char *const sub[] = { "rootfs", "upper", "work" };
+		for (size_t i = 0; i < BERTH_ARRAY_SIZE(sub); i++) {
+			char d[PATH_MAX];
+			snprintf(d, sizeof d, "%s/%s", c->root_dir, sub[i]);
+			if (mkdir(d, 0755) < 0) {
+				r = berth__err_sys(errno, "container %s: create %s", id, d);
+				goto fail;
+			}
+		}
+	}
 	if (opts->name && *opts->name) {
 		if ((r = name_claim(ctx, opts->name, id)) < 0)
 			goto fail;
@@ -361,6 +384,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		berth__err_prefix("container %s", id);
 		goto fail;
 	}
+	plan.overlay_data = overlay;
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
 		plan.terminal = 1;
@@ -448,6 +472,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->console_fd = master;
 	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
 	berth_cgroup_free(cg);
+	free(overlay);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -480,6 +505,7 @@ fail: {
 	if (logfd >= 0)
 		close(logfd);
 	berth__plan_free(&plan);
+	free(overlay);
 	json_decref(stj);
 	if (cg) {
 		berth_cgroup_kill(cg);

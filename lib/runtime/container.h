@@ -38,6 +38,8 @@ BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
 /* waitid on a pidfd with a timeout; returns 0 and exit code/signal, or BERTH_ETIMEOUT. */
 BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
+/* The overlay options for a container of an image (image_rootfs.c). */
+BERTH_HIDDEN int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const char *id);
 /* cgroups (resources.c) */
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                                  berth__plan *plan);

@@ -61,6 +61,7 @@ typedef struct berth__plan {
 
 	/* root filesystem */
 	const char *rootfs;               /* absolute host path */
+	const char *overlay_data;         /* image containers: overlay options mounted on rootfs first, or NULL */
 	int rootfs_readonly;
 	berth__mount *mounts;
 	size_t n_mounts;

@@ -420,6 +420,24 @@ def test_delete_force_paused(ctx, rootfs, parent):
     assert cg_dirs(parent + "/" + cid) == []
 
 
+def test_stop_and_kill_paused(ctx, rootfs, parent):
+    with created(ctx, parent, ["sleep", "300"], rootfs=rootfs, start=True) as c:
+        c.pause()
+        t0 = time.time()
+        c.stop(timeout=1)
+        assert c.wait(10) in (137, 143) and time.time() - t0 < 10
+        assert c.status == "stopped"
+    with created(ctx, parent, ["sleep", "300"], rootfs=rootfs, start=True) as c:
+        c.pause()
+        c.kill(signal.SIGKILL)
+        assert c.wait(10) == 137
+    with created(ctx, parent, ["sleep", "300"], rootfs=rootfs, start=True, detach=True) as c:
+        c.pause()
+        t0 = time.time()
+        c.delete(force=True)
+        assert time.time() - t0 < 5
+
+
 def test_update(ctx, rootfs, parent):
     with created(ctx, parent, ["sleep", "300"], rootfs=rootfs, memory="32m", start=True) as c:
         rel = parent + "/" + c.id

@@ -79,6 +79,13 @@ class _Ref(Structure):
 RefP = POINTER(_Ref)
 
 
+class _Image(Structure):
+    pass
+
+
+ImageP = POINTER(_Image)
+
+
 # --- public structs (exact C layout) ---
 class ErrorInfo(Structure):
     """berth_error."""
@@ -328,6 +335,21 @@ DECLARATIONS = {
     "berth_ref_string": (_S, [RefP], False),
     "berth_ref_familiar": (_S, [RefP], False),
     "berth_ref_registry": (_S, [RefP], False),
+    # image.h (the store)
+    "berth_image_import": (_I, [POINTER(ImageP), CtxP, c_char_p, c_char_p], True),
+    "berth_image_open": (_I, [POINTER(ImageP), CtxP, c_char_p], True),
+    "berth_image_free": (None, [ImageP], False),
+    "berth_image_id": (_S, [ImageP], False),
+    "berth_image_inspect": (_I, [_OUTSTR, ImageP], True),
+    "berth_image_config": (_I, [_OUTSTR, ImageP], True),
+    "berth_image_layer_dirs": (_I, [_OUTSTRV, ImageP], True),
+    "berth_image_list": (_I, [_OUTSTRV, CtxP], True),
+    "berth_image_tags": (_I, [_OUTSTRV, ImageP], True),
+    "berth_image_tag": (_I, [CtxP, c_char_p, c_char_p], True),
+    "berth_image_remove": (_I, [CtxP, c_char_p, c_uint], True),
+    "berth_image_prune": (_I, [POINTER(c_uint64), CtxP], True),
+    # spec.h (images)
+    "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
 }
 
 

@@ -18,8 +18,8 @@ import weakref
 from ctypes import byref, c_int, c_void_p
 
 from . import errors
-from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STDIO_FDS, STDIO_TERMINAL,
-                   DELETE_FORCE, dec, enc, lib, strv, take_string)
+from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
+                   STDIO_TERMINAL, DELETE_FORCE, dec, enc, lib, strv, take_string)
 
 # subprocess-compatible stdio constants.
 PIPE = -1
@@ -487,15 +487,42 @@ class Container:
         self._signal = sig
         return code
 
+    def _paused(self):
+        """Rereads the state: is the container paused? (lock held)"""
+        h = self._handle()
+        try:
+            lib.berth_container_refresh(h)
+        except errors.BerthError:
+            return False
+        return lib.berth_container_status(h) == STATUS_PAUSED
+
+    def _thaw(self):
+        """Thaws a paused container (lock held); its processes are frozen and
+        act on signals only once thawed. Errors are ignored (it may have been
+        thawed or have stopped meanwhile)."""
+        try:
+            lib.berth_container_resume(self._handle())
+        except errors.BerthError:
+            pass
+
     def kill(self, sig=_signal.SIGTERM, all=False):
-        """Sends a signal to the init, or with all=True to every process."""
+        """Sends a signal to the init, or with all=True to every process.
+        SIGKILL to a paused container also thaws it, so that it dies (as
+        docker kill); other signals stay pending until resume()."""
+        n = signal_number(sig)
         with self._lock:
-            lib.berth_container_kill(self._handle(), signal_number(sig), 1 if all else 0)
+            paused = n == _signal.SIGKILL and self._paused()
+            lib.berth_container_kill(self._handle(), n, 1 if all else 0)
+            if paused:
+                self._thaw()
         return self
 
     def stop(self, timeout=10):
-        """The stop signal, then SIGKILL after timeout seconds."""
+        """The stop signal, then SIGKILL after timeout seconds. A paused
+        container is thawed first, so that it can act on the stop signal."""
         with self._lock:
+            if self._paused():
+                self._thaw()
             lib.berth_container_stop(self._handle(), int(math.ceil(timeout)))
         return self
 
@@ -503,6 +530,13 @@ class Container:
         """Removes a stopped container (force: any, killed first). StateError
         if it is running and force is False."""
         with self._lock:
+            if force and self._paused():
+                # killed, then thawed so that its processes can die
+                try:
+                    lib.berth_container_kill(self._handle(), _signal.SIGKILL, 1)
+                except errors.BerthError:
+                    pass
+                self._thaw()
             lib.berth_container_delete(self._handle(), DELETE_FORCE if force else 0)
             self._deleted = True
         return self

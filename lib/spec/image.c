@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * A spec from an image's config, as `docker run IMAGE [CMD]` builds one. */
+#include "internal.h"
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The first regular file rel (e.g. "etc/passwd") in the layers, top first;
+ * a whiteout (0/0 char device) or a directory above hides the lower ones. */
+static FILE *open_in_layers(char **dirs, const char *rel)
+{
+	size_t n = 0;
+	while (dirs[n])
+		n++;
+	for (size_t i = n; i-- > 0;) {
+		char p[4200];
+		snprintf(p, sizeof p, "%s/%s", dirs[i], rel);
+		struct stat st;
+		if (lstat(p, &st) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			return fopen(p, "re");
+		return NULL; /* a whiteout, a symlink (not followed out of the image) or anything else */
+	}
+	return NULL;
+}
+
+/* Looks name up in an /etc/passwd- or /etc/group-style file: field 3 (the id)
+ * and, for passwd, field 4 (the primary gid). */
+static int lookup(char **dirs, const char *file, const char *name, long *id, long *gid)
+{
+	FILE *f = open_in_layers(dirs, file);
+	if (!f)
+		return -1;
+	char line[1024];
+	int found = -1;
+	while (fgets(line, sizeof line, f)) {
+		char *save = NULL, *fields[4] = { 0 };
+		char *t = strtok_r(line, ":\n", &save);
+		for (int i = 0; t && i < 4; i++) {
+			fields[i] = t;
+			t = strtok_r(NULL, ":\n", &save);
+		}
+		if (fields[0] && fields[2] && !strcmp(fields[0], name)) {
+			*id = strtol(fields[2], NULL, 10);
+			if (gid)
+				*gid = fields[3] ? strtol(fields[3], NULL, 10) : 0;
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int is_number(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* "user", "uid", "user:group", "uid:gid" as Docker resolves them. */
+static int resolve_user(berth_spec *spec, char **dirs, const char *user, const char *what)
+{
+	char u[256], *g = NULL;
+	snprintf(u, sizeof u, "%s", user);
+	char *colon = strchr(u, ':');
+	if (colon) {
+		*colon = '\0';
+		g = colon + 1;
+	}
+	long uid = 0, gid = 0, pgid = -1;
+	if (is_number(u)) {
+		uid = strtol(u, NULL, 10);
+		long dummy;
+		/* a numeric user with a passwd entry gets its primary group */
+		FILE *f = open_in_layers(dirs, "etc/passwd");
+		if (f) {
+			char line[1024];
+			while (fgets(line, sizeof line, f)) {
+				char *save = NULL, *fl[4] = { 0 };
+				char *t = strtok_r(line, ":\n", &save);
+				for (int i = 0; t && i < 4; i++) {
+					fl[i] = t;
+					t = strtok_r(NULL, ":\n", &save);
+				}
+				if (fl[2] && strtol(fl[2], NULL, 10) == uid && fl[3]) {
+					pgid = strtol(fl[3], NULL, 10);
+					break;
+				}
+			}
+			fclose(f);
+		}
+		(void)dummy;
+	} else if (lookup(dirs, "etc/passwd", u, &uid, &pgid) < 0)
+		return berth__err(BERTH_EINVAL, "%s: user '%s': no such user in the image's /etc/passwd", what, u);
+	if (g && *g) {
+		if (is_number(g))
+			gid = strtol(g, NULL, 10);
+		else if (lookup(dirs, "etc/group", g, &gid, NULL) < 0)
+			return berth__err(BERTH_EINVAL, "%s: group '%s': no such group in the image's /etc/group", what, g);
+	} else
+		gid = pgid >= 0 ? pgid : 0;
+	if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
+		return berth__err(BERTH_EINVAL, "%s: user '%s': id out of range", what, user);
+	return berth_spec_set_user(spec, (uint32_t)uid, (uint32_t)gid, NULL, 0);
+}
+
+static int signal_number(const char *s)
+{
+	static const struct { const char *n; int v; } sigs[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 },
+		{ "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "WINCH", SIGWINCH }, { "PWR", SIGPWR }, { "STOP", SIGSTOP },
+	};
+	if (is_number(s))
+		return atoi(s);
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++)
+		if (!strcmp(s, sigs[i].n))
+			return sigs[i].v;
+	return -1;
+}
+
+static int strv_from_json(const char ***out, const json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	const char **v = calloc(n + 1, sizeof *v);
+	if (!v)
+		return berth__err_nomem();
+	json_t *e;
+	json_array_foreach(arr, i, e)
+		v[i] = json_string_value(e) ? json_string_value(e) : "";
+	*out = v;
+	return 0;
+}
+
+BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const char *entrypoint,
+                                      const char *const *cmd)
+{
+	if (!spec || !img)
+		return berth__err(BERTH_EINVAL, "set image: spec and image are required");
+	const char *id = berth_image_id(img);
+	char what[128];
+	snprintf(what, sizeof what, "image %.19s", id);
+	char *cfgs = NULL;
+	int r = berth_image_config(&cfgs, img);
+	if (r < 0)
+		return r;
+	json_t *cfg = json_loads(cfgs, 0, NULL);
+	free(cfgs);
+	if (!json_is_object(cfg)) {
+		json_decref(cfg);
+		return berth__err(BERTH_EINVAL, "%s: its config is not a JSON object", what);
+	}
+	/* the command: entrypoint + cmd */
+	json_t *ep = json_object_get(cfg, "Entrypoint"), *icmd = json_object_get(cfg, "Cmd");
+	size_t cap = 8 + json_array_size(ep) + json_array_size(icmd);
+	for (const char *const *c = cmd; c && *c; c++)
+		cap++;
+	const char **argv = calloc(cap, sizeof *argv);
+	char **dirs = NULL;
+	if (!argv) {
+		json_decref(cfg);
+		return berth__err_nomem();
+	}
+	size_t n = 0, i;
+	json_t *e;
+	if (entrypoint) {
+		if (*entrypoint)
+			argv[n++] = entrypoint;
+	} else
+		json_array_foreach(ep, i, e) argv[n++] = json_string_value(e) ? json_string_value(e) : "";
+	if (cmd && cmd[0])
+		for (const char *const *c = cmd; *c; c++)
+			argv[n++] = *c;
+	else if (!entrypoint)
+		json_array_foreach(icmd, i, e) argv[n++] = json_string_value(e) ? json_string_value(e) : "";
+	if (n == 0) {
+		r = berth__err(BERTH_EINVAL, "%s: no command: the image has no Entrypoint or Cmd and none was given", what);
+		goto out;
+	}
+	if ((r = berth_spec_set_args(spec, argv)) < 0)
+		goto out;
+	/* environment, working directory, user, stop signal */
+	const char **env = NULL;
+	if (json_array_size(json_object_get(cfg, "Env"))) {
+		if ((r = strv_from_json(&env, json_object_get(cfg, "Env"))) < 0)
+			goto out;
+		r = berth_spec_set_env(spec, env);
+		free(env);
+		if (r < 0)
+			goto out;
+	}
+	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+	if ((r = berth_spec_set_cwd(spec, wd && *wd ? wd : "/")) < 0)
+		goto out;
+	const char *user = json_string_value(json_object_get(cfg, "User"));
+	if (user && *user) {
+		if ((r = berth_image_layer_dirs(&dirs, img)) < 0 || (r = resolve_user(spec, dirs, user, what)) < 0)
+			goto out;
+	}
+	const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
+	if (ss && *ss) {
+		int sig = signal_number(ss);
+		if (sig <= 0 || sig > 64) {
+			r = berth__err(BERTH_EINVAL, "%s: StopSignal '%s': unknown signal", what, ss);
+			goto out;
+		}
+		char num[16];
+		snprintf(num, sizeof num, "%d", sig);
+		if ((r = berth_spec_set_annotation(spec, "io.berth.stop-signal", num)) < 0)
+			goto out;
+	}
+	/* the root filesystem: the image's layers (the runtime mounts them) */
+	if ((r = berth_spec_set_annotation(spec, "io.berth.image", id)) < 0 ||
+	    (r = berth_spec_set_rootfs(spec, "rootfs", 0)) < 0)
+		goto out;
+	berth__err_ok();
+out:
+	free(dirs);
+	free(argv);
+	json_decref(cfg);
+	return r;
+}
