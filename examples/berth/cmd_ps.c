@@ -406,8 +406,24 @@ int cmd_inspect(int argc, char **argv)
 	struct jval *arr = json_new(J_ARRAY);
 	for (int i = st.ind; i < argc; i++) {
 		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
+		if (berth_container_open(&c, cli_ctx(), argv[i]) < 0) {
+			/* not a container: an image? */
+			int code = berth_error_last()->code;
+			struct jval *iv = code == BERTH_ENOTFOUND ? image_inspect_json(argv[i]) : NULL;
+			if (!iv) {
+				if (code == BERTH_ENOTFOUND && berth_error_last()->code == BERTH_ENOTFOUND)
+					warnx_("no such object: %s", argv[i]);
+				else
+					berr(argv[i]);
+				rc = EXIT_BERTH;
+				continue;
+			}
+			if (format) {
+				render_template(stdout, format, iv, "inspect");
+				fputc('\n', stdout);
+				json_free(iv);
+			} else
+				json_append(arr, iv);
 			continue;
 		}
 		struct jval *v = inspect_json(c);

@@ -15,11 +15,12 @@
 enum {
 	R_DETACH = 1, R_RM, R_INTERACTIVE, R_TTY, R_NAME, R_HOSTNAME, R_ENV, R_ENV_FILE, R_WORKDIR, R_USER,
 	R_READ_ONLY, R_VOLUME, R_CAP_ADD, R_CAP_DROP, R_SECURITY_OPT, R_PRIVILEGED, R_NETWORK, R_ULIMIT,
-	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT
+	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT
 };
 
 #define COMMON_RUN_OPTS                                                                                         \
-	{ R_ROOTFS, 0, "rootfs", OPT_ARG, "DIR", "The container's root filesystem (a directory; required)" },         \
+	{ R_ROOTFS, 0, "rootfs", OPT_ARG, "DIR", "Run a root filesystem directory instead of an IMAGE" },            \
+	{ R_ENTRYPOINT, 0, "entrypoint", OPT_ARG, "CMD", "Overwrite the image's entrypoint (\"\" clears it)" },      \
 	{ R_RM, 0, "rm", OPT_BOOL, NULL, "Remove the container when it exits" },                                     \
 	{ R_INTERACTIVE, 'i', "interactive", OPT_BOOL, NULL, "Keep STDIN open (give the container our stdin)" },     \
 	{ R_TTY, 't', "tty", OPT_BOOL, NULL, "Allocate a pseudo-terminal" },                                         \
@@ -68,10 +69,10 @@ static const char run_more[] =
 	"(512m, 1g); --memory-swap is memory plus swap (-1: unlimited swap); --cpus N\n"
 	"sets a CFS quota of N*100000us per 100000us period.\n";
 
-static const struct cli_cmd_help run_help = { "run", "[OPTIONS] --rootfs DIR [COMMAND] [ARG...]",
+static const struct cli_cmd_help run_help = { "run", "[OPTIONS] IMAGE|--rootfs DIR [COMMAND] [ARG...]",
 	                                      "Create and run a new container", run_more };
 static const struct cli_cmd_help create_help = {
-	"create", "[OPTIONS] --rootfs DIR [COMMAND] [ARG...]",
+	"create", "[OPTIONS] IMAGE|--rootfs DIR [COMMAND] [ARG...]",
 	"Create a new container (its process waits for 'berth start'); prints its ID",
 	"Resources (as Docker): sizes are bytes or a number with a unit b, k, m or g\n"
 	"(512m, 1g); --memory-swap is memory plus swap (-1: unlimited swap); --cpus N\n"
@@ -84,6 +85,7 @@ struct run_cfg {
 	int nnp; /* -1 unset */
 	const char *name, *hostname, *workdir, *user, *rootfs, *network, *seccomp, *shm_size, *oom;
 	const char *cgroup_parent;
+	const char *image, *entrypoint; /* IMAGE operand (without --rootfs), --entrypoint */
 	struct res_flags res;
 	struct strv env, env_files, volumes, tmpfs, cap_add, cap_drop, sysctls, ulimits, uidmaps, gidmaps;
 	char **args; /* operands, NULL-terminated (argv's tail) */
@@ -156,12 +158,19 @@ static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const stru
 		case R_GIDMAP: strv_add(&rc->gidmaps, arg); break;
 		case R_SECURITY_OPT: parse_security_opt(rc, arg); break;
 		case R_CGROUP_PARENT: rc->cgroup_parent = arg; break;
+		case R_ENTRYPOINT: rc->entrypoint = arg; break;
 		default: res_flag(&rc->res, id, arg); break;
 		}
 	}
 	rc->args = st.ind < argc ? argv + st.ind : NULL;
-	if (!rc->rootfs)
-		usage_error(rc->cmd, "--rootfs DIR is required (berth runs a directory as the root filesystem)");
+	if (!rc->rootfs) {
+		/* docker run IMAGE [COMMAND] */
+		if (!rc->args)
+			usage_error(rc->cmd, "requires an IMAGE (or --rootfs DIR)");
+		rc->image = rc->args[0];
+		rc->args = rc->args[1] ? rc->args + 1 : NULL;
+	} else if (rc->entrypoint)
+		usage_error(rc->cmd, "--entrypoint needs an IMAGE (with --rootfs, give the command itself)");
 }
 
 static CLI_NORETURN void spec_fail(const char *what)
@@ -298,17 +307,47 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 	berth_spec *spec = NULL;
 	char rootfs[PATH_MAX];
 	struct stat sb;
+	char **layers = NULL; /* an image's layer dirs: where -u NAME is looked up */
 
-	if (!realpath(rc->rootfs, rootfs) || stat(rootfs, &sb) < 0)
-		usage_error(rc->cmd, "--rootfs %s: %s", rc->rootfs, strerror(errno));
-	if (!S_ISDIR(sb.st_mode))
-		usage_error(rc->cmd, "--rootfs %s: not a directory", rc->rootfs);
 	if (berth_spec_new(&spec) < 0)
 		spec_fail("spec");
-	if (berth_spec_set_rootfs(spec, rootfs, rc->read_only) < 0)
-		spec_fail("rootfs");
-	if (rc->args && berth_spec_set_args(spec, (const char *const *)rc->args) < 0)
-		spec_fail("command");
+	if (rc->image) {
+		berth_image *img;
+		if (berth_image_open(&img, cli_ctx(), rc->image) < 0) {
+			if (berth_error_last()->code == BERTH_ENOTFOUND)
+				usage_error(rc->cmd, "image '%s' not found (berth import FILE %s; pulling arrives with the "
+				            "registry client)", rc->image, rc->image);
+			spec_fail("image");
+		}
+		if (berth_spec_set_image(spec, img, rc->entrypoint, (const char *const *)rc->args) < 0 ||
+		    berth_image_layer_dirs(&layers, img) < 0)
+			spec_fail("image");
+		berth_image_free(img);
+		if (rc->read_only && berth_spec_set_rootfs(spec, "rootfs", 1) < 0)
+			spec_fail("read-only");
+		/* -u NAME: looked up in the top-most layer that has an /etc/passwd */
+		size_t n = 0;
+		while (layers[n])
+			n++;
+		snprintf(rootfs, sizeof rootfs, "/nonexistent");
+		for (size_t i = n; i-- > 0;) {
+			char pw[PATH_MAX + 16];
+			snprintf(pw, sizeof pw, "%s/etc/passwd", layers[i]);
+			if (access(pw, F_OK) == 0) {
+				snprintf(rootfs, sizeof rootfs, "%s", layers[i]);
+				break;
+			}
+		}
+	} else {
+		if (!realpath(rc->rootfs, rootfs) || stat(rootfs, &sb) < 0)
+			usage_error(rc->cmd, "--rootfs %s: %s", rc->rootfs, strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			usage_error(rc->cmd, "--rootfs %s: not a directory", rc->rootfs);
+		if (berth_spec_set_rootfs(spec, rootfs, rc->read_only) < 0)
+			spec_fail("rootfs");
+		if (rc->args && berth_spec_set_args(spec, (const char *const *)rc->args) < 0)
+			spec_fail("command");
+	}
 	if (rc->tty && berth_spec_set_terminal(spec, 1) < 0)
 		spec_fail("tty");
 	if (rc->hostname && berth_spec_set_hostname(spec, rc->hostname) < 0)
@@ -399,6 +438,7 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		if (berth_spec_set_oom_score_adj(spec, adj) < 0)
 			spec_fail("oom-score-adj");
 	}
+	berth_free(layers);
 	return spec;
 }
 

@@ -49,13 +49,14 @@ static void take_sample(struct target *t)
 		t->gone = 1;
 }
 
+/* The machine's memory: the limit shown for containers without one. */
 static long long host_memory(void)
 {
-	struct sysinfo si;
-	if (sysinfo(&si) == 0)
-		return (long long)si.totalram * (long long)si.mem_unit;
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	return pages > 0 && psize > 0 ? (long long)pages * psize : 0;
+	if (pages > 0 && psize > 0)
+		return (long long)pages * psize;
+	struct sysinfo si;
+	return sysinfo(&si) == 0 ? (long long)si.totalram * (long long)si.mem_unit : 0;
 }
 
 static void set_num(struct jval *o, const char *key, double v)

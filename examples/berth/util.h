@@ -211,6 +211,14 @@ int cmd_stats(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+struct jval;
+/* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
+struct jval *image_inspect_json(const char *name);
 /* Attaches to a running container's terminal (attach, start -a): prints the
  * log from log_offset (>= 0) first, then relays until the container stops
  * (returns its exit code) or Ctrl-P Ctrl-Q (returns -1). -2 when

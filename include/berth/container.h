@@ -109,7 +109,8 @@ BERTH_EXTERN int berth_container_resume(berth_container *c);
 BERTH_EXTERN int berth_container_update(berth_container *c, const berth_cgroup_resources *res);
 /* Usage and limits now (stats->version set by the caller). BERTH_ESTATE when stopped. */
 BERTH_EXTERN int berth_container_stats(berth_cgroup_stats *stats, berth_container *c);
-/* 1 if the kernel killed a process of the container for memory. */
+/* 1 if the kernel killed a process of the container for memory (known once
+ * the container has stopped; berth_container_stats() counts them live). */
 BERTH_EXTERN int berth_container_oom_killed(const berth_container *c);
 /* The container's cgroup (the caller frees the handle). */
 BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c);

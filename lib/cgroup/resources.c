@@ -19,8 +19,9 @@ BERTH_EXTERN int berth_cgroup_resources_init(berth_cgroup_resources *res, unsign
 		return berth__err(BERTH_EINVAL, "cgroup resources init: res is NULL");
 	if (version != BERTH_CGROUP_RESOURCES_VERSION)
 		return berth__err(BERTH_EINVAL, "cgroup resources init: unknown version %u", version);
-	berth_cgroup_resources init = BERTH_CGROUP_RESOURCES_INIT;
-	*res = init;
+	/* from a static value: a struct copy could carry indeterminate padding */
+	static const berth_cgroup_resources init = BERTH_CGROUP_RESOURCES_INIT;
+	memcpy(res, &init, sizeof init);
 	berth__err_ok();
 	return 0;
 }

@@ -15,8 +15,10 @@ BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int ve
 		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: opts is NULL");
 	if (version != BERTH_CTX_OPTIONS_VERSION)
 		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: unknown options version %u", version);
-	berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
-	*opts = d;
+	/* copied member by member from a static value: a struct copy could carry
+	 * indeterminate padding bytes to the caller */
+	static const berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
+	memcpy(opts, &d, sizeof d);
 	return 0;
 }
 

@@ -54,8 +54,10 @@ BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned 
 {
 	if (!opts || version != BERTH_CREATE_OPTIONS_VERSION)
 		return berth__err(BERTH_EINVAL, "berth_create_options_init: unknown options version %u", version);
-	berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
-	*opts = d;
+	/* copied member by member from a static value: a struct copy could carry
+	 * indeterminate padding bytes to the caller */
+	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	memcpy(opts, &d, sizeof d);
 	return 0;
 }
 
@@ -1023,7 +1025,7 @@ BERTH_EXTERN int berth_container_kill(berth_container *c, int sig, int all)
 		return berth__err(BERTH_EINVAL, "kill: container is NULL");
 	if (sig < 0 || sig > 64)
 		return berth__err(BERTH_EINVAL, "container %s: kill: invalid signal %d", c->id, sig);
-	if (!c->owner && berth__container_load_state(c) < 0)
+	if (berth__container_load_state(c) < 0)
 		return berth_error_last()->code;
 	if (c->status != BERTH_STATUS_RUNNING && c->status != BERTH_STATUS_CREATED && c->status != BERTH_STATUS_PAUSED)
 		return berth__err(BERTH_ESTATE, "container %s: cannot kill a %s container", c->id,
@@ -1069,6 +1071,9 @@ BERTH_EXTERN int berth_container_stop(berth_container *c, int timeout_s)
 		berth__err_ok();
 		return 0;
 	}
+	/* a frozen process cannot act on the stop signal: thaw it first (as Docker does) */
+	if (c->status == BERTH_STATUS_PAUSED && (r = berth_container_resume(c)) < 0)
+		return r;
 	if (c->status == BERTH_STATUS_CREATED || timeout_s <= 0)
 		r = berth_container_kill(c, SIGKILL, 0);
 	else
@@ -1099,7 +1104,7 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		if (!(flags & BERTH_DELETE_FORCE))
 			return berth__err(BERTH_ESTATE, "container %s: cannot remove a %s container: stop it first or force",
 			                  c->id, berth_status_name(c->status));
-		berth_container_kill(c, SIGKILL, 0);
+		berth_container_kill(c, SIGKILL, 0); /* thaws a paused one */
 		if (c->owner && c->pidfd >= 0) {
 			int code, sig;
 			if (berth__wait_pidfd(c->pidfd, -1, &code, &sig, c->id) == 0) {

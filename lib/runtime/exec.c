@@ -21,8 +21,10 @@ BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int 
 {
 	if (!opts || version != BERTH_EXEC_OPTIONS_VERSION)
 		return berth__err(BERTH_EINVAL, "berth_exec_options_init: unknown options version %u", version);
-	berth_exec_options d = BERTH_EXEC_OPTIONS_INIT;
-	*opts = d;
+	/* copied member by member from a static value: a struct copy could carry
+	 * indeterminate padding bytes to the caller */
+	static const berth_exec_options d = BERTH_EXEC_OPTIONS_INIT;
+	memcpy(opts, &d, sizeof d);
 	return 0;
 }
 

@@ -139,13 +139,6 @@ def resources(memory=None, memory_reservation=None, memory_swap=None, cpus=None,
     return r
 
 
-def split_resources(kwargs):
-    """Pops the resource keywords out of kwargs: (dict of the given ones).
-    TypeError for a keyword that is not one."""
-    res = {k: kwargs.pop(k) for k in list(kwargs) if k in RESOURCE_KEYS}
-    return res
-
-
 def check_keywords(kwargs, func):
     unknown = [k for k in kwargs if k not in RESOURCE_KEYS]
     if unknown:
