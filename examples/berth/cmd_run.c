@@ -315,8 +315,8 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		berth_image *img;
 		if (berth_image_open(&img, cli_ctx(), rc->image) < 0) {
 			if (berth_error_last()->code == BERTH_ENOTFOUND)
-				usage_error(rc->cmd, "image '%s' not found (berth import FILE %s; pulling arrives with the "
-				            "registry client)", rc->image, rc->image);
+				usage_error(rc->cmd, "image '%s' not found (import one with 'berth import FILE %s', or run a "
+				            "directory with --rootfs DIR)", rc->image, rc->image);
 			spec_fail("image");
 		}
 		if (berth_spec_set_image(spec, img, rc->entrypoint, (const char *const *)rc->args) < 0 ||

@@ -174,10 +174,14 @@ def test_unknown_command(cli):
     assert "frobnicate" in r.stderr
 
 
-def test_run_requires_rootfs(cli):
+def test_run_requires_an_image_or_rootfs(cli):
+    r = cli("run")
+    assert r.returncode == 125
+    assert "IMAGE" in r.stderr and "--rootfs" in r.stderr
+    # an operand without --rootfs is an image: a missing one says how to get one
     r = cli("run", "true")
     assert r.returncode == 125
-    assert "--rootfs" in r.stderr
+    assert "image 'true' not found" in r.stderr and "--rootfs" in r.stderr
 
 
 def test_run_rootfs_missing(cli):
@@ -644,7 +648,9 @@ def test_unknown_container(cli):
                  ["attach"], ["exec", "--"]):
         r = cli(*(args + ["nosuchcontainer"] + (["true"] if args[0] == "exec" else [])))
         assert r.returncode == 125, args
-        assert "no such container: nosuchcontainer" in r.stderr, (args, r.stderr)
+        # inspect takes containers and images, and says so as Docker does
+        want = "no such object" if args == ["inspect"] else "no such container"
+        assert want + ": nosuchcontainer" in r.stderr, (args, r.stderr)
 
 
 def test_info(cli):
