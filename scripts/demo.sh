@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the demo: builds berth, makes a root filesystem
-# from busybox-static with a small web page, runs busybox httpd in a detached
-# container, fetches the page from the host and prints it, then cleans up.
+# Sets everything up and runs the demo: builds berth, makes an image from
+# busybox-static and a small web page (berth import of a root filesystem
+# tarball), runs busybox httpd from it in a detached container, fetches the
+# page from the host and prints it, then cleans up.
 #
-# Today the container uses the host's network (--network host) and a root
-# filesystem directory; building the image from examples/demo/Dockerfile and
-# publishing the port with -p 8080:80 arrive with the images, networking and
-# build issues (see README.md, "Status").
+# Today the container uses the host's network (--network host); building the
+# image from examples/demo/Dockerfile and publishing the port with -p 8080:80
+# arrive with the networking and build issues (see README.md, "Status").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -34,10 +34,15 @@ cat > "$rootfs/www/index.html" <<'HTML'
 <p>Served by busybox httpd, pid 1 in its own pid, mount, uts and ipc namespaces.</p>
 HTML
 
+tar -C "$rootfs" --numeric-owner -czf "$tmp/demo.tar.gz" .
+echo "+ berth import demo.tar.gz berth-demo:latest"
+"$berth" import "$tmp/demo.tar.gz" berth-demo:latest
+"$berth" images
+
 # a free loopback port
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-echo "+ berth run -d --name $name --network host --rootfs $rootfs httpd -f -p 127.0.0.1:$port -h /www"
-"$berth" run -d --name "$name" --network host --hostname demo --rootfs "$rootfs" \
+echo "+ berth run -d --name $name --network host berth-demo httpd -f -p 127.0.0.1:$port -h /www"
+"$berth" run -d --name "$name" --network host --hostname demo berth-demo \
   httpd -f -p "127.0.0.1:$port" -h /www
 "$berth" ps
 for _ in $(seq 50); do
@@ -47,7 +52,8 @@ done
 echo "+ wget http://127.0.0.1:$port/"
 echo "$page"
 echo "$page" | grep -q "Hello from a berth container"
-echo "+ berth stop $name && berth rm $name"
+echo "+ berth stop $name && berth rm $name && berth rmi berth-demo"
 "$berth" stop -t 1 "$name" >/dev/null
 "$berth" rm "$name" >/dev/null
+"$berth" rmi berth-demo >/dev/null
 echo "demo ok"

@@ -87,7 +87,7 @@ int cmd_images(int argc, char **argv)
 		return berr("images");
 	int json = !strcmp(format, "json");
 	if (!quiet && !json)
-		printf("%-40s %-20s %-14s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+		printf("%-40s %-20s %-14s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
 	for (char **p = ids; *p; p++) {
 		struct jval *v = image_inspect_json(*p);
 		if (!v)
@@ -136,7 +136,7 @@ int cmd_images(int argc, char **argv)
 				fputc('\n', stdout);
 				json_free(o);
 			} else
-				printf("%-40s %-20s %-14s %-20s %s\n", repo, tag, shortid, created, size);
+				printf("%-40s %-20s %-14s %-24s %s\n", repo, tag, shortid, created, size);
 		}
 		json_free(v);
 	}
