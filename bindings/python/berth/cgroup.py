@@ -21,6 +21,7 @@ import threading
 from ctypes import POINTER, byref, c_int, c_void_p, cast
 
 from . import errors
+from ._handle import Handle
 from ._lib import (CGROUP_RESOURCES_VERSION, CGROUP_STATS_VERSION, CGROUP_UNSET, CgroupP, CgroupResources,
                    CgroupStats, cgroup_resources_defaults, dec, enc, lib)
 
@@ -215,7 +216,9 @@ def mode_code():
     return m.value
 
 
-class Cgroup:
+class Cgroup(Handle):
+    _FREE = "berth_cgroup_free"
+
     """A berth cgroup: the same path below a parent ("berth" by default) in
     every hierarchy. ``Cgroup.create(path, parent=None)`` makes (or opens) it,
     ``Cgroup.open(path, parent=None)`` opens an existing one (NotFound).
@@ -252,23 +255,6 @@ class Cgroup:
             if h:
                 lib.berth_cgroup_free(h)
 
-    @property
-    def closed(self):
-        return not self._h
-
-    def __del__(self):
-        try:
-            h, self._h = self._h, None
-            if h and lib is not None:
-                lib.berth_cgroup_free(h)
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         if not self._h:

@@ -18,6 +18,7 @@ import weakref
 from ctypes import byref, c_int, c_void_p
 
 from . import errors
+from ._handle import Handle
 from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
                    STDIO_TERMINAL, DELETE_FORCE, dec, enc, lib, strv, take_string)
 
@@ -338,7 +339,9 @@ def _env_list(env):
     return list(env)
 
 
-class Container:
+class Container(Handle):
+    _FREE = "berth_container_free"
+
     """A handle on a container. Closing the handle (close(), the with block,
     garbage collection) does not stop the container; delete() removes it."""
 
@@ -372,23 +375,6 @@ class Container:
         if ctx is not None:
             ctx._untrack(self)
 
-    @property
-    def closed(self):
-        return not self._h
-
-    def __del__(self):
-        try:
-            h, self._h = self._h, None
-            if h and lib is not None:
-                lib.berth_container_free(h)
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<berth.Container %s%s%s>" % (self._id[:12], " name=%s" % self._name if self._name else "",
@@ -667,7 +653,9 @@ class Container:
             return ExecResult(code, p.signal, p.stdout, p.stderr, p.pid, p.args)
 
 
-class Process:
+class Process(Handle):
+    _FREE = "berth_process_free"
+
     """A process started in a container by Container.spawn()."""
 
     def __init__(self, container, handle, stdio, args):
@@ -720,20 +708,6 @@ class Process:
         st, self._stdio = self._stdio, None
         if st is not None:
             st.finish(0)
-
-    def __del__(self):
-        try:
-            h, self._h = self._h, None
-            if h and lib is not None:
-                lib.berth_process_free(h)
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<berth.Process pid=%d args=%r>" % (self.pid, self.args)

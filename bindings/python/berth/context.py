@@ -8,6 +8,7 @@ import weakref
 from ctypes import byref, c_void_p
 
 from . import errors
+from ._handle import Handle
 from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
                    STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
                    lib, take_strv)
@@ -31,7 +32,9 @@ def _abspath(p):
     return os.path.abspath(os.fsdecode(p))
 
 
-class Context:
+class Context(Handle):
+    _FREE = "berth_ctx_free"
+
     """A libberth context: where state lives and where log messages go.
 
     ``Context(root=None, run_root=None, log=None, log_level=berth.LOG_WARN,
@@ -95,23 +98,6 @@ class Context:
         if h:
             lib.berth_ctx_free(h)
 
-    @property
-    def closed(self):
-        return not self._h
-
-    def __del__(self):
-        try:
-            h, self._h = self._h, None
-            if h and lib is not None:
-                lib.berth_ctx_free(h)
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         if not self._h:

@@ -6,6 +6,7 @@ import threading
 from ctypes import byref, c_uint32, c_void_p
 
 from . import errors
+from ._handle import Handle
 from ._lib import SpecP, enc, lib, strv, take_string
 
 _MISSING = object()
@@ -43,7 +44,9 @@ def parse_user(user):
     raise TypeError("user must be a uid, 'uid:gid' or (uid, gid), not %s" % type(user).__name__)
 
 
-class Spec:
+class Spec(Handle):
+    _FREE = "berth_spec_free"
+
     """A container configuration. ``Spec()`` has berth's (Docker's) defaults.
 
     Setters return the spec so calls can be chained. A Spec is not shared
@@ -107,20 +110,6 @@ class Spec:
             h, self._h = self._h, None
             if h:
                 lib.berth_spec_free(h)
-
-    def __del__(self):
-        try:
-            h, self._h = self._h, None
-            if h and lib is not None:
-                lib.berth_spec_free(h)
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _call(self, fn, *args):
         with self._lock:
