@@ -5,6 +5,7 @@
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 int cmd_import(int argc, char **argv)
@@ -249,4 +250,80 @@ int cmd_image(int argc, char **argv)
 		return rc;
 	}
 	usage_error("image", "unknown command '%s'", argv[1]);
+}
+
+/* --- pull --- */
+
+struct pull_view {
+	int quiet, tty;
+	char digests[64][80];
+	int n;
+};
+
+static void pull_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	struct pull_view *v = payload;
+	if (v->quiet)
+		return;
+	static const char *const words[] = { "Resolving", "Waiting", "Downloading", "Extracting", "Pull complete",
+		                             "Already exists" };
+	const char *word = status >= 0 && status <= 5 ? words[status] : "?";
+	if (!digest) {
+		fprintf(stderr, "%s\n", word);
+		return;
+	}
+	const char *hex = strncmp(digest, "sha256:", 7) ? digest : digest + 7;
+	if (status == BERTH_PULL_DOWNLOADING) {
+		if (!v->tty)
+			return; /* without a terminal: one line per state change, not per chunk */
+		if (total)
+			fprintf(stderr, "\r%.12s: %s %.1fMB/%.1fMB", hex, word, (double)done / 1e6, (double)total / 1e6);
+		else
+			fprintf(stderr, "\r%.12s: %s %.1fMB", hex, word, (double)done / 1e6);
+		fflush(stderr);
+		return;
+	}
+	fprintf(stderr, "%s%.12s: %s\n", v->tty ? "\r\033[K" : "", hex, word);
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{ 'q', 'q', "quiet", OPT_NONE, NULL, "Suppress the progress output" },
+		{ 'p', 0, "platform", OPT_ARG, "OS/ARCH[/VARIANT]", "The platform to pull from a multi-platform image" },
+		{ 't', 0, "tls-verify", OPT_BOOL, NULL, "Verify the registry's TLS certificate (default true)" },
+		{ 0 }
+	};
+	static const struct cli_cmd_help help = {
+		"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
+		"Credentials come from ~/.docker/config.json (\"auths\"), as Docker writes them.\n"
+		"Registries on localhost or 127.0.0.1 are spoken to over plain HTTP.\n"
+	};
+	struct opt_state st;
+	const char *arg;
+	int id;
+	berth_pull_options po = BERTH_PULL_OPTIONS_INIT;
+	struct pull_view view = { 0 };
+	opt_init(&st, argc, argv, opts, &help);
+	while ((id = opt_next(&st, &arg)) != 0) {
+		if (id == 'q')
+			view.quiet = 1;
+		else if (id == 'p')
+			po.platform = arg;
+		else
+			po.tls_verify = opt_true(arg);
+	}
+	if (argc - st.ind != 1)
+		usage_error("pull", "requires exactly 1 image argument");
+	view.tty = isatty(2);
+	po.progress = pull_progress;
+	po.payload = &view;
+	berth_image *img;
+	if (berth_image_pull(&img, cli_ctx(), argv[st.ind], &po) < 0)
+		return berr("pull");
+	if (!view.quiet)
+		fprintf(stderr, "Digest: %s\n", berth_image_id(img));
+	printf("%s\n", argv[st.ind]);
+	berth_image_free(img);
+	return 0;
 }

@@ -86,6 +86,43 @@ BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, unsigned i
  * NULL): bytes freed. */
 BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx);
 
+/* --- pulling from a registry (distribution spec) --- */
+typedef enum berth_pull_status {
+	BERTH_PULL_RESOLVING = 0,   /* reading the manifest (digest NULL) */
+	BERTH_PULL_WAITING = 1,     /* a layer is queued */
+	BERTH_PULL_DOWNLOADING = 2, /* bytes done of total (total 0 if unknown) */
+	BERTH_PULL_EXTRACTING = 3,
+	BERTH_PULL_DONE = 4,        /* the layer is in the store */
+	BERTH_PULL_EXISTS = 5       /* the layer was already there */
+} berth_pull_status;
+/* Called from the pulling thread; digest is borrowed for the call. */
+typedef void (*berth_pull_progress_cb)(const char *digest, int status, uint64_t done, uint64_t total,
+                                       void *payload);
+
+#define BERTH_PULL_OPTIONS_VERSION 1
+typedef struct berth_pull_options {
+	unsigned int version;            /* BERTH_PULL_OPTIONS_VERSION */
+	const char *platform;            /* "os/arch[/variant]"; NULL: this machine's */
+	int tls_verify;                  /* 1: verify (default); 0: plain HTTP or unverified TLS. localhost and
+	                                    127.0.0.1 registries may always use plain HTTP */
+	const char *username;            /* NULL: ~/.docker/config.json "auths", else anonymous */
+	const char *password;
+	berth_pull_progress_cb progress; /* NULL: none */
+	void *payload;
+} berth_pull_options;
+#define BERTH_PULL_OPTIONS_INIT { BERTH_PULL_OPTIONS_VERSION, NULL, 1, NULL, NULL, NULL, NULL }
+BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int version);
+
+/* Pulls ref (normalised: "mongo" is docker.io/library/mongo:latest) into
+ * the store and tags it: manifest or index (platform chosen, attestation
+ * entries skipped), config and layers, each verified against its digest
+ * before it becomes visible; layers are downloaded, hashed, decompressed and
+ * unpacked in one pass. Errors name the reference and the cause:
+ * "pull docker.io/library/x:1: manifest unknown (404)"; BERTH_EAUTH for
+ * 401/403, BERTH_EDIGEST for a digest mismatch, BERTH_ENET for transport
+ * failures. Nothing partial is left behind. */
+BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char *ref, const berth_pull_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -201,6 +201,16 @@ def exec_options_defaults():
     return ExecOptions(EXEC_OPTIONS_VERSION, None, None, None, None, STDIO_FDS, -1, -1, -1)
 
 
+PULL_OPTIONS_VERSION = 1
+PULL_PROGRESS = CFUNCTYPE(None, c_char_p, c_int, c_uint64, c_uint64, c_void_p)
+
+
+class PullOptions(Structure):
+    """berth_pull_options."""
+    _fields_ = [("version", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("username", c_char_p),
+                ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p)]
+
+
 # --- declarations ---
 # name: (restype, argtypes, checked). checked: the int result is 0 or a
 # negative BERTH_E* code, and a negative one raises.
@@ -348,6 +358,8 @@ DECLARATIONS = {
     "berth_image_tag": (_I, [CtxP, c_char_p, c_char_p], True),
     "berth_image_remove": (_I, [CtxP, c_char_p, c_uint], True),
     "berth_image_prune": (_I, [POINTER(c_uint64), CtxP], True),
+    "berth_pull_options_init": (_I, [POINTER(PullOptions), c_uint], True),
+    "berth_image_pull": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(PullOptions)], True),
     # spec.h (images)
     "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
 }

@@ -5,9 +5,9 @@ import os
 import signal as _signal
 import threading
 import weakref
-from ctypes import byref, c_void_p
+from ctypes import byref, c_uint64, c_void_p
 
-from . import errors
+from . import _lib, errors
 from ._handle import Handle
 from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
                    STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
@@ -16,6 +16,7 @@ from . import cgroup as _cgroup
 from .container import CompletedContainer, Container, _Stdio
 from .namespace import NS_NET
 from .spec import Spec
+from . import image as _image
 
 
 class _Unset:
@@ -136,10 +137,53 @@ class Context(Handle):
         return out
 
     # --- building a spec from keyword arguments ---
+    # --- images ---
+    def pull(self, ref, platform=None, tls_verify=True, username=None, password=None, progress=None):
+        """Pulls ref from its registry into the store: a berth.Image.
+        progress(digest, status, done, total) is called from this thread;
+        status is "resolving", "waiting", "downloading", "extracting",
+        "done" or "exists"."""
+        return _image.pull(self._handle(), ref, platform, tls_verify, username, password, progress)
+
+    def import_image(self, path, ref=None):
+        """A root filesystem tarball (plain, gzip, zstd) as a one-layer image."""
+        h = _lib.ImageP()
+        lib.berth_image_import(byref(h), self._handle(), enc(str(path)), enc(ref) if ref else None)
+        return _image.Image(h)
+
+    def image(self, name):
+        """An image by reference, id or id prefix (berth.NotFound if absent)."""
+        h = _lib.ImageP()
+        lib.berth_image_open(byref(h), self._handle(), enc(name))
+        return _image.Image(h)
+
+    def images(self):
+        """Every image in the store."""
+        out = c_void_p()
+        lib.berth_image_list(byref(out), self._handle())
+        return [self.image(dec(i)) for i in take_strv(out)]
+
+    def tag_image(self, src, dst):
+        lib.berth_image_tag(self._handle(), enc(src), enc(dst))
+
+    def remove_image(self, name, force=False):
+        """Removes a reference (the image with its last one); berth.Busy while a
+        container uses the image unless force."""
+        lib.berth_image_remove(self._handle(), enc(name), 1 if force else 0)
+
+    def prune_images(self):
+        """Removes blobs and layers no image refers to; returns the bytes freed."""
+        n = c_uint64()
+        lib.berth_image_prune(byref(n), self._handle())
+        return n.value
+
     def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
                    readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
-                   seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, **resources):
+                   seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, image=None,
+                   entrypoint=None, **resources):
         """The Spec that run()/create() would use (a new one; spec is copied).
+        image: a berth.Image or a name (reference or id) to run instead of a
+        rootfs; args then override the image's Cmd, entrypoint its Entrypoint.
         resources: memory, memory_swap, memory_reservation, cpus, cpu_shares,
         cpu_quota, cpu_period, cpuset_cpus, cpuset_mems, pids_limit,
         blkio_weight (see berth.cgroup.resources())."""
@@ -151,7 +195,14 @@ class Context(Handle):
                 s.set_resources(**given)
             if cgroup_parent is not None:
                 s.set_cgroup_parent(cgroup_parent)
-            if args is not None:
+            if image is not None:
+                img = image if isinstance(image, _image.Image) else self.image(image)
+                try:
+                    s.set_image(img, entrypoint, args)
+                finally:
+                    if img is not image:
+                        img.close()
+            elif args is not None:
                 s.set_args([args] if isinstance(args, (str, bytes)) else list(args))
             if rootfs is not None:
                 s.set_rootfs(_abspath(rootfs), readonly)
@@ -230,7 +281,7 @@ class Context(Handle):
             mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
             network=UNSET, name=None, id=None, stdin=None, input=None, stdout=None, stderr=None,
             capture_output=False, remove=True, timeout=None, spec=None, check=False, cgroup_parent=None,
-            **resources):
+            image=None, entrypoint=None, **resources):
         """Runs a container to completion: CompletedContainer(exit_code, signal,
         stdout, stderr, id).
 
@@ -246,7 +297,8 @@ class Context(Handle):
         s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
-                            spec=spec, cgroup_parent=cgroup_parent, **resources)
+                            spec=spec, cgroup_parent=cgroup_parent, image=image, entrypoint=entrypoint,
+                            **resources)
         try:
             argv = s.args
             stdio = _Stdio(stdin, stdout, stderr, capture_output, input)
@@ -297,7 +349,7 @@ class Context(Handle):
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
                network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
                detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
-               **resources):
+               image=None, entrypoint=None, **resources):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
@@ -313,7 +365,8 @@ class Context(Handle):
         s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
-                            terminal=terminal, spec=spec, cgroup_parent=cgroup_parent, **resources)
+                            terminal=terminal, spec=spec, cgroup_parent=cgroup_parent, image=image,
+                            entrypoint=entrypoint, **resources)
         try:
             stdio = _Stdio(stdin, stdout, stderr, allow_pipes=False)
             if terminal:

@@ -1,8 +1,12 @@
 """Image references (include/berth/image.h). The image store, pull and push
 arrive with the rest of the images work."""
-from ctypes import byref
+import json
+import threading
+from ctypes import byref, c_void_p
 
 from . import _lib
+from . import errors
+from ._handle import Handle
 
 
 class Reference:
@@ -41,3 +45,79 @@ class Reference:
 
     def __hash__(self):
         return hash(self.string)
+
+
+class Image(Handle):
+    """An image in the store (from Context.pull / import_image / image / images)."""
+    _FREE = "berth_image_free"
+
+    def __init__(self, handle):
+        self._h = handle
+        self._lock = threading.Lock()
+
+    def _handle(self):
+        if not self._h:
+            raise errors.StateError(errors.ESTATE, 0, "image is closed")
+        return self._h
+
+    def close(self):
+        with self._lock:
+            h, self._h = self._h, None
+            if h:
+                _lib.lib.berth_image_free(h)
+
+    @property
+    def id(self):
+        """"sha256:<config digest>"."""
+        return _lib._decode(_lib.lib.berth_image_id(self._handle()))
+
+    @property
+    def tags(self):
+        """The references that name it ("docker.io/library/busybox:latest")."""
+        out = c_void_p()
+        _lib.lib.berth_image_tags(byref(out), self._handle())
+        return [_lib._decode(t) for t in _lib.take_strv(out)]
+
+    def inspect(self):
+        """Docker-style inspect data (Id, RepoTags, Config, RootFS, History...)."""
+        out = c_void_p()
+        _lib.lib.berth_image_inspect(byref(out), self._handle())
+        return json.loads(_lib.take_string(out))
+
+    def config(self):
+        """The image config's "config" object (Env, Cmd, Entrypoint, ...)."""
+        out = c_void_p()
+        _lib.lib.berth_image_config(byref(out), self._handle())
+        return json.loads(_lib.take_string(out))
+
+    def layer_dirs(self):
+        """The unpacked layers, lowest first (overlay lower dirs)."""
+        out = c_void_p()
+        _lib.lib.berth_image_layer_dirs(byref(out), self._handle())
+        return [_lib._decode(t) for t in _lib.take_strv(out)]
+
+    def __repr__(self):
+        return "<berth.Image %s>" % (self.id[7:19] if self._h else "(closed)")
+
+
+def _progress_fn(progress):
+    if progress is None:
+        return _lib.PULL_PROGRESS()
+    names = ("resolving", "waiting", "downloading", "extracting", "done", "exists")
+
+    def cb(digest, status, done, total, _payload):
+        try:
+            progress(_lib._decode(digest) if digest else None, names[status] if 0 <= status < 6 else status,
+                     done, total)
+        except Exception:  # an exception cannot cross into C
+            pass
+    return _lib.PULL_PROGRESS(cb)
+
+
+def pull(ctx_handle, ref, platform=None, tls_verify=True, username=None, password=None, progress=None):
+    opts = _lib.PullOptions(_lib.PULL_OPTIONS_VERSION, _lib.enc(platform) if platform else None,
+                            1 if tls_verify else 0, _lib.enc(username) if username else None,
+                            _lib.enc(password) if password else None, _progress_fn(progress), None)
+    h = _lib.ImageP()
+    _lib.lib.berth_image_pull(byref(h), ctx_handle, _lib.enc(ref), byref(opts))
+    return Image(h)

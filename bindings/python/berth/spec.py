@@ -104,6 +104,15 @@ class Spec(Handle):
             raise errors.StateError(errors.ESTATE, 0, "spec is closed")
         return h
 
+    def set_image(self, image, entrypoint=None, cmd=None):
+        """Runs a berth.Image as `docker run` would: its layers as the root
+        filesystem, its Env/WorkingDir/User/StopSignal, and entrypoint + cmd
+        (entrypoint None keeps the image's, "" clears it; cmd None: the image's Cmd)."""
+        argv = None if cmd is None else strv([cmd] if isinstance(cmd, (str, bytes)) else list(cmd))
+        self._call(lib.berth_spec_set_image, image._handle(), enc(entrypoint) if entrypoint is not None else None,
+                   argv)
+        return self
+
     def close(self):
         """Frees the C spec. Further use raises StateError."""
         with self._lock:

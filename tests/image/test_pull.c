@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * berth_image_pull against a local registry (/usr/bin/docker-registry on
+ * 127.0.0.1, started by registry_fixture.sh): OCI and Docker schema-2
+ * manifests, progress reports, a second pull finding the layer, and the
+ * failures (missing tag, no registry, a corrupted blob) leaving nothing
+ * behind. */
+#include "testutil.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char regdir[256];
+static int port;
+static int regpid;
+
+static void sh(const char *cmd)
+{
+	int st = system(cmd);
+	if (st != 0) {
+		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
+		abort();
+	}
+}
+
+/* A registry holding test/busybox:1 (OCI) and test/busybox:v2s2 (Docker schema 2). */
+static void registry_start(void)
+{
+	snprintf(regdir, sizeof regdir, "/tmp/berth-registry-%d-XXXXXX", (int)getpid());
+	if (!mkdtemp(regdir))
+		abort();
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "%s/tests/image/registry_fixture.sh '%s'", BERTH_TEST_SOURCE_DIR, regdir);
+	FILE *f = popen(cmd, "r");
+	if (!f || fscanf(f, "%d %d", &port, &regpid) != 2 || pclose(f) != 0) {
+		fprintf(stderr, "cannot start the registry\n");
+		abort();
+	}
+	/* the image: a busybox rootfs imported into a scratch store, pushed with skopeo */
+	tu_env scratch;
+	tu_env_init(&scratch);
+	char tar[512];
+	snprintf(tar, sizeof tar, "%s/busybox.tar", scratch.dir);
+	snprintf(cmd, sizeof cmd, "tar -C '%s' --numeric-owner -cf '%s' .", tu_rootfs(), tar);
+	sh(cmd);
+	berth_image *img;
+	if (berth_image_import(&img, scratch.ctx, tar, "busybox:src") != 0) {
+		fprintf(stderr, "import: %s\n", berth_error_last()->message);
+		abort();
+	}
+	berth_image_free(img);
+	snprintf(cmd, sizeof cmd,
+		"skopeo copy -q --dest-tls-verify=false oci:%s/images:docker.io/library/busybox:src "
+		"docker://127.0.0.1:%d/test/busybox:1 >/dev/null",
+		scratch.root, port);
+	sh(cmd);
+	snprintf(cmd, sizeof cmd,
+		"skopeo copy -q --format v2s2 --dest-tls-verify=false oci:%s/images:docker.io/library/busybox:src "
+		"docker://127.0.0.1:%d/test/busybox:v2s2 >/dev/null",
+		scratch.root, port);
+	sh(cmd);
+	tu_env_cleanup(&scratch);
+}
+
+static void registry_stop(void)
+{
+	if (regpid > 0) {
+		kill(regpid, SIGTERM);
+		/* our child only if we are a subreaper; else init reaps it */
+		for (int i = 0; i < 200; i++) {
+			if (waitpid(regpid, NULL, WNOHANG) == regpid || (kill(regpid, 0) < 0 && errno == ESRCH))
+				break;
+			struct timespec ts = { 0, 20000000L };
+			nanosleep(&ts, NULL);
+		}
+		regpid = 0;
+	}
+	if (regdir[0]) {
+		char cmd[600];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", regdir);
+		sh(cmd);
+		regdir[0] = '\0';
+	}
+}
+
+static tu_env E;
+static void setup(void) { tu_env_init(&E); }
+static void teardown(void) { tu_env_cleanup(&E); }
+
+typedef struct seen {
+	int resolving, waiting, downloading, extracting, done, exists;
+	uint64_t last_done, total;
+} seen;
+
+static void progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	seen *s = payload;
+	switch (status) {
+	case BERTH_PULL_RESOLVING: s->resolving++; ck_assert_ptr_null(digest); break;
+	case BERTH_PULL_WAITING: s->waiting++; break;
+	case BERTH_PULL_DOWNLOADING: s->downloading++; s->last_done = done; s->total = total; break;
+	case BERTH_PULL_EXTRACTING: s->extracting++; break;
+	case BERTH_PULL_DONE: s->done++; break;
+	case BERTH_PULL_EXISTS: s->exists++; break;
+	}
+	if (status != BERTH_PULL_RESOLVING)
+		ck_assert_int_eq(strncmp(digest, "sha256:", 7), 0);
+}
+
+static int index_entries(tu_env *e)
+{
+	char **ids;
+	tu_ok(berth_image_list(&ids, e->ctx));
+	int n = 0;
+	while (ids[n])
+		n++;
+	berth_free(ids);
+	return n;
+}
+
+static void pull_and_run(const char *tag)
+{
+	char ref[256];
+	snprintf(ref, sizeof ref, "127.0.0.1:%d/test/busybox:%s", port, tag);
+	berth_pull_options o;
+	tu_ok(berth_pull_options_init(&o, BERTH_PULL_OPTIONS_VERSION));
+	seen s = { 0 };
+	o.progress = progress;
+	o.payload = &s;
+	berth_image *img;
+	tu_ok(berth_image_pull(&img, E.ctx, ref, &o));
+	ck_assert_int_eq(s.resolving, 1);
+	ck_assert_int_eq(s.waiting, 1);
+	ck_assert_int_ge(s.downloading, 1);
+	ck_assert_int_eq(s.extracting, 1);
+	ck_assert_int_eq(s.done, 1);
+	ck_assert_int_eq(s.exists, 0);
+	ck_assert(s.total > 0 && s.last_done == s.total);
+	berth_image_free(img);
+
+	tu_ok(berth_image_open(&img, E.ctx, ref));
+	char **dirs;
+	tu_ok(berth_image_layer_dirs(&dirs, img));
+	ck_assert_ptr_nonnull(dirs[0]);
+	ck_assert_ptr_null(dirs[1]);
+	char p[700];
+	snprintf(p, sizeof p, "%s/bin/busybox", dirs[0]);
+	ck_assert_int_eq(access(p, X_OK), 0);
+	berth_free(dirs);
+	char **tags;
+	tu_ok(berth_image_tags(&tags, img));
+	ck_assert_str_eq(tags[0], ref);
+	berth_free(tags);
+
+	berth_spec *spec = tu_spec_sh("true");
+	const char *cmd[] = { "sh", "-c", "echo ok", NULL };
+	tu_ok(berth_spec_set_image(spec, img, NULL, cmd));
+	char *out;
+	ck_assert_int_eq(tu_run_capture(&E, spec, &out), 0);
+	ck_assert_str_eq(out, "ok\n");
+	free(out);
+	berth_spec_free(spec);
+	berth_image_free(img);
+
+	/* again: the layer is there already */
+	seen s2 = { 0 };
+	o.payload = &s2;
+	tu_ok(berth_image_pull(&img, E.ctx, ref, &o));
+	ck_assert_int_eq(s2.exists, 1);
+	ck_assert_int_eq(s2.downloading, 0);
+	ck_assert_int_eq(s2.done, 0);
+	berth_image_free(img);
+	ck_assert_int_eq(index_entries(&E), 1);
+}
+
+START_TEST(pull_oci) { pull_and_run("1"); }
+END_TEST
+
+START_TEST(pull_docker_schema2) { pull_and_run("v2s2"); }
+END_TEST
+
+START_TEST(missing_tag)
+{
+	char ref[256];
+	snprintf(ref, sizeof ref, "127.0.0.1:%d/test/busybox:nope", port);
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, ref, NULL), BERTH_ENOTFOUND);
+	ck_assert_ptr_null(img);
+	const char *msg = berth_error_last()->message;
+	ck_assert_msg(strstr(msg, "manifest unknown") && strstr(msg, ref), "%s", msg);
+	ck_assert_int_eq(index_entries(&E), 0);
+}
+END_TEST
+
+START_TEST(no_registry)
+{
+	/* nothing listens on port 1 */
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, "127.0.0.1:1/test/busybox:1", NULL), BERTH_ENET);
+	const char *msg = berth_error_last()->message;
+	ck_assert_msg(strstr(msg, "127.0.0.1:1"), "%s", msg);
+	ck_assert_int_eq(index_entries(&E), 0);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	berth_pull_options o = BERTH_PULL_OPTIONS_INIT;
+	ck_assert_int_eq(berth_pull_options_init(&o, 99), BERTH_EINVAL);
+	o.version = 99;
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, "127.0.0.1:1/a:1", &o), BERTH_EINVAL);
+	o.version = BERTH_PULL_OPTIONS_VERSION;
+	o.platform = "linux";
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, "127.0.0.1:1/a:1", &o), BERTH_EINVAL);
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, "Bad//ref", NULL), BERTH_EINVAL);
+}
+END_TEST
+
+START_TEST(corrupted_blob)
+{
+	/* overwrite bytes in the middle of the largest blob (the layer) */
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd,
+		"f=$(find '%s/data/docker/registry/v2/blobs' -name data -size +100k | head -n1); test -n \"$f\" && "
+		"printf 'CORRUPTED' | dd of=\"$f\" bs=1 seek=4096 conv=notrunc status=none",
+		regdir);
+	sh(cmd);
+	char ref[256];
+	snprintf(ref, sizeof ref, "127.0.0.1:%d/test/busybox:1", port);
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, ref, NULL), BERTH_EDIGEST);
+	const char *msg = berth_error_last()->message;
+	ck_assert_msg(strstr(msg, "digest mismatch (got sha256:") && strstr(msg, ": blob sha256:"), "%s", msg);
+	char p[600];
+	snprintf(p, sizeof p, "%s/layers", E.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	snprintf(p, sizeof p, "%s/images/blobs/sha256", E.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	snprintf(p, sizeof p, "%s/images/.tmp", E.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	ck_assert_int_eq(index_entries(&E), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pull");
+	TCase *t = tcase_create("pull");
+	tcase_add_unchecked_fixture(t, registry_start, registry_stop);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, pull_oci);
+	tcase_add_test(t, pull_docker_schema2);
+	tcase_add_test(t, missing_tag);
+	tcase_add_test(t, no_registry);
+	tcase_add_test(t, bad_options);
+	suite_add_tcase(s, t);
+	/* its own registry: the tampering must not reach the other tests */
+	TCase *c = tcase_create("corrupt");
+	tcase_add_unchecked_fixture(c, registry_start, registry_stop);
+	tcase_add_checked_fixture(c, setup, teardown);
+	tcase_set_timeout(c, 120);
+	tcase_add_test(c, corrupted_blob);
+	suite_add_tcase(s, c);
+	return tu_run_suite(s);
+}

@@ -1,0 +1,101 @@
+"""Images through the Python bindings: import, open, run image=..., tag,
+remove, prune, and pull from a local registry (docker-registry on 127.0.0.1)."""
+import os
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+import berth
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture
+def ctx(roots):
+    with berth.Context(root=roots[0], run_root=roots[1]) as c:
+        yield c
+
+
+@pytest.fixture
+def tarball(rootfs, tmp_path):
+    path = tmp_path / "bb.tar"
+    subprocess.run(["tar", "-C", rootfs, "--numeric-owner", "-cf", str(path), "."], check=True)
+    return str(path)
+
+
+def test_import_run_remove(ctx, tarball):
+    img = ctx.import_image(tarball, "busybox:py")
+    assert img.id.startswith("sha256:")
+    assert img.tags == ["docker.io/library/busybox:py"]
+    assert img.inspect()["RepoTags"] == ["busybox:py"]
+    assert any(os.path.exists(os.path.join(d, "bin", "busybox")) for d in img.layer_dirs())
+    r = ctx.run(["sh", "-c", "echo $$; id -u"], image="busybox:py", capture_output=True)
+    assert r.exit_code == 0 and r.stdout.split() == [b"1", b"0"]
+    r = ctx.run(["a", "b"], image=img, entrypoint="/bin/echo", capture_output=True)
+    assert r.stdout == b"a b\n"
+    ctx.tag_image("busybox:py", "other:2")
+    assert sorted(i.id for i in ctx.images()) == [img.id]
+    with ctx.create(["sleep", "30"], image=img) as c:
+        c.start()
+        with pytest.raises(berth.Busy):
+            ctx.remove_image(img.id)
+        c.delete(force=True)
+    ctx.remove_image("busybox:py")
+    ctx.remove_image("other:2")
+    with pytest.raises(berth.NotFound):
+        ctx.image("busybox:py")
+    assert ctx.prune_images() > 0
+    img.close()
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def registry(tmp_path):
+    port = _free_port()
+    cfg = tmp_path / "registry.yml"
+    cfg.write_text("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
+                   "log:\n  level: error\n" % (tmp_path / "data", port))
+    p = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        yield "127.0.0.1:%d" % port
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):
+    # an image made here, pushed with skopeo
+    scratch = tempfile.mkdtemp(prefix="berth-pyscratch-", dir=str(tmp_path))
+    with berth.Context(root=os.path.join(scratch, "r"), run_root=os.path.join(scratch, "rr")) as c2:
+        c2.import_image(tarball, "busybox:src").close()
+        src = "oci:%s/r/images:docker.io/library/busybox:src" % scratch
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", src,
+                        "docker://%s/py/busybox:1" % registry], check=True)
+    seen = []
+    img = ctx.pull("%s/py/busybox:1" % registry, progress=lambda d, s, done, total: seen.append(s))
+    assert "downloading" in seen and "done" in seen
+    assert img.tags == ["%s/py/busybox:1" % registry]
+    r = ctx.run(["sh", "-c", "echo pulled"], image=img, capture_output=True)
+    assert r.stdout == b"pulled\n"
+    img.close()
+    with pytest.raises(berth.NotFound) as ei:
+        ctx.pull("%s/py/busybox:nope" % registry)
+    assert "manifest unknown" in str(ei.value)
