@@ -3,6 +3,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
+import urllib.request
 
 import pytest
 
@@ -84,3 +86,36 @@ def cli(roots):
 
     run.root, run.run_root = root, run_root
     return run
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """A docker-registry on a free 127.0.0.1 port with its own storage; stopped after the test."""
+    port = _free_port()
+    cfg = tmp_path / "registry.yml"
+    cfg.write_text("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
+                   "log:\n  level: error\n" % (tmp_path / "data", port))
+    p = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        yield "127.0.0.1:%d" % port
+    finally:
+        p.kill()
+        p.wait()
+
+

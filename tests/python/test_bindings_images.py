@@ -3,8 +3,6 @@ remove, prune, and pull from a local registry (docker-registry on 127.0.0.1)."""
 import os
 import subprocess
 import tempfile
-import time
-import urllib.request
 
 import pytest
 
@@ -49,36 +47,6 @@ def test_import_run_remove(ctx, tarball):
         ctx.image("busybox:py")
     assert ctx.prune_images() > 0
     img.close()
-
-
-def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-@pytest.fixture
-def registry(tmp_path):
-    port = _free_port()
-    cfg = tmp_path / "registry.yml"
-    cfg.write_text("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
-                   "log:\n  level: error\n" % (tmp_path / "data", port))
-    p = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
-        yield "127.0.0.1:%d" % port
-    finally:
-        p.kill()
-        p.wait()
 
 
 def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):

@@ -6,6 +6,8 @@ import tarfile
 
 import pytest
 
+from conftest import CLI
+
 
 @pytest.fixture
 def tarball(rootfs, tmp_path):
@@ -78,3 +80,26 @@ def test_bad_input(cli, tmp_path):
     r = cli("import", str(bad), "Bad:Ref")
     assert r.returncode == 125
     assert cli("images", "-a", "-q").stdout.strip() == ""
+
+
+def test_pull_and_run(cli, tarball, registry, tmp_path):
+    # an image made here and pushed to the local registry with skopeo
+    scratch = tmp_path / "scratch"
+    src_root = scratch / "root"
+    r = subprocess.run([CLI, "--root", str(src_root), "--run-root", str(scratch / "run"),
+                        "import", tarball, "busybox:src"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                    "oci:%s/images:docker.io/library/busybox:src" % src_root,
+                    "docker://%s/cli/busybox:1" % registry], check=True)
+    ref = "%s/cli/busybox:1" % registry
+    r = cli("pull", ref)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == ref
+    assert "Pull complete" in r.stderr and "Digest: sha256:" in r.stderr
+    r = cli("pull", "-q", ref)
+    assert r.returncode == 0 and r.stderr == ""
+    r = cli("run", "--rm", ref, "sh", "-c", "echo pulled-and-ran")
+    assert r.stdout.strip() == "pulled-and-ran"
+    r = cli("pull", "%s/cli/busybox:nope" % registry)
+    assert r.returncode == 125 and "manifest unknown" in r.stderr
