@@ -550,22 +550,23 @@ static int cpuset_inherit(const berth_cgroup *cg, const char *parent, const char
 	for (size_t i = 0; i < 2; i++) {
 		char cur[1024], up[1024];
 		int r = berth__cg_read_line(cur, sizeof cur, dir, files[i]);
-		if (r == -ENOENT && !is_dir(dir))
-			return r;
+		/* ENODEV: the cgroup is being removed (a concurrent destroy): start again */
+		if ((r == -ENOENT && !is_dir(dir)) || r == -ENODEV)
+			return -ENOENT;
 		if (r < 0)
 			return berth__err_sys(-r, "cgroup %s: read %s/%s", cg->rel, dir, files[i]);
 		if (cur[0])
 			continue;
 		if ((r = berth__cg_read_line(up, sizeof up, parent, files[i])) < 0) {
-			if (r == -ENOENT && !is_dir(parent))
-				return r;
+			if ((r == -ENOENT && !is_dir(parent)) || r == -ENODEV)
+				return -ENOENT;
 			return berth__err_sys(-r, "cgroup %s: read %s/%s", cg->rel, parent, files[i]);
 		}
 		if (!up[0])
 			continue;
 		if ((r = berth__cg_write_raw(dir, files[i], up)) < 0) {
-			if (r == -ENOENT && !is_dir(dir))
-				return r;
+			if ((r == -ENOENT && !is_dir(dir)) || r == -ENODEV)
+				return -ENOENT;
 			return berth__err_sys(-r, "cgroup %s: %s: copy %s from the parent", cg->rel, files[i], up);
 		}
 	}
@@ -605,8 +606,8 @@ static int make_tree(berth_cgroup *cg, const char *mount, int cpuset, int enable
 				}
 				if (!S_ISDIR(st.st_mode))
 					return berth__err(BERTH_EEXISTS, "cgroup %s: %s exists and is not a directory", cg->rel, next);
-			} else if (errno == ENOENT && attempt < 100) {
-				again = 1; /* a parent went away under us */
+			} else if ((errno == ENOENT || errno == ENODEV) && attempt < 100) {
+				again = 1; /* a parent went away (or is going) under us */
 				break;
 			} else
 				return berth__err_sys(errno, "cgroup %s: mkdir %s", cg->rel, next);
