@@ -154,7 +154,7 @@ int berth__write_file_atomic(const char *path, const void *data, size_t len, mod
 	return 0;
 }
 
-static int rm_rf_at(int dfd, const char *name, dev_t dev)
+static int rm_rf_at(int dfd, const char *name, dev_t dev, int depth)
 {
 	struct stat st;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -163,6 +163,8 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev)
 		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 	if (st.st_dev != dev)
 		return -EBUSY; /* a mount point: never descend */
+	if (depth > 4096)
+		return -ELOOP;
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -177,7 +179,7 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		int r = rm_rf_at(fd, de->d_name, dev);
+		int r = rm_rf_at(fd, de->d_name, dev, depth + 1);
 		if (r < 0 && !ret)
 			ret = r;
 	}
@@ -187,12 +189,17 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev)
 	return ret;
 }
 
-int berth__rm_rf(const char *path)
+int berth__rm_at(int dfd, const char *name)
 {
 	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : berth__err_sys(errno, "remove %s", path);
-	int r = rm_rf_at(AT_FDCWD, path, st.st_dev);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return rm_rf_at(dfd, name, st.st_dev, 0);
+}
+
+int berth__rm_rf(const char *path)
+{
+	int r = berth__rm_at(AT_FDCWD, path);
 	if (r < 0)
 		return berth__err_sys(-r, "remove %s", path);
 	return 0;

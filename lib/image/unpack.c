@@ -239,45 +239,6 @@ static int open_dir(unpacker *u, const char *path, int create, int *out)
 	return 0;
 }
 
-/* rm -rf of name in dfd: never follows symlinks, never crosses mounts.
- * Returns 0 or -errno. */
-static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EXDEV;
-	if (depth > PATH_MAX / 2)
-		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	int ret = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int r = rm_tree_at(fd, de->d_name, dev, depth + 1);
-		if (r < 0) {
-			ret = r;
-			break;
-		}
-	}
-	closedir(d);
-	if (ret == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		ret = -errno;
-	return ret;
-}
-
 /* Makes room for a new node name in pfd. An existing directory is kept when
  * keep_dir (returns 1); anything else there is removed, without following
  * symlinks (returns 0). Negative: error set. */
@@ -292,7 +253,7 @@ static int make_room(unpacker *u, int pfd, const char *name, int keep_dir, const
 	if (S_ISDIR(st.st_mode)) {
 		if (keep_dir)
 			return 1;
-		int r = rm_tree_at(pfd, name, st.st_dev, 0);
+		int r = berth__rm_at(pfd, name); /* never follows symlinks, never crosses mounts */
 		if (r < 0)
 			return SYS(u, -r, "remove the existing directory '/%s'", path);
 		return 0;
