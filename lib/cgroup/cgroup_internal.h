@@ -54,6 +54,11 @@ BERTH_HIDDEN int berth__cgroup_oom_kills(uint64_t *out, berth_cgroup *cg);
  * or memory v1 hierarchy, else the unified one). */
 BERTH_HIDDEN int berth__cgroup_procs_path(char *buf, size_t len, berth_cgroup *cg);
 
+/* The container device allowlist (v1 devices controller): Docker's default
+ * list, then the OCI linux.resources.devices rules (may be NULL). Nothing
+ * for a privileged container or without a v1 devices hierarchy. */
+BERTH_HIDDEN int berth__cgroup_devices_set(berth_cgroup *cg, const json_t *rules, int privileged);
+
 /* --- resources (lib/cgroup/resources.c) --- */
 
 #define BERTH__CG_MAX_HUGEPAGES 8

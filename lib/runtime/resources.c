@@ -66,6 +66,16 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 			return berth__err_prefix("container %s", id);
 		}
 	}
+	const char *priv = json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.privileged"));
+	if ((r = berth__cgroup_devices_set(cg, res ? json_object_get(res, "devices") : NULL,
+	                                   priv && !strcmp(priv, "true"))) < 0) {
+		berth__err_saved s;
+		berth__err_save(&s);
+		berth_cgroup_destroy(cg);
+		berth_cgroup_free(cg);
+		berth__err_restore(&s);
+		return berth__err_prefix("container %s", id);
+	}
 	plan->cgroup_fd = berth_cgroup_unified_fd(cg);
 	if (mode != BERTH_CGROUP_V2) {
 		/* v1 hierarchies: the parent attaches the child, which waits for it */

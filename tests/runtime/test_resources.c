@@ -236,6 +236,34 @@ START_TEST(bad_resources_leave_nothing)
 }
 END_TEST
 
+/* The devices cgroup: only the standard devices may be opened, whatever
+ * nodes CAP_MKNOD lets the container make; --privileged keeps all. */
+START_TEST(device_allowlist)
+{
+	/* /dev/kmsg (c 1:11): CAP_SYSLOG added so that only the cgroup can refuse the open */
+	const char *probe = "mknod /dev/k c 1 11 && (exec 3</dev/k) 2>/dev/null && echo opened || echo refused; "
+	                    "echo x > /dev/null && echo null-ok";
+	berth_spec *s = tu_spec_sh(probe);
+	tu_ok(berth_spec_cap_add(s, "SYSLOG"));
+	char *out;
+	ck_assert_int_eq(tu_run_capture(&E, s, &out), 0);
+	ck_assert_str_eq(out, "refused\nnull-ok\n");
+	free(out);
+	berth_spec_free(s);
+	s = tu_spec_sh("grep -c 'a \\*:\\* rwm' /sys/fs/cgroup/devices/devices.list; " "true");
+	ck_assert_int_eq(tu_run_capture(&E, s, &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	berth_spec_free(s);
+	s = tu_spec_sh(probe);
+	tu_ok(berth_spec_set_privileged(s, 1));
+	ck_assert_int_eq(tu_run_capture(&E, s, &out), 0);
+	ck_assert_str_eq(out, "opened\nnull-ok\n");
+	free(out);
+	berth_spec_free(s);
+}
+END_TEST
+
 /* cgroup v2: a private mount namespace with cgroup2 on /sys/fs/cgroup (on
  * this host that hierarchy has only hugetlb; the v2 code paths run for real). */
 START_TEST(cgroup_v2_in_private_mount_namespace)
@@ -318,6 +346,7 @@ int main(void)
 	tcase_add_test(t, pause_freezes_and_refuses_exec);
 	tcase_add_test(t, exec_joins_the_cgroup);
 	tcase_add_test(t, bad_resources_leave_nothing);
+	tcase_add_test(t, device_allowlist);
 	tcase_add_test(t, cgroup_v2_in_private_mount_namespace);
 	suite_add_tcase(s, t);
 	return tu_run_suite(s);
