@@ -15,12 +15,13 @@
 enum {
 	R_DETACH = 1, R_RM, R_INTERACTIVE, R_TTY, R_NAME, R_HOSTNAME, R_ENV, R_ENV_FILE, R_WORKDIR, R_USER,
 	R_READ_ONLY, R_VOLUME, R_CAP_ADD, R_CAP_DROP, R_SECURITY_OPT, R_PRIVILEGED, R_NETWORK, R_ULIMIT,
-	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT
+	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT, R_PULL
 };
 
 #define COMMON_RUN_OPTS                                                                                         \
 	{ R_ROOTFS, 0, "rootfs", OPT_ARG, "DIR", "Run a root filesystem directory instead of an IMAGE" },            \
 	{ R_ENTRYPOINT, 0, "entrypoint", OPT_ARG, "CMD", "Overwrite the image's entrypoint (\"\" clears it)" },      \
+	{ R_PULL, 0, "pull", OPT_ARG, "POLICY", "Pull the image: missing (default), always or never" },               \
 	{ R_RM, 0, "rm", OPT_BOOL, NULL, "Remove the container when it exits" },                                     \
 	{ R_INTERACTIVE, 'i', "interactive", OPT_BOOL, NULL, "Keep STDIN open (give the container our stdin)" },     \
 	{ R_TTY, 't', "tty", OPT_BOOL, NULL, "Allocate a pseudo-terminal" },                                         \
@@ -86,6 +87,7 @@ struct run_cfg {
 	const char *name, *hostname, *workdir, *user, *rootfs, *network, *seccomp, *shm_size, *oom;
 	const char *cgroup_parent;
 	const char *image, *entrypoint; /* IMAGE operand (without --rootfs), --entrypoint */
+	const char *pull;               /* --pull: missing, always, never */
 	struct res_flags res;
 	struct strv env, env_files, volumes, tmpfs, cap_add, cap_drop, sysctls, ulimits, uidmaps, gidmaps;
 	char **args; /* operands, NULL-terminated (argv's tail) */
@@ -159,6 +161,11 @@ static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const stru
 		case R_SECURITY_OPT: parse_security_opt(rc, arg); break;
 		case R_CGROUP_PARENT: rc->cgroup_parent = arg; break;
 		case R_ENTRYPOINT: rc->entrypoint = arg; break;
+		case R_PULL:
+			if (strcmp(arg, "missing") && strcmp(arg, "always") && strcmp(arg, "never"))
+				usage_error(rc->cmd, "--pull '%s': must be missing, always or never", arg);
+			rc->pull = arg;
+			break;
 		default: res_flag(&rc->res, id, arg); break;
 		}
 	}
@@ -313,11 +320,23 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		spec_fail("spec");
 	if (rc->image) {
 		berth_image *img;
-		if (berth_image_open(&img, cli_ctx(), rc->image) < 0) {
-			if (berth_error_last()->code == BERTH_ENOTFOUND)
-				usage_error(rc->cmd, "image '%s' not found (import one with 'berth import FILE %s', or run a "
-				            "directory with --rootfs DIR)", rc->image, rc->image);
+		const char *policy = rc->pull ? rc->pull : "missing";
+		int have = strcmp(policy, "always") != 0 && berth_image_open(&img, cli_ctx(), rc->image) == 0;
+		if (!have && strcmp(policy, "always") && berth_error_last()->code != BERTH_ENOTFOUND)
 			spec_fail("image");
+		if (!have && strcmp(policy, "never") == 0)
+			usage_error(rc->cmd, "image '%s' not found and --pull never (import one with 'berth import FILE %s', "
+			            "or run a directory with --rootfs DIR)", rc->image, rc->image);
+		if (!have) {
+			/* as docker run: pull what is missing, progress on stderr */
+			berth_pull_options po = BERTH_PULL_OPTIONS_INIT;
+			if (berth_image_pull(&img, cli_ctx(), rc->image, &po) < 0) {
+				char msg[1200];
+				snprintf(msg, sizeof msg, "%s", berth_error_last()->message);
+				usage_error(rc->cmd, "image '%s' not found locally, and pulling it failed: %s (import one with "
+				            "'berth import FILE %s', or run a directory with --rootfs DIR)", rc->image, msg,
+				            rc->image);
+			}
 		}
 		if (berth_spec_set_image(spec, img, rc->entrypoint, (const char *const *)rc->args) < 0 ||
 		    berth_image_layer_dirs(&layers, img) < 0)

@@ -103,3 +103,12 @@ def test_pull_and_run(cli, tarball, registry, tmp_path):
     assert r.stdout.strip() == "pulled-and-ran"
     r = cli("pull", "%s/cli/busybox:nope" % registry)
     assert r.returncode == 125 and "manifest unknown" in r.stderr
+    # run pulls a missing image (--pull missing, the default) ...
+    assert cli("rmi", ref).returncode == 0
+    r = cli("run", "--rm", "--pull", "never", ref, "true")
+    assert r.returncode == 125 and "--pull never" in r.stderr
+    r = cli("run", "--rm", ref, "sh", "-c", "echo auto-pulled")
+    assert r.returncode == 0 and r.stdout.strip() == "auto-pulled", r.stderr
+    # ... and --pull always asks the registry even when it is there
+    r = cli("run", "--rm", "--pull", "always", "%s/cli/busybox:nope" % registry, "true")
+    assert r.returncode == 125 and "manifest unknown" in r.stderr
