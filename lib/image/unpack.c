@@ -275,6 +275,21 @@ static int entry_owner(unpacker *u, struct archive_entry *e, uid_t *uid, gid_t *
 	return 0;
 }
 
+/* The entry's numeric owner on fd (unless BERTH__UNPACK_NO_CHOWN). */
+static int chown_fd(unpacker *u, struct archive_entry *e, int fd)
+{
+	if (u->flags & BERTH__UNPACK_NO_CHOWN)
+		return 0;
+	uid_t uid;
+	gid_t gid;
+	int r = entry_owner(u, e, &uid, &gid);
+	if (r < 0)
+		return r;
+	if (fchown(fd, uid, gid) < 0)
+		return SYS(u, errno, "chown");
+	return 0;
+}
+
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
 	if (archive_entry_mtime_is_set(e)) {
@@ -423,16 +438,8 @@ static int do_file(unpacker *u, struct archive *a, struct archive_entry *e, int 
 	}
 	/* chown before chmod (chown clears setuid/setgid), xattrs after chown
 	 * (chown clears security.capability) */
-	if (!(u->flags & BERTH__UNPACK_NO_CHOWN)) {
-		uid_t uid;
-		gid_t gid;
-		if ((r = entry_owner(u, e, &uid, &gid)) < 0)
-			goto out;
-		if (fchown(fd, uid, gid) < 0) {
-			r = SYS(u, errno, "chown");
-			goto out;
-		}
-	}
+	if ((r = chown_fd(u, e, fd)) < 0)
+		goto out;
 	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0) {
 		r = SYS(u, errno, "chmod");
 		goto out;
@@ -493,16 +500,8 @@ static int do_dir(unpacker *u, struct archive_entry *e, int pfd, const char *nam
 		r = SYS(u, errno, "stat");
 		goto out;
 	}
-	if (!(u->flags & BERTH__UNPACK_NO_CHOWN)) {
-		uid_t uid;
-		gid_t gid;
-		if ((r = entry_owner(u, e, &uid, &gid)) < 0)
-			goto out;
-		if (fchown(fd, uid, gid) < 0) {
-			r = SYS(u, errno, "chown");
-			goto out;
-		}
-	}
+	if ((r = chown_fd(u, e, fd)) < 0)
+		goto out;
 	if ((r = apply_xattrs(u, e, fd, -1, NULL)) < 0)
 		goto out;
 	struct timespec ts[2];
