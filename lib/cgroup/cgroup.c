@@ -379,9 +379,15 @@ static int v1_hiers(berth__cg_hier **out, size_t *n)
 	return r;
 }
 
-static int detect(int *mode)
+/* The mode, and (when hiers is not NULL) the v1 hierarchies found on the way:
+ * one read of /proc/self/mountinfo for both. */
+static int detect_hiers(int *mode, berth__cg_hier **hiers, size_t *nhiers)
 {
 	struct statfs sf;
+	if (hiers) {
+		*hiers = NULL;
+		*nhiers = 0;
+	}
 	if (statfs(CG_ROOT, &sf) < 0) {
 		*mode = BERTH_CGROUP_NONE;
 		return 0;
@@ -396,13 +402,19 @@ static int detect(int *mode)
 	int r = v1_hiers(&h, &n);
 	if (r < 0)
 		return r;
-	berth__cgroup_hiers_free(h, n);
 	if (n)
 		*mode = unified ? BERTH_CGROUP_HYBRID : BERTH_CGROUP_V1;
 	else
 		*mode = unified ? BERTH_CGROUP_HYBRID : BERTH_CGROUP_NONE;
+	if (hiers) {
+		*hiers = h;
+		*nhiers = n;
+	} else
+		berth__cgroup_hiers_free(h, n);
 	return 0;
 }
+
+static int detect(int *mode) { return detect_hiers(mode, NULL, NULL); }
 
 BERTH_EXTERN int berth_cgroup_mode_detect(int *out_mode)
 {
@@ -453,20 +465,26 @@ static int handle_new(berth_cgroup **out, const char *parent, const char *path)
 	if ((r = berth__cgroup_path_check("parent", parent)) < 0 || (r = berth__cgroup_path_check("path", path)) < 0)
 		return r;
 	int mode;
-	if ((r = detect(&mode)) < 0)
+	berth__cg_hier *h;
+	size_t nh;
+	if ((r = detect_hiers(&mode, &h, &nh)) < 0)
 		return r;
-	if (mode == BERTH_CGROUP_NONE)
+	if (mode == BERTH_CGROUP_NONE) {
+		berth__cgroup_hiers_free(h, nh);
 		return berth__err(BERTH_EUNSUPPORTED, "cgroup %s/%s: no cgroup file system is mounted on " CG_ROOT, parent,
 		                  path);
+	}
 	berth_cgroup *cg = calloc(1, sizeof *cg);
-	if (!cg)
+	if (!cg) {
+		berth__cgroup_hiers_free(h, nh);
 		return berth__err_nomem();
+	}
 	cg->mode = mode;
+	cg->v1 = h; /* the hierarchies detect found (none on v2) */
+	cg->nv1 = nh;
 	if (!(cg->rel = berth__sprintf("%s/%s", parent, path)))
 		goto fail;
 	if (mode == BERTH_CGROUP_V1 || mode == BERTH_CGROUP_HYBRID) {
-		if ((r = v1_hiers(&cg->v1, &cg->nv1)) < 0)
-			goto fail;
 		for (size_t i = 0; i < cg->nv1; i++)
 			if (!(cg->v1[i].dir = berth__path_join(cg->v1[i].mount, cg->rel)))
 				goto fail;

@@ -176,12 +176,11 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	}
 	/* the container's cgroup: CLONE_INTO_CGROUP where there is a unified
 	 * hierarchy, an attach before the gate opens for v1 hierarchies */
-	int mode = BERTH_CGROUP_NONE;
-	if (json_object_get(c->state, "cgroupPath") && berth_cgroup_mode_detect(&mode) == 0 && mode != BERTH_CGROUP_NONE) {
+	if (json_object_get(c->state, "cgroupPath")) {
 		if ((r = berth_container_cgroup(&cg, c)) < 0)
 			goto out;
 		plan.cgroup_fd = berth_cgroup_unified_fd(cg);
-		plan.gate = mode != BERTH_CGROUP_V2;
+		plan.gate = berth_cgroup_get_mode(cg) != BERTH_CGROUP_V2;
 	}
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
 		goto out;

@@ -40,9 +40,6 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
                                     berth__plan *plan)
 {
 	*out = NULL;
-	int mode = BERTH_CGROUP_NONE;
-	if (berth_cgroup_mode_detect(&mode) < 0 || mode == BERTH_CGROUP_NONE)
-		return 0; /* no cgroups on this host: run without */
 	char parent[PATH_MAX], path[256];
 	int r = cgroup_location(parent, sizeof parent, path, sizeof path, spec, id);
 	if (r < 0)
@@ -51,8 +48,14 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 	if (res && (r = berth__cgroup_resources_validate(res)) < 0)
 		return berth__err_prefix("container %s", id);
 	berth_cgroup *cg;
-	if ((r = berth_cgroup_create(&cg, parent, path)) < 0)
+	if ((r = berth_cgroup_create(&cg, parent, path)) < 0) {
+		if (r == BERTH_EUNSUPPORTED && !json_object_size(res)) {
+			berth__err_ok();
+			return 0; /* no cgroup file system on this host and no limits asked: run without */
+		}
 		return berth__err_prefix("container %s", id);
+	}
+	int mode = berth_cgroup_get_mode(cg);
 	if (res && json_object_size(res)) {
 		char *js = berth__json_dump(res, 0);
 		r = js ? berth_cgroup_set_json(cg, js) : BERTH_ENOMEM;
