@@ -12,5 +12,6 @@
 #include "container.h"
 #include "cgroup.h"
 #include "image.h"
+#include "net.h"
 
 #endif
