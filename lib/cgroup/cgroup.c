@@ -651,6 +651,11 @@ static int make_tree(berth_cgroup *cg, const char *mount, int cpuset, int enable
 
 BERTH_EXTERN int berth_cgroup_create(berth_cgroup **out, const char *parent, const char *path)
 {
+	return berth__cgroup_create_need(out, parent, path, BERTH__CG_ALL);
+}
+
+int berth__cgroup_create_need(berth_cgroup **out, const char *parent, const char *path, unsigned need)
+{
 	if (!out)
 		return berth__err(BERTH_EINVAL, "cgroup create: out is NULL");
 	berth_cgroup *cg;
@@ -658,9 +663,22 @@ BERTH_EXTERN int berth_cgroup_create(berth_cgroup **out, const char *parent, con
 	if (r < 0)
 		return r;
 	strvec made = { NULL, 0 };
-	for (size_t i = 0; i < cg->nv1 && r == 0; i++)
+	for (size_t i = 0; i < cg->nv1 && r == 0; i++) {
+		if (need != BERTH__CG_ALL && !(cg->v1[i].ctrl & need)) {
+			/* not needed now (named hierarchies, cpuset without a cpuset
+			 * limit): joined later by berth__cgroup_join_ctrl if asked */
+			free(cg->v1[i].dir);
+			cg->v1[i].dir = NULL;
+			continue;
+		}
 		r = make_tree(cg, cg->v1[i].mount, (cg->v1[i].ctrl & BERTH__CG_CPUSET) != 0, 0, &made);
-	if (r == 0 && cg->umount) {
+	}
+	if (r == 0 && cg->umount && cg->mode == BERTH_CGROUP_HYBRID && need != BERTH__CG_ALL &&
+	    !(need & BERTH__CG_HUGETLB)) {
+		/* hybrid: the unified hierarchy only carries hugetlb here */
+		free(cg->udir);
+		cg->udir = NULL;
+	} else if (r == 0 && cg->umount) {
 		size_t before = made.n;
 		r = make_tree(cg, cg->umount, 0, cg->mode == BERTH_CGROUP_V2 ? 2 : 1, &made);
 		int e = berth_error_last()->sys_errno;
@@ -853,6 +871,98 @@ BERTH_EXTERN int berth_cgroup_attach(berth_cgroup *cg, int pid)
 }
 
 typedef struct { int *v; size_t n, cap; } pidvec;
+
+static int collect_pids(pidvec *pv, const char *dir, int recursive, int depth);
+static const char *v1_procs_dir(const berth_cgroup *cg);
+
+/* Moves every process of the cgroup (as listed in from) into dir, again
+ * until a pass finds none left outside (a fork during the move). */
+static int move_procs(berth_cgroup *cg, const char *from, const char *dir, const char *label)
+{
+	for (int pass = 0; pass < 100; pass++) {
+		pidvec have = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+		int r = collect_pids(&want, from, 0, 0);
+		if (r == 0)
+			r = collect_pids(&have, dir, 0, 0);
+		if (r < 0) {
+			free(have.v);
+			free(want.v);
+			return berth__err_sys(-r, "cgroup %s: %s: list processes", cg->rel, label);
+		}
+		size_t moved = 0;
+		for (size_t i = 0; i < want.n; i++) {
+			int in = 0;
+			for (size_t j = 0; j < have.n && !in; j++)
+				in = have.v[j] == want.v[i];
+			if (in)
+				continue;
+			char val[32];
+			snprintf(val, sizeof val, "%d", want.v[i]);
+			r = berth__cg_write_raw(dir, "cgroup.procs", val);
+			if (r < 0 && r != -ESRCH) { /* ESRCH: it exited meanwhile */
+				free(have.v);
+				free(want.v);
+				return berth__err_sys(-r, "cgroup %s: %s: move process %s", cg->rel, label, val);
+			}
+			moved++;
+		}
+		free(have.v);
+		free(want.v);
+		if (!moved)
+			return 0;
+	}
+	return berth__err(BERTH_ETIMEOUT, "cgroup %s: %s: processes kept appearing while moving them", cg->rel, label);
+}
+
+int berth__cgroup_join_ctrl(berth_cgroup *cg, unsigned ctrl)
+{
+	const char *from = v1_procs_dir(cg);
+	if (!from)
+		from = cg->udir;
+	for (size_t i = 0; i < cg->nv1; i++) {
+		berth__cg_hier *h = &cg->v1[i];
+		if (!(h->ctrl & ctrl) || h->dir)
+			continue;
+		strvec made = { NULL, 0 };
+		char *dir = berth__path_join(h->mount, cg->rel);
+		if (!dir)
+			return berth__err_nomem();
+		int r = make_tree(cg, h->mount, (h->ctrl & BERTH__CG_CPUSET) != 0, 0, &made);
+		if (r == 0 && from)
+			r = move_procs(cg, from, dir, h->name);
+		if (r < 0) {
+			for (size_t k = made.n; k-- > 0;)
+				rmdir(made.v[k]);
+			remove_parents(cg, h->mount);
+			strvec_free(&made);
+			free(dir);
+			return r;
+		}
+		strvec_free(&made);
+		h->dir = dir;
+	}
+	if ((ctrl & BERTH__CG_HUGETLB) && cg->mode == BERTH_CGROUP_HYBRID && cg->umount && !cg->udir) {
+		strvec made = { NULL, 0 };
+		char *dir = berth__path_join(cg->umount, cg->rel);
+		if (!dir)
+			return berth__err_nomem();
+		int r = make_tree(cg, cg->umount, 0, 1, &made);
+		if (r == 0 && from)
+			r = move_procs(cg, from, dir, "unified");
+		if (r < 0) {
+			for (size_t k = made.n; k-- > 0;)
+				rmdir(made.v[k]);
+			remove_parents(cg, cg->umount);
+			strvec_free(&made);
+			free(dir);
+			return r;
+		}
+		strvec_free(&made);
+		cg->udir = dir;
+		read_uctrl(cg);
+	}
+	return 0;
+}
 
 /* The pids of dir's cgroup.procs and (recursive) of the cgroups below. 0 or -errno. */
 static int collect_pids(pidvec *pv, const char *dir, int recursive, int depth)
@@ -1085,6 +1195,13 @@ BERTH_EXTERN int berth_cgroup_frozen(int *out, berth_cgroup *cg)
 static int kill_loop(berth_cgroup *cg, const char *list_dir, const char *freezer_dir, int v2, uint64_t deadline)
 {
 	for (;;) {
+		/* nothing left: done, without freezing (a freeze flips a kernel
+		 * static key, which patches kernel text: costly on a VM) */
+		pidvec first = { NULL, 0, 0 };
+		int r0 = collect_pids(&first, list_dir, 1, 0);
+		free(first.v);
+		if ((r0 == 0 || r0 == -ENOENT) && first.n == 0)
+			return 0;
 		if (freezer_dir)
 			(void)(v2 ? freeze_v2(cg, freezer_dir, 1, 200000000ull, 0) : freeze_v1(cg, freezer_dir, 1, 200000000ull, 0));
 		pidvec pv = { NULL, 0, 0 };

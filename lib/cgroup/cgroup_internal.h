@@ -19,6 +19,7 @@ enum {
 	BERTH__CG_BLKIO = 1u << 6,
 	BERTH__CG_HUGETLB = 1u << 7,
 	BERTH__CG_DEVICES = 1u << 8,
+	BERTH__CG_ALL = ~0u,
 };
 
 /* One v1 hierarchy. */
@@ -40,6 +41,16 @@ struct berth_cgroup {
 };
 
 /* --- called by the runtime and the spec code --- */
+
+/* berth_cgroup_create limited to the v1 hierarchies holding a controller
+ * of need (BERTH__CG_ALL: all, as berth_cgroup_create), and in hybrid mode
+ * the unified one only with BERTH__CG_HUGETLB. The runtime leaves out what
+ * a container does not use yet (named hierarchies, cpuset, hugetlb):
+ * creating a cpuset cgroup flips a kernel static key, which is slow. */
+BERTH_HIDDEN int berth__cgroup_create_need(berth_cgroup **out, const char *parent, const char *path, unsigned need);
+/* Adds the cgroup to the hierarchies of ctrl it is not in yet and moves its
+ * processes there (a limit set later on such a controller). */
+BERTH_HIDDEN int berth__cgroup_join_ctrl(berth_cgroup *cg, unsigned ctrl);
 
 /* Converts an OCI linux.resources object and validates every value (types,
  * ranges, cpuset lists against this machine's online CPUs and memory

@@ -299,6 +299,14 @@ static int apply(berth_cgroup *cg, const berth__cgroup_res *res)
 	int r = berth__cgroup_res_check(res, NULL, NULL);
 	if (r < 0)
 		return r;
+	/* controllers the cgroup was created without (berth__cgroup_create_need) */
+	unsigned join = 0;
+	if ((res->r.cpuset_cpus && *res->r.cpuset_cpus) || (res->r.cpuset_mems && *res->r.cpuset_mems))
+		join |= BERTH__CG_CPUSET;
+	if (res->n_hugepages || json_object_size(res->unified))
+		join |= BERTH__CG_HUGETLB;
+	if (join && (r = berth__cgroup_join_ctrl(cg, join)) < 0)
+		return r;
 	cg_plan p = { NULL, 0 };
 	if ((r = plan_memory(&p, cg, res)) < 0 || (r = plan_cpu(&p, cg, &res->r)) < 0 || (r = plan_rest(&p, cg, res)) < 0) {
 		plan_free(&p);

@@ -48,7 +48,10 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 	if (res && (r = berth__cgroup_resources_validate(res)) < 0)
 		return berth__err_prefix("container %s", id);
 	berth_cgroup *cg;
-	if ((r = berth_cgroup_create(&cg, parent, path)) < 0) {
+	/* not cpuset, hugetlb or the named hierarchies unless a limit needs them
+	 * (berth_cgroup_set joins them then) */
+	unsigned need = BERTH__CG_ALL & ~(unsigned)(BERTH__CG_CPUSET | BERTH__CG_HUGETLB);
+	if ((r = berth__cgroup_create_need(&cg, parent, path, need)) < 0) {
 		if (r == BERTH_EUNSUPPORTED && !json_object_size(res)) {
 			berth__err_ok();
 			return 0; /* no cgroup file system on this host and no limits asked: run without */

@@ -59,7 +59,10 @@ START_TEST(limits_reach_the_kernel)
 	/* the init is in the cgroup in every hierarchy, and sees itself at the root of its cgroup namespace */
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/memory/berth/t%d/%s/cgroup.procs", id), berth_container_pid(c));
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/pids/berth/t%d/%s/cgroup.procs", id), berth_container_pid(c));
-	ck_assert_int_eq(read_long("/sys/fs/cgroup/unified/berth/t%d/%s/cgroup.procs", id), berth_container_pid(c));
+	/* hybrid: not in the unified (hugetlb-only) hierarchy nor in cpuset until a
+	 * limit needs them (creating a cpuset cgroup is slow: a kernel static key) */
+	ck_assert_int_eq(read_long("/sys/fs/cgroup/unified/berth/t%d/%s/cgroup.procs", id), -999);
+	ck_assert_int_eq(read_long("/sys/fs/cgroup/cpuset/berth/t%d/%s/cgroup.procs", id), -999);
 	/* stats: memory in use, cpu used, pids */
 	berth_cgroup_stats st = { .version = BERTH_CGROUP_STATS_VERSION };
 	tu_ok(berth_container_stats(&st, c));
@@ -75,6 +78,12 @@ START_TEST(limits_reach_the_kernel)
 	tu_ok(berth_container_update(c, &u));
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/memory/berth/t%d/%s/memory.limit_in_bytes", id), 96 << 20);
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/pids/berth/t%d/%s/pids.max", id), 32);
+	/* a cpuset limit on the running container joins the cpuset hierarchy, processes included */
+	berth_cgroup_resources cs = BERTH_CGROUP_RESOURCES_INIT;
+	cs.cpuset_cpus = "0";
+	tu_ok(berth_container_update(c, &cs));
+	ck_assert_int_eq(read_long("/sys/fs/cgroup/cpuset/berth/t%d/%s/cgroup.procs", id), berth_container_pid(c));
+	ck_assert_int_eq(read_long("/sys/fs/cgroup/cpuset/berth/t%d/%s/cpuset.cpus", id), 0);
 	char *js;
 	tu_ok(berth_container_inspect(&js, c));
 	ck_assert_ptr_nonnull(strstr(js, "100663296"));
@@ -86,6 +95,7 @@ START_TEST(limits_reach_the_kernel)
 	/* gone from every hierarchy */
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/memory/berth/t%d/%s/memory.limit_in_bytes", idcopy), -999);
 	ck_assert_int_eq(read_long("/sys/fs/cgroup/unified/berth/t%d/%s/cgroup.procs", idcopy), -999);
+	ck_assert_int_eq(read_long("/sys/fs/cgroup/cpuset/berth/t%d/%s/cgroup.procs", idcopy), -999);
 	berth_spec_free(s);
 }
 END_TEST
