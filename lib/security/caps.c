@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * Capabilities: names <-> numbers (libcap's table for parsing), the running
+ * Capabilities: names <-> numbers (our own table: libcap is not linked, one
+ * library less to load in every process), the running
  * kernel's last capability, OCI process.capabilities <-> bit masks. */
 #include "internal.h"
 #include "security/security.h"
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/capability.h>
 #include <unistd.h>
 
 /* Canonical names, indexed by capability number (linux/capability.h). */
@@ -139,14 +139,13 @@ int berth__cap_from_name(int *out, const char *name)
 	}
 	if (!ok || !letter)
 		return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
-	char buf[72] = "cap_";
-	for (size_t i = 0; i <= len; i++)
-		buf[4 + i] = (char)tolower((unsigned char)p[i]);
-	cap_value_t v;
-	if (cap_from_name(buf, &v) != 0 || v < 0 || v > 63)
-		return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
-	*out = (int)v;
-	return 0;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cap_names); i++) {
+		if (cap_names[i] && strcasecmp(cap_names[i] + 4, p) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
 }
 
 /* --- OCI process.capabilities --- */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -111,7 +110,21 @@ static uint32_t arch_token(const char *name)
 	}
 	if (strcmp(buf, "native") == 0)
 		return 0;
-	return seccomp_arch_resolve_name(buf);
+	/* libseccomp's names and tokens (the header's constants, so validating
+	 * a spec does not load libseccomp) */
+	static const struct { const char *name; uint32_t token; } arches[] = {
+		{ "x86", SCMP_ARCH_X86 },         { "x86_64", SCMP_ARCH_X86_64 },     { "x32", SCMP_ARCH_X32 },
+		{ "arm", SCMP_ARCH_ARM },         { "aarch64", SCMP_ARCH_AARCH64 },   { "mips", SCMP_ARCH_MIPS },
+		{ "mips64", SCMP_ARCH_MIPS64 },   { "mips64n32", SCMP_ARCH_MIPS64N32 }, { "mipsel", SCMP_ARCH_MIPSEL },
+		{ "mipsel64", SCMP_ARCH_MIPSEL64 }, { "mipsel64n32", SCMP_ARCH_MIPSEL64N32 }, { "ppc", SCMP_ARCH_PPC },
+		{ "ppc64", SCMP_ARCH_PPC64 },     { "ppc64le", SCMP_ARCH_PPC64LE },   { "s390", SCMP_ARCH_S390 },
+		{ "s390x", SCMP_ARCH_S390X },     { "parisc", SCMP_ARCH_PARISC },     { "parisc64", SCMP_ARCH_PARISC64 },
+		{ "riscv64", SCMP_ARCH_RISCV64 },
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(arches); i++)
+		if (strcmp(arches[i].name, buf) == 0)
+			return arches[i].token;
+	return 0;
 }
 
 /* --- small JSON helpers --- */
@@ -397,10 +410,14 @@ static bool is_native_arch(const char *name)
  * are held by nobody (Docker compares names). */
 static bool holds_cap(uint64_t caps, const char *name)
 {
-	cap_value_t v;
+	int v;
 	if (!name[0] || (name[0] >= '0' && name[0] <= '9'))
 		return false;
-	if (cap_from_name(name, &v) != 0 || v < 0 || v > 63)
+	berth__err_saved s;
+	berth__err_save(&s);
+	int r = berth__cap_from_name(&v, name);
+	berth__err_restore(&s);
+	if (r < 0 || v < 0 || v > 63)
 		return false;
 	return (caps >> v) & 1;
 }
@@ -866,6 +883,8 @@ int berth__seccomp_compile(struct sock_fprog *out, const json_t *seccomp)
 		return r;
 
 	scmp_filter_ctx ctx = seccomp_init(def);
+	if (!ctx && berth__seccomp_dl_error())
+		return berth__err(BERTH_EUNSUPPORTED, "%s: %s", root, berth__seccomp_dl_error());
 	if (!ctx)
 		return berth__err(BERTH_EUNSUPPORTED, "%s.defaultAction: libseccomp refused action %s", root,
 		                  json_string_value(json_object_get(seccomp, "defaultAction")));

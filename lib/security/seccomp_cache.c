@@ -29,10 +29,11 @@ static int cache_key(char out[65], const json_t *seccomp)
 	char *canon = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!canon)
 		return -1;
-	const struct scmp_version *v = seccomp_version();
+	/* the libseccomp berth was built against (asking the loaded one would
+	 * load libseccomp on every run, cache hit or not) */
 	char extra[128];
-	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", v ? v->major : 0, v ? v->minor : 0,
-	         v ? v->micro : 0, __VERSION__);
+	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", (unsigned)SCMP_VER_MAJOR, (unsigned)SCMP_VER_MINOR,
+	         (unsigned)SCMP_VER_MICRO, __VERSION__);
 	berth__sha256_ctx h;
 	berth__sha256_init(&h);
 	berth__sha256_update(&h, canon, strlen(canon));
