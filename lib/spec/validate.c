@@ -404,7 +404,9 @@ static int validate_mounts(const json_t *root)
 			return r;
 		if (s && !s[0])
 			return berth__err(BERTH_EINVAL, "%s: must not be empty", f);
-		const char *type = s;
+		const char *type = s, *dest = json_string_value(json_object_get(m, "destination"));
+		if (type && !strcmp(type, "volume") && dest && !strcmp(dest, "/"))
+			return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
 		if ((r = get_str(&s, m, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
 		    (r = check_string_array(m, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
 			return r;

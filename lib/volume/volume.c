@@ -394,6 +394,18 @@ BERTH_EXTERN int berth_volume_prune(char ***out_removed, uint64_t *out_bytes, be
 	int lk = vlock(ctx);
 	if (lk < 0)
 		return lk;
+	/* what an interrupted create or remove left (under the lock nobody is
+	 * making or removing one now) */
+	char vdir[PATH_MAX];
+	if (vpath(vdir, sizeof vdir, ctx, NULL, NULL) == 0) {
+		DIR *d = opendir(vdir);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, ".tmp-", 5) || !strncmp(de->d_name, ".rm-", 4))
+				berth__rm_at(dirfd(d), de->d_name);
+		if (d)
+			closedir(d);
+	}
 	char **names;
 	size_t n, nrem = 0;
 	int r = list_names(&names, &n, ctx);

@@ -378,6 +378,11 @@ START_TEST(bad_names_refused)
 	tu_ok(berth_volume_create(&n1, E.ctx, NULL));
 	ck_assert_int_eq(strlen(n1), 64);
 	ck_assert_uint_eq(volume_count(), 2);
+	/* what a crash in the middle of a create or remove would leave: prune clears it */
+	char cmd[800];
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/volumes/.tmp-dead/_data' '%s/volumes/.rm-dead/_data'", E.root, E.root);
+	sh_ok(cmd);
+	ck_assert_uint_eq(volume_count(), 2);
 	char **pruned;
 	tu_ok(berth_volume_prune(&pruned, NULL, E.ctx, 0)); /* the anonymous one only */
 	ck_assert_str_eq(pruned[0], n1);
