@@ -123,20 +123,25 @@ int cmd_kill(int argc, char **argv)
 
 int cmd_rm(int argc, char **argv)
 {
-	enum { RM_FORCE = 1 };
+	enum { RM_FORCE = 1, RM_VOLUMES };
 	static const struct cli_opt opts[] = {
 		{ RM_FORCE, 'f', "force", OPT_BOOL, NULL, "Force the removal of a running container (kills it)" },
+		{ RM_VOLUMES, 'v', "volumes", OPT_BOOL, NULL, "Remove the anonymous volumes of the container too" },
 		{ 0 }
 	};
 	static const struct cli_cmd_help help = { "rm", "[OPTIONS] CONTAINER [CONTAINER...]",
 		                                  "Remove one or more containers", NULL };
 	struct opt_state st;
 	const char *arg;
-	int id, force = 0, rc = 0;
+	int id, force = 0, volumes = 0, rc = 0;
 
 	opt_init(&st, argc, argv, opts, &help);
-	while ((id = opt_next(&st, &arg)) != 0)
-		force = opt_true(arg);
+	while ((id = opt_next(&st, &arg)) != 0) {
+		if (id == RM_FORCE)
+			force = opt_true(arg);
+		else
+			volumes = opt_true(arg);
+	}
 	REQUIRE_IDS(st, argc, "rm");
 	for (int i = st.ind; i < argc; i++) {
 		berth_container *c;
@@ -145,7 +150,7 @@ int cmd_rm(int argc, char **argv)
 			continue;
 		}
 		int status = berth_container_status(c);
-		unsigned flags = force ? BERTH_DELETE_FORCE : 0;
+		unsigned flags = (force ? BERTH_DELETE_FORCE : 0) | (volumes ? BERTH_DELETE_VOLUMES : 0);
 		if (!force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED)) {
 			warnx_("cannot remove container %s: container is %s: stop it first or use 'berth rm -f'", argv[i],
 			       berth_status_name(status));

@@ -32,7 +32,8 @@ enum {
 	{ R_WORKDIR, 'w', "workdir", OPT_ARG, "DIR", "Working directory inside the container" },                     \
 	{ R_USER, 'u', "user", OPT_ARG, "UID[:GID]", "User (numeric, or a name from the rootfs' /etc/passwd)" },      \
 	{ R_READ_ONLY, 0, "read-only", OPT_BOOL, NULL, "Mount the root filesystem read-only" },                      \
-	{ R_VOLUME, 'v', "volume", OPT_ARG, "SRC:DST[:ro]", "Bind mount a host path (repeatable)" },                  \
+	{ R_VOLUME, 'v', "volume", OPT_ARG, "SRC:DST[:OPTS]",                                                        \
+	  "Bind a host path (SRC absolute) or mount a volume (SRC a name; DST alone: anonymous) (repeatable)" },        \
 	{ R_TMPFS, 0, "tmpfs", OPT_ARG, "DST[:OPTS]", "Mount a tmpfs (repeatable)" },                                 \
 	{ R_SHM_SIZE, 0, "shm-size", OPT_ARG, "SIZE", "Size of /dev/shm (e.g. 64m)" },                                \
 	{ R_CAP_ADD, 0, "cap-add", OPT_ARG, "CAP", "Add a Linux capability (repeatable; ALL)" },                     \
@@ -505,7 +506,9 @@ static int container_done(void *payload)
 /* Deletes an attached --rm container; errors are reported, the exit code stays. */
 static void remove_container(berth_container *c)
 {
-	if (berth_container_delete(c, 0) < 0 && berth_container_delete(c, BERTH_DELETE_FORCE) < 0)
+	/* as docker run --rm: its anonymous volumes go with it */
+	if (berth_container_delete(c, BERTH_DELETE_VOLUMES) < 0 &&
+	    berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES) < 0)
 		berr("rm");
 }
 
@@ -565,7 +568,7 @@ out:
 fail:
 	if (pty >= 0)
 		close(pty);
-	berth_container_delete(c, BERTH_DELETE_FORCE);
+	berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES); /* never ran: its anonymous volumes go too */
 	berth_container_free(c);
 	return code;
 }
@@ -588,7 +591,7 @@ int cmd_run(int argc, char **argv)
 		} else if (berth_container_start(c) < 0) {
 			berr("start");
 			code = start_failure_code();
-			berth_container_delete(c, BERTH_DELETE_FORCE);
+			berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);
 		} else {
 			printf("%s\n", berth_container_id(c));
 			code = 0;

@@ -85,6 +85,7 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "Import a root filesystem tarball as an image" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
+	{ "volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
 	{ "info", cmd_info, "Display system-wide information" },
 	{ "version", cmd_version, "Show the berth version" },
 	{ "help", cmd_help, "Help about a command" },

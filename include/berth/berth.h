@@ -13,5 +13,6 @@
 #include "cgroup.h"
 #include "image.h"
 #include "net.h"
+#include "volume.h"
 
 #endif

@@ -89,9 +89,14 @@ BERTH_EXTERN int berth_container_kill(berth_container *c, int signal, int all);
 /* Stops gracefully: the stop signal, then SIGKILL after timeout_s seconds. */
 BERTH_EXTERN int berth_container_stop(berth_container *c, int timeout_s);
 
-enum { BERTH_DELETE_FORCE = 1u << 0 };
+enum {
+	BERTH_DELETE_FORCE = 1u << 0,  /* kill it first if it runs */
+	BERTH_DELETE_VOLUMES = 1u << 1 /* remove its anonymous volumes too (rm -v) */
+};
 /* Removes a stopped (or, with BERTH_DELETE_FORCE, any: killed first) container
- * and its state. The handle stays to be freed. BERTH_ESTATE if running. */
+ * and its state. The handle stays to be freed. BERTH_ESTATE if running. Its
+ * volumes stay (volume.h), but anonymous ones with BERTH_DELETE_VOLUMES or
+ * when it was created with BERTH_CREATE_REMOVE. */
 BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags);
 
 /* --- resources (cgroups) ---

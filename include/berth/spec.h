@@ -73,7 +73,16 @@ BERTH_EXTERN int berth_spec_add_mount(berth_spec *spec, const char *destination,
 /* A recursive bind mount of a host path; read-only when readonly != 0. */
 BERTH_EXTERN int berth_spec_add_bind(berth_spec *spec, const char *source, const char *destination,
                                      int readonly);
-/* Parses a Docker volume argument "SRC:DST[:ro|rw]" (SRC an absolute host path). */
+/* A volume (include/berth/volume.h) at destination: name NULL or "" is an
+ * anonymous volume. The volume is created if missing, and seeded from the
+ * image when empty, at container create; the stored config then has a bind
+ * of its data. BERTH_EINVAL for a bad name or destination. */
+BERTH_EXTERN int berth_spec_add_volume(berth_spec *spec, const char *name, const char *destination, int readonly);
+/* Parses a Docker volume argument "SRC:DST[:OPTIONS]" as docker run -v:
+ * SRC an absolute host path is a bind mount, anything else a volume's name
+ * ("data:/var/lib/db"); "/DST" alone is an anonymous volume. OPTIONS: ro or
+ * rw, a propagation (shared, rslave, ...), nocopy (no seeding of the volume
+ * from the image); z, Z and consistency options are accepted and ignored. */
 BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg);
 
 /* --- namespaces (type: a berth_ns_type) --- */

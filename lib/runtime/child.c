@@ -424,8 +424,11 @@ static void setup_rootfs(const berth__plan *p)
 		die("make / private");
 	/* an image container: its layers and its own upper layer, in this mount
 	 * namespace only (nothing to clean up on the host) */
-	if (p->overlay_data && mount("overlay", p->rootfs, "overlay", 0, p->overlay_data) < 0)
-		die2("mount the image's layers (overlay) on ", p->rootfs);
+	if (p->rootfs_mount_fd >= 0) {
+		if (move_mount(p->rootfs_mount_fd, "", AT_FDCWD, p->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			die2("mount the image's layers (overlay) on ", p->rootfs);
+		close(p->rootfs_mount_fd);
+	}
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die2("bind rootfs ", p->rootfs);
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -558,17 +561,19 @@ __attribute__((noreturn)) static void exec_process(const berth__plan *p)
 	_exit(status);
 }
 
-static void close_all_but(int a, int b)
+static void close_all_but(int a, int b, int c)
 {
-	if (a > b) {
-		int t = a;
-		a = b;
-		b = t;
-	}
-	/* fds 3.. except a and b (either may be -1) */
+	/* fds 3.. except a, b and c (any may be -1), sorted */
+	int keep[3] = { a, b, c };
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
 	unsigned int lo = 3;
-	int keep[2] = { a, b };
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		if (keep[i] < (int)lo)
 			continue;
 		if (keep[i] > (int)lo)
@@ -630,9 +635,9 @@ void berth__child_main(const berth__plan *p)
 			die("stdio");
 	}
 
-	/* From here on the child holds no descriptor of the host but the two it
+	/* From here on the child holds no descriptor of the host but the ones it
 	 * needs: a caller waiting for EOF on a pipe is not kept waiting. */
-	close_all_but(p->sync_fd, p->exec_fifo_fd);
+	close_all_but(p->sync_fd, p->exec_fifo_fd, p->rootfs_mount_fd);
 
 	if (p->netns_new)
 		loopback_up();

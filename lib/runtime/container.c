@@ -10,6 +10,7 @@
  * Every write is temp + rename; read-modify-write holds flock on <root>/containers/<id>/lock.
  */
 #include "runtime/container.h"
+#include "volume/volume.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -308,10 +309,12 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
 	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
 	char rootfs_abs[PATH_MAX];
-	char *overlay = NULL;
+	char **layers = NULL;
+	int rootfs_mount_fd = -1;
+	json_t *vspec = NULL;
 	if (image) {
 		/* the image's layers must be there before anything is made */
-		if ((r = berth__image_overlay(&overlay, ctx, image, id)) < 0)
+		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0)
 			return r;
 		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
 	} else {
@@ -324,7 +327,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 
 	berth_container *c = container_alloc(ctx, id);
 	if (!c) {
-		free(overlay);
+		free(layers);
 		return BERTH_ENOMEM;
 	}
 	berth__plan plan;
@@ -342,18 +345,9 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_root = 1;
-	if (overlay) {
-		/* the container's own layer and the overlay's mount point */
-		static const char *const sub[] = { "rootfs", "upper", "work" };
-		for (size_t i = 0; i < BERTH_ARRAY_SIZE(sub); i++) {
-			char d[PATH_MAX];
-			snprintf(d, sizeof d, "%s/%s", c->root_dir, sub[i]);
-			if (mkdir(d, 0755) < 0) {
-				r = berth__err_sys(errno, "container %s: create %s", id, d);
-				goto fail;
-			}
-		}
-	}
+	/* the rootfs: an overlay (made here, attached by the child) or a copy */
+	if (layers && (r = berth__image_rootfs(&rootfs_mount_fd, ctx, layers, c->root_dir, id)) < 0)
+		goto fail;
 	if (opts->name && *opts->name) {
 		if ((r = name_claim(ctx, opts->name, id)) < 0)
 			goto fail;
@@ -369,6 +363,11 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_run = 1;
+	/* volumes: created, seeded and marked used; the stored config binds them */
+	if ((r = berth__volumes_attach(&vspec, ctx, sj, id, c->root_dir, layers, rootfs_abs, opts->flags)) < 0)
+		goto fail;
+	if (vspec)
+		sj = vspec;
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	if ((r = berth__json_save_file(sj, path)) < 0)
@@ -386,7 +385,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		berth__err_prefix("container %s", id);
 		goto fail;
 	}
-	plan.overlay_data = overlay;
+	plan.rootfs_mount_fd = rootfs_mount_fd;
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
 		plan.terminal = 1;
@@ -474,7 +473,10 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->console_fd = master;
 	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
 	berth_cgroup_free(cg);
-	free(overlay);
+	free(layers);
+	if (rootfs_mount_fd >= 0)
+		close(rootfs_mount_fd);
+	json_decref(vspec);
 	if (devnull >= 0)
 		close(devnull);
 	if (logfd >= 0)
@@ -507,7 +509,9 @@ fail: {
 	if (logfd >= 0)
 		close(logfd);
 	berth__plan_free(&plan);
-	free(overlay);
+	free(layers);
+	if (rootfs_mount_fd >= 0)
+		close(rootfs_mount_fd);
 	json_decref(stj);
 	if (cg) {
 		berth_cgroup_kill(cg);
@@ -518,8 +522,13 @@ fail: {
 		berth__rm_rf(c->run_dir);
 	if (claimed)
 		name_release(ctx, opts->name, id);
-	if (made_root)
+	if (made_root) {
+		json_t *vrec = berth__volumes_record(c->root_dir);
 		berth__rm_rf(c->root_dir);
+		berth__volumes_release(ctx, id, vrec, 1, 1);
+		json_decref(vrec);
+	}
+	json_decref(vspec);
 	berth_container_free(c);
 	berth__err_restore(&saved);
 	return r;
@@ -816,7 +825,7 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
 	if ((r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
 		berth__err_save(&s);
-		berth_container_delete(c, BERTH_DELETE_FORCE);
+		berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);
 		berth_container_free(c);
 		berth__err_restore(&s);
 		return r;
@@ -1147,11 +1156,16 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 	 * status under it too, and skips that once the state is gone */
 	int lk = berth__container_lock(c);
 	name_release(c->ctx, c->name, c->id);
+	json_t *vrec = berth__volumes_record(c->root_dir);
 	r = berth__rm_rf(c->run_dir);
 	if (r == 0)
 		r = berth__rm_rf(c->root_dir);
 	if (lk >= 0)
 		close(lk);
+	/* its volumes are free once it is gone (anonymous ones removed with -v or --rm) */
+	if (r == 0)
+		berth__volumes_release(c->ctx, c->id, vrec, (flags & BERTH_DELETE_VOLUMES) != 0, 0);
+	json_decref(vrec);
 	if (r < 0)
 		return r;
 	c->status = BERTH_STATUS_STOPPED;
@@ -1227,6 +1241,10 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
 	json_object_set_new(j, "logPath", json_string(c->log_path));
 	json_object_set_new(j, "oomKilled", json_boolean(berth_container_oom_killed(c)));
+	json_t *vrec = berth__volumes_record(c->root_dir);
+	if (vrec)
+		json_object_set(j, "volumes", json_object_get(vrec, "Volumes"));
+	json_decref(vrec);
 	json_object_del(j, "pidStartTime");
 	json_object_del(j, "ownerStartTime");
 	*out = berth__json_dump(j, 1);

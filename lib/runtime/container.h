@@ -38,8 +38,25 @@ BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
 /* waitid on a pidfd with a timeout; returns 0 and exit code/signal, or BERTH_ETIMEOUT. */
 BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
-/* The overlay options for a container of an image (image_rootfs.c). */
-BERTH_HIDDEN int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const char *id);
+/* The unpacked layer dirs of an image (bottom first, NULL-terminated, one
+ * free()), errors naming container id (image_rootfs.c). */
+BERTH_HIDDEN int berth__image_layers(char ***out, berth_ctx *ctx, const char *image_id, const char *id);
+/* BERTH_STORAGE_DRIVER=vfs: copy the layers instead of an overlay. */
+BERTH_HIDDEN int berth__storage_driver_vfs(void);
+/* Makes <root_dir>/rootfs for a container of an image: with overlayfs,
+ * upper/ and work/ and *out_mount_fd a detached overlay mount for the child to
+ * attach on rootfs; without (or BERTH_STORAGE_DRIVER=vfs), a copy of the
+ * layers in rootfs and *out_mount_fd -1. The caller removes root_dir on failure. */
+BERTH_HIDDEN int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const char *root_dir,
+                                     const char *id);
+/* Copies layers (overlay lower-dir form, bottom first) merged into the
+ * directory dst: whiteouts and opaque dirs applied in order, owners, modes,
+ * xattrs, symlinks, hardlinks, nodes and times kept. sub: only that path of
+ * the image (a volume's mount point; "" or NULL for all); the root of dst
+ * takes the owner and mode of the topmost directory at sub. *out_found (may
+ * be NULL): whether the image has a directory at sub (layer_copy.c). */
+BERTH_HIDDEN int berth__layers_copy(int dst, char *const *layers, size_t n, const char *sub, int *out_found,
+                                    const char *what);
 /* cgroups (resources.c) */
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                                  berth__plan *plan);

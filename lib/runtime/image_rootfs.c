@@ -1,14 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * The root filesystem of a container made from an image: an overlay of the
- * image's unpacked layers (lowest last in lowerdir) and the container's own
- * upper layer in <root>/containers/<id>/upper. The child mounts it in its own
- * mount namespace, so nothing is mounted on the host. */
+ * The root filesystem of a container made from an image.
+ *
+ * overlay (the default): an overlay of the image's unpacked layers and the
+ * container's own upper layer in <root>/containers/<id>/upper. The parent
+ * builds the overlay with the mount API (fsopen("overlay"), one
+ * fsconfig("lowerdir+") per layer, fsconfig(FSCONFIG_CMD_CREATE), fsmount):
+ * no page-long option string, so any number of layers with any path length
+ * (up to the overlay's own stack limit of 500) works. The result is a
+ * detached mount, attached to nothing on the host; the child moves it onto
+ * its rootfs inside its own mount namespace (move_mount) and the parent closes
+ * its fd: when the container's mount namespace goes, so does the overlay.
+ * Building it in the parent also means an overlay that cannot be made is
+ * known before any process is cloned.
+ *
+ * vfs (copy fallback): when the overlay filesystem is not available (fsopen
+ * answers ENODEV, or creating the overlay EINVAL, e.g. an upper directory on a
+ * filesystem overlay cannot use) or BERTH_STORAGE_DRIVER=vfs, the rootfs is a
+ * copy of the layers, merged in order (layer_copy.c), in
+ * <root>/containers/<id>/rootfs; it goes with the container. */
 #include "runtime/container.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const char *id)
+int berth__image_layers(char ***out, berth_ctx *ctx, const char *image_id, const char *id)
 {
 	berth_image *img;
 	int r = berth_image_open(&img, ctx, image_id);
@@ -19,39 +39,118 @@ int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const
 	berth_image_free(img);
 	if (r < 0)
 		return berth__err_prefix("container %s", id);
-	size_t n = 0, len = 64;
-	for (; dirs[n]; n++) {
-		if (strpbrk(dirs[n], ",:\\"))
-			r = berth__err(BERTH_EINVAL, "container %s: layer directory %s: ',', ':' and '\\' cannot be used in an overlay",
-			               id, dirs[n]);
-		len += strlen(dirs[n]) + 1;
+	if (!dirs[0]) {
+		free(dirs);
+		return berth__err(BERTH_EINVAL, "container %s: image %s has no layers", id, image_id);
 	}
-	if (r == 0 && n == 0)
-		r = berth__err(BERTH_EINVAL, "container %s: image %s has no layers", id, image_id);
-	char *s = NULL;
-	if (r == 0) {
-		len += 2 * (strlen(ctx->root) + strlen(id) + 32);
-		s = malloc(len);
-		if (!s)
-			r = berth__err_nomem();
+	*out = dirs;
+	return 0;
+}
+
+int berth__storage_driver_vfs(void)
+{
+	const char *d = getenv("BERTH_STORAGE_DRIVER");
+	return d && !strcmp(d, "vfs");
+}
+
+/* The kernel's own words on a failed fsconfig (read from the fs context). */
+static void fs_log(int fsfd, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	size_t o = 0;
+	for (;;) {
+		char m[512];
+		ssize_t n = read(fsfd, m, sizeof m - 1);
+		if (n <= 0)
+			break;
+		m[n] = '\0';
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "; " : "", m);
 	}
-	if (r == 0) {
-		size_t o = (size_t)snprintf(s, len, "lowerdir=");
-		for (size_t i = n; i-- > 0;) /* the top layer first */
-			o += (size_t)snprintf(s + o, len - o, "%s%s", dirs[i], i ? ":" : "");
-		snprintf(s + o, len - o, ",upperdir=%s/containers/%s/upper,workdir=%s/containers/%s/work", ctx->root, id,
-		         ctx->root, id);
-		/* mount(2) takes one page of options */
-		if (strlen(s) >= 4096) {
-			r = berth__err(BERTH_EUNSUPPORTED, "container %s: image %s: %zu layers make the overlay options longer "
-			                                   "than the kernel's 4096 bytes", id, image_id, n);
-			free(s);
-			s = NULL;
+}
+
+/* 0 and *out a detached overlay mount; 1 when the overlay filesystem cannot
+ * be used here (ENODEV, EINVAL, ENOSYS: use the copy); < 0 an error. */
+static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work, const char *id)
+{
+	int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0) {
+		if (errno == ENODEV || errno == ENOSYS)
+			return 1;
+		return berth__err_sys(errno, "container %s: fsopen overlay", id);
+	}
+	int r = 0;
+	char log[1024];
+	for (size_t i = n; r == 0 && i-- > 0;) /* the top layer first */
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", dirs[i], 0) < 0) {
+			int e = errno;
+			fs_log(fsfd, log, sizeof log);
+			if (e == EINVAL) { /* "lowerdir+" needs Linux 6.8 */
+				close(fsfd);
+				return 1;
+			}
+			r = berth__err_sys(e, "container %s: overlay: layer %s%s%s", id, dirs[i], log[0] ? ": " : "", log);
 		}
+	if (r == 0 && (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	               fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
+		int e = errno;
+		fs_log(fsfd, log, sizeof log);
+		r = berth__err_sys(e, "container %s: overlay: upper layer %s%s%s", id, upper, log[0] ? ": " : "", log);
 	}
-	free(dirs);
+	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int e = errno;
+		fs_log(fsfd, log, sizeof log);
+		if (e == EINVAL) {
+			close(fsfd);
+			return 1;
+		}
+		r = berth__err_sys(e, "container %s: create the overlay of %zu layers%s%s", id, n, log[0] ? ": " : "", log);
+	}
+	int mfd = -1;
+	if (r == 0 && (mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0)) < 0)
+		r = berth__err_sys(errno, "container %s: fsmount the overlay", id);
+	close(fsfd);
 	if (r < 0)
 		return r;
-	*out = s;
+	*out = mfd;
 	return 0;
+}
+
+int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const char *root_dir, const char *id)
+{
+	size_t n = 0;
+	while (dirs[n])
+		n++;
+	*out_mount_fd = -1;
+	char rootfs[4200], upper[4200], work[4200];
+	snprintf(rootfs, sizeof rootfs, "%s/rootfs", root_dir);
+	snprintf(upper, sizeof upper, "%s/upper", root_dir);
+	snprintf(work, sizeof work, "%s/work", root_dir);
+	if (mkdir(rootfs, 0755) < 0)
+		return berth__err_sys(errno, "container %s: create %s", id, rootfs);
+	int r = 1;
+	if (!berth__storage_driver_vfs()) {
+		if (mkdir(upper, 0755) < 0)
+			return berth__err_sys(errno, "container %s: create %s", id, upper);
+		if (mkdir(work, 0755) < 0)
+			return berth__err_sys(errno, "container %s: create %s", id, work);
+		if ((r = make_overlay(out_mount_fd, dirs, n, upper, work, id)) < 0)
+			return r;
+		if (r == 1) {
+			berth__log(ctx, BERTH_LOG_INFO, "container %s: overlayfs is not available here: copying the image's "
+			                                "%zu layers (storage driver vfs)", id, n);
+			berth__rm_rf(upper);
+			berth__rm_rf(work);
+		}
+	}
+	if (r == 0)
+		return 0;
+	int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth__err_sys(errno, "container %s: open %s", id, rootfs);
+	char what[300];
+	snprintf(what, sizeof what, "container %s: copy the image's layers", id);
+	r = berth__layers_copy(dfd, dirs, n, "", NULL, what);
+	close(dfd);
+	return r;
 }

@@ -56,6 +56,7 @@ int berth__plan_init(berth__plan *p)
 	p->stdio[0] = p->stdio[1] = p->stdio[2] = -1;
 	p->sync_fd = -1;
 	p->exec_fifo_fd = -1;
+	p->rootfs_mount_fd = -1;
 	p->umask = -1;
 	return 0;
 }

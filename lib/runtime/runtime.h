@@ -61,7 +61,8 @@ typedef struct berth__plan {
 
 	/* root filesystem */
 	const char *rootfs;               /* absolute host path */
-	const char *overlay_data;         /* image containers: overlay options mounted on rootfs first, or NULL */
+	int rootfs_mount_fd;              /* image containers: a detached overlay mount (fsmount) the child
+	                                     moves onto rootfs first, or -1 (image_rootfs.c) */
 	int rootfs_readonly;
 	berth__mount *mounts;
 	size_t n_mounts;

@@ -220,6 +220,25 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 		if ((r = berth_spec_set_annotation(spec, "io.berth.stop-signal", num)) < 0)
 			goto out;
 	}
+	/* the image's VOLUMEs: anonymous volumes (a later -v or bind on the same
+	 * destination replaces one, as in docker) */
+	const char *vk;
+	json_t *vv;
+	json_object_foreach(json_object_get(cfg, "Volumes"), vk, vv) {
+		char dst[4096];
+		size_t l = strlen(vk);
+		if (l >= sizeof dst || vk[0] != '/') {
+			r = berth__err(BERTH_EINVAL, "%s: config.Volumes '%.200s': not an absolute path", what, vk);
+			goto out;
+		}
+		memcpy(dst, vk, l + 1);
+		while (l > 1 && dst[l - 1] == '/')
+			dst[--l] = '\0';
+		if ((r = berth_spec_add_volume(spec, NULL, dst, 0)) < 0) {
+			berth__err_prefix("%s: config.Volumes", what);
+			goto out;
+		}
+	}
 	/* the root filesystem: the image's layers (the runtime mounts them) */
 	if ((r = berth_spec_set_annotation(spec, "io.berth.image", id)) < 0 ||
 	    (r = berth_spec_set_rootfs(spec, "rootfs", 0)) < 0)

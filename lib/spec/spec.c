@@ -3,6 +3,7 @@
  * Docker's defaults and setters. Validation is in validate.c. */
 #include "spec_priv.h"
 #include "security/security.h"
+#include "volume/volume.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -883,6 +884,38 @@ BERTH_EXTERN int berth_spec_add_bind(berth_spec *spec, const char *source, const
 	return add_bind_opts(spec, source, destination, readonly ? ro : rw);
 }
 
+/* A volume mount: {"type": "volume", "source": name or "" (anonymous)};
+ * the runtime makes it a bind of the volume's data at create (lib/volume). */
+static int add_volume_opts(berth_spec *spec, const char *name, const char *destination, const char *const *opts)
+{
+	json_t *m = mount_object(destination, "volume", name ? name : "", opts);
+	if (!m)
+		return berth__err_nomem();
+	int r = put_mount(spec, m);
+	if (r < 0)
+		return r;
+	return ok();
+}
+
+BERTH_EXTERN int berth_spec_add_volume(berth_spec *spec, const char *name, const char *destination, int readonly)
+{
+	int r;
+	if ((r = check_spec(spec, "volume")) < 0)
+		return r;
+	if (name && *name && (r = berth__volume_check_name(name)) < 0)
+		return r;
+	if (!destination)
+		return berth__err(BERTH_EINVAL, "volume %s: no destination", name && *name ? name : "(anonymous)");
+	char f[4200];
+	snprintf(f, sizeof f, "volume %s: destination", name && *name ? name : "(anonymous)");
+	if ((r = berth__spec_check_abs_path(f, destination)) < 0)
+		return r;
+	if (!strcmp(destination, "/"))
+		return berth__err(BERTH_EINVAL, "%s: cannot be /", f);
+	static const char *const rw[] = { "rbind", NULL }, *const ro[] = { "rbind", "ro", NULL };
+	return add_volume_opts(spec, name, destination, readonly ? ro : rw);
+}
+
 BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 {
 	int r;
@@ -913,17 +946,24 @@ BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 	size_t nopts = 0;
 	opts[nopts++] = "rbind";
 	if (n == 1) {
-		r = berth__err(BERTH_EINVAL, "volume '%s': anonymous volumes are not supported (use SRC:DST)", arg);
-		goto out;
-	}
-	const char *src = parts[0], *dst = parts[1];
-	if (!src[0]) {
+		/* "-v /data": an anonymous volume */
+		if (parts[0][0] != '/') {
+			r = berth__err(BERTH_EINVAL, "volume '%s': an anonymous volume needs an absolute destination", arg);
+			goto out;
+		}
+		parts[1] = parts[0];
+		parts[0] = (char *)"";
+		n = 2;
+	} else if (!parts[0][0]) {
 		r = berth__err(BERTH_EINVAL, "volume '%s': empty source", arg);
 		goto out;
 	}
-	if (src[0] != '/') {
-		r = berth__err(BERTH_EINVAL, "volume '%s': source must be an absolute path (named volumes are not supported)",
-		               arg);
+	const char *src = parts[0], *dst = parts[1];
+	/* SRC not an absolute path is a volume's name, as in docker */
+	int is_volume = src[0] != '/';
+	if (is_volume && src[0] && (r = berth__volume_check_name(src)) < 0) {
+		r = berth__err(BERTH_EINVAL, "volume '%s': '%s' is neither an absolute host path nor a volume name "
+		                             "([A-Za-z0-9][A-Za-z0-9_.-]+)", arg, src);
 		goto out;
 	}
 	if (!dst[0]) {
@@ -936,6 +976,10 @@ BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 	}
 	if ((r = berth__spec_check_abs_path("volume", dst)) < 0) {
 		r = berth__err(BERTH_EINVAL, "volume '%s': destination must not contain '..'", arg);
+		goto out;
+	}
+	if (is_volume && !strcmp(dst, "/")) {
+		r = berth__err(BERTH_EINVAL, "volume '%s': a volume cannot be mounted on /", arg);
 		goto out;
 	}
 	if (n == 3) {
@@ -956,9 +1000,14 @@ BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 					opts[nopts++] = "ro";
 				continue;
 			}
-			if (!strcmp(o, "z") || !strcmp(o, "Z") || !strcmp(o, "nocopy") || !strcmp(o, "consistent") ||
-			    !strcmp(o, "cached") || !strcmp(o, "delegated"))
-				continue; /* SELinux relabelling and volume copy do not apply here */
+			if (!strcmp(o, "nocopy")) {
+				if (is_volume)
+					opts[nopts++] = "nocopy"; /* no seeding from the image */
+				continue;
+			}
+			if (!strcmp(o, "z") || !strcmp(o, "Z") || !strcmp(o, "consistent") || !strcmp(o, "cached") ||
+			    !strcmp(o, "delegated"))
+				continue; /* SELinux relabelling does not apply here */
 			size_t k;
 			for (k = 0; k < BERTH_ARRAY_SIZE(props) && strcmp(o, props[k]); k++)
 				;
@@ -975,7 +1024,7 @@ BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 		}
 	}
 	opts[nopts] = NULL;
-	r = add_bind_opts(spec, src, dst, opts);
+	r = is_volume ? add_volume_opts(spec, src, dst, opts) : add_bind_opts(spec, src, dst, opts);
 out:
 	free(copy);
 	return r;

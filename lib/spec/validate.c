@@ -3,6 +3,7 @@
  * reads, so that the runtime can read them without checking types again.
  * Each error names the JSON field: "linux.namespaces[2].type: ...". */
 #include "spec_priv.h"
+#include "volume/volume.h"
 #include "security/security.h"
 #include <ctype.h>
 #include <stdarg.h>
@@ -403,9 +404,15 @@ static int validate_mounts(const json_t *root)
 			return r;
 		if (s && !s[0])
 			return berth__err(BERTH_EINVAL, "%s: must not be empty", f);
+		const char *type = s, *dest = json_string_value(json_object_get(m, "destination"));
+		if (type && !strcmp(type, "volume") && dest && !strcmp(dest, "/"))
+			return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
 		if ((r = get_str(&s, m, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
 		    (r = check_string_array(m, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
 			return r;
+		/* a volume: its name, or none for an anonymous one (lib/volume) */
+		if (type && !strcmp(type, "volume") && s && s[0] && berth__volume_check_name(s) < 0)
+			return berth__err_prefix("mounts[%zu].source", i);
 	}
 	return 0;
 }

@@ -1114,11 +1114,39 @@ START_TEST(test_volume_args)
 			ck_assert_str_eq(json_string_value(json_array_get(o, k)), good[i].opts[k]);
 	}
 	ck_assert_str_eq(json_string_value(json_object_get(mount_at(s, "/with space"), "source")), "/a b");
+	/* a name is a volume; a destination alone an anonymous one (docker's -v) */
+	tu_ok(berth_spec_add_volume_arg(s, "db-data.1:/var/lib/db:ro,nocopy"));
+	json_t *v = mount_at(s, "/var/lib/db");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "type")), "volume");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "source")), "db-data.1");
+	json_t *vo = json_object_get(v, "options");
+	ck_assert_int_eq(json_array_size(vo), 3);
+	ck_assert_str_eq(json_string_value(json_array_get(vo, 1)), "ro");
+	ck_assert_str_eq(json_string_value(json_array_get(vo, 2)), "nocopy");
+	tu_ok(berth_spec_add_volume_arg(s, "/anon"));
+	ck_assert_str_eq(json_string_value(json_object_get(mount_at(s, "/anon"), "type")), "volume");
+	ck_assert_str_eq(json_string_value(json_object_get(mount_at(s, "/anon"), "source")), "");
+	tu_ok(berth_spec_add_volume(s, "named", "/named", 0));
+	tu_ok(berth_spec_add_volume(s, NULL, "/anon2", 1));
+	assert_err(berth_spec_add_volume(s, "x", "/d", 0), BERTH_EINVAL, "volume name 'x'");
+	assert_err(berth_spec_add_volume(s, "../etc", "/d", 0), BERTH_EINVAL, "volume name '../etc'");
+	assert_err(berth_spec_add_volume(s, "ok", "rel", 0), BERTH_EINVAL, "volume ok: destination");
+	/* a hand-written config with a bad volume name is refused by validation */
+	berth_spec *h;
+	static const char bad_json[] = "{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
+	                               "\"user\":{\"uid\":0,\"gid\":0}},"
+	                               "\"root\":{\"path\":\"rootfs\"},\"mounts\":[{\"destination\":\"/d\","
+	                               "\"type\":\"volume\",\"source\":\"../../etc\"}]}";
+	tu_ok(berth_spec_parse(&h, bad_json, strlen(bad_json)));
+	assert_err(berth_spec_validate(h), BERTH_EINVAL, "mounts[0].source: volume name '../../etc'");
+	berth_spec_free(h);
 	size_t before = arr_size(s, "/mounts");
 
 	static const struct { const char *arg, *needle; } bad[] = {
-		{ "/dst", "volume '/dst': anonymous volumes are not supported" },
-		{ "name:/dst", "volume 'name:/dst': source must be an absolute path" },
+		{ "a:/dst", "volume 'a:/dst': 'a' is neither an absolute host path nor a volume name" },
+		{ "bad/name:/dst", "'bad/name' is neither an absolute host path nor a volume name" },
+		{ "data:/", "volume 'data:/': a volume cannot be mounted on /" },
+		{ "rel", "volume 'rel': an anonymous volume needs an absolute destination" },
 		{ "/a:rel", "volume '/a:rel': destination must be an absolute path" },
 		{ "/a:/b/../c", "volume '/a:/b/../c': destination must not contain '..'" },
 		{ "/a:/b:xx", "volume '/a:/b:xx': unknown option 'xx'" },
@@ -1128,7 +1156,7 @@ START_TEST(test_volume_args)
 		{ ":/b", "volume ':/b': empty source" },
 		{ "/a:", "volume '/a:': empty destination" },
 		{ "/a:/b:", "volume '/a:/b:': empty options" },
-		{ "", "volume '': anonymous volumes" },
+		{ "", "volume '': an anonymous volume needs an absolute destination" },
 	};
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(bad); i++)
 		assert_err(berth_spec_add_volume_arg(s, bad[i].arg), BERTH_EINVAL, bad[i].needle);

@@ -36,6 +36,10 @@ STDIO_FDS, STDIO_LOG, STDIO_TERMINAL = 0, 1, 2
 CREATE_DETACH = 1 << 0
 CREATE_REMOVE = 1 << 1
 DELETE_FORCE = 1 << 0
+DELETE_VOLUMES = 1 << 1
+
+# volume.h
+VOLUME_PRUNE_ALL = 1 << 0
 
 # cgroup.h
 CGROUP_NONE, CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 = 0, 1, 2, 3
@@ -259,6 +263,7 @@ DECLARATIONS = {
     "berth_spec_add_mount": (_I, [SpecP, c_char_p, c_char_p, c_char_p, _STRV], True),
     "berth_spec_add_bind": (_I, [SpecP, c_char_p, c_char_p, c_int], True),
     "berth_spec_add_volume_arg": (_I, [SpecP, c_char_p], True),
+    "berth_spec_add_volume": (_I, [SpecP, c_char_p, c_char_p, c_int], True),
     "berth_spec_set_namespace": (_I, [SpecP, c_int, c_char_p], True),
     "berth_spec_remove_namespace": (_I, [SpecP, c_int], True),
     "berth_spec_add_id_mapping": (_I, [SpecP, c_int, c_uint32, c_uint32, c_uint32], True),
@@ -362,6 +367,12 @@ DECLARATIONS = {
     "berth_image_pull": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(PullOptions)], True),
     # spec.h (images)
     "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
+    # volume.h
+    "berth_volume_create": (_I, [_OUTSTR, CtxP, c_char_p], True),
+    "berth_volume_remove": (_I, [CtxP, c_char_p, c_uint], True),
+    "berth_volume_list": (_I, [_OUTSTRV, CtxP], True),
+    "berth_volume_inspect": (_I, [_OUTSTR, CtxP, c_char_p], True),
+    "berth_volume_prune": (_I, [_OUTSTRV, POINTER(c_uint64), CtxP, c_uint], True),
 }
 
 

@@ -20,7 +20,7 @@ from ctypes import byref, c_int, c_void_p
 from . import errors
 from ._handle import Handle
 from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
-                   STDIO_TERMINAL, DELETE_FORCE, dec, enc, lib, strv, take_string)
+                   STDIO_TERMINAL, DELETE_FORCE, DELETE_VOLUMES, dec, enc, lib, strv, take_string)
 
 # subprocess-compatible stdio constants.
 PIPE = -1
@@ -512,9 +512,10 @@ class Container(Handle):
             lib.berth_container_stop(self._handle(), int(math.ceil(timeout)))
         return self
 
-    def delete(self, force=False):
+    def delete(self, force=False, volumes=False):
         """Removes a stopped container (force: any, killed first). StateError
-        if it is running and force is False."""
+        if it is running and force is False. Its volumes stay, but the
+        anonymous ones with volumes=True (docker rm -v)."""
         with self._lock:
             if force and self._paused():
                 # killed, then thawed so that its processes can die
@@ -523,7 +524,8 @@ class Container(Handle):
                 except errors.BerthError:
                     pass
                 self._thaw()
-            lib.berth_container_delete(self._handle(), DELETE_FORCE if force else 0)
+            lib.berth_container_delete(self._handle(), (DELETE_FORCE if force else 0) |
+                                       (DELETE_VOLUMES if volumes else 0))
             self._deleted = True
         return self
 

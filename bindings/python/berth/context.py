@@ -17,6 +17,7 @@ from .container import CompletedContainer, Container, _Stdio
 from .namespace import NS_NET
 from .spec import Spec
 from . import image as _image
+from . import volume as _volume
 
 
 class _Unset:
@@ -177,6 +178,38 @@ class Context(Handle):
         lib.berth_image_prune(byref(n), self._handle())
         return n.value
 
+    # --- volumes ---
+    def create_volume(self, name=None):
+        """Creates a volume (name None: anonymous); an existing one is kept.
+        Returns its name."""
+        return _volume.create(self._handle(), name)
+
+    def remove_volume(self, name):
+        """berth.Busy (naming the container) while a container uses it."""
+        _volume.remove(self._handle(), name)
+
+    def volume(self, name):
+        """A volume's details (a dict as `docker volume inspect`, with UsedBy)."""
+        return _volume.inspect(self._handle(), name)
+
+    def volume_names(self):
+        return _volume.names(self._handle())
+
+    def volumes(self):
+        """Every volume's details (volumes removed meanwhile are left out)."""
+        out = []
+        for n in self.volume_names():
+            try:
+                out.append(self.volume(n))
+            except errors.NotFound:
+                pass
+        return out
+
+    def prune_volumes(self, all=False):
+        """Removes unused anonymous volumes (all=True: every unused one):
+        {"VolumesDeleted": [...], "SpaceReclaimed": bytes}."""
+        return _volume.prune(self._handle(), all)
+
     def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
                    readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
                    seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, image=None,
@@ -225,7 +258,11 @@ class Context(Handle):
                     s.add_mount(m["destination"], m.get("type", "bind"), m.get("source"), m.get("options"))
                 elif isinstance(m, (tuple, list)) and len(m) in (2, 3):
                     ro = len(m) == 3 and (m[2] is True or m[2] == "ro")
-                    s.add_bind(m[0], m[1], ro)
+                    src = os.fspath(m[0]) if m[0] is not None else None
+                    if src is None or not (src.startswith("/") if isinstance(src, str) else src.startswith(b"/")):
+                        s.add_named_volume(src, m[1], ro)  # a volume's name (None: anonymous)
+                    else:
+                        s.add_bind(src, m[1], ro)
                 else:
                     raise TypeError("mount %r: expected 'SRC:DST[:ro]', (src, dst[, 'ro']) or a dict" % (m,))
             if privileged:
@@ -288,7 +325,8 @@ class Context(Handle):
         stdin: None (/dev/null), bytes (fed through a pipe), an fd or a file.
         stdout/stderr: None (/dev/null), an fd or file, berth.PIPE (captured),
         berth.STDOUT (stderr only). capture_output=True captures both.
-        remove: delete the container afterwards. timeout (seconds): kill it
+        remove: delete the container afterwards (and its anonymous volumes,
+        as docker run --rm; named ones stay). timeout (seconds): kill it
         and raise berth.Timeout (with .stdout/.stderr captured so far).
         Resource keywords (memory="512m", cpus=0.5, pids_limit=64, ...; see
         berth.cgroup.resources()) and cgroup_parent set the container's cgroup.
@@ -326,7 +364,7 @@ class Context(Handle):
                     pass
                 if remove:
                     try:
-                        c.delete(force=True)
+                        c.delete(force=True, volumes=True)
                     except errors.BerthError:
                         pass
                 c.close()
@@ -335,7 +373,7 @@ class Context(Handle):
                 raise
             sig = c.signal
             if remove:
-                c.delete()
+                c.delete(volumes=True)  # as docker run --rm: anonymous volumes go too
         finally:
             # The handle first: the library may hold copies of the pipes' ends.
             c.close()

@@ -281,6 +281,12 @@ class Spec(Handle):
 
     add_volume_arg = add_volume
 
+    def add_named_volume(self, name, destination, readonly=False):
+        """A volume (docs/volumes.md) at destination; name None: an anonymous
+        one. Created if missing and seeded from the image when empty, at create."""
+        return self._call(lib.berth_spec_add_volume, enc(name) if name else None, enc(destination),
+                          1 if readonly else 0)
+
     # --- namespaces ---
     def set_namespace(self, type, path=None):
         """Adds (or replaces) a namespace; type: berth.namespace.NS_* or a name
