@@ -309,10 +309,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
 	char rootfs_abs[PATH_MAX];
 	char *overlay = NULL;
-	if (image) {
+	if ((r = berth__given_overlay(&overlay, json_object_get(sj, "annotations"), id)) < 0)
+		return r;
+	if (image && !overlay) {
 		/* the image's layers must be there before anything is made */
 		if ((r = berth__image_overlay(&overlay, ctx, image, id)) < 0)
 			return r;
+	}
+	if (overlay) {
 		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
 	} else {
 		if (!realpath(rootfs, rootfs_abs))

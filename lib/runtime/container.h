@@ -40,6 +40,10 @@ BERTH_HIDDEN int berth__container_spec_json(json_t **out, berth_container *c);
 BERTH_HIDDEN int berth__wait_pidfd(int pidfd, int timeout_ms, int *exit_code, int *sig, const char *what);
 /* The overlay options for a container of an image (image_rootfs.c). */
 BERTH_HIDDEN int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const char *id);
+/* The overlay options the builder gives a RUN step's container in the
+ * annotation io.berth.overlay ("lowerdir=...,upperdir=...,workdir=...": its
+ * own upper dir, which becomes the step's layer); *out NULL when absent. */
+BERTH_HIDDEN int berth__given_overlay(char **out, const json_t *annotations, const char *id);
 /* cgroups (resources.c) */
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                                  berth__plan *plan);

@@ -55,3 +55,20 @@ int berth__image_overlay(char **out, berth_ctx *ctx, const char *image_id, const
 	*out = s;
 	return 0;
 }
+
+int berth__given_overlay(char **out, const json_t *annotations, const char *id)
+{
+	*out = NULL;
+	const char *ov = json_string_value(json_object_get(annotations, "io.berth.overlay"));
+	if (!ov)
+		return 0;
+	if (strncmp(ov, "lowerdir=/", 10) || !strstr(ov, ",upperdir=/") || !strstr(ov, ",workdir=/"))
+		return berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: expected "
+		                                "\"lowerdir=/...,upperdir=/...,workdir=/...\"", id);
+	if (strlen(ov) >= 4096)
+		return berth__err(BERTH_EUNSUPPORTED, "container %s: annotation io.berth.overlay: longer than the kernel's "
+		                                      "4096 bytes of mount options", id);
+	if (!(*out = berth__strdup(ov)))
+		return BERTH_ENOMEM;
+	return 0;
+}
