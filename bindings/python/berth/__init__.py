@@ -14,6 +14,7 @@ See docs/python.md.
 from . import namespace
 from . import cgroup
 from . import image
+from . import build
 from .image import Image, Reference
 from . import _lib
 from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN
