@@ -376,9 +376,12 @@ static int meta_step(bctx *b, stage *s, const bd_instr *in, const char *norm)
 	sha_hex(key, s->key, norm, NULL);
 	json_t *c = cache_get(b, key);
 	char *created = NULL;
-	if (c && !json_object_get(c, "layer"))
+	int hit = c && !json_object_get(c, "layer");
+	if (hit) {
 		created = berth__strdup(json_string_value(json_object_get(c, "created")));
-	else
+		b->o->steps_cached++;
+		emit(b, BERTH_BUILD_CACHED, "--> Using cache %.12s", key);
+	} else
 		created = now_str();
 	json_decref(c);
 	if (!created)
