@@ -169,7 +169,16 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
                      int top, const char *what)
 {
 	struct stat st;
-	if (fstatat(dfd, name, &st, top ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
+	/* the source itself (top) is resolved inside the context: dfd is its root */
+	if (top) {
+		int pf = open_in(dfd, name, O_PATH);
+		int ok = pf >= 0 && fstat(pf, &st) == 0;
+		int e = errno;
+		if (pf >= 0)
+			close(pf);
+		if (!ok)
+			return berth__err_sys(e, "%s: stat %s", what, rel);
+	} else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return berth__err_sys(errno, "%s: stat %s", what, rel);
 	char meta[128];
 	snprintf(meta, sizeof meta, "%o %lld", (unsigned)st.st_mode, S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
@@ -183,7 +192,7 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 			hash_str(c, t);
 		}
 	} else if (S_ISREG(st.st_mode)) {
-		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+		int fd = top ? open_in(dfd, name, O_RDONLY) : openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return berth__err_sys(errno, "%s: open %s", what, rel);
 		char buf[65536];
@@ -195,7 +204,8 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 		if (k < 0)
 			return berth__err_sys(e, "%s: read %s", what, rel);
 	} else if (S_ISDIR(st.st_mode)) {
-		int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+		int fd = top ? open_in(dfd, name, O_RDONLY | O_DIRECTORY)
+		             : openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return berth__err_sys(errno, "%s: open %s", what, rel);
 		DIR *d = fdopendir(fd);
@@ -274,24 +284,8 @@ int berth__bd_hash_sources(char hex[65], const char *ctx_dir, const bd_ignore *i
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		char rel[4096];
 		snprintf(rel, sizeof rel, "%s", l.v[i]);
-		/* the source itself, resolved inside the context */
-		char *slash = strrchr(rel, '/');
-		int pfd = root;
-		const char *base = rel;
-		char parent[4096];
-		if (slash) {
-			snprintf(parent, sizeof parent, "%.*s", (int)(slash - rel), rel);
-			pfd = open_in(root, parent, O_PATH | O_DIRECTORY);
-			base = slash + 1;
-			if (pfd < 0) {
-				r = berth__err_sys(errno, "%s: source %s", what, rel);
-				break;
-			}
-		}
 		hash_str(&c, "--src");
-		r = hash_tree(&c, pfd, base, rel, strlen(rel), ig, 1, what);
-		if (pfd != root)
-			close(pfd);
+		r = hash_tree(&c, root, l.v[i], rel, strlen(rel), ig, 1, what);
 	}
 	berth__sha256_final_hex(&c, hex);
 	sl_free(&l);
@@ -613,7 +607,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 		}
 		struct stat st;
 		/* the source itself is followed if it is a symlink, resolved inside the source root */
-		int sfd = open_in(pfd, base, O_PATH);
+		int sfd = open_in(srcroot, rel, O_PATH);
 		if (sfd < 0 || fstat(sfd, &st) < 0) {
 			r = berth__err_sys(errno, "%s: source %s", op->what, rel);
 			if (sfd >= 0)
@@ -645,7 +639,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 			r = mkdirs(&c, dparent);
 		}
 		if (r == 0 && op->kind == BD_ADD && S_ISREG(st.st_mode)) {
-			int fd = open_in(pfd, base, O_RDONLY);
+			int fd = open_in(srcroot, rel, O_RDONLY);
 			if (fd >= 0 && is_archive(fd)) {
 				/* ADD of a local archive: unpacked into the destination directory */
 				if ((r = mkdirs(&c, op->dest)) == 0) {
@@ -676,7 +670,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 				else
 					close(dfd);
 			} else if (S_ISREG(st.st_mode)) {
-				int in = open_in(pfd, base, O_RDONLY);
+				int in = open_in(srcroot, rel, O_RDONLY);
 				if (in < 0)
 					r = berth__err_sys(errno, "%s: open %s", op->what, rel);
 				else {

@@ -509,6 +509,33 @@ START_TEST(scratch_and_stdin_dockerfile)
 }
 END_TEST
 
+START_TEST(hostile_context)
+{
+	/* symlinks in the context never reach outside it */
+	write_file("inside.txt", "inside\n");
+	char p[700];
+	snprintf(p, sizeof p, "%s/escape", ctxdir);
+	ck_assert_int_eq(symlink("/etc/hostname", p), 0);
+	snprintf(p, sizeof p, "%s/up", ctxdir);
+	ck_assert_int_eq(symlink("../../../../../../../etc/hostname", p), 0);
+	snprintf(p, sizeof p, "%s/ok", ctxdir);
+	ck_assert_int_eq(symlink("inside.txt", p), 0);
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "hostile:1", NULL };
+	o.tags = tags;
+	berth_image *img = NULL;
+	ck_assert_int_eq(build(&img, &o, NULL, "FROM busybox:itest\nCOPY escape /x\n"), BERTH_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(berth_error_last()->message, "Dockerfile:2: COPY: source 'escape': file not found"));
+	ck_assert_int_eq(build(&img, &o, NULL, "FROM busybox:itest\nCOPY up /x\n"), BERTH_ENOTFOUND);
+	/* a source followed inside the context; links below a copied dir stay links; .. cannot climb out */
+	tu_ok(build(&img, &o, NULL, "FROM busybox:itest\nCOPY ok /followed\nCOPY ../../inside.txt . /ctx/\n"));
+	berth_image_free(img);
+	char *out = run_in("hostile:1", "cat /followed; readlink /ctx/escape; readlink /ctx/ok; cat /ctx/inside.txt", NULL);
+	ck_assert_str_eq(out, "inside\n/etc/hostname\ninside.txt\ninside\n");
+	free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build");
@@ -523,6 +550,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, parse_error_names_the_line);
 	tcase_add_test(tc, failing_run_leaves_nothing);
 	tcase_add_test(tc, scratch_and_stdin_dockerfile);
+	tcase_add_test(tc, hostile_context);
 	suite_add_tcase(s, tc);
 	return s;
 }
