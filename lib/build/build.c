@@ -1430,8 +1430,9 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		const char *plat = flag_value(in, "platform");
 		(void)plat;
 		if ((r = open_image(&img, b, ref, (b->o->flags & BERTH_BUILD_PULL) != 0)) < 0) {
+			berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
 			free(w);
-			return berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
+			return r;
 		}
 		char **dirs = NULL;
 		if ((r = berth_image_layer_dirs(&dirs, img)) == 0) {
@@ -1448,8 +1449,9 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		}
 		berth_image_free(img);
 		if (r < 0) {
+			berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
 			free(w);
-			return berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
+			return r;
 		}
 	}
 	free(w);

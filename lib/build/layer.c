@@ -323,7 +323,8 @@ static int walk(lw *w, int dfd, char *path, size_t plen, char *rel, size_t rlen)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = one(w, dirfd(d), names[i], path, plen, rel, rlen);
 out:
