@@ -80,6 +80,7 @@ static const struct command commands[] = {
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on containers and images" },
 	{ "pull", cmd_pull, "Download an image from a registry" },
+	{ "build", cmd_build, "Build an image from a Dockerfile" },
 	{ "images", cmd_images, "List images" },
 	{ "image", cmd_image, "Manage images (ls, rm, tag, import, prune, inspect)" },
 	{ "import", cmd_import, "Import a root filesystem tarball as an image" },

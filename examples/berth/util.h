@@ -218,6 +218,7 @@ int cmd_tag(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 struct jval;
 /* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
 struct jval *image_inspect_json(const char *name);

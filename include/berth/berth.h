@@ -12,6 +12,7 @@
 #include "container.h"
 #include "cgroup.h"
 #include "image.h"
+#include "build.h"
 #include "net.h"
 #include "volume.h"
 

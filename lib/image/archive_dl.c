@@ -85,6 +85,8 @@
 	X(archive_write_free)                                 \
 	X(archive_write_close)                                \
 	X(archive_write_set_format_pax_restricted)            \
+	X(archive_write_set_format_raw)                       \
+	X(archive_write_set_filter_option)                    \
 	X(archive_write_add_filter_gzip)                      \
 	X(archive_write_add_filter_zstd)                      \
 	X(archive_write_add_filter_none)                      \
@@ -201,6 +203,9 @@ W struct archive *archive_write_new(void) { return CALL(archive_write_new, NULL)
 W int archive_write_free(struct archive *a) { return CALL(archive_write_free, ARCHIVE_FATAL, a); }
 W int archive_write_close(struct archive *a) { return CALL(archive_write_close, ARCHIVE_FATAL, a); }
 W int archive_write_set_format_pax_restricted(struct archive *a) { return CALL(archive_write_set_format_pax_restricted, ARCHIVE_FATAL, a); }
+W int archive_write_set_format_raw(struct archive *a) { return CALL(archive_write_set_format_raw, ARCHIVE_FATAL, a); }
+W int archive_write_set_filter_option(struct archive *a, const char *m, const char *o, const char *v)
+{ return CALL(archive_write_set_filter_option, ARCHIVE_FATAL, a, m, o, v); }
 W int archive_write_add_filter_gzip(struct archive *a) { return CALL(archive_write_add_filter_gzip, ARCHIVE_FATAL, a); }
 W int archive_write_add_filter_zstd(struct archive *a) { return CALL(archive_write_add_filter_zstd, ARCHIVE_FATAL, a); }
 W int archive_write_add_filter_none(struct archive *a) { return CALL(archive_write_add_filter_none, ARCHIVE_FATAL, a); }

@@ -126,6 +126,9 @@ BERTH_HIDDEN int berth__blob_put(const berth__store *s, const void *data, size_t
 /* --- images (store_image.c) --- */
 /* Opens the image of the manifest blob digest (size: the descriptor's, or -1). */
 BERTH_HIDDEN int berth__image_load(berth_image **out, berth_ctx *ctx, const char *manifest_digest, int64_t size);
+/* The image's manifest and config JSON (borrowed, valid while img lives). */
+BERTH_HIDDEN const json_t *berth__image_manifest_json(const berth_image *img);
+BERTH_HIDDEN const json_t *berth__image_config_json(const berth_image *img);
 
 /* --- layers (store_layer.c) --- */
 typedef struct berth__layer_result {

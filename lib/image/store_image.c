@@ -82,6 +82,8 @@ BERTH_EXTERN void berth_image_free(berth_image *img)
 }
 
 BERTH_EXTERN const char *berth_image_id(const berth_image *img) { return img ? img->id : NULL; }
+const json_t *berth__image_manifest_json(const berth_image *img) { return img->mjson; }
+const json_t *berth__image_config_json(const berth_image *img) { return img->cjson; }
 
 /* --- index.json as a list of (manifest, ref, image id) --- */
 

@@ -312,7 +312,10 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	char **layers = NULL;
 	int rootfs_mount_fd = -1;
 	json_t *vspec = NULL;
-	if (image) {
+	const char *given = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.overlay"));
+	if (given) {
+		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
+	} else if (image) {
 		/* the image's layers must be there before anything is made */
 		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0)
 			return r;
@@ -346,6 +349,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	made_root = 1;
 	/* the rootfs: an overlay (made here, attached by the child) or a copy */
+	if (given && (r = berth__given_overlay(&rootfs_mount_fd, given, c->root_dir, id)) < 0)
+		goto fail;
 	if (layers && (r = berth__image_rootfs(&rootfs_mount_fd, ctx, layers, c->root_dir, id)) < 0)
 		goto fail;
 	if (opts->name && *opts->name) {

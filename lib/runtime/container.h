@@ -57,6 +57,10 @@ BERTH_HIDDEN int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **d
  * be NULL): whether the image has a directory at sub (layer_copy.c). */
 BERTH_HIDDEN int berth__layers_copy(int dst, char *const *layers, size_t n, const char *sub, int *out_found,
                                     const char *what);
+/* The builder's RUN steps bring their own layers and upper dir: the
+ * annotation io.berth.overlay, "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W".
+ * Makes <root_dir>/rootfs and *out_mount_fd the detached overlay. */
+BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opts, const char *root_dir, const char *id);
 /* cgroups (resources.c) */
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                                  berth__plan *plan);

@@ -71,7 +71,8 @@ static void fs_log(int fsfd, char *buf, size_t len)
 
 /* 0 and *out a detached overlay mount; 1 when the overlay filesystem cannot
  * be used here (ENODEV, EINVAL, ENOSYS: use the copy); < 0 an error. */
-static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work, const char *id)
+static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work, char **extra,
+                        const char *id)
 {
 	int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0) {
@@ -96,6 +97,18 @@ static int make_overlay(int *out, char **dirs, size_t n, const char *upper, cons
 		int e = errno;
 		fs_log(fsfd, log, sizeof log);
 		r = berth__err_sys(e, "container %s: overlay: upper layer %s%s%s", id, upper, log[0] ? ": " : "", log);
+	}
+	for (size_t i = 0; r == 0 && extra && extra[i]; i++) {
+		char *eq = strchr(extra[i], '=');
+		if (eq)
+			*eq = '\0';
+		if (fsconfig(fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, extra[i], eq ? eq + 1 : NULL, 0) < 0) {
+			int e = errno;
+			fs_log(fsfd, log, sizeof log);
+			r = berth__err_sys(e, "container %s: overlay option %s%s%s", id, extra[i], log[0] ? ": " : "", log);
+		}
+		if (eq)
+			*eq = '=';
 	}
 	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
@@ -134,7 +147,7 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 			return berth__err_sys(errno, "container %s: create %s", id, upper);
 		if (mkdir(work, 0755) < 0)
 			return berth__err_sys(errno, "container %s: create %s", id, work);
-		if ((r = make_overlay(out_mount_fd, dirs, n, upper, work, id)) < 0)
+		if ((r = make_overlay(out_mount_fd, dirs, n, upper, work, NULL, id)) < 0)
 			return r;
 		if (r == 1) {
 			berth__log(ctx, BERTH_LOG_INFO, "container %s: overlayfs is not available here: copying the image's "
@@ -152,5 +165,57 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 	snprintf(what, sizeof what, "container %s: copy the image's layers", id);
 	r = berth__layers_copy(dfd, dirs, n, "", NULL, what);
 	close(dfd);
+	return r;
+}
+
+int berth__given_overlay(int *out_mount_fd, const char *ov, const char *root_dir, const char *id)
+{
+	*out_mount_fd = -1;
+	/* "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W[,OPTION[=VALUE]]...", absolute paths */
+	char *copy = berth__strdup(ov);
+	size_t nopt = 1;
+	for (const char *p = ov; *p; p++)
+		nopt += *p == ',' || *p == ':';
+	char **dirs = calloc(nopt + 1, sizeof *dirs), **extra = calloc(nopt + 1, sizeof *extra);
+	int r = 0;
+	if (!copy || !dirs || !extra) {
+		r = berth__err_nomem();
+		goto out;
+	}
+	char *lower = NULL, *upper = NULL, *work = NULL;
+	size_t ndirs = 0, nextra = 0;
+	for (char *save = NULL, *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(o, "lowerdir=", 9))
+			lower = o + 9;
+		else if (!strncmp(o, "upperdir=", 9))
+			upper = o + 9;
+		else if (!strncmp(o, "workdir=", 8))
+			work = o + 8;
+		else
+			extra[nextra++] = o;
+	}
+	if (!lower || !upper || !work || *lower != '/' || *upper != '/' || *work != '/') {
+		r = berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: expected "
+		                             "\"lowerdir=/...,upperdir=/...,workdir=/...\"", id);
+		goto out;
+	}
+	char *top[4096];
+	for (char *save = NULL, *d = strtok_r(lower, ":", &save); d && ndirs < 4096; d = strtok_r(NULL, ":", &save))
+		top[ndirs++] = d;
+	for (size_t i = 0; i < ndirs; i++) /* bottom first, as berth_image_layer_dirs gives them */
+		dirs[i] = top[ndirs - 1 - i];
+	char rootfs[4200];
+	snprintf(rootfs, sizeof rootfs, "%s/rootfs", root_dir);
+	if (mkdir(rootfs, 0755) < 0) {
+		r = berth__err_sys(errno, "container %s: create %s", id, rootfs);
+		goto out;
+	}
+	r = make_overlay(out_mount_fd, dirs, ndirs, upper, work, extra, id);
+	if (r == 1)
+		r = berth__err(BERTH_EUNSUPPORTED, "container %s: the overlay filesystem is not available here", id);
+out:
+	free(dirs);
+	free(extra);
+	free(copy);
 	return r;
 }

@@ -15,6 +15,7 @@ from . import namespace
 from . import cgroup
 from . import image
 from . import volume
+from . import build
 from .image import Image, Reference
 from . import _lib
 from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN

@@ -215,6 +215,21 @@ class PullOptions(Structure):
                 ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p)]
 
 
+BUILD_OPTIONS_VERSION = 1
+BUILD_STEP, BUILD_OUTPUT, BUILD_CACHED, BUILD_INFO, BUILD_WARNING = 0, 1, 2, 3, 4
+BUILD_NO_CACHE = 1 << 0
+BUILD_PULL = 1 << 1
+BUILD_OUTPUT_CB = CFUNCTYPE(None, c_int, c_void_p, c_size_t, c_void_p)
+
+
+class BuildOptions(Structure):
+    """berth_build_options."""
+    _fields_ = [("version", c_uint), ("dockerfile", c_char_p), ("dockerfile_text", c_char_p),
+                ("tags", POINTER(c_char_p)), ("build_args", POINTER(c_char_p)), ("target", c_char_p),
+                ("flags", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("output", BUILD_OUTPUT_CB),
+                ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
+
+
 # --- declarations ---
 # name: (restype, argtypes, checked). checked: the int result is 0 or a
 # negative BERTH_E* code, and a negative one raises.
@@ -365,6 +380,9 @@ DECLARATIONS = {
     "berth_image_prune": (_I, [POINTER(c_uint64), CtxP], True),
     "berth_pull_options_init": (_I, [POINTER(PullOptions), c_uint], True),
     "berth_image_pull": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(PullOptions)], True),
+    # build.h
+    "berth_build_options_init": (_I, [POINTER(BuildOptions), c_uint], True),
+    "berth_build": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(BuildOptions)], True),
     # spec.h (images)
     "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
     # volume.h

@@ -146,6 +146,16 @@ class Context(Handle):
         "done" or "exists"."""
         return _image.pull(self._handle(), ref, platform, tls_verify, username, password, progress)
 
+    def build(self, context, tag=None, dockerfile=None, build_args=None, target=None, no_cache=False, pull=False,
+              platform=None, tls_verify=True, dockerfile_text=None, output=None):
+        """Builds an image from a Dockerfile (berth.build.build): a berth.Image
+        with build_output, build_steps_run and build_steps_cached. tag: a
+        reference or a list of them; build_args: a dict or "K=V" strings."""
+        from . import build as _build
+        return _build.build(self._handle(), context, tag=tag, dockerfile=dockerfile, dockerfile_text=dockerfile_text,
+                            build_args=build_args, target=target, no_cache=no_cache, pull=pull, platform=platform,
+                            tls_verify=tls_verify, output=output)
+
     def import_image(self, path, ref=None):
         """A root filesystem tarball (plain, gzip, zstd) as a one-layer image."""
         h = _lib.ImageP()

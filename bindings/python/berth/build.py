@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Building images from a Dockerfile (include/berth/build.h, docs/build.md).
+
+    img = ctx.build("path/to/context", tag="app:1", build_args={"V": "2"})
+    print(img.id, img.build_steps_run, img.build_steps_cached)
+    print(img.build_output)
+
+A failed build raises the library's error (berth.BerthError and its
+subclasses) with two more attributes: ``exit_code`` (the failed RUN step's
+exit code, else 0) and ``output`` (everything the build printed).
+"""
+
+import ctypes
+import os
+from ctypes import byref
+
+from . import _lib
+from . import errors
+from .image import Image
+
+EVENTS = {_lib.BUILD_STEP: "step", _lib.BUILD_OUTPUT: "output", _lib.BUILD_CACHED: "cached",
+          _lib.BUILD_INFO: "info", _lib.BUILD_WARNING: "warning"}
+
+
+def _strv(items):
+    if not items:
+        return None
+    arr = (ctypes.c_char_p * (len(items) + 1))()
+    for i, s in enumerate(items):
+        arr[i] = _lib.enc(s)
+    arr[len(items)] = None
+    return arr
+
+
+def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, build_args=None, target=None,
+          no_cache=False, pull=False, platform=None, tls_verify=True, output=None):
+    """Runs berth_build(); returns a berth.Image with build_output (str),
+    build_steps_run and build_steps_cached. output(kind, text) is called
+    for every event on this thread (kind: "step", "output", "cached",
+    "info", "warning")."""
+    tags = [tag] if isinstance(tag, str) else list(tag or [])
+    if isinstance(build_args, dict):
+        args = ["%s=%s" % (k, v) for k, v in build_args.items()]
+    else:
+        args = list(build_args or [])
+    log = []
+
+    def cb(event, text, length, _payload):
+        try:
+            s = ctypes.string_at(text, length).decode("utf-8", "replace")
+            log.append(s if event == _lib.BUILD_OUTPUT else s + "\n")
+            if output is not None:
+                output(EVENTS.get(event, event), s)
+        except Exception:  # an exception cannot cross into C
+            pass
+    fn = _lib.BUILD_OUTPUT_CB(cb)
+    tag_arr = _strv(tags)
+    arg_arr = _strv(args)
+    opts = _lib.BuildOptions()
+    _lib.lib.berth_build_options_init(byref(opts), _lib.BUILD_OPTIONS_VERSION)
+    opts.dockerfile = _lib.enc(os.fspath(dockerfile)) if dockerfile else None
+    opts.dockerfile_text = _lib.enc(dockerfile_text) if dockerfile_text else None
+    opts.tags = tag_arr
+    opts.build_args = arg_arr
+    opts.target = _lib.enc(str(target)) if target is not None else None
+    opts.flags = (_lib.BUILD_NO_CACHE if no_cache else 0) | (_lib.BUILD_PULL if pull else 0)
+    opts.platform = _lib.enc(platform) if platform else None
+    opts.tls_verify = 1 if tls_verify else 0
+    opts.output = fn
+    h = _lib.ImageP()
+    try:
+        _lib.lib.berth_build(byref(h), ctx_handle, _lib.enc(os.fspath(context)) if context is not None else None,
+                             byref(opts))
+    except errors.BerthError as e:
+        e.exit_code = opts.exit_code
+        e.output = "".join(log)
+        raise
+    img = Image(h)
+    img.build_output = "".join(log)
+    img.build_steps_run = opts.steps_run
+    img.build_steps_cached = opts.steps_cached
+    return img

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * .dockerignore (build_internal.h): patterns as Docker reads them (Go
+ * filepath.Match syntax plus "**"), '!' exceptions, last match wins, a
+ * pattern also matching everything below a matched directory. */
+#include "build/build_internal.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One character class "[...]" at p (after '['): *matched, and the end of the class; NULL if malformed. */
+static const char *class_match(const char *p, char c, int *matched)
+{
+	int neg = 0, ok = 0;
+	if (*p == '^' || *p == '!') {
+		neg = 1;
+		p++;
+	}
+	int first = 1;
+	while (*p && (*p != ']' || first)) {
+		first = 0;
+		char lo = *p++;
+		if (lo == '\\' && *p)
+			lo = *p++;
+		char hi = lo;
+		if (*p == '-' && p[1] && p[1] != ']') {
+			p++;
+			hi = *p++;
+			if (hi == '\\' && *p)
+				hi = *p++;
+		}
+		if (c >= lo && c <= hi)
+			ok = 1;
+	}
+	if (*p != ']')
+		return NULL;
+	*matched = ok != neg;
+	return p + 1;
+}
+
+static int match_at(const char *p, const char *s)
+{
+	while (*p) {
+		if (p[0] == '*' && p[1] == '*') {
+			while (*p == '*')
+				p++;
+			if (*p == '/') {
+				/* "**" + "/": zero or more whole directories */
+				p++;
+				if (match_at(p, s))
+					return 1;
+				for (const char *t = s; *t; t++)
+					if (*t == '/' && match_at(p, t + 1))
+						return 1;
+				return 0;
+			}
+			/* "**" elsewhere: anything, separators included */
+			for (const char *t = s;; t++) {
+				if (match_at(p, t))
+					return 1;
+				if (!*t)
+					return 0;
+			}
+		}
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			for (const char *t = s;; t++) {
+				if (match_at(p, t))
+					return 1;
+				if (!*t || *t == '/')
+					return 0;
+			}
+		}
+		if (!*s)
+			return 0;
+		if (*p == '?') {
+			if (*s == '/')
+				return 0;
+			p++, s++;
+			continue;
+		}
+		if (*p == '[') {
+			int m = 0;
+			const char *e = class_match(p + 1, *s, &m);
+			if (!e || !m || *s == '/')
+				return 0;
+			p = e;
+			s++;
+			continue;
+		}
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p != *s)
+			return 0;
+		p++, s++;
+	}
+	return *s == '\0';
+}
+
+int berth__glob_match(const char *pat, const char *path, int pathname)
+{
+	(void)pathname;
+	return match_at(pat, path);
+}
+
+/* filepath.Clean without a leading '/': "a//b/./c/../d" -> "a/b/d"; "" -> ".". */
+static char *clean(const char *in)
+{
+	size_t len = strlen(in);
+	char *out = malloc(len + 2);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	const char *s = in;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		const char *e = s;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - s);
+		if (n == 0)
+			break;
+		if (n == 1 && s[0] == '.') {
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s = e;
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	return out;
+}
+
+int berth__ignore_parse(bd_ignore *out, const char *text, size_t len)
+{
+	memset(out, 0, sizeof *out);
+	size_t cap = 0;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && text[j] != '\n')
+			j++;
+		size_t s = i, e = j;
+		i = j + 1;
+		while (s < e && isspace((unsigned char)text[s]))
+			s++;
+		while (e > s && isspace((unsigned char)text[e - 1]))
+			e--;
+		if (s == e || text[s] == '#')
+			continue;
+		int exc = 0;
+		if (text[s] == '!') {
+			exc = 1;
+			s++;
+			while (s < e && isspace((unsigned char)text[s]))
+				s++;
+			if (s == e)
+				continue;
+		}
+		char *raw = strndup(text + s, e - s);
+		char *c = raw ? clean(raw) : NULL;
+		free(raw);
+		if (!c)
+			goto nomem;
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **np = realloc(out->pat, cap * sizeof *np);
+			if (!np) {
+				free(c);
+				goto nomem;
+			}
+			out->pat = np;
+			int *ne = realloc(out->exclude, cap * sizeof *ne);
+			if (!ne) {
+				free(c);
+				goto nomem;
+			}
+			out->exclude = ne;
+		}
+		out->pat[out->n] = c;
+		out->exclude[out->n] = exc;
+		out->n++;
+	}
+	return 0;
+nomem:
+	berth__ignore_free(out);
+	return berth__err_nomem();
+}
+
+void berth__ignore_free(bd_ignore *ig)
+{
+	if (!ig)
+		return;
+	for (size_t i = 0; i < ig->n; i++)
+		free(ig->pat[i]);
+	free(ig->pat);
+	free(ig->exclude);
+	memset(ig, 0, sizeof *ig);
+}
+
+/* The pattern matches rel or one of its parent directories. */
+static int matches_or_parent(const char *pat, const char *rel)
+{
+	if (match_at(pat, rel))
+		return 1;
+	size_t n = strlen(rel);
+	char *buf = malloc(n + 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, rel, n + 1);
+	int m = 0;
+	for (size_t i = n; i-- > 0;) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (match_at(pat, buf)) {
+			m = 1;
+			break;
+		}
+	}
+	free(buf);
+	return m;
+}
+
+int berth__ignore_match(const bd_ignore *ig, const char *rel)
+{
+	int ignored = 0;
+	for (size_t i = 0; i < ig->n; i++) {
+		if (ignored == !ig->exclude[i])
+			continue; /* cannot change the outcome */
+		if (matches_or_parent(ig->pat[i], rel))
+			ignored = !ig->exclude[i];
+	}
+	return ignored;
+}
+
+int berth__ignore_dir_has_exceptions(const bd_ignore *ig, const char *rel)
+{
+	size_t n = strlen(rel);
+	for (size_t i = 0; i < ig->n; i++) {
+		if (!ig->exclude[i])
+			continue;
+		const char *p = ig->pat[i];
+		/* an exception below rel, or one whose wildcards could reach below it */
+		if ((!strncmp(p, rel, n) && p[n] == '/') || strpbrk(p, "*?[\\"))
+			return 1;
+	}
+	return 0;
+}
