@@ -258,8 +258,9 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	size_t nl = 0;
 	const char **diff_ids = NULL;
 	char (*chains)[BERTH__DIGEST_LEN] = NULL;
-	if ((r = berth__reg_init(&g, pref, opts, what)) < 0)
+	if ((r = berth__reg_init(&g, pref, opts->tls_verify, opts->username, opts->password, what)) < 0)
 		goto out;
+	g.ctx = ctx;
 	if (berth__curl_error()) {
 		r = berth__err(BERTH_EUNSUPPORTED, "%s: %s", what, berth__curl_error());
 		goto out;

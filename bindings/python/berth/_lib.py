@@ -211,6 +211,20 @@ class PullOptions(Structure):
                 ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p)]
 
 
+PUSH_OPTIONS_VERSION = 1
+
+
+class PushOptions(Structure):
+    """berth_push_options."""
+    _fields_ = [("version", c_uint), ("tls_verify", c_int), ("username", c_char_p), ("password", c_char_p),
+                ("chunk_size", c_uint64), ("mount_from", c_char_p), ("progress", PULL_PROGRESS),
+                ("payload", c_void_p)]
+
+
+ARCHIVE_DOCKER = 0
+ARCHIVE_OCI = 1
+
+
 # --- declarations ---
 # name: (restype, argtypes, checked). checked: the int result is 0 or a
 # negative BERTH_E* code, and a negative one raises.
@@ -360,6 +374,12 @@ DECLARATIONS = {
     "berth_image_prune": (_I, [POINTER(c_uint64), CtxP], True),
     "berth_pull_options_init": (_I, [POINTER(PullOptions), c_uint], True),
     "berth_image_pull": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(PullOptions)], True),
+    "berth_push_options_init": (_I, [POINTER(PushOptions), c_uint], True),
+    "berth_image_push": (_I, [_OUTSTR, CtxP, c_char_p, c_char_p, POINTER(PushOptions)], True),
+    "berth_registry_login": (_I, [CtxP, c_char_p, c_char_p, c_char_p, c_int], True),
+    "berth_registry_logout": (_I, [CtxP, c_char_p], True),
+    "berth_image_save": (_I, [CtxP, _STRV, c_int, c_int], True),
+    "berth_image_load": (_I, [_OUTSTRV, CtxP, c_int], True),
     # spec.h (images)
     "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
 }
