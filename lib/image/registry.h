@@ -105,6 +105,8 @@ BERTH_HIDDEN int berth__reg_init(berth__reg *g, const berth_ref *ref, int tls_ve
 BERTH_HIDDEN int berth__reg_init_host(berth__reg *g, const char *host, int tls_verify, const char *username,
 	const char *password, const char *what);
 BERTH_HIDDEN void berth__reg_free(berth__reg *g);
+/* A copy with its own credentials and tokens (one per thread). */
+BERTH_HIDDEN int berth__reg_clone(berth__reg *dst, const berth__reg *src);
 /* One request, with auth challenges answered (a token per scope, cached;
  * Basic), 5xx, 429 (Retry-After honoured up to 30 s) and broken connections
  * retried with backoff. 0 once a final response came (any status: see

@@ -242,6 +242,20 @@ void berth__reg_free(berth__reg *g)
 	}
 }
 
+int berth__reg_clone(berth__reg *dst, const berth__reg *src)
+{
+	*dst = *src;
+	dst->basic = NULL;
+	for (int i = 0; i < BERTH__REG_TOKENS; i++)
+		dst->tokens[i].authz = NULL;
+	if (src->basic && !(dst->basic = berth__strdup(src->basic)))
+		return BERTH_ENOMEM;
+	for (int i = 0; i < BERTH__REG_TOKENS; i++)
+		if (src->tokens[i].authz && !(dst->tokens[i].authz = berth__strdup(src->tokens[i].authz)))
+			return BERTH_ENOMEM;
+	return 0;
+}
+
 char *berth__reg_url(const berth__reg *g, const char *location)
 {
 	if (!strncmp(location, "http://", 7) || !strncmp(location, "https://", 8))
