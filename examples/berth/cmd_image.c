@@ -260,34 +260,51 @@ int cmd_image(int argc, char **argv)
 
 struct pull_view {
 	int quiet, tty;
-	char digests[64][80];
+	char lines[64][16]; /* the short id on each line (a terminal shows one line per layer) */
 	int n;
 };
 
-static void pull_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+/* One line per layer, like docker: on a terminal the layer's line is
+ * rewritten in place (several layers move at once); otherwise one line per
+ * state change, no byte counts. */
+static void show(struct pull_view *v, const char *digest, const char *word, int bytes, uint64_t done, uint64_t total)
 {
-	struct pull_view *v = payload;
 	if (v->quiet)
 		return;
-	static const char *const words[] = { "Resolving", "Waiting", "Downloading", "Extracting", "Pull complete",
-		                             "Already exists" };
-	const char *word = status >= 0 && status <= 5 ? words[status] : "?";
 	if (!digest) {
 		fprintf(stderr, "%s\n", word);
 		return;
 	}
-	const char *hex = strncmp(digest, "sha256:", 7) ? digest : digest + 7;
-	if (status == BERTH_PULL_DOWNLOADING) {
-		if (!v->tty)
-			return; /* without a terminal: one line per state change, not per chunk */
-		if (total)
-			fprintf(stderr, "\r%.12s: %s %.1fMB/%.1fMB", hex, word, (double)done / 1e6, (double)total / 1e6);
-		else
-			fprintf(stderr, "\r%.12s: %s %.1fMB", hex, word, (double)done / 1e6);
-		fflush(stderr);
+	char id[16], text[160];
+	snprintf(id, sizeof id, "%.12s", strncmp(digest, "sha256:", 7) ? digest : digest + 7);
+	if (bytes && total)
+		snprintf(text, sizeof text, "%s: %s %.1fMB/%.1fMB", id, word, (double)done / 1e6, (double)total / 1e6);
+	else
+		snprintf(text, sizeof text, "%s: %s", id, word);
+	if (!v->tty) {
+		if (!bytes)
+			fprintf(stderr, "%s\n", text);
 		return;
 	}
-	fprintf(stderr, "%s%.12s: %s\n", v->tty ? "\r\033[K" : "", hex, word);
+	int i = 0;
+	for (; i < v->n && strcmp(v->lines[i], id); i++)
+		;
+	if (i == v->n && v->n < 64) {
+		snprintf(v->lines[v->n++], sizeof v->lines[0], "%s", id);
+		fprintf(stderr, "%s\n", text);
+	} else if (i < v->n) {
+		int up = v->n - i;
+		fprintf(stderr, "\033[%dA\r\033[K%s\033[%dB\r", up, text, up);
+	}
+	fflush(stderr);
+}
+
+static void pull_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	static const char *const words[] = { "Resolving", "Waiting", "Downloading", "Extracting", "Pull complete",
+		                             "Already exists" };
+	show(payload, digest, status >= 0 && status <= 5 ? words[status] : "?", status == BERTH_PULL_DOWNLOADING, done,
+		total);
 }
 
 int cmd_pull(int argc, char **argv)
@@ -336,27 +353,12 @@ int cmd_pull(int argc, char **argv)
 
 static void push_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
 {
-	struct pull_view *v = payload;
-	if (v->quiet)
-		return;
 	static const char *const words[] = { "Preparing", "Waiting", "Pushing", "?", "Pushed", "Layer already exists",
 		                             "Mounted from another repository" };
-	const char *word = status >= 0 && status <= 6 ? words[status] : "?";
-	if (!digest) {
-		fprintf(stderr, "%s\n", word);
-		return;
-	}
-	const char *hex = strncmp(digest, "sha256:", 7) ? digest : digest + 7;
-	if (status == BERTH_PUSH_UPLOADING) {
-		if (!v->tty)
-			return;
-		fprintf(stderr, "\r%.12s: %s %.1fMB/%.1fMB", hex, word, (double)done / 1e6, (double)total / 1e6);
-		fflush(stderr);
-		return;
-	}
+	struct pull_view *v = payload;
 	if (status == BERTH_PUSH_WAITING && !v->tty)
 		return;
-	fprintf(stderr, "%s%.12s: %s\n", v->tty ? "\r\033[K" : "", hex, word);
+	show(v, digest, status >= 0 && status <= 6 ? words[status] : "?", status == BERTH_PUSH_UPLOADING, done, total);
 }
 
 int cmd_push(int argc, char **argv)
