@@ -193,6 +193,7 @@ static int refs_for(char ***out, berth_image *img, const char *name)
 		for (char **t = tags; *t; t++)
 			if (!strcmp(*t, berth_ref_string(ref))) {
 				char *one[1] = { *t };
+				berth__err_restore(&sv);
 				char **packed = berth__strv_pack(one, 1);
 				berth_ref_free(ref);
 				berth_free(tags);
