@@ -379,6 +379,16 @@ def test_bearer_token_flow(cli, tmp_path, layout, docker_config):
                                           "docker://%s/t/other:2" % reg.addr], capture_output=True,
                                          check=True).stdout)
         assert info["Digest"] == json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Manifest"]
+        # credentials passed in through the API (no config file)
+        os.unlink(docker_config / "config.json")
+        import berth as pyberth
+        with pyberth.Context(root=str(tmp_path / "api-root"), run_root=str(tmp_path / "api-run")) as c:
+            with pytest.raises(pyberth.AuthError) as ei:
+                c.pull(ref, username="alice", password="wrong")
+            assert "token from %s" % ts.realm in str(ei.value)
+            img = c.pull(ref, username="alice", password="s3cret")
+            assert img.tags == [ref]
+            img.close()
     finally:
         reg.stop()
         ts.stop()
