@@ -569,3 +569,31 @@ def test_inspect_exposed_ports_and_volumes(cli, registry_obj, bb_tar, tmp_path):
     info = json.loads(berth(cli, "inspect", "ports1").stdout)[0]
     assert info["config"]["annotations"]["io.berth.image.exposed-ports"] == "27017/tcp,53/udp"
     assert berth(cli, "rm", "ports1").returncode == 0
+
+
+@pytest.mark.parametrize("cmd", ["push", "save", "load", "login", "logout"])
+def test_help(cli, cmd):
+    r = cli(cmd, "--help")
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.startswith("Usage:  berth " + cmd)
+    assert cmd in cli("--help").stdout
+
+
+def test_usage_errors(cli, tmp_path):
+    r = cli("save", "-o", str(tmp_path / "x.tar"))
+    assert r.returncode == 125 and "requires at least 1 image" in r.stderr
+    r = cli("save", "--format", "zip", "-o", str(tmp_path / "x.tar"), "a")
+    assert r.returncode == 125 and "unknown --format 'zip'" in r.stderr
+    r = cli("save", "-o", str(tmp_path / "x.tar"), "nosuch:1")
+    assert r.returncode == 125 and "nosuch:1" in r.stderr
+    assert not os.listdir(tmp_path)  # no archive, no temp file
+    r = cli("load", "-i", str(tmp_path / "missing.tar"))
+    assert r.returncode == 125 and "missing.tar" in r.stderr
+    r = cli("login", "--password-stdin", "127.0.0.1:1")
+    assert r.returncode == 125 and "--password-stdin requires --username" in r.stderr
+    r = cli("login", "-u", "a", "-p", "b", "--password-stdin", "127.0.0.1:1")
+    assert r.returncode == 125 and "mutually exclusive" in r.stderr
+    r = cli("login", "-u", "a", "-p", "b", "127.0.0.1:1")
+    assert r.returncode == 125 and "127.0.0.1:1" in r.stderr
+    r = cli("logout", "127.0.0.1:1")
+    assert r.returncode == 125 and "not logged in" in r.stderr
