@@ -7,9 +7,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 BUILD="build-essential cmake pkg-config libseccomp-dev libjansson-dev \
-libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev check"
+libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev libisal-dev check"
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
-docker-registry skopeo umoci"
+docker-registry skopeo umoci apache2-utils python3-cryptography"
 BENCH="runc crun buildah"
 
 pkgs="$BUILD $TEST"

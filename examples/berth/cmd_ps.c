@@ -409,10 +409,16 @@ int cmd_inspect(int argc, char **argv)
 		if (berth_container_open(&c, cli_ctx(), argv[i]) < 0) {
 			/* not a container: an image? */
 			int code = berth_error_last()->code;
-			struct jval *iv = code == BERTH_ENOTFOUND ? image_inspect_json(argv[i]) : NULL;
+			char cmsg[512];
+			snprintf(cmsg, sizeof cmsg, "%s", berth_error_last()->message);
+			/* EINVAL: not a container name ("127.0.0.1:5000/a:1"), maybe a reference */
+			struct jval *iv = code == BERTH_ENOTFOUND || code == BERTH_EINVAL ? image_inspect_json(argv[i]) : NULL;
 			if (!iv) {
-				if (code == BERTH_ENOTFOUND && berth_error_last()->code == BERTH_ENOTFOUND)
+				int icode = berth_error_last()->code;
+				if (code == BERTH_ENOTFOUND && icode == BERTH_ENOTFOUND)
 					warnx_("no such object: %s", argv[i]);
+				else if (code == BERTH_EINVAL && icode != BERTH_ENOTFOUND)
+					warnx_("%s: %s", argv[i], cmsg);
 				else
 					berr(argv[i]);
 				rc = EXIT_BERTH;

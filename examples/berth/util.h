@@ -219,6 +219,11 @@ int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 struct jval;
 /* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
 struct jval *image_inspect_json(const char *name);

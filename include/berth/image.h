@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * image.h: image references, and the local OCI image store. Registry
- * pull/push land next (issue 4).
+ * image.h: image references, the local OCI image store, registry pull and
+ * push, registry logins, and image archives (save/load).
  */
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
@@ -122,6 +122,78 @@ BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int 
  * 401/403, BERTH_EDIGEST for a digest mismatch, BERTH_ENET for transport
  * failures. Nothing partial is left behind. */
 BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char *ref, const berth_pull_options *opts);
+
+/* --- pushing to a registry (distribution spec) --- */
+typedef enum berth_push_status {
+	BERTH_PUSH_PREPARING = 0, /* reading the image (digest NULL) */
+	BERTH_PUSH_WAITING = 1,   /* a blob is queued */
+	BERTH_PUSH_UPLOADING = 2, /* bytes sent of total */
+	BERTH_PUSH_DONE = 4,      /* the blob is in the registry */
+	BERTH_PUSH_EXISTS = 5,    /* the registry had it already */
+	BERTH_PUSH_MOUNTED = 6    /* mounted from another repository of the registry */
+} berth_push_status;
+
+#define BERTH_PUSH_OPTIONS_VERSION 1
+typedef struct berth_push_options {
+	unsigned int version;            /* BERTH_PUSH_OPTIONS_VERSION */
+	int tls_verify;                  /* as in berth_pull_options */
+	const char *username;            /* NULL: ~/.docker/config.json "auths", else anonymous */
+	const char *password;
+	uint64_t chunk_size;             /* 0: each blob in one PUT; else PATCH chunks of this many bytes */
+	const char *mount_from;          /* a repository path on the same registry to mount blobs from; NULL:
+	                                    the image's other references on that registry are tried */
+	berth_pull_progress_cb progress; /* berth_push_status values; NULL: none */
+	void *payload;
+} berth_push_options;
+#define BERTH_PUSH_OPTIONS_INIT { BERTH_PUSH_OPTIONS_VERSION, 1, NULL, NULL, 0, NULL, NULL, NULL }
+BERTH_EXTERN int berth_push_options_init(berth_push_options *opts, unsigned int version);
+
+/* Pushes the image name (id, id prefix or reference) to the registry
+ * reference dest (NULL: name itself, which must then be a reference). Each
+ * layer and the config: HEAD (the registry has it: EXISTS), else a
+ * cross-repository mount when a source repository is known, else an upload
+ * (POST, then one PUT or PATCH chunks and a closing PUT with the digest);
+ * then the manifest is PUT under dest's tag (or digest) and the
+ * Docker-Content-Digest the registry answers is checked. Errors name the
+ * reference and the cause, as for pull ("push 127.0.0.1:5000/a:1: denied
+ * (403) by registry 127.0.0.1:5000"); BERTH_EAUTH, BERTH_ENET, BERTH_EDIGEST.
+ * *out_digest (may be NULL): the manifest digest, berth_free() it. */
+BERTH_EXTERN int berth_image_push(char **out_digest, berth_ctx *ctx, const char *name, const char *dest,
+	const berth_push_options *opts);
+
+/* --- registry logins (the file Docker uses) ---
+ * Checks username/password against registry (a host[:port]; "docker.io" is
+ * Docker Hub): GET /v2/ answering a Basic challenge, or fetching a token from
+ * a Bearer challenge's realm. On success writes {"auths": {registry:
+ * {"auth": base64("user:pass")}}} into $DOCKER_CONFIG/config.json or
+ * ~/.docker/config.json (mode 0600, other keys kept). BERTH_EAUTH names the
+ * registry and the reason when the registry refuses. */
+BERTH_EXTERN int berth_registry_login(berth_ctx *ctx, const char *registry, const char *username,
+	const char *password, int tls_verify);
+/* Removes the registry's entry; BERTH_ENOTFOUND if there is none. */
+BERTH_EXTERN int berth_registry_logout(berth_ctx *ctx, const char *registry);
+
+/* --- image archives ---
+ * berth_image_save writes the images names (ids or references,
+ * NULL-terminated) as one tar stream to fd (a file or a pipe; not closed):
+ *   BERTH_ARCHIVE_DOCKER: what "docker save" writes: manifest.json
+ *     ([{Config, RepoTags, Layers}]), repositories, <config hex>.json,
+ *     <layer id>/layer.tar (uncompressed), <layer id>/VERSION and json;
+ *   BERTH_ARCHIVE_OCI: an OCI image layout (oci-layout, index.json with
+ *     org.opencontainers.image.ref.name annotations, blobs/sha256/...), as
+ *     skopeo's oci-archive: reads it.
+ * Names given by reference are saved with that reference; by id, with all
+ * of the image's references. */
+enum { BERTH_ARCHIVE_DOCKER = 0, BERTH_ARCHIVE_OCI = 1 };
+BERTH_EXTERN int berth_image_save(berth_ctx *ctx, const char *const *names, int format, int fd);
+/* Loads every image of an archive of either format (plain, gzip or zstd)
+ * read from fd to its end, verifying each layer's DiffID and each blob's
+ * digest; tags them with the archive's references. Hostile archives (paths
+ * escaping, links or manifests pointing outside, digest mismatches) are
+ * refused and leave nothing behind. *out (may be NULL): the loaded image ids
+ * and references, one line each ("sha256:... docker.io/library/x:1"),
+ * NULL-terminated, one berth_free(). */
+BERTH_EXTERN int berth_image_load(char ***out, berth_ctx *ctx, int fd);
 
 #ifdef __cplusplus
 }

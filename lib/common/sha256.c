@@ -5,15 +5,26 @@
  * and page faults of a 4 MiB library), a tenth of a container start; the
  * hashes berth needs now (cache keys) are short. Tested against the FIPS
  * vectors in tests/common/unit_common.c.
+ *
+ * Image pulls hash every byte twice (the blob and its uncompressed tar), so
+ * on x86-64 CPUs with the SHA extensions (CPUID.7.0:EBX bit 29, with SSSE3
+ * and SSE4.1) the block function uses them: ~10x the portable code. The
+ * choice is made per context at init (no global state).
  */
 #include "internal.h"
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 typedef struct {
 	uint32_t h[8];
 	uint64_t bytes;
 	unsigned char buf[64];
 	size_t used;
+	int ni; /* use the SHA extensions */
 } sha_state;
 
 _Static_assert(sizeof(sha_state) <= sizeof(berth__sha256_ctx), "berth__sha256_ctx too small");
@@ -58,6 +69,69 @@ static void block(uint32_t h[8], const unsigned char *p)
 	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+#ifdef HAVE_SHA_NI
+static int cpu_has_sha_ni(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) /* SSSE3, SSE4.1 */
+		return 0;
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	return (b >> 29) & 1; /* SHA */
+}
+
+/* n blocks of 64 bytes. The state is kept as the two vectors the
+ * sha256rnds2 instruction takes: ABEF and CDGH. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)(const void *)&h[0]);
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)(const void *)&h[4]);
+	__m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+	__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+	__m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+	__m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+	for (; n; n--, p += 64) {
+		__m128i save0 = abef, save1 = cdgh, w[4];
+#pragma GCC unroll 16
+		for (int g = 0; g < 16; g++) {
+			__m128i m;
+			if (g < 4) {
+				m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * g)), bswap);
+			} else {
+				/* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time */
+				m = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+				m = _mm_add_epi32(m, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+				m = _mm_sha256msg2_epu32(m, w[(g + 3) & 3]);
+			}
+			w[g & 3] = m;
+			__m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)(const void *)&K[4 * g]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0E));
+		}
+		abef = _mm_add_epi32(abef, save0);
+		cdgh = _mm_add_epi32(cdgh, save1);
+	}
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+	__m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+	_mm_storeu_si128((__m128i *)(void *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+	_mm_storeu_si128((__m128i *)(void *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+static void blocks(sha_state *s, const unsigned char *p, size_t n)
+{
+#ifdef HAVE_SHA_NI
+	if (s->ni) {
+		blocks_ni(s->h, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		block(s->h, p);
+}
+
 void berth__sha256_init(berth__sha256_ctx *c)
 {
 	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -66,6 +140,11 @@ void berth__sha256_init(berth__sha256_ctx *c)
 	memcpy(s->h, iv, sizeof iv);
 	s->bytes = 0;
 	s->used = 0;
+#ifdef HAVE_SHA_NI
+	s->ni = cpu_has_sha_ni();
+#else
+	s->ni = 0;
+#endif
 }
 
 void berth__sha256_update(berth__sha256_ctx *c, const void *data, size_t len)
@@ -81,11 +160,12 @@ void berth__sha256_update(berth__sha256_ctx *c, const void *data, size_t len)
 		len -= take;
 		if (s->used < 64)
 			return;
-		block(s->h, s->buf);
+		blocks(s, s->buf, 1);
 		s->used = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		block(s->h, p);
+	blocks(s, p, len / 64);
+	p += len / 64 * 64;
+	len %= 64;
 	memcpy(s->buf, p, len);
 	s->used = len;
 }

@@ -3,11 +3,12 @@
  * store.
  *
  * The manifest (or index/list, resolved to this platform's manifest) and the
- * config are read into memory and verified against their digests. Each layer
- * not already in the store is downloaded into a temp blob (hashed as it
- * arrives, its size bounded by the descriptor), verified, then decompressed,
- * hashed again (the DiffID, checked against the config) and unpacked in one
- * pass into a temp layer dir. Only when every layer is ready does anything
+ * config are read into memory and verified against their digests. The
+ * layers not already in the store are fetched by up to PULL_WORKERS threads,
+ * each layer in one streaming pass: as its bytes arrive they are written to
+ * a temp blob and, through a socketpair, hashed, decompressed, hashed again
+ * (the DiffID, checked against the config) and unpacked into a temp layer
+ * dir by an unpacker thread. Only when every layer is ready does anything
  * become visible: layer dirs renamed in, blobs renamed in, the config and
  * manifest blobs written, index.json tagged. A failure removes every temp.
  */
@@ -17,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,45 +186,305 @@ static int have_layer(const berth__store *s, const layer *l)
 	return 1;
 }
 
-static int fetch_layer(berth__reg *g, const berth__store *s, layer *l, const berth_pull_options *o)
+/* --- fetching layers: several at once, each in one streaming pass ---
+ * A worker thread per concurrent layer GETs the blob; its write callback
+ * (feed) writes the bytes to the temp blob and sends them through a
+ * socketpair to an unpacker thread, which hashes them (the blob digest),
+ * decompresses, hashes the tar stream (the DiffID) and unpacks it into a
+ * temp layer dir as they arrive. Nothing is verified-and-visible until the
+ * main thread installs the layers after every worker succeeded. A transfer
+ * that breaks after bytes went to the unpacker restarts the whole layer
+ * (new temp blob, new temp dir); before any byte, the HTTP client's own
+ * retries apply. Progress calls are serialised by a mutex. */
+
+#define PULL_WORKERS 4
+
+typedef struct pool {
+	layer *ls;
+	size_t nl, next;
+	const berth__store *s;
+	const berth__reg *g;
+	const berth_pull_options *o;
+	pthread_mutex_t mu;   /* next, failed */
+	pthread_mutex_t pmu;  /* progress calls */
+	int failed;
+	int r;                /* the first error */
+	berth__err_saved err; /* its message */
+} pool;
+
+static void progress(pool *p, const char *digest, int status, uint64_t done, uint64_t total)
 {
-	int r = berth__blob_begin(&l->w, s);
+	if (!p->o->progress)
+		return;
+	pthread_mutex_lock(&p->pmu);
+	p->o->progress(digest, status, done, total, p->o->payload);
+	pthread_mutex_unlock(&p->pmu);
+}
+
+typedef struct feed {
+	pool *p;
+	layer *l;
+	int sock;           /* to the unpacker */
+	uint64_t sent, reported;
+	int restart;        /* bytes went out and the transfer must start over */
+	int unpacker_gone;
+} feed;
+
+static int feed_bytes(void *arg, const void *data, size_t len)
+{
+	feed *f = arg;
+	if (f->sent + len > (uint64_t)f->l->size)
+		return berth__err(BERTH_EDIGEST, "%s: blob %s: more than the %lld bytes its descriptor says", f->p->g->what,
+			f->l->digest, (long long)f->l->size);
+	const char *b = data;
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(f->l->w.fd, b, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berth__err_sys(errno, "image store: write %s", f->l->w.tmp);
+		b += n;
+		left -= (size_t)n;
+	}
+	b = data;
+	left = len;
+	while (left) {
+		ssize_t n = send(f->sock, b, left, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			f->unpacker_gone = 1; /* its own error says why */
+			return berth__err(BERTH_EINVAL, "unpacker stopped");
+		}
+		b += n;
+		left -= (size_t)n;
+	}
+	f->sent += len;
+	f->l->w.size = f->sent;
+	if (f->sent - f->reported >= (256u << 10) || f->sent == (uint64_t)f->l->size) {
+		f->reported = f->sent;
+		progress(f->p, f->l->digest, BERTH_PULL_DOWNLOADING, f->sent, (uint64_t)f->l->size);
+	}
+	return 0;
+}
+
+static int feed_reset(void *arg)
+{
+	feed *f = arg;
+	if (f->sent) {
+		f->restart = 1;
+		return BERTH_ENET; /* the transport error that made the client retry stays the message */
+	}
+	return 0;
+}
+
+typedef struct unpack_job {
+	int dfd, sock;
+	const char *what;
+	berth__layer_result res;
+	int r;
+	berth__err_saved err;
+} unpack_job;
+
+static void *unpack_main(void *arg)
+{
+	unpack_job *j = arg;
+	j->r = berth__layer_stream(&j->res, j->dfd, j->sock, -1, j->what);
+	if (j->r < 0)
+		berth__err_save(&j->err);
+	close(j->sock); /* a feeder still sending gets EPIPE */
+	j->sock = -1;
+	return NULL;
+}
+
+static void discard(layer *l)
+{
+	berth__blob_abort(&l->w);
+	if (l->tmp[0]) {
+		berth__err_saved sv;
+		berth__err_save(&sv);
+		berth__rm_rf(l->tmp);
+		berth__err_restore(&sv);
+		l->tmp[0] = '\0';
+	}
+}
+
+static int file_sha256(int fd, char hex[65])
+{
+	berth__sha256_ctx c;
+	berth__sha256_init(&c);
+	char *buf = malloc(1 << 17);
+	if (!buf)
+		return -1;
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1 << 17, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		berth__sha256_update(&c, buf, (size_t)n);
+		off += n;
+	}
+	free(buf);
+	berth__sha256_final_hex(&c, hex);
+	return 0;
+}
+
+static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
+{
+	*restart = 0;
+	int r = berth__blob_begin(&l->w, p->s);
 	if (r < 0)
 		return r;
-	berth__reg_sink sink = { .w = &l->w, .expect = (uint64_t)l->size, .digest = l->digest, .progress = o->progress,
-		.payload = o->payload };
-	if (o->progress)
-		o->progress(l->digest, BERTH_PULL_DOWNLOADING, 0, (uint64_t)l->size, o->payload);
-	if ((r = berth__reg_get(g, "blobs", l->digest, NULL, &sink)) < 0)
-		return r;
-	berth__sha256_ctx c = l->w.sha;
-	berth__sha256_final_hex(&c, l->hex);
-	if (strcmp(l->hex, l->digest + 7))
-		return berth__err(BERTH_EDIGEST, "%s: blob %s: digest mismatch (got sha256:%s)", g->what, l->digest, l->hex);
-	if (l->w.size != (uint64_t)l->size)
-		return berth__err(BERTH_EDIGEST, "%s: blob %s: %llu bytes, its descriptor says %lld", g->what, l->digest,
-			(unsigned long long)l->w.size, (long long)l->size);
-	if (o->progress)
-		o->progress(l->digest, BERTH_PULL_EXTRACTING, l->w.size, (uint64_t)l->size, o->payload);
-	if (lseek(l->w.fd, 0, SEEK_SET) < 0)
-		return berth__err_sys(errno, "image store: seek %s", l->w.tmp);
-	int dfd = berth__layer_tmpdir(l->tmp, sizeof l->tmp, s);
+	int dfd = berth__layer_tmpdir(l->tmp, sizeof l->tmp, p->s);
 	if (dfd < 0) {
 		l->tmp[0] = '\0';
 		return dfd;
 	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = berth__err_sys(errno, "%s: socketpair", g->what);
+		close(dfd);
+		return r;
+	}
+	int sz = 1 << 20;
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 	char what[400];
 	snprintf(what, sizeof what, "%s: layer %s", g->what, l->digest);
-	berth__layer_result res;
-	r = berth__layer_stream(&res, dfd, l->w.fd, -1, what);
+	unpack_job j = { .dfd = dfd, .sock = sv[0], .what = what };
+	pthread_t th;
+	int e = pthread_create(&th, NULL, unpack_main, &j);
+	if (e) {
+		close(sv[0]);
+		close(sv[1]);
+		close(dfd);
+		return berth__err_sys(e, "%s: start an unpacker thread", g->what);
+	}
+	feed f = { .p = p, .l = l, .sock = sv[1] };
+	berth__reg_sink sink = { .fn = feed_bytes, .reset = feed_reset, .arg = &f };
+	r = berth__reg_get(g, "blobs", l->digest, NULL, &sink);
+	if (r == 0)
+		progress(p, l->digest, BERTH_PULL_EXTRACTING, f.sent, (uint64_t)l->size);
+	close(sv[1]); /* end of input for the unpacker */
+	pthread_join(th, NULL);
 	close(dfd);
+	*restart = r < 0 && f.restart;
+	if (j.r < 0 && r == 0) {
+		/* all bytes came but did not unpack: corrupt in transit (the digest
+		 * says so) or a bad layer (the unpacker says why) */
+		char hex[65];
+		if (file_sha256(l->w.fd, hex) == 0 && strcmp(hex, l->digest + 7)) {
+			free(j.err.message);
+			return berth__err(BERTH_EDIGEST, "%s: blob %s: digest mismatch (got sha256:%s)", g->what, l->digest, hex);
+		}
+		berth__err_restore(&j.err);
+		return j.r;
+	}
+	if (j.r < 0 && f.unpacker_gone) {
+		berth__err_restore(&j.err); /* the unpacker stopped first: its error is the cause */
+		return j.r;
+	}
+	free(j.err.message);
 	if (r < 0)
 		return r;
-	if (strcmp(res.blob_hex, l->hex))
-		return berth__err(BERTH_EDIGEST, "%s: blob %s changed while unpacking", g->what, l->digest);
-	if (strcmp(res.diff_hex, l->diff_id + 7))
+	if (strcmp(j.res.blob_hex, l->digest + 7))
+		return berth__err(BERTH_EDIGEST, "%s: blob %s: digest mismatch (got sha256:%s)", g->what, l->digest,
+			j.res.blob_hex);
+	if (j.res.blob_size != (uint64_t)l->size)
+		return berth__err(BERTH_EDIGEST, "%s: blob %s: %llu bytes, its descriptor says %lld", g->what, l->digest,
+			(unsigned long long)j.res.blob_size, (long long)l->size);
+	if (strcmp(j.res.diff_hex, l->diff_id + 7))
 		return berth__err(BERTH_EDIGEST, "%s: layer %s: uncompressed content hashes to sha256:%s, the config says %s",
-			g->what, l->digest, res.diff_hex, l->diff_id);
+			g->what, l->digest, j.res.diff_hex, l->diff_id);
+	memcpy(l->hex, j.res.blob_hex, sizeof l->hex);
+	return 0;
+}
+
+static int fetch_layer(pool *p, berth__reg *g, layer *l)
+{
+	progress(p, l->digest, BERTH_PULL_DOWNLOADING, 0, (uint64_t)l->size);
+	for (unsigned attempt = 1;; attempt++) {
+		int restart = 0;
+		int r = fetch_once(p, g, l, &restart);
+		if (r == 0)
+			return 0;
+		discard(l);
+		if (!restart || attempt >= g->tries)
+			return r;
+		berth__log(g->ctx, BERTH_LOG_INFO, "%s: blob %s: %s; starting it again", g->what, l->digest,
+			berth_error_last()->message);
+		struct timespec ts = { 0, (long)g->retry_ms * 1000000L * (long)attempt };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	pool *p = arg;
+	berth__reg g;
+	int r = berth__reg_clone(&g, p->g);
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t i = p->next;
+		while (i < p->nl && p->ls[i].exists)
+			i++;
+		p->next = i + 1;
+		int stop = p->failed || i >= p->nl;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		if (r == 0)
+			r = fetch_layer(p, &g, &p->ls[i]);
+		if (r < 0) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = 1;
+				p->r = r;
+				berth__err_save(&p->err);
+			}
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+	}
+	berth__reg_free(&g);
+	return NULL;
+}
+
+/* Fetches every layer that is not there yet; on failure each worker's temp
+ * files are removed by the caller (discard). */
+static int fetch_layers(layer *ls, size_t nl, const berth__store *s, const berth__reg *g, const berth_pull_options *o)
+{
+	pool p = { .ls = ls, .nl = nl, .s = s, .g = g, .o = o };
+	size_t todo = 0;
+	for (size_t i = 0; i < nl; i++)
+		todo += !ls[i].exists;
+	if (!todo)
+		return 0;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_mutex_init(&p.pmu, NULL);
+	size_t nw = todo < PULL_WORKERS ? todo : PULL_WORKERS;
+	pthread_t th[PULL_WORKERS];
+	size_t started = 0;
+	for (; started < nw; started++)
+		if (pthread_create(&th[started], NULL, worker_main, &p))
+			break;
+	if (!started) /* no thread at all: do it here */
+		worker_main(&p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	pthread_mutex_destroy(&p.pmu);
+	if (p.failed) {
+		berth__err_restore(&p.err);
+		return p.r;
+	}
 	return 0;
 }
 
@@ -258,8 +522,9 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	size_t nl = 0;
 	const char **diff_ids = NULL;
 	char (*chains)[BERTH__DIGEST_LEN] = NULL;
-	if ((r = berth__reg_init(&g, pref, opts, what)) < 0)
+	if ((r = berth__reg_init(&g, pref, opts->tls_verify, opts->username, opts->password, what)) < 0)
 		goto out;
+	g.ctx = ctx;
 	if (berth__curl_error()) {
 		r = berth__err(BERTH_EUNSUPPORTED, "%s: %s", what, berth__curl_error());
 		goto out;
@@ -353,9 +618,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			opts->progress(ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
 				(uint64_t)ls[i].size, opts->payload);
 	}
-	for (size_t i = 0; i < nl; i++)
-		if (!ls[i].exists && (r = fetch_layer(&g, &s, &ls[i], opts)) < 0)
-			goto out;
+	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0)
+		goto out;
 
 	/* everything verified: make it visible */
 	for (size_t i = 0; i < nl; i++) {

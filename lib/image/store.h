@@ -129,6 +129,14 @@ BERTH_HIDDEN int berth__image_load(berth_image **out, berth_ctx *ctx, const char
 /* The image's manifest and config JSON (borrowed, valid while img lives). */
 BERTH_HIDDEN const json_t *berth__image_manifest_json(const berth_image *img);
 BERTH_HIDDEN const json_t *berth__image_config_json(const berth_image *img);
+/* What a handle holds (borrowed, valid while it lives). */
+BERTH_HIDDEN const json_t *berth__image_manifest(const berth_image *img);
+BERTH_HIDDEN const char *berth__image_manifest_digest(const berth_image *img);
+BERTH_HIDDEN const berth__store *berth__image_store(const berth_image *img);
+/* Tags (refs) index.json entries for manifest (media type, digest, size):
+ * ref NULL adds an untagged entry. Takes the index lock. */
+BERTH_HIDDEN int berth__index_tag(const berth__store *s, const char *media_type, const char *digest, int64_t size,
+	const char *ref);
 
 /* --- layers (store_layer.c) --- */
 typedef struct berth__layer_result {

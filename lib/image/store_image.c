@@ -84,6 +84,26 @@ BERTH_EXTERN void berth_image_free(berth_image *img)
 BERTH_EXTERN const char *berth_image_id(const berth_image *img) { return img ? img->id : NULL; }
 const json_t *berth__image_manifest_json(const berth_image *img) { return img->mjson; }
 const json_t *berth__image_config_json(const berth_image *img) { return img->cjson; }
+const json_t *berth__image_manifest(const berth_image *img) { return img->mjson; }
+const char *berth__image_manifest_digest(const berth_image *img) { return img->manifest; }
+const berth__store *berth__image_store(const berth_image *img) { return &img->st; }
+
+int berth__index_tag(const berth__store *s, const char *media_type, const char *digest, int64_t size, const char *ref)
+{
+	int lk = berth__store_lock(s, ".lock", LOCK_EX);
+	if (lk < 0)
+		return lk;
+	json_t *index = NULL;
+	int r = berth__index_load(&index, s);
+	if (r == 0) {
+		r = berth__index_set_ref(index, media_type, digest, (json_int_t)size, ref);
+		if (r > 0)
+			r = berth__index_save(s, index);
+		json_decref(index);
+	}
+	berth__store_unlock(lk);
+	return r < 0 ? r : 0;
+}
 
 /* --- index.json as a list of (manifest, ref, image id) --- */
 

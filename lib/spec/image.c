@@ -9,6 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The first regular file rel (e.g. "etc/passwd") in the layers, top first;
  * a whiteout (0/0 char device) or a directory above hides the lower ones. */
 static FILE *open_in_layers(char **dirs, const char *rel)
@@ -238,6 +243,34 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 			berth__err_prefix("%s: config.Volumes", what);
 			goto out;
 		}
+	}
+	/* ExposedPorts, for inspect (and -P): "27017/tcp,53/udp", sorted */
+	const json_t *ports = json_object_get(cfg, "ExposedPorts");
+	if (json_is_object(ports) && json_object_size(ports)) {
+		size_t n = json_object_size(ports), len = 0, i = 0;
+		const char **keys = calloc(n, sizeof *keys);
+		const char *k;
+		json_t *v;
+		if (!keys) {
+			r = berth__err_nomem();
+			goto out;
+		}
+		json_object_foreach((json_t *)ports, k, v) {
+			keys[i++] = k;
+			len += strlen(k) + 1;
+		}
+		qsort(keys, n, sizeof *keys, cmp_str);
+		char *list = calloc(len + 1, 1);
+		for (i = 0; list && i < n; i++) {
+			if (i)
+				strcat(list, ",");
+			strcat(list, keys[i]);
+		}
+		free(keys);
+		r = list ? berth_spec_set_annotation(spec, "io.berth.image.exposed-ports", list) : berth__err_nomem();
+		free(list);
+		if (r < 0)
+			goto out;
 	}
 	/* the root filesystem: the image's layers (the runtime mounts them) */
 	if ((r = berth_spec_set_annotation(spec, "io.berth.image", id)) < 0 ||

@@ -3,9 +3,12 @@
  * 127.0.0.1, started by registry_fixture.sh): OCI and Docker schema-2
  * manifests, progress reports, a second pull finding the layer, and the
  * failures (missing tag, no registry, a corrupted blob) leaving nothing
- * behind. */
+ * behind. Also berth_image_push (chunked, existing blobs, mounts) read back
+ * by a pull, save/load round trips in both formats, login/logout. (Auth and
+ * misbehaving registries: tests/python/test_cli_registry.py.) */
 #include "testutil.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +251,185 @@ START_TEST(corrupted_blob)
 }
 END_TEST
 
+
+/* --- push, save/load, login (the same registry) --- */
+
+typedef struct pushed {
+	int preparing, waiting, uploading, done, exists, mounted;
+} pushed;
+
+static void push_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	pushed *p = payload;
+	(void)done;
+	(void)total;
+	switch (status) {
+	case BERTH_PUSH_PREPARING: p->preparing++; ck_assert_ptr_null(digest); break;
+	case BERTH_PUSH_WAITING: p->waiting++; break;
+	case BERTH_PUSH_UPLOADING: p->uploading++; break;
+	case BERTH_PUSH_DONE: p->done++; break;
+	case BERTH_PUSH_EXISTS: p->exists++; break;
+	case BERTH_PUSH_MOUNTED: p->mounted++; break;
+	default: ck_abort_msg("status %d", status);
+	}
+}
+
+static void import_busybox(tu_env *e, const char *ref)
+{
+	char tar[600], cmd[1400];
+	snprintf(tar, sizeof tar, "%s/bb-%d.tar", e->dir, (int)getpid());
+	snprintf(cmd, sizeof cmd, "tar -C '%s' --numeric-owner -cf '%s' .", tu_rootfs(), tar);
+	sh(cmd);
+	berth_image *img;
+	tu_ok(berth_image_import(&img, e->ctx, tar, ref));
+	berth_image_free(img);
+	unlink(tar);
+}
+
+START_TEST(push_and_pull_back)
+{
+	import_busybox(&E, "bb:push");
+	char dest[256];
+	snprintf(dest, sizeof dest, "127.0.0.1:%d/push/bb:1", port);
+	berth_push_options o;
+	tu_ok(berth_push_options_init(&o, BERTH_PUSH_OPTIONS_VERSION));
+	pushed p = { 0 };
+	o.progress = push_progress;
+	o.payload = &p;
+	o.chunk_size = 400000;
+	char *digest = NULL;
+	tu_ok(berth_image_push(&digest, E.ctx, "bb:push", dest, &o));
+	ck_assert_int_eq(strncmp(digest, "sha256:", 7), 0);
+	ck_assert_int_eq(p.preparing, 1);
+	ck_assert_int_eq(p.waiting, 2); /* the layer and the config */
+	ck_assert_int_eq(p.done, 2);
+	ck_assert_int_ge(p.uploading, 4); /* a ~2 MB layer in 400 kB chunks */
+	berth_image *img;
+	tu_ok(berth_image_open(&img, E.ctx, "bb:push"));
+	char id[80];
+	snprintf(id, sizeof id, "%s", berth_image_id(img));
+	berth_image_free(img);
+
+	/* a second store pulls what was pushed: the same image */
+	tu_env e2;
+	tu_env_init(&e2);
+	tu_ok(berth_image_pull(&img, e2.ctx, dest, NULL));
+	ck_assert_str_eq(berth_image_id(img), id);
+	berth_image_free(img);
+	tu_env_cleanup(&e2);
+
+	/* again: the registry has both blobs; to another repository: mounted */
+	pushed p2 = { 0 };
+	o.payload = &p2;
+	o.chunk_size = 0;
+	char *d2 = NULL;
+	tu_ok(berth_image_push(&d2, E.ctx, "bb:push", dest, &o));
+	ck_assert_int_eq(p2.exists, 2);
+	ck_assert_int_eq(p2.uploading, 0);
+	ck_assert_str_eq(d2, digest);
+	berth_free(d2);
+	pushed p3 = { 0 };
+	o.payload = &p3;
+	o.mount_from = "push/bb";
+	snprintf(dest, sizeof dest, "127.0.0.1:%d/push/other:2", port);
+	tu_ok(berth_image_push(NULL, E.ctx, "bb:push", dest, &o));
+	ck_assert_int_eq(p3.mounted, 2);
+	berth_free(digest);
+
+	/* errors */
+	o.version = 99;
+	ck_assert_int_eq(berth_image_push(NULL, E.ctx, "bb:push", dest, &o), BERTH_EINVAL);
+	ck_assert_int_eq(berth_image_push(NULL, E.ctx, "nosuch:1", dest, NULL), BERTH_ENOTFOUND);
+	ck_assert_msg(strstr(berth_error_last()->message, "nosuch:1"), "%s", berth_error_last()->message);
+	ck_assert_int_eq(berth_image_push(NULL, E.ctx, "bb:push", "127.0.0.1:1/x/y:1", NULL), BERTH_ENET);
+}
+END_TEST
+
+static void save_load(int format)
+{
+	import_busybox(&E, "bb:save");
+	berth_image *img;
+	tu_ok(berth_image_open(&img, E.ctx, "bb:save"));
+	char id[80];
+	snprintf(id, sizeof id, "%s", berth_image_id(img));
+	berth_image_free(img);
+	char path[600];
+	snprintf(path, sizeof path, "%s/archive.tar", E.dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	const char *names[] = { "bb:save", NULL };
+	tu_ok(berth_image_save(E.ctx, names, format, fd));
+	close(fd);
+
+	tu_env e2;
+	tu_env_init(&e2);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	char **lines = NULL;
+	tu_ok(berth_image_load(&lines, e2.ctx, fd));
+	close(fd);
+	char want[200];
+	snprintf(want, sizeof want, "%s docker.io/library/bb:save", id);
+	ck_assert_str_eq(lines[0], want);
+	ck_assert_ptr_null(lines[1]);
+	berth_free(lines);
+	tu_ok(berth_image_open(&img, e2.ctx, "bb:save"));
+	ck_assert_str_eq(berth_image_id(img), id);
+	char **dirs;
+	tu_ok(berth_image_layer_dirs(&dirs, img));
+	char p[800];
+	snprintf(p, sizeof p, "%s/bin/busybox", dirs[0]);
+	ck_assert_int_eq(access(p, X_OK), 0);
+	berth_free(dirs);
+	berth_image_free(img);
+
+	/* not an archive: refused, nothing left */
+	tu_env e3;
+	tu_env_init(&e3);
+	fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(berth_image_load(&lines, e3.ctx, fd), BERTH_EINVAL);
+	close(fd);
+	snprintf(p, sizeof p, "%s/images/.tmp", e3.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	ck_assert_int_eq(index_entries(&e3), 0);
+	tu_env_cleanup(&e3);
+	tu_env_cleanup(&e2);
+	unlink(path);
+}
+
+START_TEST(save_load_docker) { save_load(BERTH_ARCHIVE_DOCKER); }
+END_TEST
+
+START_TEST(save_load_oci) { save_load(BERTH_ARCHIVE_OCI); }
+END_TEST
+
+START_TEST(login_logout)
+{
+	char dir[600], reg[64], cfg[700];
+	snprintf(dir, sizeof dir, "%s/dockercfg", E.dir);
+	setenv("DOCKER_CONFIG", dir, 1);
+	snprintf(reg, sizeof reg, "127.0.0.1:%d", port);
+	/* the registry has no auth: any credentials pass its /v2/ */
+	tu_ok(berth_registry_login(E.ctx, reg, "bob", "pw", 1));
+	snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+	struct stat st;
+	ck_assert_int_eq(stat(cfg, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	char out[4096] = "";
+	FILE *f = fopen(cfg, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	ck_assert_msg(strstr(out, "\"Ym9iOnB3\""), "%s", out); /* base64("bob:pw") */
+	tu_ok(berth_registry_logout(E.ctx, reg));
+	ck_assert_int_eq(berth_registry_logout(E.ctx, reg), BERTH_ENOTFOUND);
+	ck_assert_int_eq(berth_registry_login(E.ctx, "a/b", "bob", "pw", 1), BERTH_EINVAL);
+	ck_assert_int_eq(berth_registry_login(E.ctx, reg, "", "pw", 1), BERTH_EINVAL);
+	ck_assert_int_eq(berth_registry_login(E.ctx, "127.0.0.1:1", "bob", "pw", 1), BERTH_ENET);
+	unsetenv("DOCKER_CONFIG");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pull");
@@ -260,6 +442,10 @@ int main(void)
 	tcase_add_test(t, missing_tag);
 	tcase_add_test(t, no_registry);
 	tcase_add_test(t, bad_options);
+	tcase_add_test(t, push_and_pull_back);
+	tcase_add_test(t, save_load_docker);
+	tcase_add_test(t, save_load_oci);
+	tcase_add_test(t, login_logout);
 	suite_add_tcase(s, t);
 	/* its own registry: the tampering must not reach the other tests */
 	TCase *c = tcase_create("corrupt");

@@ -2,6 +2,7 @@
  * Unit tests for the image store's logic (lib/image/store.c, store_layer.c):
  * ChainIDs, the checks of manifests, configs and index.json (errors name the
  * field), index.json tag updates, and the one-pass layer stream. */
+#include "image/isal.h"
 #include "image/store.h"
 #include "testutil.h"
 #include <fcntl.h>
@@ -421,6 +422,56 @@ START_TEST(test_layer_stream)
 }
 END_TEST
 
+/* gzip layers (through ISA-L when it loads): several input chunks,
+ * concatenated members, trailing bytes, truncation, a bad CRC */
+START_TEST(test_layer_stream_gzip)
+{
+#ifdef BERTH_HAVE_ISAL
+	ck_assert_int_eq(berth__isal_ok(), 1); /* scripts/deps.sh installs libisal */
+#endif
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	sh("cd %s && mkdir -p src && head -c 3000000 /dev/urandom > src/big && seq 1 200000 > src/text && "
+	   "tar -C src -cf l.tar . && gzip -kn l.tar && "
+	   "head -c 1000000 l.tar | gzip -n > a.gz && tail -c +1000001 l.tar | gzip -n > b.gz && cat a.gz b.gz > multi.gz && "
+	   "cp l.tar.gz trailing.gz && printf 'trailing bytes' >> trailing.gz && "
+	   "head -c 200000 l.tar.gz > trunc.gz && "
+	   "cp l.tar.gz badcrc.gz && n=$(stat -c %%s badcrc.gz) && printf '\\377' | dd of=badcrc.gz bs=1 seek=$((n-6)) conv=notrunc status=none",
+	   tdir);
+	char p[512], d[512], want_diff[65], h[65];
+	uint64_t tar_size, sz;
+	snprintf(p, sizeof p, "%s/l.tar", tdir);
+	file_sha(want_diff, p, &tar_size);
+	static const char *const good[] = { "l.tar.gz", "multi.gz", "trailing.gz" };
+	berth__layer_result res;
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/%s", tdir, good[i]);
+		snprintf(d, sizeof d, "%s/out-%d", tdir, i);
+		ck_assert_msg(stream_file(&res, p, d, -1) == 0, "%s: %s", good[i], berth_error_last()->message);
+		file_sha(h, p, &sz);
+		ck_assert_str_eq(res.blob_hex, h);
+		ck_assert_uint_eq(res.blob_size, sz);
+		ck_assert_str_eq(res.diff_hex, want_diff);
+		ck_assert_uint_eq(res.diff_size, tar_size);
+		sh("cmp -s %s/src/big %s/big && cmp -s %s/src/text %s/text", tdir, d, tdir, d);
+	}
+	snprintf(p, sizeof p, "%s/trunc.gz", tdir);
+	snprintf(d, sizeof d, "%s/out-trunc", tdir);
+	ck_assert_int_eq(stream_file(&res, p, d, -1), BERTH_EINVAL);
+	ck_msg_has("layer t: ");
+#ifdef BERTH_HAVE_ISAL
+	ck_msg_has("truncated gzip stream");
+#endif
+	snprintf(p, sizeof p, "%s/badcrc.gz", tdir);
+	snprintf(d, sizeof d, "%s/out-crc", tdir);
+	ck_assert_int_eq(stream_file(&res, p, d, -1), BERTH_EINVAL);
+	ck_msg_has("layer t: cannot decompress: ");
+#ifdef BERTH_HAVE_ISAL
+	ck_msg_has("gzip CRC or size mismatch");
+#endif
+	sh("rm -rf %s", tdir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
@@ -438,6 +489,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	TCase *tl = tcase_create("layers");
 	tcase_add_test(tl, test_layer_stream);
+	tcase_add_test(tl, test_layer_stream_gzip);
 	suite_add_tcase(s, tl);
 	return s;
 }

@@ -67,3 +67,39 @@ def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):
     with pytest.raises(berth.NotFound) as ei:
         ctx.pull("%s/py/busybox:nope" % registry)
     assert "manifest unknown" in str(ei.value)
+
+
+def test_push_save_load_login(ctx, tarball, registry, tmp_path, monkeypatch):
+    img = ctx.import_image(tarball, "busybox:py")
+    seen = []
+    ref = "%s/py/pushed:1" % registry
+    digest = ctx.push("busybox:py", ref, chunk_size=500000, progress=lambda d, s, done, total: seen.append(s))
+    assert digest.startswith("sha256:")
+    assert seen[0] == "preparing" and seen.count("done") == 2 and "uploading" in seen
+    seen.clear()
+    assert ctx.push("busybox:py", ref, progress=lambda d, s, done, total: seen.append(s)) == digest
+    assert seen.count("exists") == 2
+    with pytest.raises(berth.NotFound):
+        ctx.push("nosuch:1", ref)
+    # save in both formats, load into another store
+    for fmt in ("docker", "oci-archive"):
+        path = str(tmp_path / ("bb-%s.tar" % fmt))
+        ctx.save_images(["busybox:py"], path, format=fmt)
+        with berth.Context(root=str(tmp_path / ("r-" + fmt)), run_root=str(tmp_path / ("rr-" + fmt))) as c2:
+            assert c2.load_images(path) == [(img.id, "docker.io/library/busybox:py")]
+            assert c2.image("busybox:py").id == img.id
+            with open(path, "rb") as f:  # from an open fd too
+                assert c2.load_images(f.fileno()) == [(img.id, "docker.io/library/busybox:py")]
+    with pytest.raises(ValueError):
+        ctx.save_images(["busybox:py"], str(tmp_path / "x.tar"), format="zip")
+    with pytest.raises(berth.NotFound):
+        ctx.save_images(["nosuch:1"], str(tmp_path / "x.tar"))
+    assert not (tmp_path / "x.tar").exists()
+    # login (the test registry has no auth: any credentials pass) and logout
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dc"))
+    ctx.login(registry, "user", "pw")
+    assert os.stat(tmp_path / "dc" / "config.json").st_mode & 0o777 == 0o600
+    ctx.logout(registry)
+    with pytest.raises(berth.NotFound):
+        ctx.logout(registry)
+    img.close()

@@ -228,6 +228,18 @@ class BuildOptions(Structure):
                 ("tags", POINTER(c_char_p)), ("build_args", POINTER(c_char_p)), ("target", c_char_p),
                 ("flags", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("output", BUILD_OUTPUT_CB),
                 ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
+PUSH_OPTIONS_VERSION = 1
+
+
+class PushOptions(Structure):
+    """berth_push_options."""
+    _fields_ = [("version", c_uint), ("tls_verify", c_int), ("username", c_char_p), ("password", c_char_p),
+                ("chunk_size", c_uint64), ("mount_from", c_char_p), ("progress", PULL_PROGRESS),
+                ("payload", c_void_p)]
+
+
+ARCHIVE_DOCKER = 0
+ARCHIVE_OCI = 1
 
 
 # --- declarations ---
@@ -383,6 +395,12 @@ DECLARATIONS = {
     # build.h
     "berth_build_options_init": (_I, [POINTER(BuildOptions), c_uint], True),
     "berth_build": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(BuildOptions)], True),
+    "berth_push_options_init": (_I, [POINTER(PushOptions), c_uint], True),
+    "berth_image_push": (_I, [_OUTSTR, CtxP, c_char_p, c_char_p, POINTER(PushOptions)], True),
+    "berth_registry_login": (_I, [CtxP, c_char_p, c_char_p, c_char_p, c_int], True),
+    "berth_registry_logout": (_I, [CtxP, c_char_p], True),
+    "berth_image_save": (_I, [CtxP, _STRV, c_int, c_int], True),
+    "berth_image_load": (_I, [_OUTSTRV, CtxP, c_int], True),
     # spec.h (images)
     "berth_spec_set_image": (_I, [SpecP, ImageP, c_char_p, _STRV], True),
     # volume.h

@@ -5,7 +5,7 @@ import os
 import signal as _signal
 import threading
 import weakref
-from ctypes import byref, c_uint64, c_void_p
+from ctypes import byref, c_char_p, c_uint64, c_void_p
 
 from . import _lib, errors
 from ._handle import Handle
@@ -155,6 +155,62 @@ class Context(Handle):
         return _build.build(self._handle(), context, tag=tag, dockerfile=dockerfile, dockerfile_text=dockerfile_text,
                             build_args=build_args, target=target, no_cache=no_cache, pull=pull, platform=platform,
                             tls_verify=tls_verify, output=output)
+    def push(self, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
+             mount_from=None, progress=None):
+        """Pushes the image name (reference or id) to dest (default: name) and
+        returns the manifest digest. chunk_size > 0 uploads in PATCH chunks;
+        mount_from names a repository of the same registry to mount blobs
+        from. progress(digest, status, done, total): status is "preparing",
+        "waiting", "uploading", "done", "exists" or "mounted"."""
+        return _image.push(self._handle(), name, dest, tls_verify, username, password, chunk_size, mount_from,
+                           progress)
+
+    def login(self, registry, username, password, tls_verify=True):
+        """Checks the credentials against registry and stores them in the
+        Docker config file (berth.AuthError if the registry refuses)."""
+        lib.berth_registry_login(self._handle(), enc(registry), enc(username), enc(password), 1 if tls_verify else 0)
+
+    def logout(self, registry):
+        lib.berth_registry_logout(self._handle(), enc(registry))
+
+    def save_images(self, names, path, format="docker"):
+        """Writes the images (references or ids) to the tar file path, as
+        "docker save" does (format="docker") or as an OCI layout
+        (format="oci-archive")."""
+        fmt = {"docker": _lib.ARCHIVE_DOCKER, "oci-archive": _lib.ARCHIVE_OCI, "oci": _lib.ARCHIVE_OCI}.get(format)
+        if fmt is None:
+            raise ValueError("format must be 'docker' or 'oci-archive'")
+        if isinstance(names, str):
+            names = [names]
+        arr = (c_char_p * (len(names) + 1))(*[enc(n) for n in names], None)
+        tmp = "%s.tmp-%d" % (path, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            lib.berth_image_save(self._handle(), arr, fmt, fd)
+            os.close(fd)
+            fd = -1
+            os.rename(tmp, path)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def load_images(self, path_or_fd):
+        """Loads the images of a docker-save or OCI archive (a path or an open
+        fd); returns [(image id, reference or None), ...]."""
+        fd = path_or_fd if isinstance(path_or_fd, int) else os.open(str(path_or_fd), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            out = c_void_p()
+            lib.berth_image_load(byref(out), self._handle(), fd)
+        finally:
+            if not isinstance(path_or_fd, int):
+                os.close(fd)
+        res = []
+        for line in take_strv(out):
+            parts = dec(line).split(" ", 1)
+            res.append((parts[0], parts[1] if len(parts) > 1 else None))
+        return res
 
     def import_image(self, path, ref=None):
         """A root filesystem tarball (plain, gzip, zstd) as a one-layer image."""

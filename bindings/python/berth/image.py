@@ -1,5 +1,5 @@
-"""Image references (include/berth/image.h). The image store, pull and push
-arrive with the rest of the images work."""
+"""Images (include/berth/image.h): references, the store's images, pull,
+push, registry logins, save and load."""
 import json
 import threading
 from ctypes import byref, c_void_p
@@ -100,14 +100,17 @@ class Image(Handle):
         return "<berth.Image %s>" % (self.id[7:19] if self._h else "(closed)")
 
 
-def _progress_fn(progress):
+PULL_STATUS = ("resolving", "waiting", "downloading", "extracting", "done", "exists")
+PUSH_STATUS = ("preparing", "waiting", "uploading", "?", "done", "exists", "mounted")
+
+
+def _progress_fn(progress, names=PULL_STATUS):
     if progress is None:
         return _lib.PULL_PROGRESS()
-    names = ("resolving", "waiting", "downloading", "extracting", "done", "exists")
 
     def cb(digest, status, done, total, _payload):
         try:
-            progress(_lib._decode(digest) if digest else None, names[status] if 0 <= status < 6 else status,
+            progress(_lib._decode(digest) if digest else None, names[status] if 0 <= status < len(names) else status,
                      done, total)
         except Exception:  # an exception cannot cross into C
             pass
@@ -121,3 +124,14 @@ def pull(ctx_handle, ref, platform=None, tls_verify=True, username=None, passwor
     h = _lib.ImageP()
     _lib.lib.berth_image_pull(byref(h), ctx_handle, _lib.enc(ref), byref(opts))
     return Image(h)
+
+
+def push(ctx_handle, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
+         mount_from=None, progress=None):
+    opts = _lib.PushOptions(_lib.PUSH_OPTIONS_VERSION, 1 if tls_verify else 0,
+                            _lib.enc(username) if username else None, _lib.enc(password) if password else None,
+                            chunk_size, _lib.enc(mount_from) if mount_from else None,
+                            _progress_fn(progress, PUSH_STATUS), None)
+    out = c_void_p()
+    _lib.lib.berth_image_push(byref(out), ctx_handle, _lib.enc(name), _lib.enc(dest) if dest else None, byref(opts))
+    return _lib._decode(_lib.take_string(out))
