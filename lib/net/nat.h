@@ -22,6 +22,10 @@
 #include "internal.h"
 #include <berth/net.h>
 
+/* Checks a berth_port (protocol, port ranges, host address): BERTH_EINVAL
+ * naming the bad field (ports.c). */
+BERTH_HIDDEN int berth__port_check(const berth_port *p);
+
 /* Creates the table, chains and maps if missing (idempotent, safe against
  * a concurrent caller) and the masquerade rule for subnet ("10.88.0.0/16")
  * leaving by an interface other than bridge. */
@@ -36,7 +40,9 @@ BERTH_HIDDEN int berth__nat_port_remove(const berth_port *p, const char *contain
 BERTH_HIDDEN int berth__nat_conntrack_flush(const berth_port *p);
 
 /* Reserves a host port: binds p->host_ip (or 0.0.0.0):p->host_port; with
- * host_port 0 the kernel picks a free one and p->host_port is set. TCP: a
+ * host_port 0 the kernel picks a free one and p->host_port is set; with a
+ * pool (host_port_end) the first free port of it is taken, p->host_port set
+ * and p->host_port_end cleared. TCP: a
  * listening socket (the loopback proxy accepts on it); UDP: a bound socket.
  * O_CLOEXEC. BERTH_EEXISTS "host port 8080/tcp is already in use". */
 BERTH_HIDDEN int berth__port_reserve(int *out_fd, berth_port *p);
