@@ -53,6 +53,9 @@ typedef struct berth__proxy berth__proxy;
 BERTH_HIDDEN int berth__proxy_start(berth__proxy **out);
 BERTH_HIDDEN int berth__proxy_add(berth__proxy *px, int reserved_fd, const berth_port *p, const char *container_ip);
 BERTH_HIDDEN int berth__proxy_remove(berth__proxy *px, const berth_port *p);
+/* How long a UDP client may stay silent before its relay socket is closed
+ * (0: the default, 90 s). */
+BERTH_HIDDEN void berth__proxy_set_udp_idle(berth__proxy *px, unsigned int ms);
 /* Stops the thread, closes every socket. NULL is fine. */
 BERTH_HIDDEN void berth__proxy_stop(berth__proxy *px);
 
