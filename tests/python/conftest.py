@@ -76,8 +76,12 @@ def roots():
 
 
 @pytest.fixture
-def cli(roots):
-    """Runs build/bin/berth with the test's roots: cli("ps", "-a") -> CompletedProcess (text)."""
+def cli(roots, monkeypatch):
+    """Runs build/bin/berth with the test's roots: cli("ps", "-a") -> CompletedProcess (text).
+    The CLI's default network is bridge (as docker's); outside a private network
+    namespace (tests/python/test_net.py) the tests never touch the host's network:
+    BERTH_NETWORK=none for every berth this test starts."""
+    monkeypatch.setenv("BERTH_NETWORK", "none")
     root, run_root = roots
 
     def run(*args, input=None, timeout=60, check=False):

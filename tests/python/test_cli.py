@@ -462,7 +462,7 @@ def test_detached_lifecycle(cli, rootfs, cleanup):
     ps = cli("ps")
     assert ps.returncode == 0
     header, line = ps.stdout.splitlines()
-    assert header.split() == ["CONTAINER", "ID", "COMMAND", "CREATED", "STATUS", "NAMES"]
+    assert header.split() == ["CONTAINER", "ID", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
     assert line.startswith(cid[:12] + " ")
     assert re.search(r"\bUp\b", line)
     assert line.rstrip().endswith("web")
