@@ -170,6 +170,20 @@ void berth__net_abort(berth__netsetup *ns)
 	berth__err_restore(&s);
 }
 
+int berth__net_check_spec(const json_t *spec, const char *id)
+{
+	const char *ports = json_string_value(json_object_get(json_object_get(spec, "annotations"), BERTH__ANN_PORTS));
+	if (!ports || !*ports || !strcmp(ports, "[]"))
+		return 0;
+	const char *mode = berth__spec_network(spec);
+	if (!strcmp(mode, "none") || !strcmp(mode, "host") || !strncmp(mode, "container:", 10))
+		return berth__err(BERTH_EINVAL,
+		                  "container %s: published ports need a bridge network (network bridge or a created one), "
+		                  "not '%s'",
+		                  id, mode);
+	return 1;
+}
+
 int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir, json_t *spec)
 {
 	*out = NULL;

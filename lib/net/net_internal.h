@@ -93,6 +93,9 @@ typedef struct berth__netsetup berth__netsetup;
  * nothing to do after clone (none, host, container:). */
 BERTH_HIDDEN int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir,
                                     json_t *spec);
+/* 1 when the spec publishes ports (on a bridge network), 0 when it does
+ * not, BERTH_EINVAL for ports on none, host or container:ID. */
+BERTH_HIDDEN int berth__net_check_spec(const json_t *spec, const char *id);
 /* After clone, while the child waits at its gate: veth, addresses, routes, DNAT. */
 BERTH_HIDDEN int berth__net_attach(berth__netsetup *ns, pid_t pid);
 /* Success: hands the reserved port fds over (*fds, *n, malloc'd) and frees ns. */

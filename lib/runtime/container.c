@@ -164,7 +164,9 @@ static int owner_alive(berth_container *c)
 {
 	pid_t op = (pid_t)json_integer_value(json_object_get(c->state, "ownerPid"));
 	uint64_t want = (uint64_t)json_integer_value(json_object_get(c->state, "ownerStartTime"));
-	return op > 0 && berth__proc_start_time(op) == want;
+	char state = 0;
+	/* a killed monitor may linger as a zombie until its new parent reaps it */
+	return op > 0 && berth__proc_stat(op, &state) == want && state != 'Z' && state != 'X';
 }
 
 int berth__container_load_state(berth_container *c)
@@ -585,16 +587,15 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 		return r;
 	if ((r = berth_spec_validate(spec)) < 0)
 		return r;
+	int published = berth__net_check_spec(berth__spec_json(spec), id);
+	if (published < 0)
+		return published;
 	if (opts->flags & BERTH_CREATE_DETACH)
 		return spawn_monitor(out, ctx, spec, opts, id);
-	if (!(opts->flags & BERTH_CREATE_IN_PROCESS)) {
-		/* published ports: the monitor holds the host ports and serves
-		 * 127.0.0.1, attached or not */
-		const char *ports = json_string_value(
-			json_object_get(json_object_get(berth__spec_json(spec), "annotations"), BERTH__ANN_PORTS));
-		if (ports && strcmp(ports, "[]") && *ports)
-			return spawn_monitor(out, ctx, spec, opts, id);
-	}
+	/* published ports: the monitor holds the host ports and serves
+	 * 127.0.0.1, attached or not */
+	if (published && !(opts->flags & BERTH_CREATE_IN_PROCESS))
+		return spawn_monitor(out, ctx, spec, opts, id);
 	return create_in_process(out, ctx, spec, opts, id);
 }
 
