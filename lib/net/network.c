@@ -222,8 +222,8 @@ static int check_free(berth_ctx *ctx, const char *name, uint32_t net, uint32_t m
 			                       other.subnet);
 	}
 	free_names(names, n);
-	berth__err_ok();
 	if (r == 0) {
+		berth__err_ok(); /* a network that failed to load is not this one's problem */
 		r = berth__link_check_routes(net, mask, subnet, NULL);
 		if (r < 0)
 			berth__err_prefix("network %s", name);

@@ -633,18 +633,33 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
+	/* the caller's stdio first copied above every target number, so that no
+	 * action below overwrites a source another one still needs */
+	int high[3] = { -1, -1, -1 };
+	if (pass_fds) {
+		int given[3] = { opts->stdin_fd, opts->stdout_fd, opts->stderr_fd };
+		for (int i = 0; i < 3; i++)
+			if (given[i] >= 0 && (high[i] = fcntl(given[i], F_DUPFD_CLOEXEC, 10)) < 0) {
+				int e = errno;
+				for (int k = 0; k < i; k++)
+					if (high[k] >= 0)
+						close(high[k]);
+				posix_spawn_file_actions_destroy(&fa);
+				close(sv[0]);
+				close(sv[1]);
+				free(reqs);
+				return berth__err_sys(e, "container %s: stdio for the monitor", id);
+			}
+	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-	if (pass_fds) {
-		int given[3] = { opts->stdin_fd, opts->stdout_fd, opts->stderr_fd };
-		for (int i = 0; i < 3; i++) {
-			if (given[i] >= 0)
-				posix_spawn_file_actions_adddup2(&fa, given[i], 4 + i);
-			else
-				posix_spawn_file_actions_addopen(&fa, 4 + i, "/dev/null", O_RDWR, 0);
-		}
+	for (int i = 0; pass_fds && i < 3; i++) {
+		if (high[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, high[i], 4 + i);
+		else
+			posix_spawn_file_actions_addopen(&fa, 4 + i, "/dev/null", O_RDWR, 0);
 	}
 	char lvl[16];
 	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
@@ -653,6 +668,9 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 3; i++)
+		if (high[i] >= 0)
+			close(high[i]);
 	close(sv[1]);
 	if (e != 0) {
 		close(sv[0]);
