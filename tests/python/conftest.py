@@ -8,6 +8,10 @@ import urllib.request
 
 import pytest
 
+# The CLI's default network is bridge; no test outside a private network
+# namespace (test_net.py makes one) may touch the machine's network.
+os.environ["BERTH_NETWORK"] = "none"
+
 BUILD = os.environ.get("BERTH_TEST_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 CLI = os.environ.get("BERTH_CLI", os.path.join(BUILD, "bin", "berth"))
 
