@@ -268,6 +268,11 @@ def test_bindings_ports_and_networks(roots, rootfs, hostns):
             u.delete(force=True)
             u.close()
 
+        # run() with ports: the monitor is the parent, the output still comes back
+        r = ctx.run(["sh", "-c", "echo out; echo err >&2; exit 4"], rootfs=rootfs, ports=["18095:80"],
+                    capture_output=True)
+        assert (r.exit_code, r.stdout, r.stderr) == (4, b"out\n", b"err\n")
+
         info = ctx.create_network("pynet", subnet="10.92.0.0/24")
         assert info["gateway"] == "10.92.0.1" and info["bridge"].startswith("berth-")
         with pytest.raises(berth.Exists):
