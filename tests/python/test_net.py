@@ -286,3 +286,27 @@ def test_bindings_ports_and_networks(roots, rootfs, hostns):
         with pytest.raises(berth.NotFound):
             ctx.network("pynet")
     assert_no_leftovers(hostns, root)
+
+
+def test_cli_publish_all_exposed_ports(ncli, rootfs, tmp_path):
+    tarball = tmp_path / "web.tar"
+    subprocess.run(["tar", "-C", rootfs, "--numeric-owner", "-cf", str(tarball), "."], check=True)
+    assert ncli("import", str(tarball), "web:1").returncode == 0
+    # the image's config gets ExposedPorts (umoci edits berth's OCI layout)
+    subprocess.run(["umoci", "config", "--image", "%s/images:docker.io/library/web:1" % ncli.root,
+                    "--config.exposedports", "80/tcp", "--config.exposedports", "81/tcp"], check=True,
+                   capture_output=True)
+    r = ncli("run", "-d", "--name", "pall", "-P", "--tmpfs", "/tmp", "web:1", "sh", "-c", HTTPD)
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    try:
+        lines = ncli("port", "pall").stdout.splitlines()
+        got = sorted(re.fullmatch(r"(\d+)/tcp -> 0\.0\.0\.0:(\d+)", l).groups() for l in lines)
+        assert [c for c, _ in got] == ["80", "81"], lines
+        host80 = int(got[0][1])
+        assert host80 > 0
+        with ncli.ns.entered():
+            assert http_get(HOST_IP, host80) == "served-by-%s\n" % cid[:12]
+    finally:
+        assert ncli("rm", "-f", "pall").returncode == 0
+    assert_no_leftovers(ncli.ns, ncli.root)
