@@ -3,7 +3,8 @@
  * libnl-3's nl_msg/nla API (no nft binary, no libnftnl). In nft syntax:
  *
  *   table ip berth {
- *     set net_bridge { type ipv4_addr . ifname; flags interval; }   # subnet . bridge
+ *     set nets { type ipv4_addr; flags interval; }                   # bridge subnets
+ *     set net_bridge { type ipv4_addr . ifname; flags interval; }   # subnet . its bridge
  *     map dnat_any  { type inet_proto . inet_service : ipv4_addr . inet_service; }
  *     map dnat_addr { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
  *     chain published {
@@ -15,12 +16,14 @@
  *     chain output { type nat hook output priority -100;
  *       ip daddr != 127.0.0.0/8 fib daddr type local jump published }
  *     chain postrouting { type nat hook postrouting priority srcnat;
- *       ct status dnat ip saddr . iifname @net_bridge masquerade   # hairpin
- *       ip saddr . oifname @net_bridge return                      # stays on its bridge
- *       ip saddr . iifname @net_bridge masquerade }                # leaves by another interface
+ *       ct status dnat ip saddr @nets masquerade       # hairpin: a container to a published port
+ *       ip saddr . oifname @net_bridge return          # stays on its own bridge
+ *       ip saddr @nets masquerade }                    # leaves by another interface
  *   }
  *
- * A network is one net_bridge element, a published port one map element:
+ * (postrouting has no input interface, hence the two sets.)
+ * A network is one element in each set (one batch), a published port one
+ * map element:
  * both are added and removed atomically, and the rules never change after
  * the table is made. The table, its sets, chains and rules are made in one
  * batch whose NEWTABLE carries NLM_F_EXCL: two processes racing to make it
@@ -55,7 +58,8 @@
 #include <unistd.h>
 
 #define TABLE "berth"
-#define SET_NETS "net_bridge"
+#define SET_NETS "nets"
+#define SET_NET_BRIDGE "net_bridge"
 #define MAP_ANY "dnat_any"
 #define MAP_ADDR "dnat_addr"
 #define CH_PUBLISHED "published"
@@ -488,8 +492,9 @@ static void build_table(batch *b, int *bad)
 	put_be32(m, bad, NFTA_TABLE_FLAGS, 0);
 
 	static const uint32_t nb_fields[] = { 4, IFNAMSIZ };
-	add_set(b, bad, SET_NETS, NFT_SET_INTERVAL | NFT_SET_CONCAT, CONCAT2(TYPE_IPADDR, TYPE_IFNAME), 4 + IFNAMSIZ, 0,
-	        0, nb_fields, 2, 1);
+	add_set(b, bad, SET_NETS, NFT_SET_INTERVAL, TYPE_IPADDR, 4, 0, 0, NULL, 0, 4);
+	add_set(b, bad, SET_NET_BRIDGE, NFT_SET_INTERVAL | NFT_SET_CONCAT, CONCAT2(TYPE_IPADDR, TYPE_IFNAME),
+	        4 + IFNAMSIZ, 0, 0, nb_fields, 2, 1);
 	add_set(b, bad, MAP_ANY, NFT_SET_MAP, CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), 8,
 	        CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE), 8, NULL, 0, 2);
 	add_set(b, bad, MAP_ADDR, NFT_SET_MAP, CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), 12,
@@ -528,7 +533,6 @@ static void build_table(batch *b, int *bad)
 	if (rule_begin(&rb, b, bad, "postrouting", "create the hairpin masquerade rule") == 0) {
 		e_ct_dnat(&rb);
 		e_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1); /* ip saddr */
-		e_meta(&rb, NFT_META_IIFNAME, R32(1));
 		e_lookup(&rb, SET_NETS, -1);
 		e_masq(&rb);
 		rule_end(&rb);
@@ -536,13 +540,12 @@ static void build_table(batch *b, int *bad)
 	if (rule_begin(&rb, b, bad, "postrouting", "create the own-bridge return rule") == 0) {
 		e_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
 		e_meta(&rb, NFT_META_OIFNAME, R32(1));
-		e_lookup(&rb, SET_NETS, -1);
+		e_lookup(&rb, SET_NET_BRIDGE, -1);
 		e_verdict(&rb, NFT_RETURN, NULL);
 		rule_end(&rb);
 	}
 	if (rule_begin(&rb, b, bad, "postrouting", "create the masquerade rule") == 0) {
 		e_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
-		e_meta(&rb, NFT_META_IIFNAME, R32(1));
 		e_lookup(&rb, SET_NETS, -1);
 		e_masq(&rb);
 		rule_end(&rb);
@@ -591,8 +594,9 @@ static void unlock_nat(int fd)
 }
 
 typedef struct {
-	uint8_t key[4 + IFNAMSIZ];
-	uint8_t key_end[4 + IFNAMSIZ];
+	uint8_t key[4 + IFNAMSIZ];     /* net_bridge: first address . bridge */
+	uint8_t key_end[4 + IFNAMSIZ]; /* last address . bridge */
+	uint8_t start[4], end[4];      /* nets: first address, last + 1 (interval end) */
 } net_key;
 
 static int net_key_of(net_key *k, const char *bridge, const char *cidr, const char *what)
@@ -613,7 +617,12 @@ static int net_key_of(net_key *k, const char *bridge, const char *cidr, const ch
 		return berth__err(BERTH_EINVAL, "%s: subnet \"%s\" is not an IPv4 CIDR", what, cidr);
 	uint32_t mask = plen == 0 ? 0 : htonl(~0u << (32 - plen));
 	uint32_t lo = a.s_addr & mask, hi = a.s_addr | ~mask;
+	if (hi == 0xffffffffu)
+		return berth__err(BERTH_EINVAL, "%s: subnet \"%s\" reaches the end of the address space", what, cidr);
 	memset(k, 0, sizeof *k);
+	uint32_t after = htonl(ntohl(hi) + 1);
+	memcpy(k->start, &lo, 4);
+	memcpy(k->end, &after, 4);
 	memcpy(k->key, &lo, 4);
 	memcpy(k->key_end, &hi, 4);
 	memcpy(k->key + 4, bridge, strlen(bridge));
@@ -640,7 +649,26 @@ static void elem_msg(batch *b, int *bad, int type, int flags, const char *set, c
 	nest_end(m, bad, list);
 }
 
-/* Runs a one-message element batch. ENOENT of the table, set or element
+/* The nets interval of k: its start element and its end element. */
+static void nets_msg(batch *b, int *bad, int type, int flags, const net_key *k, const char *what)
+{
+	struct nl_msg *m = bmsg(b, type, flags, what);
+	if (!m)
+		return;
+	put_str(m, bad, NFTA_SET_ELEM_LIST_TABLE, TABLE);
+	put_str(m, bad, NFTA_SET_ELEM_LIST_SET, SET_NETS);
+	struct nlattr *list = nest(m, bad, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (int i = 0; i < 2; i++) {
+		struct nlattr *el = nest(m, bad, NFTA_LIST_ELEM);
+		put_data(m, bad, NFTA_SET_ELEM_KEY, i ? k->end : k->start, 4);
+		if (i)
+			put_be32(m, bad, NFTA_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+		nest_end(m, bad, el);
+	}
+	nest_end(m, bad, list);
+}
+
+/* Runs an element batch. ENOENT of the table, set or element
  * comes back as -ENOENT; other errors are set naming what. */
 static int run_elem(struct nl_sock *sk, batch *b, int bad, const char *what)
 {
@@ -672,8 +700,9 @@ int berth__nat_network_add(const char *bridge, const char *subnet_cidr)
 			break;
 		batch b = { 0 };
 		int bad = 0;
-		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, SET_NETS, k.key, sizeof k.key, k.key_end, NULL, 0,
-		         "add element");
+		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL,
+		         0, "add element");
+		nets_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, &k, "add element");
 		r = run_elem(sk, &b, bad, what);
 		if (r != -ENOENT)
 			break; /* ENOENT: the table went away between the two batches: again */
@@ -761,14 +790,16 @@ int berth__nat_network_remove(const char *bridge, const char *subnet_cidr)
 	int lk = lock_nat();
 	batch b = { 0 };
 	int bad = 0;
-	elem_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, SET_NETS, k.key, sizeof k.key, k.key_end, NULL, 0, "delete element");
+	elem_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL, 0,
+	         "delete element");
+	nets_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, &k, "delete element");
 	r = run_elem(sk, &b, bad, what);
 	if (r == -ENOENT)
 		r = 0;
 	if (r == 0) {
 		/* the last network gone (and no stray mapping): the table goes */
 		int any = 0;
-		static const char *const sets[] = { SET_NETS, MAP_ANY, MAP_ADDR };
+		static const char *const sets[] = { SET_NET_BRIDGE, SET_NETS, MAP_ANY, MAP_ADDR };
 		for (size_t i = 0; i < BERTH_ARRAY_SIZE(sets) && !any; i++) {
 			int n = set_nonempty(sk, sets[i]);
 			if (n < 0) {
