@@ -36,7 +36,8 @@ def main():
     build = os.path.abspath(a.build)
     cli = os.path.join(build, "bin", "berth")
     tmp = tempfile.mkdtemp(prefix="berth-cgbench-")
-    env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"))
+    env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"),
+               BERTH_NETWORK="none")  # as runc/crun here: no network setup, never the host's
     ids = []
     try:
         bundle = os.path.join(tmp, "bundle")

@@ -80,7 +80,8 @@ def main():
         cfg["ociVersion"] = "1.0.2"  # what Debian 12 runc 1.1 and crun 1.8 accept
         with open(os.path.join(bundle, "config.json"), "w") as f:
             json.dump(cfg, f)
-        env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"))
+        env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"),
+               BERTH_NETWORK="none")  # as runc/crun here: no network setup, never the host's
         results = {}
         results["berth run --rm (CLI)"] = timeit(lambda i: [berth_cli, "run", "--rm", "--rootfs", rootfs, "/bin/true"],
                                                  a.runs, env)

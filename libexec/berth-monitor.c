@@ -10,6 +10,12 @@
  * with a terminal it copies the terminal to the log file and hands the
  * terminal master to `attach` clients over <run_root>/containers/ID/attach.sock;
  * with BERTH_CREATE_REMOVE it deletes the container at the end.
+ *
+ * A container with published ports always has a monitor, attached or not:
+ * the monitor holds the host port reservations and serves 127.0.0.1:PORT
+ * (berth_container_serve_ports), and tears the network down when the
+ * container exits. An attached one passes its stdio as fds 4, 5, 6
+ * (--stdio-fds 4), which the monitor hands to the container and closes.
  */
 #include <berth/berth.h>
 #include <errno.h>
@@ -201,7 +207,7 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 int main(int argc, char **argv)
 {
 	const char *root = NULL, *run_root = NULL, *id = NULL;
-	int sync = -1;
+	int sync = -1, stdio_fds = -1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--root"))
 			root = argv[i + 1];
@@ -211,6 +217,8 @@ int main(int argc, char **argv)
 			sync = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--id"))
 			id = argv[i + 1];
+		else if (!strcmp(argv[i], "--stdio-fds"))
+			stdio_fds = atoi(argv[i + 1]);
 	}
 	if (!root || !run_root || !id || sync < 3) {
 		fprintf(stderr, "usage: berth-monitor --root DIR --run-root DIR --sync-fd N --id ID\n"
@@ -220,7 +228,14 @@ int main(int argc, char **argv)
 	fcntl(sync, F_SETFD, FD_CLOEXEC);
 	/* no descriptor of the caller but the sync socket stays */
 	syscall(SYS_close_range, 3, sync - 1, 0);
-	syscall(SYS_close_range, sync + 1, ~0U, 0);
+	if (stdio_fds == sync + 1) {
+		for (int i = 0; i < 3; i++)
+			fcntl(stdio_fds + i, F_SETFD, FD_CLOEXEC);
+		syscall(SYS_close_range, stdio_fds + 3, ~0U, 0);
+	} else {
+		stdio_fds = -1;
+		syscall(SYS_close_range, sync + 1, ~0U, 0);
+	}
 	pid_t pid = fork();
 	if (pid < 0)
 		return fail(sync, "fork");
@@ -276,11 +291,28 @@ int main(int argc, char **argv)
 	const char *name = json_string_value(json_object_get(j, "name"));
 	o.name = name && *name ? name : NULL;
 	unsigned int flags = (unsigned int)json_integer_value(json_object_get(j, "flags"));
-	o.flags = flags & ~(unsigned)(BERTH_CREATE_DETACH);
+	o.flags = (flags & ~(unsigned)(BERTH_CREATE_DETACH)) | BERTH_CREATE_IN_PROCESS;
 	o.stdio_mode = (int)json_integer_value(json_object_get(j, "stdio"));
+	if (o.stdio_mode == BERTH_STDIO_FDS) {
+		o.stdin_fd = stdio_fds >= 0 ? stdio_fds : -1;
+		o.stdout_fd = stdio_fds >= 0 ? stdio_fds + 1 : -1;
+		o.stderr_fd = stdio_fds >= 0 ? stdio_fds + 2 : -1;
+	}
 	berth_container *c = NULL;
 	if (berth_container_create(&c, ctx, spec, &o) < 0)
 		return fail(sync, "create");
+	if (stdio_fds >= 0) {
+		/* the container has its own copies: a caller waiting for EOF on a
+		 * pipe must not wait for the monitor */
+		for (int i = 0; i < 3; i++)
+			close(stdio_fds + i);
+	}
+	/* published ports: 127.0.0.1:PORT through the loopback proxy */
+	if (berth_container_serve_ports(c) < 0) {
+		fail(sync, "serve ports");
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+		return 1;
+	}
 	berth_spec_free(spec);
 	json_decref(j);
 	int master = -1, lfd = -1;

@@ -10,7 +10,7 @@ BUILD="build-essential cmake pkg-config libseccomp-dev libjansson-dev \
 libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev libisal-dev check"
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
 docker-registry skopeo umoci apache2-utils python3-cryptography"
-BENCH="runc crun buildah"
+BENCH="runc crun buildah iperf3 socat"
 
 pkgs="$BUILD $TEST"
 [ "${BERTH_DEPS_BENCH:-0}" = 1 ] && pkgs="$pkgs $BENCH"

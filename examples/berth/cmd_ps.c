@@ -86,7 +86,7 @@ int render_template(FILE *f, const char *tmpl, const struct jval *v, const char 
 /* ---------------------------------------------------------------------- ps */
 
 struct row {
-	char *id, *name, *state, *command;
+	char *id, *name, *state, *command, *ports;
 	double created, started, finished;
 	long long exit_code, pid;
 	int oom_killed;
@@ -231,6 +231,7 @@ static struct jval *row_json(const struct row *r, int trunc, double now)
 	json_set_str(o, "CreatedAt", r->created > 0 ? created_at : "");
 	json_set_str(o, "RunningFor", r->created > 0 ? running_for : "");
 	json_set_str(o, "Status", status);
+	json_set_str(o, "Ports", r->ports);
 	json_set_str(o, "State", docker_state(r->state));
 	json_set_int(o, "Pid", r->pid);
 	json_set_int(o, "ExitCode", r->exit_code);
@@ -252,6 +253,7 @@ static int collect_rows(struct row **out, size_t *out_n)
 		if (berth_container_open(&c, cli_ctx(), *id) < 0)
 			continue; /* removed meanwhile */
 		struct jval *info = inspect_json(c);
+		char *ports = info ? ports_text(c) : NULL;
 		berth_container_free(c);
 		if (!info)
 			continue;
@@ -262,6 +264,7 @@ static int collect_rows(struct row **out, size_t *out_n)
 		r->name = xstrdup((s = json_get_str(info, "name")) ? s : "");
 		r->state = xstrdup((s = json_get_str(info, "status")) ? s : "unknown");
 		r->command = command_of(info);
+		r->ports = ports;
 		r->created = parse_rfc3339(json_get_str(info, "created"));
 		r->started = parse_rfc3339(json_get_str(info, "started"));
 		r->finished = parse_rfc3339(json_get_str(info, "finished"));
@@ -286,6 +289,7 @@ static void free_rows(struct row *rows, size_t n)
 		free(rows[i].name);
 		free(rows[i].state);
 		free(rows[i].command);
+		free(rows[i].ports);
 	}
 	free(rows);
 }
@@ -303,7 +307,7 @@ int cmd_ps(int argc, char **argv)
 	static const struct cli_cmd_help help = {
 		"ps", "[OPTIONS]", "List containers",
 		"Fields for json and templates: ID, Names, Command, CreatedAt, RunningFor,\n"
-		"Status, State, Pid, ExitCode, OOMKilled.\n"
+		"Status, State, Pid, ExitCode, OOMKilled, Ports.\n"
 	};
 	struct opt_state st;
 	const char *arg, *format = "table";
@@ -349,9 +353,9 @@ int cmd_ps(int argc, char **argv)
 			json_free(o);
 		}
 	} else {
-		static const char *hdr[] = { "CONTAINER ID", "COMMAND", "CREATED", "STATUS", "NAMES" };
-		static const char *keys[] = { "ID", "Command", "RunningFor", "Status", "Names" };
-		enum { NCOL = 5 };
+		static const char *hdr[] = { "CONTAINER ID", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
+		static const char *keys[] = { "ID", "Command", "RunningFor", "Status", "Ports", "Names" };
+		enum { NCOL = 6 };
 		struct jval **objs = xmalloc((shown + 1) * sizeof *objs);
 		size_t width[NCOL];
 		for (int k = 0; k < NCOL; k++)

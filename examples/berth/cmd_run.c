@@ -10,12 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "util.h"
 
 enum {
 	R_DETACH = 1, R_RM, R_INTERACTIVE, R_TTY, R_NAME, R_HOSTNAME, R_ENV, R_ENV_FILE, R_WORKDIR, R_USER,
 	R_READ_ONLY, R_VOLUME, R_CAP_ADD, R_CAP_DROP, R_SECURITY_OPT, R_PRIVILEGED, R_NETWORK, R_ULIMIT,
-	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT, R_PULL
+	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT, R_PULL,
+	R_PUBLISH, R_PUBLISH_ALL, R_DNS
 };
 
 #define COMMON_RUN_OPTS                                                                                         \
@@ -41,7 +43,12 @@ enum {
 	{ R_SECURITY_OPT, 0, "security-opt", OPT_ARG, "OPT",                                                           \
 	  "seccomp=unconfined|FILE, no-new-privileges[=true|false]" },                                                \
 	{ R_PRIVILEGED, 0, "privileged", OPT_BOOL, NULL, "Every capability, no seccomp, host devices" },             \
-	{ R_NETWORK, 0, "network", OPT_ARG, "MODE", "none (own namespace, loopback only; default) or host" },        \
+	{ R_NETWORK, 0, "network", OPT_ARG, "MODE",                                                                   \
+	  "bridge (default, or $BERTH_NETWORK), none, host, container:ID or a network's name" },                    \
+	{ R_PUBLISH, 'p', "publish", OPT_ARG, "[IP:][HOSTPORT:]PORT[/PROTO]",                                         \
+	  "Publish a container's port (repeatable; ranges 8000-8010:80-90; tcp or udp)" },                         \
+	{ R_PUBLISH_ALL, 'P', "publish-all", OPT_BOOL, NULL, "Publish every port the image exposes on a free host port" }, \
+	{ R_DNS, 0, "dns", OPT_ARG, "IP", "A DNS server for /etc/resolv.conf (repeatable; default: the host's)" },   \
 	{ R_ULIMIT, 0, "ulimit", OPT_ARG, "TYPE=SOFT[:HARD]", "Set a resource limit, e.g. nofile=1024:2048" },      \
 	{ R_SYSCTL, 0, "sysctl", OPT_ARG, "K=V", "Set a namespaced kernel parameter (repeatable)" },                 \
 	{ R_UIDMAP, 0, "userns-uidmap", OPT_ARG, "C:H:N", "Map container uids C.. to host uids H.. (user namespace)" }, \
@@ -89,7 +96,9 @@ struct run_cfg {
 	const char *cgroup_parent;
 	const char *image, *entrypoint; /* IMAGE operand (without --rootfs), --entrypoint */
 	const char *pull;               /* --pull: missing, always, never */
+	int publish_all;                /* -P */
 	struct res_flags res;
+	struct strv publish, dns;       /* -p, --dns */
 	struct strv env, env_files, volumes, tmpfs, cap_add, cap_drop, sysctls, ulimits, uidmaps, gidmaps;
 	char **args; /* operands, NULL-terminated (argv's tail) */
 };
@@ -147,6 +156,9 @@ static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const stru
 		case R_USER: rc->user = arg; break;
 		case R_ROOTFS: rc->rootfs = arg; break;
 		case R_NETWORK: rc->network = arg; break;
+		case R_PUBLISH: strv_add(&rc->publish, arg); break;
+		case R_PUBLISH_ALL: rc->publish_all = opt_true(arg); break;
+		case R_DNS: strv_add(&rc->dns, arg); break;
 		case R_SHM_SIZE: rc->shm_size = arg; break;
 		case R_OOM_SCORE_ADJ: rc->oom = arg; break;
 		case R_ENV: strv_add(&rc->env, arg); break;
@@ -310,6 +322,66 @@ static void apply_caps(berth_spec *spec, const struct run_cfg *rc)
 			spec_fail("cap-add");
 }
 
+/* -P: every ExposedPorts entry of the image ("80/tcp") on a free host port. */
+static void publish_exposed(berth_spec *spec, berth_image *img)
+{
+	char *cfg = NULL;
+	if (berth_image_config(&cfg, img) < 0)
+		spec_fail("image");
+	char err[256];
+	struct jval *j = json_parse(cfg, strlen(cfg), err, sizeof err);
+	berth_free(cfg);
+	const struct jval *ex = json_get(j, "ExposedPorts");
+	for (size_t i = 0; ex && ex->type == J_OBJECT && i < ex->n; i++) {
+		berth_port *ports = NULL;
+		size_t n = 0;
+		if (berth_port_parse(&ports, &n, ex->keys[i]) < 0) {
+			warnx_("image: ExposedPorts \"%s\": %s (skipped)", ex->keys[i], berth_error_last()->message);
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (berth_spec_add_port(spec, &ports[k]) < 0 && berth_error_last()->code != BERTH_EEXISTS)
+				spec_fail("publish-all");
+		berth_free(ports);
+	}
+	json_free(j);
+}
+
+/* The CLI's network: --network, else $BERTH_NETWORK, else bridge (as docker). */
+const char *cli_network(const char *given)
+{
+	if (given && *given)
+		return given;
+	const char *env = getenv("BERTH_NETWORK");
+	return env && *env ? env : "bridge";
+}
+
+static void apply_network(berth_spec *spec, const struct run_cfg *rc)
+{
+	const char *net = cli_network(rc->network);
+	if (berth_spec_set_network(spec, net) < 0) {
+		const berth_error *e = berth_error_last();
+		usage_error(rc->cmd, "--network %s: %s", net, e->message && *e->message ? e->message : "invalid");
+	}
+	for (size_t i = 0; i < rc->publish.n; i++) {
+		berth_port *ports = NULL;
+		size_t n = 0;
+		if (berth_port_parse(&ports, &n, rc->publish.v[i]) < 0)
+			usage_error(rc->cmd, "-p %s: %s", rc->publish.v[i], berth_error_last()->message);
+		for (size_t k = 0; k < n; k++)
+			if (berth_spec_add_port(spec, &ports[k]) < 0)
+				usage_error(rc->cmd, "-p %s: %s", rc->publish.v[i], berth_error_last()->message);
+		berth_free(ports);
+	}
+	if ((rc->publish.n || rc->publish_all) &&
+	    (!strcmp(net, "none") || !strcmp(net, "host") || !strncmp(net, "container:", 10)))
+		usage_error(rc->cmd, "-p/-P: published ports need a bridge network, not --network %s", net);
+	if (rc->dns.n) {
+		if (berth_spec_set_dns(spec, (const char *const *)rc->dns.v) < 0)
+			usage_error(rc->cmd, "--dns: %s", berth_error_last()->message);
+	}
+}
+
 static berth_spec *build_spec(const struct run_cfg *rc)
 {
 	berth_spec *spec = NULL;
@@ -342,6 +414,8 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		if (berth_spec_set_image(spec, img, rc->entrypoint, (const char *const *)rc->args) < 0 ||
 		    berth_image_layer_dirs(&layers, img) < 0)
 			spec_fail("image");
+		if (rc->publish_all)
+			publish_exposed(spec, img);
 		berth_image_free(img);
 		if (rc->read_only && berth_spec_set_rootfs(spec, "rootfs", 1) < 0)
 			spec_fail("read-only");
@@ -418,14 +492,7 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 			spec_fail("shm-size");
 		free(size);
 	}
-	if (rc->network) {
-		if (!strcmp(rc->network, "host")) {
-			if (berth_spec_remove_namespace(spec, BERTH_NS_NET) < 0)
-				spec_fail("network");
-		} else if (strcmp(rc->network, "none") != 0) {
-			usage_error(rc->cmd, "--network %s: unsupported network mode (none or host)", rc->network);
-		}
-	}
+	apply_network(spec, rc);
 	for (size_t i = 0; i < rc->ulimits.n; i++)
 		add_ulimit(spec, rc->cmd, rc->ulimits.v[i]);
 	for (size_t i = 0; i < rc->sysctls.n; i++) {
@@ -464,7 +531,7 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 
 static void free_cfg(struct run_cfg *rc)
 {
-	struct strv *all[] = { &rc->env, &rc->env_files, &rc->volumes, &rc->tmpfs, &rc->cap_add, &rc->cap_drop,
+	struct strv *all[] = { &rc->publish, &rc->dns, &rc->env, &rc->env_files, &rc->volumes, &rc->tmpfs, &rc->cap_add, &rc->cap_drop,
 		               &rc->sysctls, &rc->ulimits, &rc->uidmaps, &rc->gidmaps };
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 		strv_free(all[i]);
@@ -529,6 +596,29 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	signals_catch(rc->tty);
 	fflush(stdout);
+	char *ports = NULL;
+	int published = berth_spec_get(&ports, spec, "/annotations/io.berth.ports") == 0;
+	berth_free(ports);
+	if (rc->tty && published) {
+		/* the monitor (which serves the ports) holds the terminal: attach to it */
+		opts.flags = BERTH_CREATE_DETACH;
+		if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
+			return berr("create");
+		if (berth_container_start(c) < 0) {
+			berr("start");
+			code = start_failure_code();
+			goto fail;
+		}
+		code = attach_terminal(c, rc->interactive, -1);
+		if (code == -2)
+			code = berr("attach");
+		else if (code == -1)
+			code = 0; /* detached with Ctrl-P Ctrl-Q: it goes on */
+		else if (rc->rm)
+			remove_container(c);
+		berth_container_free(c);
+		return code;
+	}
 	if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
 		return berr("create");
 	if (rc->tty) {

@@ -79,6 +79,8 @@ static const struct command commands[] = {
 	{ "pause", cmd_pause, "Pause all processes within one or more containers" },
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on containers and images" },
+	{ "port", cmd_port, "List port mappings of a container" },
+	{ "network", cmd_network, "Manage networks (create, ls, rm, inspect)" },
 	{ "pull", cmd_pull, "Download an image from a registry" },
 	{ "build", cmd_build, "Build an image from a Dockerfile" },
 	{ "push", cmd_push, "Upload an image to a registry" },

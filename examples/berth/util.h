@@ -195,6 +195,12 @@ int resolve_user(uint32_t *uid, uint32_t *gid, const char *rootfs, const char *s
 
 /* Commands. */
 int cmd_run(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+/* The network of run/create: the given one, else $BERTH_NETWORK, else "bridge". */
+const char *cli_network(const char *given);
+/* A container's published ports as docker ps shows them ("0.0.0.0:8080->80/tcp, ..."); malloc'd. */
+char *ports_text(berth_container *c);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_ps(int argc, char **argv);

@@ -46,7 +46,13 @@ typedef enum berth_stdio_mode {
 
 enum {
 	BERTH_CREATE_DETACH = 1u << 0, /* supervised by berth-monitor */
-	BERTH_CREATE_REMOVE = 1u << 1  /* delete the container once it has exited (--rm) */
+	BERTH_CREATE_REMOVE = 1u << 1, /* delete the container once it has exited (--rm) */
+	/* A container with published ports (berth_spec_add_port) gets a monitor
+	 * even when not detached: it holds the host port reservations and serves
+	 * 127.0.0.1. With IN_PROCESS the caller stays the parent instead, holds
+	 * the reservations in its handle and may serve loopback itself with
+	 * berth_container_serve_ports() (berth-monitor uses this). */
+	BERTH_CREATE_IN_PROCESS = 1u << 2
 };
 
 #define BERTH_CREATE_OPTIONS_VERSION 1

@@ -43,13 +43,22 @@ typedef struct berth_port {
 	unsigned int host_port;      /* 0 = a free port picked at create */
 	unsigned int container_port; /* 1..65535 */
 	int protocol;                /* a berth_proto */
+	unsigned int host_port_end;  /* 0, or > host_port: a pool (docker's
+	                                8000-8010:80): the first free port of
+	                                host_port..host_port_end is taken at
+	                                create, then host_port is that port and
+	                                host_port_end is 0 */
 } berth_port;
 
 /* Parses a docker -p spec: [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], with
  * ranges of equal length (8000-8010:80-90) and IPv6 host addresses in
- * brackets. A range expands to one berth_port per port. *out is released
- * with berth_free(). BERTH_EINVAL naming the bad part:
- * `port spec "70000:80": host port 70000 out of range (1-65535)`. */
+ * brackets. A range expands to one berth_port per port; a host range with
+ * one container port (8000-8010:80) is one berth_port with a pool
+ * (host_port_end), as docker does; no host port (80, IP::80) is host port 0
+ * (a free port picked at create). *out is released with berth_free().
+ * BERTH_EINVAL naming the bad part:
+ * `port spec "70000:80": host port 70000 out of range (1-65535)`;
+ * BERTH_EUNSUPPORTED for sctp. */
 BERTH_EXTERN int berth_port_parse(berth_port **out, size_t *out_n, const char *spec);
 /* "0.0.0.0:8080->80/tcp" as docker ps shows it; released with berth_free(). */
 BERTH_EXTERN int berth_port_format(char **out, const berth_port *p);

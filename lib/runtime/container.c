@@ -11,6 +11,7 @@
  */
 #include "runtime/container.h"
 #include "volume/volume.h"
+#include "net/net_internal.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +99,13 @@ BERTH_EXTERN void berth_container_free(berth_container *c)
 		close(c->pidfd);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	berth__proxy_stop(c->proxy);
+	for (size_t i = 0; c->port_fds && i < c->n_ports; i++)
+		if (c->port_fds[i] >= 0)
+			close(c->port_fds[i]);
+	free(c->port_fds);
+	free(c->ports);
+	free(c->net_addr);
 	json_decref(c->state);
 	free(c->id);
 	free(c->name);
@@ -157,7 +165,9 @@ static int owner_alive(berth_container *c)
 {
 	pid_t op = (pid_t)json_integer_value(json_object_get(c->state, "ownerPid"));
 	uint64_t want = (uint64_t)json_integer_value(json_object_get(c->state, "ownerStartTime"));
-	return op > 0 && berth__proc_start_time(op) == want;
+	char state = 0;
+	/* a killed monitor may linger as a zombie until its new parent reaps it */
+	return op > 0 && berth__proc_stat(op, &state) == want && state != 'Z' && state != 'X';
 }
 
 int berth__container_load_state(berth_container *c)
@@ -192,6 +202,10 @@ int berth__container_load_state(berth_container *c)
 	if (c->status != BERTH_STATUS_STOPPED && c->status != BERTH_STATUS_CREATING && !init_alive(c)) {
 		/* the init is gone; its owner records the exit status when it reaps it */
 		c->status = BERTH_STATUS_STOPPED;
+		/* ...unless the owner is gone too (a monitor killed -9): then
+		 * nobody will tear its network down but us */
+		if (!owner_alive(c))
+			berth__container_net_stale(c);
 	}
 	if (c->status == BERTH_STATUS_STOPPED)
 		c->pid = 0;
@@ -305,6 +319,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
                              const berth_create_options *opts, const char *id)
 {
 	json_t *sj = berth__spec_json(spec);
+	json_t *own_spec = NULL; /* a copy the network setup may change */
+	berth__netsetup *net = NULL;
 	int r;
 	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
 	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
@@ -373,6 +389,17 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	if (vspec)
 		sj = vspec;
+	if (strcmp(berth__spec_network(sj), "none")) {
+		/* bridge (address, ports, /etc files), container:ID (its netns);
+		 * none costs nothing here */
+		if (!(own_spec = json_deep_copy(sj))) {
+			r = berth__err_nomem();
+			goto fail;
+		}
+		sj = own_spec;
+		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0)
+			goto fail;
+	}
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	if ((r = berth__json_save_file(sj, path)) < 0)
@@ -416,11 +443,13 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0)
 		goto fail;
+	if (net)
+		plan.gate = 1; /* the veth goes into the child's netns before it goes on */
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
 		goto fail;
 	if (plan.userns || plan.gate) {
 		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
-		    (r = berth__container_cgroup_join(cg, pid, &plan, what)) < 0) {
+		    (r = berth__container_cgroup_join(cg, pid, &plan, what)) < 0 || (r = berth__net_attach(net, pid)) < 0) {
 			close(sync); /* the child reads EOF and exits */
 			sync = -1;
 			goto fail;
@@ -476,6 +505,9 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	c->pidfd = pidfd;
 	c->owner = 1;
 	c->console_fd = master;
+	berth__net_done(net, &c->port_fds, &c->ports, &c->n_ports, &c->net_addr);
+	net = NULL;
+	json_decref(own_spec);
 	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
 	berth_cgroup_free(cg);
 	free(layers);
@@ -518,6 +550,8 @@ fail: {
 	if (rootfs_mount_fd >= 0)
 		close(rootfs_mount_fd);
 	json_decref(stj);
+	berth__net_abort(net);
+	json_decref(own_spec);
 	if (cg) {
 		berth_cgroup_kill(cg);
 		berth_cgroup_destroy(cg);
@@ -567,9 +601,24 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 		return r;
 	if ((r = berth_spec_validate(spec)) < 0)
 		return r;
+	int published = berth__net_check_spec(berth__spec_json(spec), id);
+	if (published < 0)
+		return published;
 	if (opts->flags & BERTH_CREATE_DETACH)
 		return spawn_monitor(out, ctx, spec, opts, id);
+	/* published ports: the monitor holds the host ports and serves
+	 * 127.0.0.1, attached or not */
+	if (published && !(opts->flags & BERTH_CREATE_IN_PROCESS))
+		return spawn_monitor(out, ctx, spec, opts, id);
 	return create_in_process(out, ctx, spec, opts, id);
+}
+
+void berth__container_net_stale(berth_container *c)
+{
+	berth__err_saved s;
+	berth__err_save(&s);
+	berth__net_teardown(c->ctx, c->id, c->root_dir);
+	berth__err_restore(&s);
 }
 
 /* --- the monitor --- */
@@ -580,9 +629,14 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return berth__err_sys(errno, "container %s: socketpair", id);
+	/* attached (ports without DETACH) with the caller's fds: they are
+	 * handed to the monitor as its fds 4, 5 and 6 */
+	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode == BERTH_STDIO_FDS;
 	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
-	                        (int)opts->flags, "stdio", opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
-	                                                                                         : BERTH_STDIO_LOG,
+	                        (int)opts->flags, "stdio",
+	                        opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
+	                        : pass_fds                               ? BERTH_STDIO_FDS
+	                                                                 : BERTH_STDIO_LOG,
 	                        "spec", berth__spec_json(spec));
 	char *reqs = req ? berth__json_dump(req, 0) : NULL;
 	json_decref(req);
@@ -593,17 +647,44 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
+	/* the caller's stdio first copied above every target number, so that no
+	 * action below overwrites a source another one still needs */
+	int high[3] = { -1, -1, -1 };
+	if (pass_fds) {
+		int given[3] = { opts->stdin_fd, opts->stdout_fd, opts->stderr_fd };
+		for (int i = 0; i < 3; i++)
+			if (given[i] >= 0 && (high[i] = fcntl(given[i], F_DUPFD_CLOEXEC, 10)) < 0) {
+				int e = errno;
+				for (int k = 0; k < i; k++)
+					if (high[k] >= 0)
+						close(high[k]);
+				posix_spawn_file_actions_destroy(&fa);
+				close(sv[0]);
+				close(sv[1]);
+				free(reqs);
+				return berth__err_sys(e, "container %s: stdio for the monitor", id);
+			}
+	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	for (int i = 0; pass_fds && i < 3; i++) {
+		if (high[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, high[i], 4 + i);
+		else
+			posix_spawn_file_actions_addopen(&fa, 4 + i, "/dev/null", O_RDWR, 0);
+	}
 	char lvl[16];
 	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
 	char *argv[] = { "berth-monitor", "--root", ctx->root, "--run-root", ctx->run_root, "--sync-fd", "3",
-		         "--id", (char *)id, NULL };
+		         "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 3; i++)
+		if (high[i] >= 0)
+			close(high[i]);
 	close(sv[1]);
 	if (e != 0) {
 		close(sv[0]);
@@ -887,6 +968,7 @@ static int record_exit(berth_container *c, int code, int sig)
 		berth__err_saved saved;
 		berth__err_save(&saved);
 		berth__container_cgroup_finish(c, &oom, 1); /* a cgroup that will not go is removed at delete */
+		berth__net_teardown(c->ctx, c->id, c->root_dir); /* what fails is retried at delete */
 		berth__err_restore(&saved);
 		if (oom)
 			json_object_set_new(st, "oomKilled", json_true());
@@ -1157,6 +1239,9 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 	int oom;
 	if ((r = berth__container_cgroup_finish(c, &oom, 1)) < 0 && !(flags & BERTH_DELETE_FORCE))
 		return r;
+	/* the network: veth, DNAT elements, address (after a crash of the owner too) */
+	if ((r = berth__net_teardown(c->ctx, c->id, c->root_dir)) < 0 && !(flags & BERTH_DELETE_FORCE))
+		return r;
 	/* under the container lock: the owner (e.g. the monitor) records the exit
 	 * status under it too, and skips that once the state is gone */
 	int lk = berth__container_lock(c);
@@ -1252,6 +1337,17 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_decref(vrec);
 	json_object_del(j, "pidStartTime");
 	json_object_del(j, "ownerStartTime");
+	/* the network: mode, and on a bridge network address, gateway, MAC and
+	 * the published ports while the container has them */
+	json_t *net = berth__net_record_load(c->root_dir);
+	if (!net)
+		net = json_pack("{s:s}", "mode", berth__spec_network(json_object_get(j, "config")));
+	if (net) {
+		json_object_del(net, "veth");
+		if (!json_object_get(net, "ports"))
+			json_object_set_new(net, "ports", json_array());
+		json_object_set_new(j, "network", net);
+	}
 	*out = berth__json_dump(j, 1);
 	json_decref(j);
 	if (!*out)

@@ -19,6 +19,14 @@ struct berth_container {
 	int owner;
 	int pidfd;
 	int console_fd;
+	/* published ports: the reservations (listening/bound sockets) held by the
+	 * creating process until berth_container_serve_ports() hands them to the
+	 * loopback proxy (lib/net/ports_api.c) */
+	int *port_fds;
+	berth_port *ports;
+	size_t n_ports;
+	char *net_addr;
+	struct berth__proxy *proxy;
 };
 
 struct berth_process {
@@ -65,5 +73,7 @@ BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opt
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                                  berth__plan *plan);
 BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
+/* Network teardown of a container whose init and owner are both gone. */
+BERTH_HIDDEN void berth__container_net_stale(berth_container *c);
 BERTH_HIDDEN int berth__container_cgroup_finish(berth_container *c, int *oom_killed, int kill_rest);
 #endif

@@ -8,6 +8,10 @@ import urllib.request
 
 import pytest
 
+# The CLI's default network is bridge; no test outside a private network
+# namespace (test_net.py makes one) may touch the machine's network.
+os.environ["BERTH_NETWORK"] = "none"
+
 BUILD = os.environ.get("BERTH_TEST_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 CLI = os.environ.get("BERTH_CLI", os.path.join(BUILD, "bin", "berth"))
 
@@ -76,8 +80,12 @@ def roots():
 
 
 @pytest.fixture
-def cli(roots):
-    """Runs build/bin/berth with the test's roots: cli("ps", "-a") -> CompletedProcess (text)."""
+def cli(roots, monkeypatch):
+    """Runs build/bin/berth with the test's roots: cli("ps", "-a") -> CompletedProcess (text).
+    The CLI's default network is bridge (as docker's); outside a private network
+    namespace (tests/python/test_net.py) the tests never touch the host's network:
+    BERTH_NETWORK=none for every berth this test starts."""
+    monkeypatch.setenv("BERTH_NETWORK", "none")
     root, run_root = roots
 
     def run(*args, input=None, timeout=60, check=False):

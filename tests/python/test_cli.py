@@ -191,7 +191,7 @@ def test_run_rootfs_missing(cli):
 
 
 def test_bad_values_name_the_flag(cli, rootfs):
-    for args, flag in ((["--ulimit", "nofile"], "--ulimit"), (["--network", "bridge"], "--network"),
+    for args, flag in ((["--ulimit", "nofile"], "--ulimit"), (["--network", "no/such"], "--network"),
                        (["--security-opt", "apparmor=foo"], "--security-opt"), (["--shm-size", "lots"], "--shm-size"),
                        (["--userns-uidmap", "x"], "--userns-uidmap")):
         r = cli("run", "--rm", *args, "--rootfs", rootfs, "true")
@@ -462,7 +462,7 @@ def test_detached_lifecycle(cli, rootfs, cleanup):
     ps = cli("ps")
     assert ps.returncode == 0
     header, line = ps.stdout.splitlines()
-    assert header.split() == ["CONTAINER", "ID", "COMMAND", "CREATED", "STATUS", "NAMES"]
+    assert header.split() == ["CONTAINER", "ID", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
     assert line.startswith(cid[:12] + " ")
     assert re.search(r"\bUp\b", line)
     assert line.rstrip().endswith("web")

@@ -16,6 +16,7 @@ from . import cgroup
 from . import image
 from . import volume
 from . import build
+from . import net
 from .image import Image, Reference
 from . import _lib
 from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN
@@ -48,6 +49,7 @@ def strerror(code):
 __all__ = [
     "Context", "Spec", "Container", "Process", "CompletedContainer", "ExecResult", "ContainerError",
     "namespace", "cgroup", "image", "volume", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
+    "namespace", "cgroup", "image", "net", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
     "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG",
     "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
     "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",

@@ -35,6 +35,7 @@ STDIO_FDS, STDIO_LOG, STDIO_TERMINAL = 0, 1, 2
 
 CREATE_DETACH = 1 << 0
 CREATE_REMOVE = 1 << 1
+CREATE_IN_PROCESS = 1 << 2
 DELETE_FORCE = 1 << 0
 DELETE_VOLUMES = 1 << 1
 
@@ -240,6 +241,20 @@ class PushOptions(Structure):
 
 ARCHIVE_DOCKER = 0
 ARCHIVE_OCI = 1
+# net.h
+PROTO_TCP, PROTO_UDP = 0, 1
+NETWORK_OPTIONS_VERSION = 1
+
+
+class Port(Structure):
+    """berth_port (one published port)."""
+    _fields_ = [("host_ip", ctypes.c_char * 46), ("host_port", c_uint), ("container_port", c_uint),
+                ("protocol", c_int), ("host_port_end", c_uint)]
+
+
+class NetworkOptions(Structure):
+    """berth_network_options."""
+    _fields_ = [("version", c_uint), ("subnet", c_char_p), ("gateway", c_char_p), ("bridge", c_char_p)]
 
 
 # --- declarations ---
@@ -341,6 +356,21 @@ DECLARATIONS = {
     "berth_container_take_console": (_I, [_OUTI, ContainerP], True),
     "berth_container_attach": (_I, [_OUTI, _OUTI, ContainerP], True),
     "berth_container_list": (_I, [_OUTSTRV, CtxP], True),
+    # net.h
+    "berth_port_parse": (_I, [POINTER(c_void_p), POINTER(c_size_t), c_char_p], True),
+    "berth_port_format": (_I, [_OUTSTR, POINTER(Port)], True),
+    "berth_spec_set_network": (_I, [SpecP, c_char_p], True),
+    "berth_spec_add_port": (_I, [SpecP, POINTER(Port)], True),
+    "berth_spec_set_dns": (_I, [SpecP, _STRV], True),
+    "berth_container_ports": (_I, [POINTER(c_void_p), POINTER(c_size_t), ContainerP], True),
+    "berth_container_add_port": (_I, [ContainerP, POINTER(Port)], True),
+    "berth_container_remove_port": (_I, [ContainerP, POINTER(Port)], True),
+    "berth_container_serve_ports": (_I, [ContainerP], True),
+    "berth_network_options_init": (_I, [POINTER(NetworkOptions), c_uint], True),
+    "berth_network_create": (_I, [CtxP, c_char_p, POINTER(NetworkOptions)], True),
+    "berth_network_remove": (_I, [CtxP, c_char_p], True),
+    "berth_network_list": (_I, [_OUTSTRV, CtxP], True),
+    "berth_network_inspect": (_I, [_OUTSTR, CtxP, c_char_p], True),
     "berth_exec_options_init": (_I, [POINTER(ExecOptions), c_uint], True),
     "berth_container_exec": (_I, [POINTER(ProcessP), ContainerP, POINTER(ExecOptions)], True),
     "berth_process_wait": (_I, [_OUTI, _OUTI, ProcessP, c_int], True),

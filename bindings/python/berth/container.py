@@ -529,6 +529,34 @@ class Container(Handle):
             self._deleted = True
         return self
 
+    # --- published ports (berth.net) ---
+    def ports(self):
+        """The published ports with the host ports actually bound: [berth.net.Port]."""
+        from . import net
+        return net.container_ports(self._handle())
+
+    def add_port(self, port):
+        """Publishes a port on a running container on a bridge network
+        ("8080:80", berth.net.Port or (host, container[, proto])). The host
+        port's reservation lives as long as this handle (or the monitor's
+        proxy, when the handle is the monitor's)."""
+        from . import net
+        for p in net.to_ports(port):
+            c = p._to_c()
+            lib.berth_container_add_port(self._handle(), byref(c))
+
+    def remove_port(self, port):
+        """Removes a mapping (matched on host address, host port, protocol)."""
+        from . import net
+        for p in net.to_ports(port):
+            c = p._to_c()
+            lib.berth_container_remove_port(self._handle(), byref(c))
+
+    def serve_ports(self):
+        """Serves 127.0.0.1:HOSTPORT from a thread of this process (only for
+        a handle that created the container in-process)."""
+        lib.berth_container_serve_ports(self._handle())
+
     def take_console(self):
         """The pseudo-terminal master of a terminal container (the caller owns the fd)."""
         fd = c_int(-1)

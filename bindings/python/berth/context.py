@@ -121,6 +121,33 @@ class Context(Handle):
         lib.berth_container_open(byref(h), self._handle(), enc(id_or_name))
         return Container(self, h)
 
+    # --- networks (berth.net) ---
+    def networks(self):
+        """Names of every network: "bridge", "host", "none" and the created ones."""
+        out = c_void_p()
+        lib.berth_network_list(byref(out), self._handle())
+        return [dec(n) for n in take_strv(out)]
+
+    def network(self, name):
+        """A network as a dict: name, id, driver, subnet, gateway, bridge,
+        containers [{id, name, address, mac}]. berth.NotFound if unknown."""
+        from . import net
+        return net.network_inspect(self._handle(), name)
+
+    def create_network(self, name, subnet=None, gateway=None, bridge=None):
+        """A bridge network (subnet: IPv4 CIDR, default the next free
+        10.89.N.0/24). berth.Exists, berth.InvalidArgument for a subnet that
+        overlaps another network or a route of the host. Returns network(name)."""
+        o = _lib.NetworkOptions()
+        lib.berth_network_options_init(byref(o), _lib.NETWORK_OPTIONS_VERSION)
+        o.subnet, o.gateway, o.bridge = enc(subnet), enc(gateway), enc(bridge)
+        lib.berth_network_create(self._handle(), enc(name), byref(o))
+        return self.network(name)
+
+    def remove_network(self, name):
+        """Removes a created network and its bridge (berth.Busy while in use)."""
+        lib.berth_network_remove(self._handle(), enc(name))
+
     def container_ids(self):
         """The ids of every container."""
         p = c_void_p()
@@ -279,7 +306,7 @@ class Context(Handle):
     def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
                    readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
                    seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, image=None,
-                   entrypoint=None, **resources):
+                   entrypoint=None, ports=None, dns=None, **resources):
         """The Spec that run()/create() would use (a new one; spec is copied).
         image: a berth.Image or a name (reference or id) to run instead of a
         rootfs; args then override the image's Cmd, entrypoint its Entrypoint.
@@ -346,28 +373,30 @@ class Context(Handle):
                 s.set_seccomp(seccomp)
             if network is not UNSET:
                 self._set_network(s, network)
+            if ports:
+                if network is UNSET:
+                    s.set_network("bridge")  # ports need a bridge network
+                s.add_port(ports)
+            if dns is not None:
+                s.set_dns(dns)
         except BaseException:
             s.close()
             raise
         return s
 
     def _set_network(self, s, network):
-        if network is None or network == "none":
-            s.set_namespace(NS_NET, None)
-        elif network == "host":
-            s.remove_namespace(NS_NET)
-        elif isinstance(network, str) and network.startswith("container:"):
-            with self.container(network[len("container:"):]) as other:
-                pid = other.pid
-                if pid <= 0:
-                    raise errors.StateError(errors.ESTATE, 0, "network %s: container is not running" % network)
-                s.set_namespace(NS_NET, "/proc/%d/ns/net" % pid)
-        elif isinstance(network, (str, bytes, os.PathLike)) and os.fsdecode(network).startswith("/"):
+        if network is None:
+            network = "none"
+        if isinstance(network, (bytes, os.PathLike)) or (isinstance(network, str) and network.startswith("/")):
+            # a network namespace by path
+            s.set_network("none")
             s.set_namespace(NS_NET, network)
+        elif isinstance(network, str):
+            # none, host, bridge, container:ID, a created network (berth.net)
+            s.set_network(network)
         else:
-            raise errors.Unsupported(errors.EUNSUPPORTED, 0,
-                                     "network %r: not supported (none, host, container:ID or a netns path)"
-                                     % (network,))
+            raise TypeError("network %r: none, host, bridge, container:ID, a network's name or a netns path"
+                            % (network,))
 
     def _options(self, id, name, flags, mode, fds):
         opts = CreateOptions()
@@ -384,7 +413,7 @@ class Context(Handle):
             mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
             network=UNSET, name=None, id=None, stdin=None, input=None, stdout=None, stderr=None,
             capture_output=False, remove=True, timeout=None, spec=None, check=False, cgroup_parent=None,
-            image=None, entrypoint=None, **resources):
+            image=None, entrypoint=None, ports=None, dns=None, **resources):
         """Runs a container to completion: CompletedContainer(exit_code, signal,
         stdout, stderr, id).
 
@@ -396,13 +425,17 @@ class Context(Handle):
         and raise berth.Timeout (with .stdout/.stderr captured so far).
         Resource keywords (memory="512m", cpus=0.5, pids_limit=64, ...; see
         berth.cgroup.resources()) and cgroup_parent set the container's cgroup.
+        network: "none" (the library's default), "host", "bridge",
+        "container:ID", a created network's name, or a netns path.
+        ports: published ports ("8080:80", berth.net.Port, (8080, 80)); they
+        imply network="bridge" when network is not given. dns: servers.
         """
         _cgroup.check_keywords(resources, "run")
         s = self.build_spec(args, rootfs=rootfs, env=env, cwd=cwd, user=user, hostname=hostname,
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
                             spec=spec, cgroup_parent=cgroup_parent, image=image, entrypoint=entrypoint,
-                            **resources)
+                            ports=ports, dns=dns, **resources)
         try:
             argv = s.args
             stdio = _Stdio(stdin, stdout, stderr, capture_output, input)
@@ -453,7 +486,7 @@ class Context(Handle):
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
                network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
                detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
-               image=None, entrypoint=None, **resources):
+               image=None, entrypoint=None, ports=None, dns=None, **resources):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
@@ -470,7 +503,7 @@ class Context(Handle):
                             readonly=readonly, mounts=mounts, volumes=volumes, cap_add=cap_add,
                             cap_drop=cap_drop, privileged=privileged, seccomp=seccomp, network=network,
                             terminal=terminal, spec=spec, cgroup_parent=cgroup_parent, image=image,
-                            entrypoint=entrypoint, **resources)
+                            entrypoint=entrypoint, ports=ports, dns=dns, **resources)
         try:
             stdio = _Stdio(stdin, stdout, stderr, allow_pipes=False)
             if terminal:

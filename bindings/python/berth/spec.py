@@ -296,6 +296,28 @@ class Spec(Handle):
     def remove_namespace(self, type):
         return self._call(lib.berth_spec_remove_namespace, _ns_type(type))
 
+    # --- network (berth.net) ---
+    def set_network(self, mode):
+        """"none", "host", "bridge", "container:ID" or a created network's name."""
+        return self._call(lib.berth_spec_set_network, enc(mode))
+
+    def add_port(self, port):
+        """Publishes ports: "8080:80", a berth.net.Port or (host, container[, proto]);
+        a string with a range publishes every port of it."""
+        from . import net
+        for p in net.to_ports(port):
+            c = p._to_c()
+            self._call(lib.berth_spec_add_port, byref(c))
+
+    def set_dns(self, servers):
+        """DNS servers for /etc/resolv.conf (None: the host's)."""
+        if servers is None:
+            return self._call(lib.berth_spec_set_dns, None)
+        if isinstance(servers, (str, bytes)):
+            servers = [servers]
+        arr = strv(servers)
+        return self._call(lib.berth_spec_set_dns, arr)
+
     def add_id_mapping(self, container_id, host_id, size, gid=False):
         """A user-namespace mapping (uid, or gid with gid=True); adds a user
         namespace if the spec has none."""

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * The contract between the network plumbing (network.c, link.c, ipam.c, the
+ * runtime and the monitor) and the packet path (nft.c, reserve.c, proxy.c,
+ * ports.c). Every function here runs in the caller's (the host's) network
+ * namespace and returns 0 or a negative berth error with the message set.
+ *
+ * nftables: one table `ip berth`, programmed as nfnetlink batches built
+ * with libnl-3 (no nft binary, no libnftnl). It holds
+ *   - a masquerade rule per bridge subnet (traffic from the subnet leaving
+ *     by another interface than its bridge),
+ *   - DNAT maps for published ports: `l4proto . dport -> addr . port` for
+ *     mappings on every host address and `daddr . l4proto . dport -> addr .
+ *     port` for mappings on one host address, consulted in prerouting and
+ *     output only for `fib daddr type local` and never for 127.0.0.0/8 (the
+ *     monitor's proxy serves loopback), with hairpin masquerade so a
+ *     container reaches its own published port.
+ * A mapping is one map element, added and removed atomically.
+ */
+#ifndef BERTH_NET_NAT_H
+#define BERTH_NET_NAT_H
+
+#include "internal.h"
+#include <berth/net.h>
+
+/* Checks a berth_port (protocol, port ranges, host address): BERTH_EINVAL
+ * naming the bad field (ports.c). */
+BERTH_HIDDEN int berth__port_check(const berth_port *p);
+
+/* Creates the table, chains and maps if missing (idempotent, safe against
+ * a concurrent caller) and the masquerade rule for subnet ("10.88.0.0/16")
+ * leaving by an interface other than bridge. */
+BERTH_HIDDEN int berth__nat_network_add(const char *bridge, const char *subnet_cidr);
+/* Removes that network's masquerade rule; the table goes when nothing is left in it. */
+BERTH_HIDDEN int berth__nat_network_remove(const char *bridge, const char *subnet_cidr);
+/* One DNAT element for p (p->host_port set) to container_ip:p->container_port. */
+BERTH_HIDDEN int berth__nat_port_add(const berth_port *p, const char *container_ip);
+/* Removes it; ENOENT is not an error (teardown is idempotent). */
+BERTH_HIDDEN int berth__nat_port_remove(const berth_port *p, const char *container_ip);
+/* Deletes conntrack entries for p's host port (UDP mappings, at removal). */
+BERTH_HIDDEN int berth__nat_conntrack_flush(const berth_port *p);
+
+/* Reserves a host port: binds p->host_ip (or 0.0.0.0):p->host_port; with
+ * host_port 0 the kernel picks a free one and p->host_port is set; with a
+ * pool (host_port_end) the first free port of it is taken, p->host_port set
+ * and p->host_port_end cleared. TCP: a
+ * listening socket (the loopback proxy accepts on it); UDP: a bound socket.
+ * O_CLOEXEC. BERTH_EEXISTS "host port 8080/tcp is already in use". */
+BERTH_HIDDEN int berth__port_reserve(int *out_fd, berth_port *p);
+
+/* The loopback proxy: one thread with an epoll loop, splice() for TCP,
+ * a relay with per-client sockets for UDP. Takes ownership of the fds. */
+typedef struct berth__proxy berth__proxy;
+BERTH_HIDDEN int berth__proxy_start(berth__proxy **out);
+BERTH_HIDDEN int berth__proxy_add(berth__proxy *px, int reserved_fd, const berth_port *p, const char *container_ip);
+BERTH_HIDDEN int berth__proxy_remove(berth__proxy *px, const berth_port *p);
+/* How long a UDP client may stay silent before its relay socket is closed
+ * (0: the default, 90 s). */
+BERTH_HIDDEN void berth__proxy_set_udp_idle(berth__proxy *px, unsigned int ms);
+/* Stops the thread, closes every socket. NULL is fine. */
+BERTH_HIDDEN void berth__proxy_stop(berth__proxy *px);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * The network plumbing's internals: networks (network.c), IPAM (ipam.c),
+ * links through libnl-route-3 (link.c), /etc files (netfiles.c), the spec
+ * setters (spec_net.c) and the runtime's side (attach.c).
+ *
+ * On disk:
+ *   <root>/networks/<name>.json          a created network {name,id,driver,subnet,gateway,bridge,created}
+ *   <root>/networks/.lock                 flock'd around create/remove
+ *   <root>/networks/ipam/<name>/.lock     flock'd around allocation
+ *   <root>/networks/ipam/<name>/<addr>    one file per address in use, content: the container id
+ *   <root>/containers/<id>/network.json   what a container got (written before anything is made,
+ *                                         so teardown after a crash knows what to undo)
+ *   <root>/containers/<id>/{hosts,hostname,resolv.conf}  bind-mounted into the container
+ */
+#ifndef BERTH_NET_INTERNAL_H
+#define BERTH_NET_INTERNAL_H
+
+#include "internal.h"
+#include "net/nat.h"
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define BERTH__DEFAULT_NETWORK "bridge"
+#define BERTH__DEFAULT_BRIDGE "berth0"
+#define BERTH__DEFAULT_SUBNET "10.88.0.0/16"
+
+/* Annotations on the spec. */
+#define BERTH__ANN_NETWORK "io.berth.network"
+#define BERTH__ANN_PORTS "io.berth.ports"
+#define BERTH__ANN_DNS "io.berth.dns"
+
+/* A network's record. */
+typedef struct berth__network {
+	char name[129];
+	char id[65];
+	char bridge[16];
+	char subnet[32];      /* "10.88.0.0/16" */
+	char gateway[16];
+	uint32_t net, mask;   /* host order */
+	uint32_t gw;
+	int prefix;
+	int builtin;          /* "bridge" */
+} berth__network;
+
+/* --- network.c --- */
+/* Loads a network by name ("bridge" always exists). BERTH_ENOTFOUND otherwise. */
+BERTH_HIDDEN int berth__network_load(berth__network *out, berth_ctx *ctx, const char *name);
+/* Parses "a.b.c.d/n" into host-order net and mask; the address must be the network's. */
+BERTH_HIDDEN int berth__cidr_parse(uint32_t *net, uint32_t *mask, int *prefix, const char *cidr, const char *what);
+BERTH_HIDDEN void berth__ip_format(char buf[16], uint32_t host_order);
+BERTH_HIDDEN int berth__ip_parse(uint32_t *out, const char *s);
+
+/* --- ipam.c --- */
+/* Allocates a free address of nw for container id (O_EXCL file under the
+ * network's flock'd directory). Files of containers that no longer exist are
+ * reclaimed. */
+BERTH_HIDDEN int berth__ipam_alloc(uint32_t *out, berth_ctx *ctx, const berth__network *nw, const char *id);
+/* Releases addr if it is still id's; idempotent. */
+BERTH_HIDDEN void berth__ipam_release(berth_ctx *ctx, const char *network, const char *addr, const char *id);
+/* Number of addresses in use on a network (after reclaiming stale ones). */
+BERTH_HIDDEN int berth__ipam_in_use(berth_ctx *ctx, const char *network);
+/* Removes the network's IPAM directory (network remove). */
+BERTH_HIDDEN void berth__ipam_remove(berth_ctx *ctx, const char *network);
+
+/* --- link.c (libnl-route-3; every call runs in the calling thread's netns) --- */
+/* Creates the bridge with the gateway address if missing, sets it up, turns
+ * IPv4 forwarding on (documented in docs/networking.md). */
+BERTH_HIDDEN int berth__link_bridge_ensure(const berth__network *nw);
+BERTH_HIDDEN int berth__link_delete(const char *name); /* ENODEV is success */
+/* A veth pair: host side `host_name` enslaved to bridge (hairpin on, up), the
+ * peer created in the network namespace of pid as eth0 with the MAC, the
+ * address/prefix, up, a default route via gw, and loopback up. */
+BERTH_HIDDEN int berth__link_veth_setup(const char *host_name, const char *bridge, pid_t pid, const char *mac,
+                                        uint32_t addr, int prefix, uint32_t gw);
+/* The subnet overlaps a route of the calling netns (other than the default
+ * route and routes through skip_dev): BERTH_EINVAL naming the route. */
+BERTH_HIDDEN int berth__link_check_routes(uint32_t net, uint32_t mask, const char *subnet, const char *skip_dev);
+/* Whether a link exists. */
+BERTH_HIDDEN int berth__link_exists(const char *name);
+
+/* --- netfiles.c --- */
+/* Writes hosts, hostname and resolv.conf into dir. dns: servers or NULL
+ * (the host's resolv.conf nameservers, loopback ones replaced by 8.8.8.8). */
+BERTH_HIDDEN int berth__netfiles_write(const char *dir, const char *hostname, const char *addr,
+                                       const char *const *dns);
+
+/* --- attach.c: the runtime's side --- */
+typedef struct berth__netsetup berth__netsetup;
+/* Before clone: reads the spec's network (spec is the runtime's own copy and
+ * may be changed: bind mounts of the /etc files, the netns path of
+ * container:ID). For a bridge network: allocates the address, reserves the
+ * host ports, writes the files and network.json. *out NULL when there is
+ * nothing to do after clone (none, host, container:). */
+BERTH_HIDDEN int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir,
+                                    json_t *spec);
+/* 1 when the spec publishes ports (on a bridge network), 0 when it does
+ * not, BERTH_EINVAL for ports on none, host or container:ID. */
+BERTH_HIDDEN int berth__net_check_spec(const json_t *spec, const char *id);
+/* After clone, while the child waits at its gate: veth, addresses, routes, DNAT. */
+BERTH_HIDDEN int berth__net_attach(berth__netsetup *ns, pid_t pid);
+/* Success: hands the reserved port fds over (*fds, *n, malloc'd) and frees ns. */
+BERTH_HIDDEN void berth__net_done(berth__netsetup *ns, int **fds, berth_port **ports, size_t *n, char **addr);
+/* Failure: undoes everything prepare and attach did, frees ns. NULL is fine. */
+BERTH_HIDDEN void berth__net_abort(berth__netsetup *ns);
+/* Undoes a container's network from its network.json (idempotent; at exit,
+ * delete and stale cleanup). */
+BERTH_HIDDEN int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir);
+/* network.json of a container, NULL if none. */
+BERTH_HIDDEN json_t *berth__net_record_load(const char *root_dir);
+BERTH_HIDDEN int berth__net_record_save(const char *root_dir, json_t *rec);
+/* Spec annotations -> ports (malloc'd, *n may be 0). */
+BERTH_HIDDEN int berth__spec_ports(berth_port **out, size_t *n, const json_t *spec);
+BERTH_HIDDEN json_t *berth__port_json(const berth_port *p);
+BERTH_HIDDEN int berth__port_from_json(berth_port *p, const json_t *j);
+/* The spec's network mode ("none" when unset). */
+BERTH_HIDDEN const char *berth__spec_network(const json_t *spec);
+
+#endif
