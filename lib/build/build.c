@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -698,7 +699,20 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	close(pfd[1]);
 	pfd[1] = -1;
 	char buf[8192];
+	int cancelled = 0;
 	for (;;) {
+		if (!cancelled && b->o->cancel && *b->o->cancel) {
+			cancelled = 1;
+			berth_container_kill(c, SIGKILL, 1);
+		}
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		int pr = poll(&pf, 1, b->o->cancel ? 100 : -1);
+		if (pr < 0 && errno != EINTR) {
+			r = berth__err_sys(errno, "%s: poll", b->what);
+			break;
+		}
+		if (pr <= 0)
+			continue;
 		ssize_t k = read(pfd[0], buf, sizeof buf);
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -707,6 +721,8 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 		if (b->o->output)
 			b->o->output(BERTH_BUILD_OUTPUT, buf, (size_t)k, b->o->payload);
 	}
+	if (r < 0)
+		goto out;
 	int code = -1, sig = 0;
 	r = berth_container_wait(&code, &sig, c, -1);
 	berth__err_saved sv;
@@ -718,6 +734,10 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	if (r < 0)
 		goto out;
 	b->o->steps_run++;
+	if (cancelled) {
+		r = berth__err(BERTH_ERROR, "%s: build cancelled", b->what);
+		goto out;
+	}
 	if (code != 0) {
 		b->o->exit_code = code;
 		r = berth__err(BERTH_ERROR, "%s: exit code %d%s", b->what, code, sig ? " (killed by a signal)" : "");
@@ -1605,6 +1625,8 @@ static int run_build(berth_image **out, bctx *b)
 	size_t si = 0;
 	for (size_t i = 0; i < last; i++) {
 		bd_instr *in = &b->df.v[i];
+		if (b->o->cancel && *b->o->cancel)
+			return berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
 		emit(b, BERTH_BUILD_STEP, "STEP %zu/%u: %s", i + 1, b->nsteps, in->text);
 		if (!strcmp(in->cmd, "FROM")) {
 			s = &b->stages[si];
