@@ -859,8 +859,6 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 {
 	int add = !strcmp(in->cmd, "ADD");
 	snprintf(b->what, sizeof b->what, "%s:%d: %s", b->dfname, in->line, in->cmd);
-	if (in->heredoc)
-		return berth__err(BERTH_EUNSUPPORTED, "%s: heredocs are only supported in RUN", b->what);
 	if (flag_value(in, "checksum") || flag_value(in, "keep-git-dir") || flag_value(in, "parents") ||
 	    flag_value(in, "exclude"))
 		return berth__err(BERTH_EUNSUPPORTED, "%s: --checksum, --keep-git-dir, --parents and --exclude are not supported",
@@ -889,6 +887,7 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	}
 	char **srcs = calloc(n, sizeof *srcs);
 	char *dest = NULL;
+	char hdir[4300] = "";
 	berth_image *img = NULL;
 	char **idirs = NULL;
 	char extra[200] = "", key[65], dir[4200] = "", upper[4200], work[4200];
@@ -902,7 +901,9 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 			r = berth__err(BERTH_EUNSUPPORTED, "%s: %s: remote sources (URLs, git) are not supported", b->what, w[i]);
 			goto out;
 		}
-		if (!(srcs[i] = clean_path(w[i], 0))) {
+		/* COPY <<EOF dest: the heredoc's body is a file named after its delimiter */
+		const char *src = in->heredoc && !strncmp(w[i], "<<", 2) ? in->heredoc_name : w[i];
+		if (!(srcs[i] = clean_path(src, 0))) {
 			r = BERTH_ENOMEM;
 			goto out;
 		}
@@ -917,7 +918,27 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	bd_fsop op = { .kind = add ? BD_ADD : BD_COPY, .lower = s->dirs, .nlower = s->ndirs, .srcs = srcs,
 		       .nsrcs = n - 1, .dest = dest, .dest_dir = dest_dir, .chown = chown, .chmod = chmod_v,
 		       .what = b->what };
-	if (from) {
+	if (in->heredoc) {
+		if (from) {
+			r = berth__err(BERTH_EINVAL, "%s: a heredoc source cannot be combined with --from", b->what);
+			goto out;
+		}
+		snprintf(hdir, sizeof hdir, "%s/heredoc-%d", b->tmp, in->line);
+		char hp[4500];
+		snprintf(hp, sizeof hp, "%s/%s", hdir, in->heredoc_name);
+		if (mkdir(hdir, 0755) < 0 && errno != EEXIST) {
+			r = berth__err_sys(errno, "%s: mkdir %s", b->what, hdir);
+			hdir[0] = '\0';
+			goto out;
+		}
+		if ((r = berth__write_file_atomic(hp, in->heredoc, strlen(in->heredoc), 0644)) < 0)
+			goto out;
+		chmod(hp, 0644);
+		op.src_dir = hdir;
+		char hex[65];
+		sha_hex(hex, "heredoc", in->heredoc_name, in->heredoc);
+		snprintf(extra, sizeof extra, "heredoc:%s", hex);
+	} else if (from) {
 		look l = { b, NULL };
 		char **fw = NULL;
 		if ((r = berth__bd_words(&fw, NULL, from, b->df.escape, 0, lookup, &l)) < 0)
@@ -989,10 +1010,13 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	r = commit_step(b, s, in, key, dir, upper, NULL);
 	dir[0] = '\0';
 out:
-	if (dir[0]) {
+	if (dir[0] || hdir[0]) {
 		berth__err_saved sv;
 		berth__err_save(&sv);
-		berth__rm_rf(dir);
+		if (dir[0])
+			berth__rm_rf(dir);
+		if (hdir[0])
+			berth__rm_rf(hdir);
 		berth__err_restore(&sv);
 	}
 	for (size_t i = 0; i < n; i++)

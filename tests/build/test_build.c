@@ -536,6 +536,31 @@ START_TEST(hostile_context)
 }
 END_TEST
 
+START_TEST(copy_heredoc)
+{
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "heredoc:1", NULL };
+	o.tags = tags;
+	capture cap;
+	berth_image *img = NULL;
+	int r = build(&img, &o, &cap,
+	              "FROM busybox:itest\n"
+	              "COPY --chmod=0600 <<CONF /etc/app.conf\n"
+	              "key=value\n"
+	              "  $NOT_EXPANDED\n"
+	              "CONF\n"
+	              "COPY <<EOF /drop/\n"
+	              "dropped\n"
+	              "EOF\n");
+	ck_assert_msg(r == 0, "build failed: %s\n%s", berth_error_last()->message, cap.buf);
+	berth_image_free(img);
+	char *out = run_in("heredoc:1", "cat /etc/app.conf /drop/EOF; stat -c %a /etc/app.conf", NULL);
+	ck_assert_str_eq(out, "key=value\n  $NOT_EXPANDED\ndropped\n600\n");
+	free(out);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build");
@@ -551,6 +576,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failing_run_leaves_nothing);
 	tcase_add_test(tc, scratch_and_stdin_dockerfile);
 	tcase_add_test(tc, hostile_context);
+	tcase_add_test(tc, copy_heredoc);
 	suite_add_tcase(s, tc);
 	return s;
 }
