@@ -787,13 +787,13 @@ static stage *find_stage(bctx *b, const char *name, size_t upto)
 	return NULL;
 }
 
-static int open_image(berth_image **img, bctx *b, const char *ref, int pull_always)
+static int open_image(berth_image **img, bctx *b, const char *ref, int pull_always, const char *platform)
 {
 	int r = pull_always ? BERTH_ENOTFOUND : berth_image_open(img, b->ctx, ref);
 	if (r == BERTH_ENOTFOUND) {
 		emit(b, BERTH_BUILD_INFO, "Pulling %s", ref);
 		berth_pull_options po = BERTH_PULL_OPTIONS_INIT;
-		po.platform = b->o->platform;
+		po.platform = platform && *platform ? platform : b->o->platform;
 		po.tls_verify = b->o->tls_verify;
 		r = berth_image_pull(img, b->ctx, ref, &po);
 	}
@@ -948,7 +948,7 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 			op.src_layers = src->dirs;
 			op.nsrc_layers = src->ndirs;
 			snprintf(extra, sizeof extra, "from-stage:%s", src->key);
-		} else if ((r = open_image(&img, b, fw[0], 0)) < 0 || (r = berth_image_layer_dirs(&idirs, img)) < 0) {
+		} else if ((r = open_image(&img, b, fw[0], 0, NULL)) < 0 || (r = berth_image_layer_dirs(&idirs, img)) < 0) {
 			free(fw);
 			berth__err_prefix("%s --from", b->what);
 			goto out;
@@ -1471,9 +1471,16 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		sha_hex(s->key, "FROM scratch", arch, NULL);
 	} else {
 		berth_image *img = NULL;
-		const char *plat = flag_value(in, "platform");
-		(void)plat;
-		if ((r = open_image(&img, b, ref, (b->o->flags & BERTH_BUILD_PULL) != 0)) < 0) {
+		/* FROM --platform=...: what a pull asks for (build arguments expanded) */
+		const char *pf = flag_value(in, "platform");
+		char **pw = NULL;
+		if (pf && (r = berth__bd_words(&pw, NULL, pf, b->df.escape, 0, lookup, &l)) < 0) {
+			free(w);
+			return berth__err_prefix("%s:%d: FROM --platform", b->dfname, in->line);
+		}
+		r = open_image(&img, b, ref, (b->o->flags & BERTH_BUILD_PULL) != 0, pw ? pw[0] : NULL);
+		free(pw);
+		if (r < 0) {
 			berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
 			free(w);
 			return r;

@@ -561,6 +561,27 @@ START_TEST(copy_heredoc)
 }
 END_TEST
 
+START_TEST(add_hostile_archive)
+{
+	/* a tar whose entry climbs out of the destination: refused, nothing written outside, nothing left */
+	sh_ok("python3 -c 'import io,tarfile; t=tarfile.open(\"%s/evil.tar\",\"w\"); i=tarfile.TarInfo(\"../../../../escaped\"); "
+	      "d=b\"x\"; i.size=len(d); t.addfile(i,io.BytesIO(d)); t.close()'",
+	      ctxdir);
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "evil:1", NULL };
+	o.tags = tags;
+	berth_image *img = NULL;
+	int r = build(&img, &o, NULL, "FROM busybox:itest\nADD evil.tar /opt/x/\n");
+	ck_assert_int_eq(r, BERTH_EINVAL);
+	ck_assert_msg(strstr(berth_error_last()->message, "Dockerfile:2: ADD") &&
+	                  strstr(berth_error_last()->message, "../../../../escaped"),
+	              "%s", berth_error_last()->message);
+	ck_assert_int_ne(access("/escaped", F_OK), 0);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+	ck_assert_int_eq(berth_image_open(&img, E.ctx, "evil:1"), BERTH_ENOTFOUND);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build");
@@ -577,6 +598,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, scratch_and_stdin_dockerfile);
 	tcase_add_test(tc, hostile_context);
 	tcase_add_test(tc, copy_heredoc);
+	tcase_add_test(tc, add_hostile_archive);
 	suite_add_tcase(s, tc);
 	return s;
 }
