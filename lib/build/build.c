@@ -1770,6 +1770,20 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 				goto out;
 		}
 	}
+	/* the tags, before anything runs */
+	for (const char *const *t = opts->tags; t && *t; t++) {
+		berth_ref *ref = NULL;
+		if ((r = berth_ref_parse(&ref, *t)) < 0) {
+			berth__err_prefix("build: tag");
+			goto out;
+		}
+		int dig = berth_ref_digest(ref) != NULL;
+		berth_ref_free(ref);
+		if (dig) {
+			r = berth__err(BERTH_EINVAL, "build: tag '%s': a tag cannot contain a digest", *t);
+			goto out;
+		}
+	}
 	/* --build-arg */
 	for (const char *const *a = opts->build_args; a && *a; a++) {
 		const char *eq = strchr(*a, '=');

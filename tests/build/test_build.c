@@ -389,6 +389,13 @@ START_TEST(build_args)
 	out = run_in("args:1", "cat /v; echo $FROM_ARG", NULL);
 	ck_assert_str_eq(out, "v=2.0 u=given\n2.0\n");
 	free(out);
+	const char *badtags[] = { "Bad:Tag", NULL };
+	o.build_args = NULL;
+	o.tags = badtags;
+	ck_assert_int_eq(build(&img, &o, &cap, NULL), BERTH_EINVAL);
+	ck_assert_ptr_nonnull(strstr(berth_error_last()->message, "build: tag: reference 'Bad:Tag'"));
+	ck_assert_int_eq(cap.steps, 0); /* refused before anything ran */
+	o.tags = tags;
 	const char *bad[] = { "=x", NULL };
 	o.build_args = bad;
 	ck_assert_int_eq(build(&img, &o, &cap, NULL), BERTH_EINVAL);
