@@ -1,4 +1,5 @@
 /* berth build: build an image from a Dockerfile. SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,13 @@
 struct build_view {
 	int quiet;
 };
+
+/* Ctrl-C / SIGTERM cancel the build: the library kills the running RUN and cleans up. */
+static volatile int g_cancel;
+static void on_cancel(int sig)
+{
+	g_cancel = sig;
+}
 
 static void build_output(int event, const char *text, size_t len, void *payload)
 {
@@ -48,6 +56,7 @@ int cmd_build(int argc, char **argv)
 		"CONTEXT is a directory (its .dockerignore is honoured), or - to read the\n"
 		"Dockerfile from stdin with no context. RUN steps run in berth containers\n"
 		"without network. Unchanged steps come from the build cache.\n"
+		"Ctrl-C (SIGINT, SIGTERM) cancels the build and cleans up (exit status 128+N).\n"
 		"Exit status: 0, the failed RUN step's exit code, or 125.\n"
 	};
 	struct opt_state st;
@@ -97,6 +106,13 @@ int cmd_build(int argc, char **argv)
 	bo.build_args = args.n ? (const char *const *)args.v : NULL;
 	bo.output = build_output;
 	bo.payload = &view;
+	bo.cancel = &g_cancel;
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_cancel;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	berth_image *img = NULL;
 	int r = berth_build(&img, cli_ctx(), context, &bo);
 	free(text);
@@ -105,6 +121,8 @@ int cmd_build(int argc, char **argv)
 	if (r < 0) {
 		fflush(stdout);
 		berr("build");
+		if (g_cancel)
+			return 128 + g_cancel;
 		return bo.exit_code > 0 && bo.exit_code < 256 ? bo.exit_code : EXIT_BERTH;
 	}
 	if (view.quiet)

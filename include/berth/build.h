@@ -67,8 +67,11 @@ typedef struct berth_build_options {
 	int exit_code;                  /* out: the exit code of the failed RUN step, else 0 */
 	unsigned int steps_run;         /* out: RUN steps executed */
 	unsigned int steps_cached;      /* out: steps taken from the cache */
+	const volatile int *cancel;     /* NULL, or a flag (e.g. set by a signal handler or another thread): once
+	                                   non-zero the build stops at the next step, or kills the running RUN within
+	                                   100 ms, cleans up and fails with BERTH_ERROR "build cancelled" */
 } berth_build_options;
-#define BERTH_BUILD_OPTIONS_INIT { BERTH_BUILD_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, 1, NULL, NULL, 0, 0, 0 }
+#define BERTH_BUILD_OPTIONS_INIT { BERTH_BUILD_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, 1, NULL, NULL, 0, 0, 0, NULL }
 BERTH_EXTERN int berth_build_options_init(berth_build_options *opts, unsigned int version);
 
 /* Builds the image of a Dockerfile with context the build context directory

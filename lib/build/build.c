@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -698,7 +699,20 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	close(pfd[1]);
 	pfd[1] = -1;
 	char buf[8192];
+	int cancelled = 0;
 	for (;;) {
+		if (!cancelled && b->o->cancel && *b->o->cancel) {
+			cancelled = 1;
+			berth_container_kill(c, SIGKILL, 1);
+		}
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		int pr = poll(&pf, 1, b->o->cancel ? 100 : -1);
+		if (pr < 0 && errno != EINTR) {
+			r = berth__err_sys(errno, "%s: poll", b->what);
+			break;
+		}
+		if (pr <= 0)
+			continue;
 		ssize_t k = read(pfd[0], buf, sizeof buf);
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -707,6 +721,8 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 		if (b->o->output)
 			b->o->output(BERTH_BUILD_OUTPUT, buf, (size_t)k, b->o->payload);
 	}
+	if (r < 0)
+		goto out;
 	int code = -1, sig = 0;
 	r = berth_container_wait(&code, &sig, c, -1);
 	berth__err_saved sv;
@@ -718,6 +734,10 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	if (r < 0)
 		goto out;
 	b->o->steps_run++;
+	if (cancelled) {
+		r = berth__err(BERTH_ERROR, "%s: build cancelled", b->what);
+		goto out;
+	}
 	if (code != 0) {
 		b->o->exit_code = code;
 		r = berth__err(BERTH_ERROR, "%s: exit code %d%s", b->what, code, sig ? " (killed by a signal)" : "");
@@ -767,13 +787,13 @@ static stage *find_stage(bctx *b, const char *name, size_t upto)
 	return NULL;
 }
 
-static int open_image(berth_image **img, bctx *b, const char *ref, int pull_always)
+static int open_image(berth_image **img, bctx *b, const char *ref, int pull_always, const char *platform)
 {
 	int r = pull_always ? BERTH_ENOTFOUND : berth_image_open(img, b->ctx, ref);
 	if (r == BERTH_ENOTFOUND) {
 		emit(b, BERTH_BUILD_INFO, "Pulling %s", ref);
 		berth_pull_options po = BERTH_PULL_OPTIONS_INIT;
-		po.platform = b->o->platform;
+		po.platform = platform && *platform ? platform : b->o->platform;
 		po.tls_verify = b->o->tls_verify;
 		r = berth_image_pull(img, b->ctx, ref, &po);
 	}
@@ -839,8 +859,6 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 {
 	int add = !strcmp(in->cmd, "ADD");
 	snprintf(b->what, sizeof b->what, "%s:%d: %s", b->dfname, in->line, in->cmd);
-	if (in->heredoc)
-		return berth__err(BERTH_EUNSUPPORTED, "%s: heredocs are only supported in RUN", b->what);
 	if (flag_value(in, "checksum") || flag_value(in, "keep-git-dir") || flag_value(in, "parents") ||
 	    flag_value(in, "exclude"))
 		return berth__err(BERTH_EUNSUPPORTED, "%s: --checksum, --keep-git-dir, --parents and --exclude are not supported",
@@ -869,6 +887,7 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	}
 	char **srcs = calloc(n, sizeof *srcs);
 	char *dest = NULL;
+	char hdir[4300] = "";
 	berth_image *img = NULL;
 	char **idirs = NULL;
 	char extra[200] = "", key[65], dir[4200] = "", upper[4200], work[4200];
@@ -882,7 +901,9 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 			r = berth__err(BERTH_EUNSUPPORTED, "%s: %s: remote sources (URLs, git) are not supported", b->what, w[i]);
 			goto out;
 		}
-		if (!(srcs[i] = clean_path(w[i], 0))) {
+		/* COPY <<EOF dest: the heredoc's body is a file named after its delimiter */
+		const char *src = in->heredoc && !strncmp(w[i], "<<", 2) ? in->heredoc_name : w[i];
+		if (!(srcs[i] = clean_path(src, 0))) {
 			r = BERTH_ENOMEM;
 			goto out;
 		}
@@ -897,7 +918,27 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	bd_fsop op = { .kind = add ? BD_ADD : BD_COPY, .lower = s->dirs, .nlower = s->ndirs, .srcs = srcs,
 		       .nsrcs = n - 1, .dest = dest, .dest_dir = dest_dir, .chown = chown, .chmod = chmod_v,
 		       .what = b->what };
-	if (from) {
+	if (in->heredoc) {
+		if (from) {
+			r = berth__err(BERTH_EINVAL, "%s: a heredoc source cannot be combined with --from", b->what);
+			goto out;
+		}
+		snprintf(hdir, sizeof hdir, "%s/heredoc-%d", b->tmp, in->line);
+		char hp[4500];
+		snprintf(hp, sizeof hp, "%s/%s", hdir, in->heredoc_name);
+		if (mkdir(hdir, 0755) < 0 && errno != EEXIST) {
+			r = berth__err_sys(errno, "%s: mkdir %s", b->what, hdir);
+			hdir[0] = '\0';
+			goto out;
+		}
+		if ((r = berth__write_file_atomic(hp, in->heredoc, strlen(in->heredoc), 0644)) < 0)
+			goto out;
+		chmod(hp, 0644);
+		op.src_dir = hdir;
+		char hex[65];
+		sha_hex(hex, "heredoc", in->heredoc_name, in->heredoc);
+		snprintf(extra, sizeof extra, "heredoc:%s", hex);
+	} else if (from) {
 		look l = { b, NULL };
 		char **fw = NULL;
 		if ((r = berth__bd_words(&fw, NULL, from, b->df.escape, 0, lookup, &l)) < 0)
@@ -907,7 +948,7 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 			op.src_layers = src->dirs;
 			op.nsrc_layers = src->ndirs;
 			snprintf(extra, sizeof extra, "from-stage:%s", src->key);
-		} else if ((r = open_image(&img, b, fw[0], 0)) < 0 || (r = berth_image_layer_dirs(&idirs, img)) < 0) {
+		} else if ((r = open_image(&img, b, fw[0], 0, NULL)) < 0 || (r = berth_image_layer_dirs(&idirs, img)) < 0) {
 			free(fw);
 			berth__err_prefix("%s --from", b->what);
 			goto out;
@@ -969,10 +1010,13 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 	r = commit_step(b, s, in, key, dir, upper, NULL);
 	dir[0] = '\0';
 out:
-	if (dir[0]) {
+	if (dir[0] || hdir[0]) {
 		berth__err_saved sv;
 		berth__err_save(&sv);
-		berth__rm_rf(dir);
+		if (dir[0])
+			berth__rm_rf(dir);
+		if (hdir[0])
+			berth__rm_rf(hdir);
 		berth__err_restore(&sv);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1427,9 +1471,16 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		sha_hex(s->key, "FROM scratch", arch, NULL);
 	} else {
 		berth_image *img = NULL;
-		const char *plat = flag_value(in, "platform");
-		(void)plat;
-		if ((r = open_image(&img, b, ref, (b->o->flags & BERTH_BUILD_PULL) != 0)) < 0) {
+		/* FROM --platform=...: what a pull asks for (build arguments expanded) */
+		const char *pf = flag_value(in, "platform");
+		char **pw = NULL;
+		if (pf && (r = berth__bd_words(&pw, NULL, pf, b->df.escape, 0, lookup, &l)) < 0) {
+			free(w);
+			return berth__err_prefix("%s:%d: FROM --platform", b->dfname, in->line);
+		}
+		r = open_image(&img, b, ref, (b->o->flags & BERTH_BUILD_PULL) != 0, pw ? pw[0] : NULL);
+		free(pw);
+		if (r < 0) {
 			berth__err_prefix("%s:%d: FROM %s", b->dfname, in->line, ref);
 			free(w);
 			return r;
@@ -1605,6 +1656,8 @@ static int run_build(berth_image **out, bctx *b)
 	size_t si = 0;
 	for (size_t i = 0; i < last; i++) {
 		bd_instr *in = &b->df.v[i];
+		if (b->o->cancel && *b->o->cancel)
+			return berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
 		emit(b, BERTH_BUILD_STEP, "STEP %zu/%u: %s", i + 1, b->nsteps, in->text);
 		if (!strcmp(in->cmd, "FROM")) {
 			s = &b->stages[si];
@@ -1715,6 +1768,20 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 			free(ig);
 			if (r < 0)
 				goto out;
+		}
+	}
+	/* the tags, before anything runs */
+	for (const char *const *t = opts->tags; t && *t; t++) {
+		berth_ref *ref = NULL;
+		if ((r = berth_ref_parse(&ref, *t)) < 0) {
+			berth__err_prefix("build: tag");
+			goto out;
+		}
+		int dig = berth_ref_digest(ref) != NULL;
+		berth_ref_free(ref);
+		if (dig) {
+			r = berth__err(BERTH_EINVAL, "build: tag '%s': a tag cannot contain a digest", *t);
+			goto out;
 		}
 	}
 	/* --build-arg */

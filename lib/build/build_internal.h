@@ -42,7 +42,8 @@ typedef const char *(*bd_lookup)(const char *name, size_t len, void *payload);
  * COPY, ENV, EXPOSE, FROM, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR: quotes
  * are removed ('...' literal, "..." with $ expansion), the escape character
  * escapes the next character, $VAR, ${VAR}, ${VAR:-word}, ${VAR:+word},
- * ${VAR-word}, ${VAR+word} are expanded (word itself expanded). With split,
+ * ${VAR-word}, ${VAR+word} are expanded (word itself expanded). escape '\0':
+ * no quote or escape processing (a JSON-form argument). With split,
  * unquoted whitespace separates words; else the whole input is one word.
  * *out: NULL-terminated, one free(). BERTH_EINVAL (no line: the caller
  * prefixes it) for an unterminated quote or ${. */

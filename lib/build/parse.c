@@ -220,10 +220,10 @@ int berth__bd_words(char ***out, size_t *n_out, const char *in, char escape, int
 			continue;
 		}
 		have = 1;
-		if (c == escape) {
+		if (c == escape && escape) {
 			if (w.i < w.len)
 				sb_addc(&cur, in[w.i++]);
-		} else if (c == '\'') {
+		} else if (c == '\'' && escape) {
 			size_t s = w.i;
 			while (w.i < w.len && in[w.i] != '\'')
 				w.i++;
@@ -233,7 +233,7 @@ int berth__bd_words(char ***out, size_t *n_out, const char *in, char escape, int
 			}
 			sb_addn(&cur, in + s, w.i - s);
 			w.i++;
-		} else if (c == '"') {
+		} else if (c == '"' && escape) {
 			for (;;) {
 				if (w.i >= w.len) {
 					r = berth__err(BERTH_EINVAL, "unexpected end of statement while looking for matching double-quote");

@@ -389,6 +389,13 @@ START_TEST(build_args)
 	out = run_in("args:1", "cat /v; echo $FROM_ARG", NULL);
 	ck_assert_str_eq(out, "v=2.0 u=given\n2.0\n");
 	free(out);
+	const char *badtags[] = { "Bad:Tag", NULL };
+	o.build_args = NULL;
+	o.tags = badtags;
+	ck_assert_int_eq(build(&img, &o, &cap, NULL), BERTH_EINVAL);
+	ck_assert_ptr_nonnull(strstr(berth_error_last()->message, "build: tag: reference 'Bad:Tag'"));
+	ck_assert_int_eq(cap.steps, 0); /* refused before anything ran */
+	o.tags = tags;
 	const char *bad[] = { "=x", NULL };
 	o.build_args = bad;
 	ck_assert_int_eq(build(&img, &o, &cap, NULL), BERTH_EINVAL);
@@ -536,6 +543,52 @@ START_TEST(hostile_context)
 }
 END_TEST
 
+START_TEST(copy_heredoc)
+{
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "heredoc:1", NULL };
+	o.tags = tags;
+	capture cap;
+	berth_image *img = NULL;
+	int r = build(&img, &o, &cap,
+	              "FROM busybox:itest\n"
+	              "COPY --chmod=0600 <<CONF /etc/app.conf\n"
+	              "key=value\n"
+	              "  $NOT_EXPANDED\n"
+	              "CONF\n"
+	              "COPY <<EOF /drop/\n"
+	              "dropped\n"
+	              "EOF\n");
+	ck_assert_msg(r == 0, "build failed: %s\n%s", berth_error_last()->message, cap.buf);
+	berth_image_free(img);
+	char *out = run_in("heredoc:1", "cat /etc/app.conf /drop/EOF; stat -c %a /etc/app.conf", NULL);
+	ck_assert_str_eq(out, "key=value\n  $NOT_EXPANDED\ndropped\n600\n");
+	free(out);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+}
+END_TEST
+
+START_TEST(add_hostile_archive)
+{
+	/* a tar whose entry climbs out of the destination: refused, nothing written outside, nothing left */
+	sh_ok("python3 -c 'import io,tarfile; t=tarfile.open(\"%s/evil.tar\",\"w\"); i=tarfile.TarInfo(\"../../../../escaped\"); "
+	      "d=b\"x\"; i.size=len(d); t.addfile(i,io.BytesIO(d)); t.close()'",
+	      ctxdir);
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "evil:1", NULL };
+	o.tags = tags;
+	berth_image *img = NULL;
+	int r = build(&img, &o, NULL, "FROM busybox:itest\nADD evil.tar /opt/x/\n");
+	ck_assert_int_eq(r, BERTH_EINVAL);
+	ck_assert_msg(strstr(berth_error_last()->message, "Dockerfile:2: ADD") &&
+	                  strstr(berth_error_last()->message, "../../../../escaped"),
+	              "%s", berth_error_last()->message);
+	ck_assert_int_ne(access("/escaped", F_OK), 0);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+	ck_assert_int_eq(berth_image_open(&img, E.ctx, "evil:1"), BERTH_ENOTFOUND);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build");
@@ -551,6 +604,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, failing_run_leaves_nothing);
 	tcase_add_test(tc, scratch_and_stdin_dockerfile);
 	tcase_add_test(tc, hostile_context);
+	tcase_add_test(tc, copy_heredoc);
+	tcase_add_test(tc, add_hostile_archive);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -203,6 +203,10 @@ START_TEST(substitution)
 	ck_assert_ptr_nonnull(strstr(msg(), "unsupported modifier"));
 	ck_assert_int_eq(berth__bd_words(&w, &n, "'abc", '\\', 0, vars, NULL), BERTH_EINVAL);
 	ck_assert_ptr_nonnull(strstr(msg(), "single-quote"));
+	/* JSON-form arguments: variables only, quotes kept */
+	ck_assert_int_eq(berth__bd_words(&w, &n, "it's \"$A\"", '\0', 0, vars, NULL), 0);
+	ck_assert_str_eq(w[0], "it's \"alpha\"");
+	free(w);
 	/* the backtick escape */
 	ck_assert_int_eq(berth__bd_words(&w, &n, "c:\\dir `$A", '`', 1, vars, NULL), 0);
 	ck_assert_uint_eq(n, 2);

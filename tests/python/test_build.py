@@ -181,3 +181,24 @@ def test_demo_image_serves_its_page(cli, tmp_path):
         assert r.returncode == 0 and "index.html" in r.stdout, r.stderr
     finally:
         cli("rm", "-f", name)
+
+
+def test_ctrl_c_cancels_a_running_step(based, tmp_path):
+    import signal
+    ctx = _context(tmp_path, "FROM busybox:base\nRUN echo started; sleep 30\nRUN echo never\n")
+    p = subprocess.Popen([CLI, "--root", based.root, "--run-root", based.run_root, "build", "-t", "c", str(ctx)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "started" not in line:
+        line = p.stdout.readline()
+        assert line, "the build ended early: " + p.stderr.read()
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert time.monotonic() - t0 < 5
+    assert p.returncode == 130, err
+    assert "Dockerfile:2: RUN echo started; sleep 30: build cancelled" in err
+    assert "never" not in out
+    assert _layer_tmp_dirs(based.root) == []
+    assert based("image", "inspect", "c").returncode != 0
+    # (the roots fixture checks that no container, mount or process is left)

@@ -228,7 +228,8 @@ class BuildOptions(Structure):
     _fields_ = [("version", c_uint), ("dockerfile", c_char_p), ("dockerfile_text", c_char_p),
                 ("tags", POINTER(c_char_p)), ("build_args", POINTER(c_char_p)), ("target", c_char_p),
                 ("flags", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("output", BUILD_OUTPUT_CB),
-                ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
+                ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint),
+                ("cancel", POINTER(c_int))]
 PUSH_OPTIONS_VERSION = 1
 
 
