@@ -29,6 +29,8 @@
 typedef struct link_ent {
 	dev_t dev;
 	ino_t ino;
+	dev_t copy_dev;  /* the copy: linked to only while it is still there */
+	ino_t copy_ino;
 	char *rel;
 } link_ent;
 
@@ -166,8 +168,11 @@ static link_ent *link_find(copier *c, const struct stat *st)
 	return NULL;
 }
 
-static void link_note(copier *c, const struct stat *st, const char *name)
+static void link_note(copier *c, const struct stat *st, int dst, const char *name)
 {
+	struct stat cst;
+	if (fstatat(dst, name, &cst, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
 	if (c->n_links == c->cap_links) {
 		size_t cap = c->cap_links ? 2 * c->cap_links : 16;
 		link_ent *n = realloc(c->links, cap * sizeof *n);
@@ -179,7 +184,7 @@ static void link_note(copier *c, const struct stat *st, const char *name)
 	char *rel = berth__sprintf("%s%s", c->rel, name);
 	if (!rel)
 		return;
-	c->links[c->n_links++] = (link_ent){ st->st_dev, st->st_ino, rel };
+	c->links[c->n_links++] = (link_ent){ st->st_dev, st->st_ino, cst.st_dev, cst.st_ino, rel };
 }
 
 static int merge_dir(copier *c, int src, int dst);
@@ -245,7 +250,10 @@ static int apply_entry(copier *c, int src, int dst, const char *name)
 		return cerr(c, -r, name, "remove");
 	if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
 		link_ent *l = link_find(c, &st);
-		if (l && linkat(c->dst_root, l->rel, dst, name, 0) == 0)
+		struct stat cst;
+		/* unless a later layer replaced the first copy meanwhile */
+		if (l && fstatat(c->dst_root, l->rel, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_dev == l->copy_dev &&
+		    cst.st_ino == l->copy_ino && linkat(c->dst_root, l->rel, dst, name, 0) == 0)
 			return 0;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -279,7 +287,7 @@ static int apply_entry(copier *c, int src, int dst, const char *name)
 	} else
 		return 0; /* sockets are not copied */
 	if (r == 0 && st.st_nlink > 1)
-		link_note(c, &st, name);
+		link_note(c, &st, dst, name);
 	return r;
 }
 

@@ -600,11 +600,12 @@ int berth__volumes_attach(json_t **out_spec, berth_ctx *ctx, const json_t *spec,
 		return 0;
 	json_t *copy = json_deep_copy(spec);
 	json_t *vols = json_array();
-	json_t *record = json_pack("{s:o, s:b}", "Volumes", vols, "AutoRemove", (flags & BERTH_CREATE_REMOVE) != 0);
-	if (!copy || !vols || !record) {
+	/* "O": a reference of its own (the record keeps vols alive; ours is dropped below) */
+	json_t *record = vols ? json_pack("{s:O, s:b}", "Volumes", vols, "AutoRemove", (flags & BERTH_CREATE_REMOVE) != 0)
+	                      : NULL;
+	json_decref(vols);
+	if (!copy || !record) {
 		json_decref(copy);
-		if (!record)
-			json_decref(vols);
 		json_decref(record);
 		return berth__err_nomem();
 	}

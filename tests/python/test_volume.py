@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import berth
+from conftest import CLI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MKIMAGE = os.path.join(HERE, "..", "volume", "mkimage.py")
@@ -146,3 +147,24 @@ def test_cli(cli, rootfs, tmp_path):
     assert r.returncode == 125 and "neither an absolute host path nor a volume name" in r.stderr
     assert cli("volume", "--help").returncode == 0 and "prune" in cli("volume", "--help").stdout
     assert cli("volume", "ls", "-q").stdout == ""
+
+
+def test_cli_vfs_driver(cli, rootfs, tmp_path):
+    """BERTH_STORAGE_DRIVER=vfs reaches the monitor of a detached container:
+    its rootfs is a copy in its own dir, gone with it; a volume is seeded the same."""
+    _image(cli.root, tmp_path, rootfs, "vfsimg:1")
+    env = dict(os.environ, BERTH_STORAGE_DRIVER="vfs")
+    cmd = [CLI, "--root", cli.root, "--run-root", cli.run_root]
+    r = subprocess.run(cmd + ["run", "-d", "--name", "v", "-v", "vfsdata:/data", "vfsimg:1", "sleep", "30"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    copy = os.path.join(cli.root, "containers", cid, "rootfs")
+    with open(os.path.join(copy, "data", "file")) as f:
+        assert f.read() == "seed\n"
+    assert not os.path.exists(os.path.join(cli.root, "containers", cid, "upper"))
+    r = cli("exec", "v", "sh", "-c", "cat /data/file; grep -c ' / / .* - overlay ' /proc/self/mountinfo")
+    assert r.stdout == "seed\n0\n", r.stderr
+    assert cli("rm", "-f", "v").returncode == 0
+    assert not os.path.exists(os.path.join(cli.root, "containers", cid))
+    assert cli("volume", "rm", "vfsdata").returncode == 0

@@ -395,6 +395,49 @@ START_TEST(bad_names_refused)
 }
 END_TEST
 
+START_TEST(failed_create_leaves_no_volume)
+{
+	make_data_image("docker.io/library/voltest:vol", 1);
+	tu_ok(berth_volume_create(NULL, E.ctx, "existing"));
+	berth_spec *s = image_spec("voltest:vol", "true");
+	tu_ok(berth_spec_add_volume_arg(s, "made-here:/made"));
+	tu_ok(berth_spec_add_volume_arg(s, "existing:/existing"));
+	tu_ok(berth_spec_set_cwd(s, "/no/such/dir")); /* the init fails before exec */
+	berth_container *c = NULL;
+	ck_assert_int_lt(berth_container_create(&c, E.ctx, s, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(berth_error_last()->message, "/no/such/dir"));
+	berth_spec_free(s);
+	/* the anonymous volume and the one this create made are gone, the
+	 * existing one stays and is not marked used */
+	char **names;
+	tu_ok(berth_volume_list(&names, E.ctx));
+	ck_assert_ptr_nonnull(names[0]);
+	ck_assert_str_eq(names[0], "existing");
+	ck_assert_ptr_null(names[1]);
+	berth_free(names);
+	tu_ok(berth_volume_remove(E.ctx, "existing", 0));
+}
+END_TEST
+
+START_TEST(volume_in_a_rootfs_container)
+{
+	/* without an image a volume is seeded from the rootfs directory */
+	berth_spec *s = tu_spec_sh("cat /etc/group; echo x > /etc/added");
+	tu_ok(berth_spec_add_volume(s, "etcvol", "/etc", 0));
+	char *out;
+	ck_assert_int_eq(run_capture(s, &out), 0);
+	ck_assert_str_eq(out, "root:x:0:\nnobody:x:65534:\n");
+	free(out);
+	char *path = volume_path("etcvol"), p[600];
+	snprintf(p, sizeof p, "%s/added", path);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	snprintf(p, sizeof p, "%s/etc/added", tu_rootfs());
+	ck_assert_int_ne(access(p, F_OK), 0); /* the rootfs is untouched */
+	free(path);
+	tu_ok(berth_volume_remove(E.ctx, "etcvol", 0));
+}
+END_TEST
+
 /* An image whose second layer deletes a file and replaces a directory. */
 static void make_whiteout_image(const char *ref)
 {
@@ -548,6 +591,8 @@ int main(void)
 	tcase_add_test(t, removal_refused_while_used);
 	tcase_add_test(t, anonymous_volumes_of_the_image);
 	tcase_add_test(t, bad_names_refused);
+	tcase_add_test(t, failed_create_leaves_no_volume);
+	tcase_add_test(t, volume_in_a_rootfs_container);
 	tcase_add_test(t, vfs_driver_copies_the_layers);
 	tcase_add_test(t, overlay_applies_whiteouts_too);
 	tcase_add_test(t, many_layers_with_long_paths);
