@@ -27,7 +27,7 @@ if [ "${1:-}" != "--inside" ]; then
   exec unshare --net --mount --propagation private "$0" --inside --netns
 fi
 
-berth=build/bin/berth
+berth=${BERTH_BUILD_DIR:-build}/bin/berth
 host_addr=127.0.0.1
 if [ "${2:-}" = "--netns" ]; then
   ip link set lo up
