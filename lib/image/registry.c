@@ -233,6 +233,8 @@ typedef struct feed {
 static int feed_bytes(void *arg, const void *data, size_t len)
 {
 	feed *f = arg;
+	if (__atomic_load_n(&f->p->failed, __ATOMIC_RELAXED)) /* another layer failed: stop this transfer */
+		return berth__err(BERTH_ERROR, "cancelled");
 	if (f->sent + len > (uint64_t)f->l->size)
 		return berth__err(BERTH_EDIGEST, "%s: blob %s: more than the %lld bytes its descriptor says", f->p->g->what,
 			f->l->digest, (long long)f->l->size);
@@ -445,9 +447,9 @@ static void *worker_main(void *arg)
 		if (r < 0) {
 			pthread_mutex_lock(&p->mu);
 			if (!p->failed) {
-				p->failed = 1;
 				p->r = r;
 				berth__err_save(&p->err);
+				__atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
 			}
 			pthread_mutex_unlock(&p->mu);
 			break;
