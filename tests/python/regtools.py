@@ -103,8 +103,9 @@ class TokenServer:
     Authorization: Basic user:pass. Known users get a token granting the
     scopes asked for; anonymous or wrong credentials get 401."""
 
-    def __init__(self, tmp, users):
+    def __init__(self, tmp, users, readonly=()):
         self.users = dict(users)
+        self.readonly = set(readonly)  # users granted only "pull"
         self.requests = []  # (user or None, [scopes])
         self.service, self.issuer = "berth-test-registry", "berth-test-issuer"
         d = os.path.join(str(tmp), "token-%d" % os.getpid())
@@ -166,7 +167,8 @@ class TokenServer:
         for s in scopes:
             typ, _, rest = s.partition(":")
             name, _, actions = rest.rpartition(":")
-            access.append({"type": typ, "name": name, "actions": [a for a in actions.split(",") if a]})
+            acts = [a for a in actions.split(",") if a and (a == "pull" or user not in self.readonly)]
+            access.append({"type": typ, "name": name, "actions": acts})
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": user, "aud": self.service, "exp": now + 300, "nbf": now - 10,
                   "iat": now, "jti": os.urandom(8).hex(), "access": access}

@@ -349,7 +349,7 @@ def test_login_htpasswd(cli, tmp_path, layout, docker_config):
 
 
 def test_bearer_token_flow(cli, tmp_path, layout, docker_config):
-    ts = TokenServer(tmp_path, {"alice": "s3cret"})
+    ts = TokenServer(tmp_path, {"alice": "s3cret", "reader": "r"}, readonly=["reader"])
     reg = Registry(tmp_path, auth=("token", ts))
     try:
         skopeo_copy("oci:%s:bb2" % layout.d, "docker://%s/t/bb:1" % reg.addr, "--dest-creds", "alice:s3cret")
@@ -379,6 +379,11 @@ def test_bearer_token_flow(cli, tmp_path, layout, docker_config):
                                           "docker://%s/t/other:2" % reg.addr], capture_output=True,
                                          check=True).stdout)
         assert info["Digest"] == json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Manifest"]
+        # a user the token server grants only pull: push refused, naming the registry
+        r = berth(cli, "login", "-u", "reader", "-p", "r", reg.addr)
+        assert r.returncode == 0, r.stderr
+        r = berth(cli, "push", ref, "%s/t/third:1" % reg.addr)
+        assert r.returncode == 125 and "unauthorized (401) by registry %s" % reg.addr in r.stderr, r.stderr
         # credentials passed in through the API (no config file)
         os.unlink(docker_config / "config.json")
         import berth as pyberth
@@ -412,6 +417,15 @@ def test_retries_5xx_then_success(cli, proxied):
     r = berth(cli, "pull", ref)
     assert r.returncode == 0, r.stderr
     assert [s for (_, _, s) in proxy.log].count(503) == 2 and 502 in [s for (_, _, s) in proxy.log]
+
+
+def test_403_denied(cli, proxied):
+    proxy, ref = proxied
+    proxy.add("GET", "/manifests/", "status", times=1, status=403)
+    r = berth(cli, "pull", ref)
+    assert r.returncode == 125
+    assert "denied (403) by registry %s: injected by the test" % proxy.addr in r.stderr, r.stderr
+    assert store_leftovers(cli.root) == []
 
 
 def test_5xx_gives_up(cli, proxied):
