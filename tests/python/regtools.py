@@ -192,7 +192,8 @@ class FaultProxy:
       "status":   answer kw["status"] with kw.get("headers") instead;
       "redirect": answer 302 to the same path on the upstream itself;
       "corrupt":  forward, then change the last byte of the body;
-      "reset":    forward, send half the body, then reset the connection.
+      "reset":    forward, send half the body, then reset the connection;
+      "delay":    wait kw["seconds"], then forward.
     log holds (method, path, status or action) of every request."""
 
     def __init__(self, upstream):
@@ -232,6 +233,8 @@ class FaultProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if action == "delay":
+                    time.sleep(rule["seconds"])
                 c = http.client.HTTPConnection(owner.upstream, timeout=60)
                 hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
                 c.request(self.command, self.path, body=body if (body or self.command in ("PUT", "PATCH", "POST"))

@@ -490,6 +490,25 @@ def test_connection_reset_mid_blob(cli, proxied):
     assert store_leftovers(cli.root) == []
 
 
+def test_concurrent_pulls_download_each_blob_once(cli, proxied):
+    proxy, ref = proxied
+    # slow blobs: the two pulls overlap
+    proxy.add("GET", "/blobs/sha256:", "delay", times=100, seconds=1)
+    procs = [subprocess.Popen([CLI, "--root", cli.root, "--run-root", cli.run_root, "pull", "-q", ref],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    info = json.loads(berth(cli, "image", "inspect", ref).stdout)[0]
+    m = json.load(open(os.path.join(cli.root, "images", "blobs", "sha256", info["Manifest"][7:])))
+    gets = [path for (meth, path, _) in proxy.log if meth == "GET" and "/blobs/" in path]
+    for l in m["layers"]:
+        assert sum(path.endswith(l["digest"]) for path in gets) == 1, gets
+    assert [n for n in os.listdir(os.path.join(cli.root, "layers")) if n.startswith(".")] == []
+    r = berth(cli, "run", "--rm", ref, "cat", "/extra")
+    assert r.stdout == "second layer\n", r.stderr
+
+
 def test_push_retries_5xx(cli, proxied, registry_obj):
     proxy, ref = proxied
     assert berth(cli, "pull", "-q", ref).returncode == 0
