@@ -242,6 +242,26 @@ def test_load_skopeo_docker_archive(cli, layout, tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("sha256:"), r.stderr
 
 
+def test_load_docker25_format(cli, layout, tmp_path):
+    """Docker 25+ writes an OCI layout plus manifest.json naming blobs/sha256/... paths."""
+    idx = json.load(open(os.path.join(layout.d, "index.json")))
+    desc = [d for d in idx["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == "bb2"][0]
+    blob = lambda dg: os.path.join(layout.d, "blobs", "sha256", dg[7:])
+    m = json.load(open(blob(desc["digest"])))
+    mj = [{"Config": "blobs/sha256/" + m["config"]["digest"][7:], "RepoTags": ["d25/bb:1"],
+           "Layers": ["blobs/sha256/" + l["digest"][7:] for l in m["layers"]]}]
+    with open(os.path.join(layout.d, "manifest.json"), "w") as f:
+        json.dump(mj, f)
+    arch = tmp_path / "d25.tar"
+    subprocess.run(["tar", "-C", layout.d, "-cf", str(arch), "."], check=True)
+    r = berth(cli, "load", "-i", str(arch))
+    assert r.returncode == 0 and r.stdout.strip() == "Loaded image: d25/bb:1", r.stderr
+    info = json.loads(berth(cli, "image", "inspect", "d25/bb:1").stdout)[0]
+    assert info["Id"] == m["config"]["digest"]
+    r = berth(cli, "run", "--rm", "d25/bb:1", "cat", "/extra")
+    assert r.stdout == "second layer\n", r.stderr
+
+
 def _archive(path, members):
     """members: (name, bytes | ("symlink", target))."""
     import io
