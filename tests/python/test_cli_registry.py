@@ -529,6 +529,41 @@ def test_concurrent_pulls_download_each_blob_once(cli, proxied):
     assert r.stdout == "second layer\n", r.stderr
 
 
+def test_parallel_layers_progress_one_call_at_a_time(cli, proxied, tmp_path):
+    """Both layers download at once (worker threads); the progress callback
+    is never entered twice at the same time, and reports each layer."""
+    import threading
+    import berth as pyberth
+    proxy, ref = proxied
+    proxy.add("GET", "/blobs/sha256:", "delay", times=100, seconds=0.5)
+    inside = threading.Lock()
+    overlaps, events, threads, stamps = [], [], set(), {}
+
+    def progress(digest, status, done, total):
+        if not inside.acquire(blocking=False):
+            overlaps.append(status)
+            return
+        try:
+            events.append((digest, status))
+            stamps.setdefault((digest, status), time.monotonic())
+            threads.add(threading.get_ident())
+            time.sleep(0.001)
+        finally:
+            inside.release()
+
+    with pyberth.Context(root=str(tmp_path / "r"), run_root=str(tmp_path / "rr")) as c:
+        img = c.pull(ref, progress=progress)
+        img.close()
+    assert overlaps == []
+    layers = {d for (d, st) in events if st == "done"}
+    assert len(layers) == 2 and all(("%s" % d, "extracting") in events for d in layers)
+    assert len(threads) >= 2  # called from the worker threads
+    # the downloads overlap: each layer started before the other one finished
+    a, b = sorted(layers)
+    assert stamps[(a, "downloading")] < stamps[(b, "extracting")]
+    assert stamps[(b, "downloading")] < stamps[(a, "extracting")]
+
+
 def test_push_retries_5xx(cli, proxied, registry_obj):
     proxy, ref = proxied
     assert berth(cli, "pull", "-q", ref).returncode == 0
