@@ -17,6 +17,7 @@ import http.server
 import io
 import json
 import os
+import platform
 import re
 import socket
 import struct
@@ -26,6 +27,11 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+
+
+# the OCI name of this machine's architecture
+NATIVE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le",
+               "s390x": "s390x", "riscv64": "riscv64"}.get(platform.machine(), platform.machine())
 
 
 def free_port():
@@ -334,7 +340,7 @@ class Layout:
             f.write(data)
         return {"digest": dg, "size": len(data)}
 
-    def image(self, layers, arch="amd64", config=None):
+    def image(self, layers, arch=NATIVE_ARCH, config=None):
         """layers: uncompressed tar bytes, lowest first. Returns the manifest descriptor."""
         cfg = {"architecture": arch, "os": "linux", "config": config or {"Env": ["PATH=/bin"]},
                "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}

@@ -579,26 +579,29 @@ def test_push_retries_5xx(cli, proxied, registry_obj):
 
 def test_multi_platform_index(cli, registry_obj, bb_tar, tmp_path):
     lay = Layout(str(tmp_path / "multi"))
-    amd = lay.image([bb_tar, tar_bytes([("arch", b"amd64\n")])], arch="amd64")
-    arm = lay.image([bb_tar, tar_bytes([("arch", b"arm64\n")])], arch="arm64")
+    native = regtools.NATIVE_ARCH
+    other = "arm64" if native != "arm64" else "amd64"
+    mine = lay.image([bb_tar, tar_bytes([("arch", native.encode() + b"\n")])], arch=native)
+    theirs = lay.image([bb_tar, tar_bytes([("arch", other.encode() + b"\n")])], arch=other)
     att = lay.image([tar_bytes([("attestation.json", b"{}")])], arch="unknown")
     idx = lay.index_of([
         (att, {"os": "unknown", "architecture": "unknown"},
-         {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": amd["digest"]}),
-        (arm, {"os": "linux", "architecture": "arm64", "variant": "v8"}, None),
-        (amd, {"os": "linux", "architecture": "amd64"}, None)])
+         {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": mine["digest"]}),
+        (theirs, dict({"os": "linux", "architecture": other}, **({"variant": "v8"} if other == "arm64" else {})),
+         None),
+        (mine, {"os": "linux", "architecture": native}, None)])
     lay.tag(idx, "multi")
     skopeo_copy("oci:%s:multi" % lay.d, "docker://%s/m/multi:1" % registry_obj.addr, "--all")
     ref = "%s/m/multi:1" % registry_obj.addr
     r = berth(cli, "pull", "-q", ref)
     assert r.returncode == 0, r.stderr
     info = json.loads(berth(cli, "image", "inspect", ref).stdout)[0]
-    assert info["Architecture"] == "amd64"
+    assert info["Architecture"] == native
     r = berth(cli, "run", "--rm", ref, "cat", "/arch")
-    assert r.stdout == "amd64\n", r.stderr
-    r = berth(cli, "pull", "-q", "--platform", "linux/arm64", ref)
+    assert r.stdout == native + "\n", r.stderr
+    r = berth(cli, "pull", "-q", "--platform", "linux/" + other, ref)
     assert r.returncode == 0, r.stderr
-    assert json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Architecture"] == "arm64"
+    assert json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Architecture"] == other
     r = berth(cli, "pull", "--platform", "linux/s390x", ref)
     assert r.returncode == 125 and "no manifest for platform linux/s390x" in r.stderr
 
