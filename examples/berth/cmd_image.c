@@ -342,8 +342,13 @@ int cmd_pull(int argc, char **argv)
 	berth_image *img;
 	if (berth_image_pull(&img, cli_ctx(), argv[st.ind], &po) < 0)
 		return berr("pull");
-	if (!view.quiet)
-		fprintf(stderr, "Digest: %s\n", berth_image_id(img));
+	if (!view.quiet) {
+		/* as docker: the manifest's digest */
+		struct jval *v = image_inspect_json(argv[st.ind]);
+		const char *m = v ? json_get_str(v, "Manifest") : NULL;
+		fprintf(stderr, "Digest: %s\n", m ? m : berth_image_id(img));
+		json_free(v);
+	}
 	printf("%s\n", argv[st.ind]);
 	berth_image_free(img);
 	return 0;

@@ -95,7 +95,8 @@ typedef enum berth_pull_status {
 	BERTH_PULL_DONE = 4,        /* the layer is in the store */
 	BERTH_PULL_EXISTS = 5       /* the layer was already there */
 } berth_pull_status;
-/* Called from the pulling thread; digest is borrowed for the call. */
+/* Called from the pulling thread or from the pull's worker threads, never two
+ * calls at once; digest is borrowed for the call. */
 typedef void (*berth_pull_progress_cb)(const char *digest, int status, uint64_t done, uint64_t total,
                                        void *payload);
 
@@ -116,8 +117,10 @@ BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int 
 /* Pulls ref (normalised: "mongo" is docker.io/library/mongo:latest) into
  * the store and tags it: manifest or index (platform chosen, attestation
  * entries skipped), config and layers, each verified against its digest
- * before it becomes visible; layers are downloaded, hashed, decompressed and
- * unpacked in one pass. Errors name the reference and the cause:
+ * before it becomes visible; each layer is downloaded, hashed, decompressed
+ * and unpacked in one streaming pass, up to 4 layers at once (threads that
+ * end before the call returns). 5xx, 429 and broken connections are retried
+ * with backoff. Errors name the reference and the cause:
  * "pull docker.io/library/x:1: manifest unknown (404)"; BERTH_EAUTH for
  * 401/403, BERTH_EDIGEST for a digest mismatch, BERTH_ENET for transport
  * failures. Nothing partial is left behind. */

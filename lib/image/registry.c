@@ -171,6 +171,7 @@ typedef struct layer {
 	char hex[65];
 	berth__blob_writer w;
 	char tmp[4200];
+	int lock_fd; /* <root>/layers/.lock-<chain hex>, held from before the fetch to after the install */
 } layer;
 
 static int have_layer(const berth__store *s, const layer *l)
@@ -184,6 +185,83 @@ static int have_layer(const berth__store *s, const layer *l)
 	    st.st_size != l->size)
 		return 0;
 	return 1;
+}
+
+/* --- one process fetches a layer at a time ---
+ * Before fetching, a pull takes an exclusive flock on <root>/layers/.lock-<chain hex>
+ * for each layer it lacks, in ChainID order (two pulls that share layers
+ * take them in the same order: no deadlock), and keeps them until its layers
+ * are installed. A second pull of the same layers waits, then finds them
+ * there: each blob is downloaded once. The lock file is unlinked by its
+ * holder before release; a waiter that got the lock on an unlinked file
+ * takes it again (the inode check). */
+
+static int cmp_chain(const void *a, const void *b)
+{
+	const layer *x = *(const layer *const *)a, *y = *(const layer *const *)b;
+	return strcmp(x->chain, y->chain);
+}
+
+static int lock_one(layer *l, const berth__store *s)
+{
+	char p[4200];
+	int r = berth__store_path(p, sizeof p, "%s/.lock-%s", s->layers, l->chain + 7);
+	if (r < 0)
+		return r;
+	for (;;) {
+		int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return berth__err_sys(errno, "image store: open %s", p);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				r = berth__err_sys(errno, "image store: lock %s", p);
+				close(fd);
+				return r;
+			}
+		}
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			l->lock_fd = fd;
+			return 0;
+		}
+		close(fd); /* its holder unlinked it: take the new one */
+	}
+}
+
+static void unlock_layers(layer *ls, size_t nl, const berth__store *s)
+{
+	for (size_t i = 0; i < nl; i++) {
+		if (ls[i].lock_fd < 0)
+			continue;
+		char p[4200];
+		if (berth__store_path(p, sizeof p, "%s/.lock-%s", s->layers, ls[i].chain + 7) == 0)
+			unlink(p);
+		close(ls[i].lock_fd);
+		ls[i].lock_fd = -1;
+	}
+}
+
+/* Locks the missing layers; afterwards a layer another process installed
+ * meanwhile is marked exists. */
+static int lock_layers(layer *ls, size_t nl, const berth__store *s)
+{
+	layer **v = calloc(nl + 1, sizeof *v);
+	if (!v)
+		return berth__err_nomem();
+	size_t n = 0;
+	for (size_t i = 0; i < nl; i++)
+		if (!ls[i].exists)
+			v[n++] = &ls[i];
+	qsort(v, n, sizeof *v, cmp_chain);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (i == 0 || strcmp(v[i]->chain, v[i - 1]->chain)) /* the same layer twice in an image: one lock */
+			r = lock_one(v[i], s);
+	free(v);
+	for (size_t i = 0; r == 0 && i < nl; i++)
+		if (!ls[i].exists && have_layer(s, &ls[i]))
+			ls[i].exists = 2; /* installed by another pull while we waited */
+	return r;
 }
 
 /* --- fetching layers: several at once, each in one streaming pass ---
@@ -233,6 +311,8 @@ typedef struct feed {
 static int feed_bytes(void *arg, const void *data, size_t len)
 {
 	feed *f = arg;
+	if (__atomic_load_n(&f->p->failed, __ATOMIC_RELAXED)) /* another layer failed: stop this transfer */
+		return berth__err(BERTH_ERROR, "cancelled");
 	if (f->sent + len > (uint64_t)f->l->size)
 		return berth__err(BERTH_EDIGEST, "%s: blob %s: more than the %lld bytes its descriptor says", f->p->g->what,
 			f->l->digest, (long long)f->l->size);
@@ -445,9 +525,9 @@ static void *worker_main(void *arg)
 		if (r < 0) {
 			pthread_mutex_lock(&p->mu);
 			if (!p->failed) {
-				p->failed = 1;
 				p->r = r;
 				berth__err_save(&p->err);
+				__atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
 			}
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -591,14 +671,14 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	ls = calloc(nl ? nl : 1, sizeof *ls);
 	diff_ids = calloc(nl ? nl : 1, sizeof *diff_ids);
 	chains = calloc(nl ? nl : 1, sizeof *chains);
+	for (size_t i = 0; ls && i < nl; i++) /* before any goto out: out closes these */
+		ls[i].w.fd = ls[i].lock_fd = -1;
 	if (!ls || !diff_ids || !chains) {
 		r = berth__err_nomem();
 		goto out;
 	}
-	for (size_t i = 0; i < nl; i++) {
-		ls[i].w.fd = -1;
+	for (size_t i = 0; i < nl; i++)
 		diff_ids[i] = json_string_value(json_array_get(jd, i));
-	}
 	if ((r = berth__chain_ids(chains, diff_ids, nl)) < 0)
 		goto out;
 	if ((r = berth__store_ensure(&s)) < 0)
@@ -618,6 +698,11 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			opts->progress(ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
 				(uint64_t)ls[i].size, opts->payload);
 	}
+	if ((r = lock_layers(ls, nl, &s)) < 0)
+		goto out;
+	for (size_t i = 0; i < nl; i++)
+		if (ls[i].exists == 2 && opts->progress)
+			opts->progress(ls[i].digest, BERTH_PULL_EXISTS, 0, (uint64_t)ls[i].size, opts->payload);
 	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0)
 		goto out;
 
@@ -665,6 +750,8 @@ out: {
 		if (ls[i].tmp[0])
 			berth__rm_rf(ls[i].tmp);
 	}
+	if (ls)
+		unlock_layers(ls, nl, &s);
 	berth__err_restore(&sv);
 }
 	berth__store_unlock(gc);

@@ -488,6 +488,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_index_set_ref);
 	suite_add_tcase(s, tc);
 	TCase *tl = tcase_create("layers");
+	tcase_set_timeout(tl, 120); /* megabytes through the sanitizers on a loaded machine */
 	tcase_add_test(tl, test_layer_stream);
 	tcase_add_test(tl, test_layer_stream_gzip);
 	suite_add_tcase(s, tl);

@@ -17,6 +17,7 @@ import http.server
 import io
 import json
 import os
+import platform
 import re
 import socket
 import struct
@@ -26,6 +27,11 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+
+
+# the OCI name of this machine's architecture
+NATIVE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le",
+               "s390x": "s390x", "riscv64": "riscv64"}.get(platform.machine(), platform.machine())
 
 
 def free_port():
@@ -103,8 +109,9 @@ class TokenServer:
     Authorization: Basic user:pass. Known users get a token granting the
     scopes asked for; anonymous or wrong credentials get 401."""
 
-    def __init__(self, tmp, users):
+    def __init__(self, tmp, users, readonly=()):
         self.users = dict(users)
+        self.readonly = set(readonly)  # users granted only "pull"
         self.requests = []  # (user or None, [scopes])
         self.service, self.issuer = "berth-test-registry", "berth-test-issuer"
         d = os.path.join(str(tmp), "token-%d" % os.getpid())
@@ -166,7 +173,8 @@ class TokenServer:
         for s in scopes:
             typ, _, rest = s.partition(":")
             name, _, actions = rest.rpartition(":")
-            access.append({"type": typ, "name": name, "actions": [a for a in actions.split(",") if a]})
+            acts = [a for a in actions.split(",") if a and (a == "pull" or user not in self.readonly)]
+            access.append({"type": typ, "name": name, "actions": acts})
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": user, "aud": self.service, "exp": now + 300, "nbf": now - 10,
                   "iat": now, "jti": os.urandom(8).hex(), "access": access}
@@ -190,7 +198,8 @@ class FaultProxy:
       "status":   answer kw["status"] with kw.get("headers") instead;
       "redirect": answer 302 to the same path on the upstream itself;
       "corrupt":  forward, then change the last byte of the body;
-      "reset":    forward, send half the body, then reset the connection.
+      "reset":    forward, send half the body, then reset the connection;
+      "delay":    wait kw["seconds"], then forward.
     log holds (method, path, status or action) of every request."""
 
     def __init__(self, upstream):
@@ -230,6 +239,8 @@ class FaultProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if action == "delay":
+                    time.sleep(rule["seconds"])
                 c = http.client.HTTPConnection(owner.upstream, timeout=60)
                 hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
                 c.request(self.command, self.path, body=body if (body or self.command in ("PUT", "PATCH", "POST"))
@@ -329,7 +340,7 @@ class Layout:
             f.write(data)
         return {"digest": dg, "size": len(data)}
 
-    def image(self, layers, arch="amd64", config=None):
+    def image(self, layers, arch=NATIVE_ARCH, config=None):
         """layers: uncompressed tar bytes, lowest first. Returns the manifest descriptor."""
         cfg = {"architecture": arch, "os": "linux", "config": config or {"Env": ["PATH=/bin"]},
                "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}

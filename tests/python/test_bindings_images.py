@@ -90,6 +90,12 @@ def test_push_save_load_login(ctx, tarball, registry, tmp_path, monkeypatch):
             assert c2.image("busybox:py").id == img.id
             with open(path, "rb") as f:  # from an open fd too
                 assert c2.load_images(f.fileno()) == [(img.id, "docker.io/library/busybox:py")]
+    # a berth.Image saves all its references
+    ctx.tag_image("busybox:py", "example.com/py/bb:2")
+    ctx.save_images(img, str(tmp_path / "both.tar"))
+    with berth.Context(root=str(tmp_path / "r-both"), run_root=str(tmp_path / "rr-both")) as c2:
+        assert sorted(c2.load_images(str(tmp_path / "both.tar"))) == \
+            [(img.id, "docker.io/library/busybox:py"), (img.id, "example.com/py/bb:2")]
     with pytest.raises(ValueError):
         ctx.save_images(["busybox:py"], str(tmp_path / "x.tar"), format="zip")
     with pytest.raises(berth.NotFound):

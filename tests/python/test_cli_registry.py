@@ -242,6 +242,26 @@ def test_load_skopeo_docker_archive(cli, layout, tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("sha256:"), r.stderr
 
 
+def test_load_docker25_format(cli, layout, tmp_path):
+    """Docker 25+ writes an OCI layout plus manifest.json naming blobs/sha256/... paths."""
+    idx = json.load(open(os.path.join(layout.d, "index.json")))
+    desc = [d for d in idx["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == "bb2"][0]
+    blob = lambda dg: os.path.join(layout.d, "blobs", "sha256", dg[7:])
+    m = json.load(open(blob(desc["digest"])))
+    mj = [{"Config": "blobs/sha256/" + m["config"]["digest"][7:], "RepoTags": ["d25/bb:1"],
+           "Layers": ["blobs/sha256/" + l["digest"][7:] for l in m["layers"]]}]
+    with open(os.path.join(layout.d, "manifest.json"), "w") as f:
+        json.dump(mj, f)
+    arch = tmp_path / "d25.tar"
+    subprocess.run(["tar", "-C", layout.d, "-cf", str(arch), "."], check=True)
+    r = berth(cli, "load", "-i", str(arch))
+    assert r.returncode == 0 and r.stdout.strip() == "Loaded image: d25/bb:1", r.stderr
+    info = json.loads(berth(cli, "image", "inspect", "d25/bb:1").stdout)[0]
+    assert info["Id"] == m["config"]["digest"]
+    r = berth(cli, "run", "--rm", "d25/bb:1", "cat", "/extra")
+    assert r.stdout == "second layer\n", r.stderr
+
+
 def _archive(path, members):
     """members: (name, bytes | ("symlink", target))."""
     import io
@@ -349,7 +369,7 @@ def test_login_htpasswd(cli, tmp_path, layout, docker_config):
 
 
 def test_bearer_token_flow(cli, tmp_path, layout, docker_config):
-    ts = TokenServer(tmp_path, {"alice": "s3cret"})
+    ts = TokenServer(tmp_path, {"alice": "s3cret", "reader": "r"}, readonly=["reader"])
     reg = Registry(tmp_path, auth=("token", ts))
     try:
         skopeo_copy("oci:%s:bb2" % layout.d, "docker://%s/t/bb:1" % reg.addr, "--dest-creds", "alice:s3cret")
@@ -379,6 +399,11 @@ def test_bearer_token_flow(cli, tmp_path, layout, docker_config):
                                           "docker://%s/t/other:2" % reg.addr], capture_output=True,
                                          check=True).stdout)
         assert info["Digest"] == json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Manifest"]
+        # a user the token server grants only pull: push refused, naming the registry
+        r = berth(cli, "login", "-u", "reader", "-p", "r", reg.addr)
+        assert r.returncode == 0, r.stderr
+        r = berth(cli, "push", ref, "%s/t/third:1" % reg.addr)
+        assert r.returncode == 125 and "unauthorized (401) by registry %s" % reg.addr in r.stderr, r.stderr
         # credentials passed in through the API (no config file)
         os.unlink(docker_config / "config.json")
         import berth as pyberth
@@ -412,6 +437,15 @@ def test_retries_5xx_then_success(cli, proxied):
     r = berth(cli, "pull", ref)
     assert r.returncode == 0, r.stderr
     assert [s for (_, _, s) in proxy.log].count(503) == 2 and 502 in [s for (_, _, s) in proxy.log]
+
+
+def test_403_denied(cli, proxied):
+    proxy, ref = proxied
+    proxy.add("GET", "/manifests/", "status", times=1, status=403)
+    r = berth(cli, "pull", ref)
+    assert r.returncode == 125
+    assert "denied (403) by registry %s: injected by the test" % proxy.addr in r.stderr, r.stderr
+    assert store_leftovers(cli.root) == []
 
 
 def test_5xx_gives_up(cli, proxied):
@@ -476,6 +510,60 @@ def test_connection_reset_mid_blob(cli, proxied):
     assert store_leftovers(cli.root) == []
 
 
+def test_concurrent_pulls_download_each_blob_once(cli, proxied):
+    proxy, ref = proxied
+    # slow blobs: the two pulls overlap
+    proxy.add("GET", "/blobs/sha256:", "delay", times=100, seconds=1)
+    procs = [subprocess.Popen([CLI, "--root", cli.root, "--run-root", cli.run_root, "pull", "-q", ref],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    info = json.loads(berth(cli, "image", "inspect", ref).stdout)[0]
+    m = json.load(open(os.path.join(cli.root, "images", "blobs", "sha256", info["Manifest"][7:])))
+    gets = [path for (meth, path, _) in proxy.log if meth == "GET" and "/blobs/" in path]
+    for l in m["layers"]:
+        assert sum(path.endswith(l["digest"]) for path in gets) == 1, gets
+    assert [n for n in os.listdir(os.path.join(cli.root, "layers")) if n.startswith(".")] == []
+    r = berth(cli, "run", "--rm", ref, "cat", "/extra")
+    assert r.stdout == "second layer\n", r.stderr
+
+
+def test_parallel_layers_progress_one_call_at_a_time(cli, proxied, tmp_path):
+    """Both layers download at once (worker threads); the progress callback
+    is never entered twice at the same time, and reports each layer."""
+    import threading
+    import berth as pyberth
+    proxy, ref = proxied
+    proxy.add("GET", "/blobs/sha256:", "delay", times=100, seconds=0.5)
+    inside = threading.Lock()
+    overlaps, events, threads, stamps = [], [], set(), {}
+
+    def progress(digest, status, done, total):
+        if not inside.acquire(blocking=False):
+            overlaps.append(status)
+            return
+        try:
+            events.append((digest, status))
+            stamps.setdefault((digest, status), time.monotonic())
+            threads.add(threading.get_ident())
+            time.sleep(0.001)
+        finally:
+            inside.release()
+
+    with pyberth.Context(root=str(tmp_path / "r"), run_root=str(tmp_path / "rr")) as c:
+        img = c.pull(ref, progress=progress)
+        img.close()
+    assert overlaps == []
+    layers = {d for (d, st) in events if st == "done"}
+    assert len(layers) == 2 and all(("%s" % d, "extracting") in events for d in layers)
+    assert len(threads) >= 2  # called from the worker threads
+    # the downloads overlap: each layer started before the other one finished
+    a, b = sorted(layers)
+    assert stamps[(a, "downloading")] < stamps[(b, "extracting")]
+    assert stamps[(b, "downloading")] < stamps[(a, "extracting")]
+
+
 def test_push_retries_5xx(cli, proxied, registry_obj):
     proxy, ref = proxied
     assert berth(cli, "pull", "-q", ref).returncode == 0
@@ -491,26 +579,29 @@ def test_push_retries_5xx(cli, proxied, registry_obj):
 
 def test_multi_platform_index(cli, registry_obj, bb_tar, tmp_path):
     lay = Layout(str(tmp_path / "multi"))
-    amd = lay.image([bb_tar, tar_bytes([("arch", b"amd64\n")])], arch="amd64")
-    arm = lay.image([bb_tar, tar_bytes([("arch", b"arm64\n")])], arch="arm64")
+    native = regtools.NATIVE_ARCH
+    other = "arm64" if native != "arm64" else "amd64"
+    mine = lay.image([bb_tar, tar_bytes([("arch", native.encode() + b"\n")])], arch=native)
+    theirs = lay.image([bb_tar, tar_bytes([("arch", other.encode() + b"\n")])], arch=other)
     att = lay.image([tar_bytes([("attestation.json", b"{}")])], arch="unknown")
     idx = lay.index_of([
         (att, {"os": "unknown", "architecture": "unknown"},
-         {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": amd["digest"]}),
-        (arm, {"os": "linux", "architecture": "arm64", "variant": "v8"}, None),
-        (amd, {"os": "linux", "architecture": "amd64"}, None)])
+         {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": mine["digest"]}),
+        (theirs, dict({"os": "linux", "architecture": other}, **({"variant": "v8"} if other == "arm64" else {})),
+         None),
+        (mine, {"os": "linux", "architecture": native}, None)])
     lay.tag(idx, "multi")
     skopeo_copy("oci:%s:multi" % lay.d, "docker://%s/m/multi:1" % registry_obj.addr, "--all")
     ref = "%s/m/multi:1" % registry_obj.addr
     r = berth(cli, "pull", "-q", ref)
     assert r.returncode == 0, r.stderr
     info = json.loads(berth(cli, "image", "inspect", ref).stdout)[0]
-    assert info["Architecture"] == "amd64"
+    assert info["Architecture"] == native
     r = berth(cli, "run", "--rm", ref, "cat", "/arch")
-    assert r.stdout == "amd64\n", r.stderr
-    r = berth(cli, "pull", "-q", "--platform", "linux/arm64", ref)
+    assert r.stdout == native + "\n", r.stderr
+    r = berth(cli, "pull", "-q", "--platform", "linux/" + other, ref)
     assert r.returncode == 0, r.stderr
-    assert json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Architecture"] == "arm64"
+    assert json.loads(berth(cli, "image", "inspect", ref).stdout)[0]["Architecture"] == other
     r = berth(cli, "pull", "--platform", "linux/s390x", ref)
     assert r.returncode == 125 and "no manifest for platform linux/s390x" in r.stderr
 

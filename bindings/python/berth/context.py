@@ -184,11 +184,13 @@ class Context(Handle):
                             tls_verify=tls_verify, output=output)
     def push(self, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
              mount_from=None, progress=None):
-        """Pushes the image name (reference or id) to dest (default: name) and
+        """Pushes the image name (reference, id or berth.Image) to dest (default: name) and
         returns the manifest digest. chunk_size > 0 uploads in PATCH chunks;
         mount_from names a repository of the same registry to mount blobs
         from. progress(digest, status, done, total): status is "preparing",
         "waiting", "uploading", "done", "exists" or "mounted"."""
+        if isinstance(name, _image.Image):
+            name = name.id
         return _image.push(self._handle(), name, dest, tls_verify, username, password, chunk_size, mount_from,
                            progress)
 
@@ -201,14 +203,15 @@ class Context(Handle):
         lib.berth_registry_logout(self._handle(), enc(registry))
 
     def save_images(self, names, path, format="docker"):
-        """Writes the images (references or ids) to the tar file path, as
+        """Writes the images (references, ids or berth.Image) to the tar file path, as
         "docker save" does (format="docker") or as an OCI layout
         (format="oci-archive")."""
         fmt = {"docker": _lib.ARCHIVE_DOCKER, "oci-archive": _lib.ARCHIVE_OCI, "oci": _lib.ARCHIVE_OCI}.get(format)
         if fmt is None:
             raise ValueError("format must be 'docker' or 'oci-archive'")
-        if isinstance(names, str):
+        if isinstance(names, (str, _image.Image)):
             names = [names]
+        names = [n.id if isinstance(n, _image.Image) else n for n in names]
         arr = (c_char_p * (len(names) + 1))(*[enc(n) for n in names], None)
         tmp = "%s.tmp-%d" % (path, os.getpid())
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
