@@ -64,6 +64,7 @@ def main():
     berth_cli = os.path.join(build, "bin", "berth")
     api = os.path.join(build, "bin", "berth-bench-start")
     tmp = tempfile.mkdtemp(prefix="berth-bench-")
+    runtmp = None
     try:
         bundle = os.path.join(tmp, "bundle")
         rootfs = os.path.join(bundle, "rootfs")
@@ -80,18 +81,29 @@ def main():
         cfg["ociVersion"] = "1.0.2"  # what Debian 12 runc 1.1 and crun 1.8 accept
         with open(os.path.join(bundle, "config.json"), "w") as f:
             json.dump(cfg, f)
-        env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(tmp, "run"),
-               BERTH_NETWORK="none")  # as runc/crun here: no network setup, never the host's
-        results = {}
-        results["berth run --rm (CLI)"] = timeit(lambda i: [berth_cli, "run", "--rm", "--rootfs", rootfs, "/bin/true"],
-                                                 a.runs, env)
-        r = subprocess.run([api, rootfs, str(a.runs)], env=env, capture_output=True, text=True)
-        if r.returncode:
-            sys.exit("api bench failed: " + r.stderr)
-        results["berth C API loop"] = [float(x) / 1000 for x in r.stdout.split()]
+        # Runtime state on tmpfs for both, as their defaults are (/run/berth,
+        # /run/runc); berth's persistent root (config.json) on disk.
+        runtmp = tempfile.mkdtemp(prefix="berth-bench-", dir="/run")
+        env = dict(os.environ, BERTH_ROOT=os.path.join(tmp, "root"), BERTH_RUN_ROOT=os.path.join(runtmp, "berth"),
+                   BERTH_NETWORK="none")  # as runc/crun here: no network setup, never the host's
+        results = {"berth run --rm (CLI)": [], "berth C API loop": []}
+        tools = [("berth run --rm (CLI)", lambda i: [berth_cli, "run", "--rm", "--rootfs", rootfs, "/bin/true"], env)]
         if shutil.which("runc"):
-            results["runc run"] = timeit(lambda i: ["runc", "--root", os.path.join(tmp, "runc"), "run", "--bundle",
-                                                    bundle, "bench%d" % i], a.runs)
+            results["runc run"] = []
+            tools.append(("runc run", lambda i: ["runc", "--root", os.path.join(runtmp, "runc"), "run", "--bundle",
+                                                  bundle, "bench%d" % i], None))
+        # interleaved in rounds of ten, so that a change of the machine's load
+        # hits every tool alike
+        done = 0
+        while done < a.runs:
+            n = min(10, a.runs - done)
+            for name, cmd, e in tools:
+                results[name] += timeit(lambda i, cmd=cmd: cmd(done + i), n, e)
+            r = subprocess.run([api, rootfs, str(n)], env=env, capture_output=True, text=True)
+            if r.returncode:
+                sys.exit("api bench failed: " + r.stderr)
+            results["berth C API loop"] += [float(x) / 1000 for x in r.stdout.split()]
+            done += n
         if shutil.which("crun"):
             # in a private mount namespace with cgroup2 on /sys/fs/cgroup, timed by the same loop
             r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, os.path.abspath(__file__),
@@ -111,6 +123,8 @@ def main():
     finally:
         subprocess.run(["sh", "-c", "rmdir /sys/fs/cgroup/*/berth-bench/run /sys/fs/cgroup/*/berth-bench 2>/dev/null"])
         shutil.rmtree(tmp, ignore_errors=True)
+        if runtmp:
+            shutil.rmtree(runtmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
