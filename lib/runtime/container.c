@@ -7,7 +7,7 @@
  *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
  *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
  *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
- * Every write is temp + rename; read-modify-write holds flock on <root>/containers/<id>/lock.
+ * Every write is temp + rename; read-modify-write holds flock on the directory <root>/containers/<id>.
  */
 #include "runtime/container.h"
 #include "volume/volume.h"
@@ -117,9 +117,9 @@ BERTH_EXTERN void berth_container_free(berth_container *c)
 
 int berth__container_lock(berth_container *c)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/lock", c->root_dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* flock on the container's directory itself: no lock file to create
+	 * (an inode on the persistent root's file system per container) */
+	int fd = open(c->root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return berth__err_sys(errno, "container %s: lock", c->id);
 	while (flock(fd, LOCK_EX) < 0)
