@@ -93,9 +93,11 @@ static char *http_get(const char *addr, unsigned port)
 		struct timeval tv = { 3, 0 };
 		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-		if (connect(s, (struct sockaddr *)&a, sizeof a) == 0) {
-			const char req[] = "GET / HTTP/1.0\r\n\r\n";
-			ck_assert_int_eq(write(s, req, sizeof req - 1), (int)sizeof req - 1);
+		/* the proxy accepts at once and resets the client while the server
+		 * in the container is not listening yet: a reset is a retry too */
+		const char req[] = "GET / HTTP/1.0\r\n\r\n";
+		if (connect(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+		    send(s, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)sizeof req - 1) {
 			char *buf = calloc(1, 8192);
 			size_t n = 0;
 			ssize_t r;
