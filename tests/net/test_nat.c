@@ -618,6 +618,13 @@ START_TEST(dnat_one_address)
 	ck_assert_int_eq(berth__nat_port_add(&unset, C1_IP), BERTH_EINVAL);
 	ck_assert_int_eq(berth__nat_network_add(BRIDGE, "10.88.0.0/33"), BERTH_EINVAL);
 	ck_assert_int_eq(berth__nat_network_add("a-bridge-name-way-too-long", SUBNET), BERTH_EINVAL);
+	/* a subnet inside another network's: refused, nothing added */
+	ck_assert_int_eq(berth__nat_network_add("bt1", "10.88.1.0/24"), BERTH_EEXISTS);
+	ck_assert_msg(strstr(msg(), "overlaps a network"), "%s", msg());
+	tu_ok(berth__nat_network_add(BRIDGE, SUBNET)); /* the same network again: fine */
+	l = nft_list(&st);
+	ck_assert_msg(!strstr(l, "bt1") && !strstr(l, "10.88.1.0"), "%s", l);
+	free(l);
 
 	tu_ok(berth__nat_port_remove(&p1, C1_IP));
 	tu_ok(berth__nat_port_remove(&p2, C2_IP));
