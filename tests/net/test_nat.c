@@ -228,6 +228,34 @@ static void tcp_server(const char *ns, const char *ip, unsigned port, const char
 	servers[nservers++] = pid;
 }
 
+/* TCP: writes "hello from <name>\n" and closes, reading nothing. */
+static void greet_server(const char *ns, const char *ip, unsigned port, const char *name)
+{
+	int l = sock_in(ns, SOCK_STREAM);
+	int one = 1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = sin_of(ip, port);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(l, 64), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			int c = accept(l, NULL, NULL);
+			if (c < 0)
+				continue;
+			char buf[64];
+			int len = snprintf(buf, sizeof buf, "hello from %s\n", name);
+			if (write(c, buf, (size_t)len) < 0) { /* the client went away */
+			}
+			close(c);
+		}
+	}
+	close(l);
+	servers[nservers++] = pid;
+}
+
 /* UDP: answers "<name>:<data> from <peer-ip>". */
 static void udp_server(const char *ns, const char *ip, unsigned port, const char *name)
 {
@@ -764,8 +792,6 @@ START_TEST(conntrack_flush_udp)
 	tu_ok(berth__nat_conntrack_flush(&p));
 	udp_ask(ux, HOST_IP, 5353, "c", ans, sizeof ans);
 	ck_assert_str_eq(ans, "c2:c from " X_IP);
-	char *ct = sh_out(NULL, "cat /proc/net/nf_conntrack 2>/dev/null | grep -c 'dport=5353' || true");
-	free(ct);
 	close(ux);
 	tu_ok(berth__nat_port_remove(&p, C2_IP));
 	tu_ok(berth__nat_conntrack_flush(&p));
@@ -779,7 +805,9 @@ END_TEST
 START_TEST(proxy_tcp)
 {
 	topology();
+	/* servers first: a fork after the reservation would hold a copy of it */
 	tcp_server("c1", C1_IP, 80, "c1");
+	greet_server("c1", C1_IP, 82, "c1");
 	int base = count_fds();
 	berth__proxy *px = NULL;
 	tu_ok(berth__proxy_start(&px));
@@ -820,6 +848,24 @@ START_TEST(proxy_tcp)
 	buf[got] = '\0';
 	ck_assert_str_eq(buf, "EOF c1 3 " GW_IP "\n");
 	close(c);
+
+	/* the container closes first: its bytes, then our end of stream */
+	berth_port pg = port_of("127.0.0.1", 8082, 82, BERTH_PROTO_TCP);
+	tu_ok(berth__port_reserve(&fd, &pg));
+	tu_ok(berth__proxy_add(px, fd, &pg, C1_IP));
+	for (int i = 0; i < 20; i++) {
+		c = sock_in(NULL, SOCK_STREAM);
+		ck_assert_int_eq(connect_to(c, "127.0.0.1", 8082), 0);
+		fcntl(c, F_SETFL, 0);
+		got = 0;
+		while ((n = read(c, buf + got, sizeof buf - 1 - got)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		ck_assert_int_eq(n, 0);
+		ck_assert_str_eq(buf, "hello from c1\n");
+		close(c);
+	}
+	tu_ok(berth__proxy_remove(px, &pg));
 
 	/* many connections at once, each its own bytes */
 	enum { NC = 150 };
