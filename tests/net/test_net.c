@@ -37,6 +37,28 @@ static char *sh_out(const char *cmd)
 	return buf;
 }
 
+/* A failed assertion ends the test process with _exit(), without the checked
+ * teardown: a guardian process in the same namespaces then removes the
+ * test's containers (their monitors would live on). The teardown tells it
+ * everything went well and waits for it. */
+static int guard_fd = -1;
+static pid_t guard_pid;
+
+static void remove_all(void)
+{
+	char **ids = NULL;
+	if (berth_container_list(&ids, env.ctx) < 0)
+		return;
+	for (char **id = ids; *id; id++) {
+		berth_container *c = NULL;
+		if (berth_container_open(&c, env.ctx, *id) == 0) {
+			berth_container_delete(c, BERTH_DELETE_FORCE);
+			berth_container_free(c);
+		}
+	}
+	berth_free(ids);
+}
+
 static void setup(void)
 {
 	ck_assert_msg(unshare(CLONE_NEWNET | CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
@@ -45,10 +67,29 @@ static void setup(void)
 	               "ip addr add " HOST_IP "/24 dev hveth0 && ip link set hveth0 up && ip link set hveth1 up");
 	ck_assert_msg(r == 0, "cannot set up the test's network namespace (iproute2?)");
 	tu_env_init(&env);
+	int p[2];
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	guard_pid = fork();
+	ck_assert_int_ge(guard_pid, 0);
+	if (guard_pid == 0) {
+		setsid(); /* Check kills the test's process group when it ends */
+		close(p[1]);
+		char b;
+		if (read(p[0], &b, 1) != 1)
+			remove_all();
+		_exit(0);
+	}
+	close(p[0]);
+	guard_fd = p[1];
 }
 
 static void teardown(void)
 {
+	if (write(guard_fd, "k", 1) != 1)
+		ck_abort_msg("guardian: %s", strerror(errno));
+	close(guard_fd);
+	int st;
+	waitpid(guard_pid, &st, 0);
 	tu_env_cleanup(&env);
 }
 
