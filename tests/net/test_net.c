@@ -278,6 +278,25 @@ START_TEST(tcp_published_reached_from_everywhere)
 }
 END_TEST
 
+START_TEST(container_reaches_its_own_published_port)
+{
+	/* hairpin: out to the host's address and back in through the same bridge
+	 * port (run attached: the monitor hands the output back) */
+	berth_spec *s = net_spec("bridge", "mkdir -p /tmp/www && echo self-$(hostname) > /tmp/www/index.html && "
+	                                   "httpd -p 80 -h /tmp/www && for i in $(seq 50); do "
+	                                   "r=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 " HOST_IP " 18081 | tail -n 1); "
+	                                   "[ -n \"$r\" ] && break; sleep 0.1; done; echo \"$r\"");
+	publish(s, "18081:80");
+	char *out = NULL;
+	int code = tu_run_capture(&env, s, &out);
+	berth_spec_free(s);
+	ck_assert_int_eq(code, 0);
+	ck_assert_msg(!strncmp(out, "self-", 5) && strlen(out) == 18, "own published port: '%s'", out);
+	free(out);
+	assert_no_leftovers("bridge");
+}
+END_TEST
+
 START_TEST(udp_published)
 {
 	char helper[512];
@@ -577,6 +596,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, tcp_published_reached_from_everywhere);
+	tcase_add_test(tc, container_reaches_its_own_published_port);
 	tcase_add_test(tc, udp_published);
 	tcase_add_test(tc, port_range_and_free_port);
 	tcase_add_test(tc, taken_host_port_refused);
