@@ -33,9 +33,9 @@ BERTH_HIDDEN int berth__nat_network_add(const char *bridge, const char *subnet_c
 /* Removes that network's masquerade rule; the table goes when nothing is left in it. */
 BERTH_HIDDEN int berth__nat_network_remove(const char *bridge, const char *subnet_cidr);
 /* One DNAT element for p (p->host_port set) to container_ip:p->container_port.
- * The container's network must be added first: the table (and every element
- * in it) goes with the last network. A 127.0.0.0/8 or ::1 host address adds
- * nothing (the loopback proxy serves it); other IPv6 addresses are
+ * The table is made if missing; it is deleted only by the removal of the
+ * last network when no mapping is left in it (serialised with the adds).
+ * A 127.0.0.0/8 or ::1 host address adds nothing (the loopback proxy serves it); other IPv6 addresses are
  * BERTH_EUNSUPPORTED; the same key held by another container is
  * BERTH_EEXISTS. */
 BERTH_HIDDEN int berth__nat_port_add(const berth_port *p, const char *container_ip);

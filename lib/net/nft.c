@@ -30,9 +30,10 @@
  * cannot duplicate the rules (the loser's batch is aborted whole with
  * EEXIST, and it goes on to add its element to the winner's table).
  *
- * Removing the last network deletes the table. That check-then-delete and
- * the adding of a network are serialised by a flock on LOCK_PATH, so a
- * concurrent add is never lost with a table deleted under it.
+ * Removing the last network deletes the table if no mapping is left in it.
+ * That check-then-delete and the adding of networks and mappings are
+ * serialised by a flock on LOCK_PATH, so a concurrent add is never lost
+ * with a table deleted under it.
  */
 #include "net/nat.h"
 #include <arpa/inet.h>
@@ -904,6 +905,7 @@ int berth__nat_port_add(const berth_port *p, const char *container_ip)
 	struct nl_sock *sk;
 	if ((r = nl_open(&sk, pe.what)))
 		return r;
+	int lk = lock_nat(); /* not while the last network's removal looks for leftovers */
 	int kr = 0;
 	for (int attempt = 0; attempt < 5; attempt++) {
 		batch b = { 0 };
@@ -923,6 +925,7 @@ int berth__nat_port_add(const berth_port *p, const char *container_ip)
 		               p->host_port, p->protocol == BERTH_PROTO_UDP ? "udp" : "tcp");
 	else if (r == 0 && kr)
 		r = nft_err(kr, pe.what, "add the map element");
+	unlock_nat(lk);
 	nl_socket_free(sk);
 	return r;
 }
