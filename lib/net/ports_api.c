@@ -8,8 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-BERTH_HIDDEN int berth__check_port(const berth_port *p, const char *what);
-
 BERTH_EXTERN int berth_container_ports(berth_port **out, size_t *out_n, berth_container *c)
 {
 	if (!out || !out_n || !c)
