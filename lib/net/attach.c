@@ -292,6 +292,10 @@ int berth__net_attach(berth__netsetup *ns, pid_t pid)
 		if ((r = berth__nat_port_add(&ns->ports[i], ns->addr_s)) < 0)
 			return berth__err_prefix("container %s", ns->id);
 		ns->nat_added = i + 1;
+		/* a UDP client that sent to the port before the mapping existed has
+		 * an un-NATed conntrack entry that would bypass DNAT until idle */
+		if (ns->ports[i].protocol == BERTH_PROTO_UDP)
+			berth__nat_conntrack_flush(&ns->ports[i]);
 	}
 	return 0;
 }

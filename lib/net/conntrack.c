@@ -13,6 +13,7 @@
  * DNATed or addressed to one of the host's own addresses, so the host's own
  * outgoing traffic to that port elsewhere is left alone.
  */
+#include "net/nl_dl.h"
 #include "net/nat.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +54,7 @@ int berth__nat_conntrack_flush(const berth_port *p)
 	struct nl_sock *sk = nl_socket_alloc();
 	if (!sk) {
 		freeifaddrs(ifs);
-		return berth__err_nomem();
+		return berth__nl_error() ? berth__err(BERTH_EUNSUPPORTED, "%s", berth__nl_error()) : berth__err_nomem();
 	}
 	struct nl_cache *cache = NULL;
 	int e = nfnl_connect(sk);

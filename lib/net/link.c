@@ -3,6 +3,7 @@
  * in the calling thread's network namespace; the container's side is
  * configured through a netlink socket opened inside the container's
  * namespace (setns in this thread, socket, setns back). */
+#include "net/nl_dl.h"
 #include "net/net_internal.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +54,7 @@ static int sock_open(struct nl_sock **out, const char *what)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	if (!sk)
-		return berth__err_nomem();
+		return berth__nl_error() ? berth__err(BERTH_EUNSUPPORTED, "%s", berth__nl_error()) : berth__err_nomem();
 	int e = nl_connect(sk, NETLINK_ROUTE);
 	if (e < 0) {
 		nl_socket_free(sk);

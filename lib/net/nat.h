@@ -32,9 +32,15 @@ BERTH_HIDDEN int berth__port_check(const berth_port *p);
 BERTH_HIDDEN int berth__nat_network_add(const char *bridge, const char *subnet_cidr);
 /* Removes that network's masquerade rule; the table goes when nothing is left in it. */
 BERTH_HIDDEN int berth__nat_network_remove(const char *bridge, const char *subnet_cidr);
-/* One DNAT element for p (p->host_port set) to container_ip:p->container_port. */
+/* One DNAT element for p (p->host_port set) to container_ip:p->container_port.
+ * The table is made if missing; it is deleted only by the removal of the
+ * last network when no mapping is left in it (serialised with the adds).
+ * A 127.0.0.0/8 or ::1 host address adds nothing (the loopback proxy serves it); other IPv6 addresses are
+ * BERTH_EUNSUPPORTED; the same key held by another container is
+ * BERTH_EEXISTS. */
 BERTH_HIDDEN int berth__nat_port_add(const berth_port *p, const char *container_ip);
-/* Removes it; ENOENT is not an error (teardown is idempotent). */
+/* Removes it if it still points at container_ip:container_port; a missing
+ * element or table is not an error (teardown is idempotent). */
 BERTH_HIDDEN int berth__nat_port_remove(const berth_port *p, const char *container_ip);
 /* Deletes conntrack entries for p's host port (UDP mappings, at removal). */
 BERTH_HIDDEN int berth__nat_conntrack_flush(const berth_port *p);

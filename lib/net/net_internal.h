@@ -112,6 +112,9 @@ BERTH_HIDDEN int berth__net_record_save(const char *root_dir, json_t *rec);
 BERTH_HIDDEN int berth__spec_ports(berth_port **out, size_t *n, const json_t *spec);
 BERTH_HIDDEN json_t *berth__port_json(const berth_port *p);
 BERTH_HIDDEN int berth__port_from_json(berth_port *p, const json_t *j);
+/* Checks a port a caller gives (berth__port_check, and IPv4 host addresses
+ * only); what names the operation. */
+BERTH_HIDDEN int berth__check_port(const berth_port *p, const char *what);
 /* The spec's network mode ("none" when unset). */
 BERTH_HIDDEN const char *berth__spec_network(const json_t *spec);
 

@@ -30,10 +30,12 @@
  * cannot duplicate the rules (the loser's batch is aborted whole with
  * EEXIST, and it goes on to add its element to the winner's table).
  *
- * Removing the last network deletes the table. That check-then-delete and
- * the adding of a network are serialised by a flock on LOCK_PATH, so a
- * concurrent add is never lost with a table deleted under it.
+ * Removing the last network deletes the table if no mapping is left in it.
+ * That check-then-delete and the adding of networks and mappings are
+ * serialised by a flock on LOCK_PATH, so a concurrent add is never lost
+ * with a table deleted under it.
  */
+#include "net/nl_dl.h"
 #include "net/nat.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -163,7 +165,7 @@ static int nl_open(struct nl_sock **out, const char *what)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	if (!sk)
-		return berth__err_nomem();
+		return berth__nl_error() ? berth__err(BERTH_EUNSUPPORTED, "%s", berth__nl_error()) : berth__err_nomem();
 	int r = nl_connect(sk, NETLINK_NETFILTER);
 	if (r < 0) {
 		nl_socket_free(sk);
@@ -668,18 +670,21 @@ static void nets_msg(batch *b, int *bad, int type, int flags, const net_key *k, 
 	nest_end(m, bad, list);
 }
 
-/* Runs an element batch. ENOENT of the table, set or element
- * comes back as -ENOENT; other errors are set naming what. */
-static int run_elem(struct nl_sock *sk, batch *b, int bad, const char *what)
+/* Runs an element batch: 0 or the kernel's -errno (no error set). */
+static int run_elem(struct nl_sock *sk, batch *b, int bad)
 {
 	int failed = -1;
 	int r = bad ? -ENOMEM : batch_run(sk, b, &failed);
 	batch_free(b);
-	if (r == 0 || r == -ENOENT)
-		return r;
-	if (r == -EPERM)
-		return berth__err_sys(EPERM, "%s: nftables (needs CAP_NET_ADMIN)", what);
-	return berth__err_sys(-r, "%s: nftables", what);
+	return r;
+}
+
+/* The error for a kernel -errno kr. */
+static int nft_err(int kr, const char *what, const char *step)
+{
+	if (kr == -EPERM)
+		return berth__err_sys(EPERM, "%s: nftables: %s (needs CAP_NET_ADMIN)", what, step);
+	return berth__err_sys(-kr, "%s: nftables: %s", what, step);
 }
 
 int berth__nat_network_add(const char *bridge, const char *subnet_cidr)
@@ -695,22 +700,26 @@ int berth__nat_network_add(const char *bridge, const char *subnet_cidr)
 	if ((r = nl_open(&sk, what)))
 		return r;
 	int lk = lock_nat();
+	/* the element first: the table is there but for the first network */
+	int kr = 0;
 	for (int attempt = 0; attempt < 5; attempt++) {
-		if ((r = ensure_table(sk, what)))
-			break;
 		batch b = { 0 };
 		int bad = 0;
 		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL,
 		         0, "add element");
 		nets_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, &k, "add element");
-		r = run_elem(sk, &b, bad, what);
-		if (r != -ENOENT)
-			break; /* ENOENT: the table went away between the two batches: again */
+		kr = run_elem(sk, &b, bad);
+		if (kr != -ENOENT)
+			break;
+		if ((r = ensure_table(sk, what))) /* then again */
+			break;
 	}
-	if (r == -ENOENT)
+	if (r == 0 && kr == -ENOENT)
 		r = berth__err_sys(ENOENT, "%s: nftables: the table keeps disappearing", what);
-	else if (r == BERTH_EEXISTS)
-		r = berth__err(BERTH_EEXISTS, "%s: subnet overlaps a network already in berth's nftables table", what);
+	else if (r == 0 && (kr == -EEXIST || kr == -ENOTEMPTY))
+		r = berth__err(BERTH_EEXISTS, "%s: the subnet overlaps a network already in berth's nftables table", what);
+	else if (r == 0 && kr)
+		r = nft_err(kr, what, "add the set elements");
 	unlock_nat(lk);
 	nl_socket_free(sk);
 	return r;
@@ -793,9 +802,9 @@ int berth__nat_network_remove(const char *bridge, const char *subnet_cidr)
 	elem_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL, 0,
 	         "delete element");
 	nets_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, &k, "delete element");
-	r = run_elem(sk, &b, bad, what);
-	if (r == -ENOENT)
-		r = 0;
+	int kr = run_elem(sk, &b, bad);
+	if (kr && kr != -ENOENT)
+		r = nft_err(kr, what, "delete the set elements");
 	if (r == 0) {
 		/* the last network gone (and no stray mapping): the table goes */
 		int any = 0;
@@ -812,9 +821,9 @@ int berth__nat_network_remove(const char *bridge, const char *subnet_cidr)
 			struct nl_msg *m = bmsg(&b, NFT_MSG_DELTABLE, 0, "delete table ip " TABLE);
 			if (m)
 				put_str(m, &bad, NFTA_TABLE_NAME, TABLE);
-			r = run_elem(sk, &b, bad, what);
-			if (r == -ENOENT)
-				r = 0;
+			kr = run_elem(sk, &b, bad);
+			if (kr && kr != -ENOENT)
+				r = nft_err(kr, what, "delete the table");
 		}
 	}
 	unlock_nat(lk);
@@ -897,22 +906,27 @@ int berth__nat_port_add(const berth_port *p, const char *container_ip)
 	struct nl_sock *sk;
 	if ((r = nl_open(&sk, pe.what)))
 		return r;
+	int lk = lock_nat(); /* not while the last network's removal looks for leftovers */
+	int kr = 0;
 	for (int attempt = 0; attempt < 5; attempt++) {
-		if ((r = ensure_table(sk, pe.what)))
-			break;
 		batch b = { 0 };
 		int bad = 0;
 		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, pe.set, pe.key, pe.klen, NULL, pe.data, sizeof pe.data,
 		         "add map element");
-		r = run_elem(sk, &b, bad, pe.what);
-		if (r != -ENOENT)
+		kr = run_elem(sk, &b, bad);
+		if (kr != -ENOENT)
+			break;
+		if ((r = ensure_table(sk, pe.what))) /* no table yet: make it, then again */
 			break;
 	}
-	if (r == -ENOENT)
+	if (r == 0 && kr == -ENOENT)
 		r = berth__err_sys(ENOENT, "%s: nftables: the table keeps disappearing", pe.what);
-	else if (r == BERTH_EEXISTS) /* the same key with other data: another container's mapping */
+	else if (r == 0 && kr == -EEXIST) /* the same key with other data: another container's mapping */
 		r = berth__err(BERTH_EEXISTS, "%s: host port %u/%s is already published to another container", pe.what,
 		               p->host_port, p->protocol == BERTH_PROTO_UDP ? "udp" : "tcp");
+	else if (r == 0 && kr)
+		r = nft_err(kr, pe.what, "add the map element");
+	unlock_nat(lk);
 	nl_socket_free(sk);
 	return r;
 }
@@ -1009,9 +1023,9 @@ int berth__nat_port_remove(const berth_port *p, const char *container_ip)
 		batch b = { 0 };
 		int bad = 0;
 		elem_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, pe.set, pe.key, pe.klen, NULL, NULL, 0, "delete map element");
-		r = run_elem(sk, &b, bad, pe.what);
-		if (r == -ENOENT)
-			r = 0; /* removed meanwhile: that is what we wanted */
+		int kr = run_elem(sk, &b, bad);
+		if (kr && kr != -ENOENT) /* ENOENT: removed meanwhile, which is what we wanted */
+			r = nft_err(kr, pe.what, "delete the map element");
 	}
 	nl_socket_free(sk);
 	return r;

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-BERTH_HIDDEN int berth__check_port(const berth_port *p, const char *what);
-
 BERTH_EXTERN int berth_container_ports(berth_port **out, size_t *out_n, berth_container *c)
 {
 	if (!out || !out_n || !c)
@@ -90,6 +88,8 @@ BERTH_EXTERN int berth_container_add_port(berth_container *c, const berth_port *
 		json_decref(rec);
 		return berth__err_prefix("container %s", c->id);
 	}
+	if (p.protocol == BERTH_PROTO_UDP)
+		berth__nat_conntrack_flush(&p); /* stale un-NATed entries would bypass the new element */
 	json_array_append_new(json_object_get(rec, "ports"), berth__port_json(&p));
 	if ((r = berth__net_record_save(c->root_dir, rec)) < 0)
 		goto undo;

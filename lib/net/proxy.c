@@ -5,9 +5,10 @@
  * TCP: the reserved listening socket is accepted on; each client gets a
  * non-blocking connect to the container, and bytes move with splice()
  * through one pipe per direction (socket -> pipe -> socket, no copy to user
- * space), edge-triggered. End of stream on one side is passed on as
- * shutdown(SHUT_WR) once its pipe is drained (half-close); a reset or error
- * closes both sides, the other with a reset (SO_LINGER 0).
+ * space), edge-triggered, EPOLLOUT asked for only while a write would
+ * block. End of stream on one side is passed on as shutdown(SHUT_WR) once
+ * its pipe is drained (half-close); a reset or error closes both sides,
+ * the other with a reset (SO_LINGER 0).
  *
  * UDP: datagrams on the reserved socket are sent on from a connected socket
  * per client address (so replies find their client); replies go back from
@@ -76,6 +77,7 @@ typedef struct tconn {
 	int eof[2];  /* fd[d] has reached end of stream */
 	int shut[2]; /* fd[1-d] has been shut down for writing */
 	int connected;
+	int want_out[2]; /* EPOLLOUT asked for fd[i]: only while a write to it would block */
 	listener *l;
 	struct tconn *prev, *next;
 } tconn;
@@ -169,9 +171,24 @@ static void tconn_close(berth__proxy *px, tconn *c, int reset)
 	zombie(px, &c->n);
 }
 
-/* Moves what can move in direction d. 0, or -1 when the connection is to
- * be reset. */
-static int pump(tconn *c, int d)
+#define SIDE_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
+
+/* Asks for EPOLLOUT on fd[i] only while a write to it is blocked: a socket
+ * that is always watched for it wakes the loop at every ACK. */
+static int want_out(berth__proxy *px, tconn *c, int i, int on)
+{
+	if (c->want_out[i] == on)
+		return 0;
+	struct epoll_event ev = { .events = SIDE_EVENTS | (on ? EPOLLOUT : 0), .data.ptr = &c->side[i] };
+	if (epoll_ctl(px->epfd, EPOLL_CTL_MOD, c->fd[i], &ev) < 0)
+		return -1;
+	c->want_out[i] = on;
+	return 0;
+}
+
+/* Moves what can move in direction d (fd[d] -> pipe -> fd[1-d]). 0, or -1
+ * when the connection is to be reset. */
+static int pump(berth__proxy *px, tconn *c, int d)
 {
 	int src = c->fd[d], dst = c->fd[1 - d];
 	int wblocked = 0;
@@ -192,10 +209,10 @@ static int pump(tconn *c, int d)
 				shutdown(dst, SHUT_WR);
 				c->shut[d] = 1;
 			}
-			return 0;
+			break;
 		}
 		if (c->pending[d] >= c->cap[d])
-			return 0; /* full and the destination blocked: its EPOLLOUT comes back here */
+			break; /* full and the destination blocked: its EPOLLOUT comes back here */
 		ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, c->cap[d] - c->pending[d],
 		                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
@@ -207,16 +224,18 @@ static int pump(tconn *c, int d)
 			 * (many small buffers): flush first if we can */
 			if (c->pending[d] && !wblocked)
 				continue;
-			return 0;
+			break;
 		} else if (errno != EINTR) {
 			return -1;
 		}
 	}
+	return want_out(px, c, 1 - d, c->pending[d] > 0);
 }
 
 static void tconn_event(berth__proxy *px, tside *s, uint32_t ev)
 {
 	tconn *c = s->c;
+	int just_connected = 0;
 	if (c->n.dead)
 		return;
 	if (!c->connected) {
@@ -226,16 +245,29 @@ static void tconn_event(berth__proxy *px, tside *s, uint32_t ev)
 		socklen_t len = sizeof err;
 		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
-		if (err == 0 && !(ev & (EPOLLERR | EPOLLHUP))) {
-			c->connected = 1;
-		} else if (err || (ev & (EPOLLERR | EPOLLHUP))) {
+		if (err || (ev & (EPOLLERR | EPOLLHUP))) {
 			tconn_close(px, c, 1); /* refused: the client sees a reset */
 			return;
 		}
+		c->connected = 1;
+		just_connected = 1;
+		if (want_out(px, c, 1, 0) < 0) {
+			tconn_close(px, c, 1);
+			return;
+		}
 	}
-	if (pump(c, 0) < 0 || pump(c, 1) < 0) {
-		tconn_close(px, c, 1);
-		return;
+	int i = s->idx;
+	if (just_connected || (ev & (EPOLLERR | EPOLLHUP))) {
+		if (pump(px, c, 0) < 0 || pump(px, c, 1) < 0) {
+			tconn_close(px, c, 1);
+			return;
+		}
+	} else {
+		/* readable: from this side on; writable: what waits for this side */
+		if (((ev & (EPOLLIN | EPOLLRDHUP)) && pump(px, c, i) < 0) || ((ev & EPOLLOUT) && pump(px, c, 1 - i) < 0)) {
+			tconn_close(px, c, 1);
+			return;
+		}
 	}
 	if (c->shut[0] && c->shut[1])
 		tconn_close(px, c, 0);
@@ -301,8 +333,10 @@ static void tcp_accept(berth__proxy *px, listener *l)
 			tconn_close(px, c, 1);
 			continue;
 		}
-		struct epoll_event ev0 = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->side[0] };
-		struct epoll_event ev1 = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->side[1] };
+		/* the container's side is watched for EPOLLOUT until it is connected */
+		struct epoll_event ev0 = { .events = SIDE_EVENTS, .data.ptr = &c->side[0] };
+		struct epoll_event ev1 = { .events = SIDE_EVENTS | EPOLLOUT, .data.ptr = &c->side[1] };
+		c->want_out[1] = 1;
 		if (epoll_ctl(px->epfd, EPOLL_CTL_ADD, cfd, &ev0) < 0 || epoll_ctl(px->epfd, EPOLL_CTL_ADD, ufd, &ev1) < 0) {
 			tconn_close(px, c, 1);
 			continue;

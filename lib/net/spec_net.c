@@ -191,6 +191,4 @@ BERTH_EXTERN int berth_spec_set_dns(berth_spec *spec, const char *const *servers
 	return berth_spec_set_annotation(spec, BERTH__ANN_DNS, buf);
 }
 
-/* Exposed for the runtime's validation of a whole spec. */
-BERTH_HIDDEN int berth__check_port(const berth_port *p, const char *what);
 int berth__check_port(const berth_port *p, const char *what) { return check_port(p, what); }

@@ -1244,6 +1244,23 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		return r;
 	/* under the container lock: the owner (e.g. the monitor) records the exit
 	 * status under it too, and skips that once the state is gone */
+	/* another process's monitor: its exit frees what it holds (the host
+	 * ports' reservations, the loopback proxy); a pidfd before the state goes */
+	int owner_fd = -1;
+	pid_t op = (pid_t)json_integer_value(json_object_get(c->state, "ownerPid"));
+	char exe[PATH_MAX] = "", link[64];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)op);
+	ssize_t el = op > 0 && op != getpid() ? readlink(link, exe, sizeof exe - 1) : -1;
+	if (el > 0)
+		exe[el] = '\0';
+	size_t xl = strlen(exe);
+	if (xl >= 14 && !strcmp(exe + xl - 14, "/berth-monitor") && owner_alive(c)) {
+		owner_fd = pidfd_open_(op);
+		if (owner_fd >= 0 && !owner_alive(c)) { /* reused meanwhile */
+			close(owner_fd);
+			owner_fd = -1;
+		}
+	}
 	int lk = berth__container_lock(c);
 	name_release(c->ctx, c->name, c->id);
 	json_t *vrec = berth__volumes_record(c->root_dir);
@@ -1256,6 +1273,13 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 	if (r == 0)
 		berth__volumes_release(c->ctx, c->id, vrec, (flags & BERTH_DELETE_VOLUMES) != 0, 0);
 	json_decref(vrec);
+	if (owner_fd >= 0) {
+		/* bounded: a monitor serving an attached terminal may linger */
+		struct pollfd p = { owner_fd, POLLIN, 0 };
+		while (r == 0 && poll(&p, 1, 2000) < 0 && errno == EINTR)
+			;
+		close(owner_fd);
+	}
 	if (r < 0)
 		return r;
 	c->status = BERTH_STATUS_STOPPED;

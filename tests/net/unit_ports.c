@@ -250,6 +250,44 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* Random specs from the grammar's alphabet: never a crash (ASan runs this
+ * too), an error always has a message, a success is always valid ports. */
+START_TEST(test_random_specs)
+{
+	static const char alpha[] = "0123456789:::---//[]..abcdeflpstuTCP";
+	unsigned seed = 12345;
+	int ok_count = 0;
+	for (int i = 0; i < 50000; i++) {
+		char spec[40];
+		seed = seed * 1103515245u + 12345u;
+		int len = (int)((seed >> 16) % 24);
+		for (int j = 0; j < len; j++) {
+			seed = seed * 1103515245u + 12345u;
+			spec[j] = alpha[(seed >> 16) % (sizeof alpha - 1)];
+		}
+		spec[len] = '\0';
+		berth_port *v = NULL;
+		size_t n = 0;
+		int r = berth_port_parse(&v, &n, spec);
+		if (r) {
+			ck_assert_msg(r < 0 && msg()[0], "\"%s\": %d with no message", spec, r);
+			ck_assert_ptr_null(v);
+			continue;
+		}
+		ok_count++;
+		ck_assert_msg(n >= 1 && n <= 65535, "\"%s\": %zu ports", spec, n);
+		for (size_t k = 0; k < n; k++) {
+			ck_assert_msg(berth__port_check(&v[k]) == 0, "\"%s\" gave an invalid port: %s", spec, msg());
+			char *f = NULL;
+			ck_assert_int_eq(berth_port_format(&f, &v[k]), 0);
+			berth_free(f);
+		}
+		berth_free(v);
+	}
+	ck_assert_int_gt(ok_count, 100); /* the alphabet does make valid specs */
+}
+END_TEST
+
 static Suite *ports_suite(void)
 {
 	Suite *s = suite_create("ports");
@@ -259,6 +297,7 @@ static Suite *ports_suite(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_random_specs);
 	suite_add_tcase(s, tc);
 	return s;
 }
