@@ -39,6 +39,13 @@ BERTH_HIDDEN char *berth__sprintf(const char *fmt, ...) BERTH_PRINTF(1, 2);
 BERTH_HIDDEN char *berth__path_join(const char *a, const char *b);
 /* mkdir -p with mode for the created components. */
 BERTH_HIDDEN int berth__mkdir_p(const char *path, mode_t mode);
+/* 1 if s is a non-empty string of decimal digits. */
+BERTH_HIDDEN int berth__all_digits(const char *s);
+/* Looks up an /etc/passwd- or /etc/group-style stream (name:x:id:gid...):
+ * the entry named name or, name NULL, the first whose id is *id. Sets *id
+ * and, gid non-NULL, *gid (field 4, -1 when absent). 0 found, -1 not. Never
+ * the host's NSS: the caller opens the image's own file. */
+BERTH_HIDDEN int berth__id_file_lookup(FILE *f, const char *name, long *id, long *gid);
 /* Whole file into a malloc'd NUL-terminated buffer. */
 BERTH_HIDDEN int berth__read_file(char **out, size_t *out_len, const char *path);
 /* Atomic write: path.tmp.<pid>.<n> then fsync-free rename (crash-consistent enough for runtime state). */

@@ -478,38 +478,11 @@ static int id_lookup(stage *s, const char *file, const char *name, int by_id, lo
 	FILE *f = open_in_layers(s, file);
 	if (!f)
 		return -1;
-	char line[1024];
-	int found = -1;
-	while (fgets(line, sizeof line, f)) {
-		char *save = NULL, *fl[4] = { 0 };
-		char *t = strtok_r(line, ":\n", &save);
-		for (int i = 0; t && i < 4; i++) {
-			fl[i] = t;
-			t = strtok_r(NULL, ":\n", &save);
-		}
-		if (!fl[0] || !fl[2])
-			continue;
-		if (by_id ? strtol(fl[2], NULL, 10) == *id : !strcmp(fl[0], name)) {
-			*id = strtol(fl[2], NULL, 10);
-			if (gid)
-				*gid = fl[3] ? strtol(fl[3], NULL, 10) : -1;
-			found = 0;
-			break;
-		}
-	}
+	int found = berth__id_file_lookup(f, by_id ? NULL : name, id, gid);
 	fclose(f);
 	return found;
 }
 
-static int is_num(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
-}
 
 static int run_user(berth_spec *spec, stage *s, const char *user, const char *what)
 {
@@ -519,13 +492,13 @@ static int run_user(berth_spec *spec, stage *s, const char *user, const char *wh
 	if (g)
 		*g++ = '\0';
 	long uid = 0, gid = -1, pg = -1;
-	if (is_num(u)) {
+	if (berth__all_digits(u)) {
 		uid = strtol(u, NULL, 10);
 		id_lookup(s, "etc/passwd", NULL, 1, &uid, &pg);
 	} else if (id_lookup(s, "etc/passwd", u, 0, &uid, &pg) < 0)
 		return berth__err(BERTH_EINVAL, "%s: USER %s: no such user in the image's /etc/passwd", what, user);
 	if (g && *g) {
-		if (is_num(g))
+		if (berth__all_digits(g))
 			gid = strtol(g, NULL, 10);
 		else if (id_lookup(s, "etc/group", g, 0, &gid, NULL) < 0)
 			return berth__err(BERTH_EINVAL, "%s: USER %s: no such group in the image's /etc/group", what, user);

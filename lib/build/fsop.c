@@ -514,36 +514,11 @@ static int lookup_id(const char *file, const char *name, long *id, long *gid)
 	FILE *f = fopen(file, "re");
 	if (!f)
 		return -1;
-	char line[1024];
-	int found = -1;
-	while (fgets(line, sizeof line, f)) {
-		char *save = NULL, *fl[4] = { 0 };
-		char *t = strtok_r(line, ":\n", &save);
-		for (int i = 0; t && i < 4; i++) {
-			fl[i] = t;
-			t = strtok_r(NULL, ":\n", &save);
-		}
-		if (fl[0] && fl[2] && !strcmp(fl[0], name)) {
-			*id = strtol(fl[2], NULL, 10);
-			if (gid)
-				*gid = fl[3] ? strtol(fl[3], NULL, 10) : -1;
-			found = 0;
-			break;
-		}
-	}
+	int found = berth__id_file_lookup(f, name, id, gid);
 	fclose(f);
 	return found;
 }
 
-static int numeric(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
 
 static int resolve_chown(cctx *c, const char *spec)
 {
@@ -553,18 +528,18 @@ static int resolve_chown(cctx *c, const char *spec)
 	if (g)
 		*g++ = '\0';
 	long uid, gid = -1, pg = -1;
-	if (numeric(u))
+	if (berth__all_digits(u))
 		uid = strtol(u, NULL, 10);
 	else if (lookup_id("/etc/passwd", u, &uid, &pg) < 0)
 		return berth__err(BERTH_EINVAL, "%s: --chown=%s: no user '%s' in the image's /etc/passwd", c->op->what, spec, u);
 	if (g && *g) {
-		if (numeric(g))
+		if (berth__all_digits(g))
 			gid = strtol(g, NULL, 10);
 		else if (lookup_id("/etc/group", g, &gid, NULL) < 0)
 			return berth__err(BERTH_EINVAL, "%s: --chown=%s: no group '%s' in the image's /etc/group", c->op->what, spec,
 			                  g);
 	} else
-		gid = numeric(u) ? uid : (pg >= 0 ? pg : 0);
+		gid = berth__all_digits(u) ? uid : (pg >= 0 ? pg : 0);
 	c->uid = (uid_t)uid;
 	c->gid = (gid_t)gid;
 	c->chown = 1;

@@ -337,3 +337,35 @@ ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd)
 		memcpy(out_fd, CMSG_DATA(cm), sizeof(int));
 	return r;
 }
+
+int berth__all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+int berth__id_file_lookup(FILE *f, const char *name, long *id, long *gid)
+{
+	char line[1024];
+	while (fgets(line, sizeof line, f)) {
+		char *save = NULL, *fl[4] = { 0 };
+		char *t = strtok_r(line, ":\n", &save);
+		for (int i = 0; t && i < 4; i++) {
+			fl[i] = t;
+			t = strtok_r(NULL, ":\n", &save);
+		}
+		if (!fl[0] || !fl[2])
+			continue;
+		if (name ? !strcmp(fl[0], name) : strtol(fl[2], NULL, 10) == *id) {
+			*id = strtol(fl[2], NULL, 10);
+			if (gid)
+				*gid = fl[3] ? strtol(fl[3], NULL, 10) : -1;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -41,36 +41,13 @@ static int lookup(char **dirs, const char *file, const char *name, long *id, lon
 	FILE *f = open_in_layers(dirs, file);
 	if (!f)
 		return -1;
-	char line[1024];
-	int found = -1;
-	while (fgets(line, sizeof line, f)) {
-		char *save = NULL, *fields[4] = { 0 };
-		char *t = strtok_r(line, ":\n", &save);
-		for (int i = 0; t && i < 4; i++) {
-			fields[i] = t;
-			t = strtok_r(NULL, ":\n", &save);
-		}
-		if (fields[0] && fields[2] && !strcmp(fields[0], name)) {
-			*id = strtol(fields[2], NULL, 10);
-			if (gid)
-				*gid = fields[3] ? strtol(fields[3], NULL, 10) : 0;
-			found = 0;
-			break;
-		}
-	}
+	int found = berth__id_file_lookup(f, name, id, gid);
 	fclose(f);
+	if (found == 0 && gid && *gid < 0)
+		*gid = 0;
 	return found;
 }
 
-static int is_number(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
-}
 
 /* "user", "uid", "user:group", "uid:gid" as Docker resolves them. */
 static int resolve_user(berth_spec *spec, char **dirs, const char *user, const char *what)
@@ -83,7 +60,7 @@ static int resolve_user(berth_spec *spec, char **dirs, const char *user, const c
 		g = colon + 1;
 	}
 	long uid = 0, gid = 0, pgid = -1;
-	if (is_number(u)) {
+	if (berth__all_digits(u)) {
 		uid = strtol(u, NULL, 10);
 		long dummy;
 		/* a numeric user with a passwd entry gets its primary group */
@@ -108,7 +85,7 @@ static int resolve_user(berth_spec *spec, char **dirs, const char *user, const c
 	} else if (lookup(dirs, "etc/passwd", u, &uid, &pgid) < 0)
 		return berth__err(BERTH_EINVAL, "%s: user '%s': no such user in the image's /etc/passwd", what, u);
 	if (g && *g) {
-		if (is_number(g))
+		if (berth__all_digits(g))
 			gid = strtol(g, NULL, 10);
 		else if (lookup(dirs, "etc/group", g, &gid, NULL) < 0)
 			return berth__err(BERTH_EINVAL, "%s: group '%s': no such group in the image's /etc/group", what, g);
@@ -125,7 +102,7 @@ static int signal_number(const char *s)
 		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 },
 		{ "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "WINCH", SIGWINCH }, { "PWR", SIGPWR }, { "STOP", SIGSTOP },
 	};
-	if (is_number(s))
+	if (berth__all_digits(s))
 		return atoi(s);
 	if (!strncmp(s, "SIG", 3))
 		s += 3;
