@@ -202,3 +202,88 @@ def test_ctrl_c_cancels_a_running_step(based, tmp_path):
     assert _layer_tmp_dirs(based.root) == []
     assert based("image", "inspect", "c").returncode != 0
     # (the roots fixture checks that no container, mount or process is left)
+
+
+def test_built_image_pushed_and_read_back_by_skopeo(based, registry, tmp_path):
+    """A multi-step build pushed with `berth push`, read back by skopeo (inspect and
+    copy to an OCI layout), then pulled into a fresh berth root and run."""
+    ctx = _context(tmp_path, "FROM busybox:base\n"
+                             "ENV GREETING=hello-from-build\n"
+                             "WORKDIR /srv/app\n"
+                             "COPY data.txt ./\n"
+                             "RUN echo \"$GREETING $(cat data.txt)\" > out.txt && rm /etc/group\n"
+                             "EXPOSE 8080 53/udp\n"
+                             "CMD [\"sh\", \"-c\", \"cat /srv/app/out.txt; test ! -e /etc/group && echo no-group\"]\n",
+                   {"data.txt": "payload\n"})
+    r = based("build", "-t", "pushme:1", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout
+    image_id = r.stdout.splitlines()[-1]
+    mine = json.loads(based("image", "inspect", "pushme:1").stdout)[0]
+    assert mine["Id"] == image_id
+    blobs = os.path.join(based.root, "images", "blobs", "sha256")
+    my_cfg = json.load(open(os.path.join(blobs, image_id[7:])))
+    assert len(my_cfg["rootfs"]["diff_ids"]) == 4  # busybox, WORKDIR, COPY, RUN
+    dest = "%s/built/pushme:1" % registry
+    r = based("push", "pushme:1", dest)
+    assert r.returncode == 0, r.stderr
+    digest = r.stdout.split("digest: ")[1].strip()
+
+    # skopeo inspect: the registry serves what berth built
+    info = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", "docker://" + dest],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert info["Digest"] == digest
+    assert len(info["Layers"]) == 4
+    assert "GREETING=hello-from-build" in info["Env"]
+    cfg = json.loads(subprocess.run(["skopeo", "inspect", "--config", "--tls-verify=false", "docker://" + dest],
+                                    capture_output=True, text=True, check=True).stdout)
+    assert cfg["rootfs"]["diff_ids"] == my_cfg["rootfs"]["diff_ids"]
+    assert cfg["config"]["Cmd"] == ["sh", "-c", "cat /srv/app/out.txt; test ! -e /etc/group && echo no-group"]
+    assert cfg["config"]["ExposedPorts"] == {"8080/tcp": {}, "53/udp": {}}
+    assert cfg["config"]["WorkingDir"] == "/srv/app"
+    assert "GREETING=hello-from-build" in cfg["config"]["Env"]
+    hist = [h["created_by"] for h in cfg["history"]]
+    assert hist[-6:] == ["ENV GREETING=hello-from-build", "WORKDIR /srv/app", "COPY data.txt ./",
+                         "RUN echo \"$GREETING $(cat data.txt)\" > out.txt && rm /etc/group",
+                         "EXPOSE 8080 53/udp",
+                         "CMD [\"sh\", \"-c\", \"cat /srv/app/out.txt; test ! -e /etc/group && echo no-group\"]"]
+    assert [bool(h.get("empty_layer")) for h in cfg["history"][-6:]] == [True, False, False, False, True, True]
+    # (skopeo re-prints the timestamps: compare what is not a time; the bytes are compared below)
+    assert cfg["config"] == my_cfg["config"]
+    assert [{k: v for k, v in h.items() if k != "created"} for h in cfg["history"]] == \
+        [{k: v for k, v in h.items() if k != "created"} for h in my_cfg["history"]]
+
+    # skopeo copy to an OCI layout: the same blobs, byte for byte
+    out = tmp_path / "copied"
+    subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--preserve-digests",
+                    "docker://" + dest, "oci:%s:x" % out], check=True)
+    oidx = json.load(open(out / "index.json"))
+    m = json.load(open(out / "blobs" / "sha256" / oidx["manifests"][0]["digest"][7:]))
+    assert m["config"]["digest"] == image_id
+    mine_m = json.load(open(os.path.join(blobs, digest[7:])))
+    assert [l["digest"] for l in m["layers"]] == [l["digest"] for l in mine_m["layers"]]
+    for d in m["layers"] + [m["config"]]:
+        assert open(out / "blobs" / "sha256" / d["digest"][7:], "rb").read() == \
+            open(os.path.join(blobs, d["digest"][7:]), "rb").read()
+    # the last layer's tar has the RUN's file and the whiteout of /etc/group
+    import tarfile
+    with tarfile.open(out / "blobs" / "sha256" / m["layers"][-1]["digest"][7:]) as t:
+        names = t.getnames()
+        assert "srv/app/out.txt" in [n.lstrip("./") for n in names]
+        assert "etc/.wh.group" in [n.lstrip("./") for n in names]
+        f = [x for x in t.getmembers() if x.name.lstrip("./") == "srv/app/out.txt"][0]
+        assert t.extractfile(f).read() == b"hello-from-build payload\n"
+
+    # pulled back into a fresh berth root and run
+    fresh = tmp_path / "fresh"
+    try:
+        r = subprocess.run([CLI, "--root", str(fresh / "r"), "--run-root", str(fresh / "rr"), "run", "--rm", dest],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "hello-from-build payload\nno-group\n"
+        r = subprocess.run([CLI, "--root", str(fresh / "r"), "--run-root", str(fresh / "rr"), "image", "inspect",
+                            dest], capture_output=True, text=True)
+        assert json.loads(r.stdout)[0]["Id"] == image_id
+    finally:
+        for sub in ("r/containers", "rr/containers"):
+            p = fresh / sub
+            assert not (p.is_dir() and os.listdir(p)), "left behind: %s" % os.listdir(p)
