@@ -636,6 +636,7 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	berth_container *c = NULL;
 	int pfd[2] = { -1, -1 };
 	char dir[4200], upper[4200], work[4200];
+	char *ov = NULL;
 	dir[0] = '\0';
 	if (!argvtxt || !extra || !norm) {
 		r = berth__err_nomem();
@@ -649,14 +650,10 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	snprintf(b->what, sizeof b->what, "%s:%d: %.200s", b->dfname, in->line, in->text);
 	if ((r = step_dirs(b, dir, upper, work, sizeof dir)) < 0)
 		goto out;
-	char ov[4096], empty[4300];
+	char empty[4300];
 	snprintf(empty, sizeof empty, "%s/empty", b->tmp);
-	if ((r = berth__bd_lowerdir(ov, sizeof ov - 600, s->dirs, s->ndirs, empty)) < 0) {
-		berth__err_prefix("%s", b->what);
+	if ((r = berth__bd_overlay_annotation(&ov, s->dirs, s->ndirs, empty, upper, work)) < 0)
 		goto out;
-	}
-	size_t o = strlen(ov);
-	snprintf(ov + o, sizeof ov - o, ",upperdir=%s,workdir=%s,%s", upper, work, BD_OVERLAY_OPTS);
 	if ((r = berth_spec_new(&spec)) < 0)
 		goto out;
 	size_t n = json_array_size(argv), i;
@@ -770,6 +767,7 @@ out:
 	free(argvtxt);
 	free(extra);
 	free(norm);
+	free(ov);
 	return r;
 }
 

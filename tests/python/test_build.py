@@ -287,3 +287,51 @@ def test_built_image_pushed_and_read_back_by_skopeo(based, registry, tmp_path):
         for sub in ("r/containers", "rr/containers"):
             p = fresh / sub
             assert not (p.is_dir() and os.listdir(p)), "left behind: %s" % os.listdir(p)
+
+
+@pytest.fixture
+def long_cli(tmp_path, tarball, monkeypatch):
+    """The CLI with state roots under a 200-character directory name (with a ','
+    and a ':' in it): 60 layer paths make an overlay option string of ~20 KB."""
+    monkeypatch.setenv("BERTH_NETWORK", "none")
+    base = tmp_path / ("long,name:" + "d" * 190)
+    root, run_root = base / "root", base / "run"
+
+    def run(*args, input=None, timeout=300):
+        return subprocess.run([CLI, "--root", str(root), "--run-root", str(run_root)] + list(args), input=input,
+                              capture_output=True, text=True, timeout=timeout)
+    run.root, run.run_root = str(root), str(run_root)
+    r = run("import", tarball, "busybox:base")
+    assert r.returncode == 0, r.stderr
+    yield run
+    left = []
+    for p in (root / "containers", run_root / "containers"):
+        if p.is_dir() and os.listdir(p):
+            left.append("%s: %s" % (p, os.listdir(p)))
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split()[4] for line in f if str(base) in line]
+    assert not mounts and not left and _layer_tmp_dirs(str(root)) == [], "left behind: %s %s" % (mounts, left)
+
+
+def test_sixty_layers_under_a_long_root(long_cli, tmp_path):
+    n = 60
+    df = "FROM busybox:base\n"
+    df += "".join("COPY f%02d.txt /data/\n" % i for i in range(n))
+    df += ("RUN ls /data | wc -l > /count && grep ' / / ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1 "
+           "> /run-rootfs-type\n")
+    df += "CMD [\"sh\", \"-c\", \"cat /count /run-rootfs-type /data/f00.txt /data/f59.txt; "
+    df += "grep ' / / ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1\"]\n"
+    ctx = _context(tmp_path, df, {"f%02d.txt" % i: "file %d\n" % i for i in range(n)})
+    r = long_cli("build", "-t", "many", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout[-2000:]
+    info = json.loads(long_cli("image", "inspect", "many").stdout)[0]
+    assert len(info["RootFS"]["Layers"]) == 1 + n + 1
+    # the layer paths alone are far more than a page: no mount(2) option string could hold them
+    assert sum(len(os.path.join(long_cli.root, "layers", "x" * 64)) + 1 for _ in range(n + 2)) > 4 * 4096
+    r = long_cli("run", "--rm", "many")
+    assert r.returncode == 0, r.stderr
+    # the RUN step and the container both ran on an overlay (no copy fallback)
+    assert r.stdout == "%d\noverlay\nfile 0\nfile 59\noverlay\n" % n
+    # a rebuild takes all 62 steps after FROM from the cache
+    r = long_cli("build", "-t", "many", str(ctx))
+    assert r.returncode == 0 and r.stdout.count("--> Using cache") == n + 2, r.stderr
