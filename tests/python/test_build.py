@@ -335,3 +335,55 @@ def test_sixty_layers_under_a_long_root(long_cli, tmp_path):
     # a rebuild takes all 62 steps after FROM from the cache
     r = long_cli("build", "-t", "many", str(ctx))
     assert r.returncode == 0 and r.stdout.count("--> Using cache") == n + 2, r.stderr
+
+
+def test_python_build_cancel(roots, tarball, tmp_path):
+    import threading
+    root, run_root = roots
+    ctx = _context(tmp_path, "FROM busybox:py\nRUN echo started; sleep 30\nRUN echo never\n")
+    with berth.Context(root=root, run_root=run_root) as c:
+        c.import_image(tarball, "busybox:py").close()
+        # from another thread, while the RUN step runs
+        stop = threading.Event()
+        started = threading.Event()
+        outs = []
+
+        def output(kind, text):
+            outs.append(text)
+            if "started" in text:
+                started.set()
+
+        def canceller():
+            started.wait(20)
+            stop.set()
+        t = threading.Thread(target=canceller)
+        t.start()
+        t0 = time.monotonic()
+        with pytest.raises(berth.BerthError) as e:
+            c.build(str(ctx), tag="cancelled:1", output=output, cancel=stop)
+        t.join()
+        assert started.is_set()
+        assert time.monotonic() - t0 < 10
+        assert "Dockerfile:2: RUN echo started; sleep 30: build cancelled" in str(e.value)
+        assert "never" not in "".join(outs)
+        with pytest.raises(berth.NotFound):
+            c.image("cancelled:1")
+        assert _layer_tmp_dirs(root) == []
+        # from the output callback, at a step boundary
+        stop2 = threading.Event()
+        with pytest.raises(berth.BerthError) as e:
+            c.build(str(ctx), dockerfile_text="FROM busybox:py\nRUN echo one > /one\nRUN echo two\n",
+                    output=lambda kind, text: stop2.set() if text.startswith("STEP 2/3") else None, cancel=stop2)
+        assert "Dockerfile:2: RUN echo one > /one: build cancelled" in str(e.value)
+        assert "STEP 3/3" not in e.value.output
+        # an event set before the build: nothing runs
+        with pytest.raises(berth.BerthError) as e:
+            c.build(str(ctx), cancel=stop)
+        assert "Dockerfile:1: build cancelled" in str(e.value)
+        # an unset event changes nothing
+        img = c.build(str(ctx), dockerfile_text="FROM busybox:py\nRUN echo ok > /ok\n", cancel=threading.Event())
+        assert img.build_steps_run == 1
+        img.close()
+        with pytest.raises(TypeError):
+            c.build(str(ctx), cancel=True)
+    # (the roots fixture checks that no container, mount or process is left)
