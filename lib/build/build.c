@@ -38,6 +38,8 @@ typedef struct stage {
 	char **dirs;     /* unpacked layer dirs, lowest first */
 	size_t ndirs;
 	char key[65];    /* the cache key of the last step */
+	char entry[65];  /* the last step with a cache entry ("" none yet): the next entry's parent */
+	char base[72];   /* the id of the image the stage starts from ("" for scratch) */
 	json_t *args;    /* ARGs in scope: name -> value (string) or null */
 	int cmd_set;     /* CMD given in this stage */
 } stage;
@@ -260,8 +262,16 @@ static json_t *cache_get(bctx *b, const char *key)
 	return j;
 }
 
-static void cache_put(bctx *b, const char *key, json_t *entry)
+/* Records a step's result; entries also name their parent entry and the
+ * base image, so that berth image prune can drop those whose layers or base
+ * image are gone (berth__bd_cache_prune). */
+static void cache_put(bctx *b, stage *s, const char *key, json_t *entry)
 {
+	if (s->entry[0])
+		json_object_set_new(entry, "parent", json_string(s->entry));
+	if (s->base[0])
+		json_object_set_new(entry, "base", json_string(s->base));
+	memcpy(s->entry, key, 65);
 	char p[4200], dir[4200];
 	snprintf(dir, sizeof dir, "%s/build-cache", b->st.root);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -365,6 +375,7 @@ static int use_cache(bctx *b, stage *s, const bd_instr *in, const char *key, con
 	json_decref(c);
 	if (r == 1) {
 		memcpy(s->key, key, 65);
+		memcpy(s->entry, key, 65);
 		b->o->steps_cached++;
 	}
 	return r;
@@ -391,7 +402,7 @@ static int meta_step(bctx *b, stage *s, const bd_instr *in, const char *norm)
 	if (r == 0) {
 		json_t *e = json_pack("{s:s}", "created", created);
 		if (e)
-			cache_put(b, key, e);
+			cache_put(b, s, key, e);
 		json_decref(e);
 		memcpy(s->key, key, 65);
 	}
@@ -439,13 +450,13 @@ static int commit_step(bctx *b, stage *s, const bd_instr *in, const char *key, c
 		if (r == 0)
 			r = add_history(s, created, in, shown, 0);
 		if (r == 0) {
-			json_object_set_new(entry, "layer", json_pack("{s:s, s:s, s:I}", "digest", l.digest, "diff_id", l.diff_id,
-			                                              "size", (json_int_t)l.size));
+			json_object_set_new(entry, "layer", json_pack("{s:s, s:s, s:I, s:s}", "digest", l.digest, "diff_id",
+			                                              l.diff_id, "size", (json_int_t)l.size, "chain", chain));
 			emit(b, BERTH_BUILD_INFO, "--> %.19s", l.digest + 7);
 		}
 	}
 	if (r == 0) {
-		cache_put(b, key, entry);
+		cache_put(b, s, key, entry);
 		memcpy(s->key, key, 65);
 	}
 	json_decref(entry);
@@ -1456,6 +1467,8 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		for (size_t i = 0; r == 0 && i < prev->ndirs; i++)
 			r = stage_add_dir(s, prev->dirs[i]);
 		memcpy(s->key, prev->key, 65);
+		memcpy(s->entry, prev->entry, 65);
+		memcpy(s->base, prev->base, sizeof s->base);
 	} else if (!strcasecmp(ref, "scratch")) {
 		const char *plat = b->o->platform;
 		char arch[64] = "";
@@ -1495,6 +1508,7 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 			s->mlayers = json_deep_copy(json_object_get(berth__image_manifest_json(img), "layers"));
 			/* Docker media types stay as they were: a manifest may mix them */
 			sha_hex(s->key, "FROM", berth_image_id(img), NULL);
+			snprintf(s->base, sizeof s->base, "%s", berth_image_id(img));
 		}
 		berth_image_free(img);
 		if (r < 0) {

@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include <stddef.h>
+#include <stdint.h>
 
 /* --- the Dockerfile (parse.c) --- */
 typedef struct bd_instr {
@@ -120,5 +121,12 @@ BERTH_HIDDEN int berth__bd_hash_sources(char hex[65], const char *ctx_dir, const
  * dirs lowest first, none: empty. Any length. *out: free(). */
 BERTH_HIDDEN int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty,
                                               const char *upper, const char *work);
+
+/* --- the build cache in berth image prune (cache_prune.c) --- */
+/* Removes the entries of <root>/build-cache whose layer (blob or unpacked
+ * directory), base image or parent entry is gone, unreadable entries and
+ * temp files; adds their sizes to *bytes, their number to *removed (may be
+ * NULL). The caller holds the store's gc lock exclusively (no build runs). */
+BERTH_HIDDEN int berth__bd_cache_prune(const struct berth__store *st, uint64_t *bytes, size_t *removed);
 
 #endif

@@ -387,3 +387,55 @@ def test_python_build_cancel(roots, tarball, tmp_path):
         with pytest.raises(TypeError):
             c.build(str(ctx), cancel=True)
     # (the roots fixture checks that no container, mount or process is left)
+
+
+def _cache_entries(root):
+    d = os.path.join(root, "build-cache")
+    return set(os.listdir(d)) if os.path.isdir(d) else set()
+
+
+def test_prune_drops_stale_build_cache(based, tmp_path):
+    ctx = _context(tmp_path, "FROM busybox:base\nRUN echo a > /a\nENV A=1\nCMD [\"cat\", \"/a\"]\n", {"x.txt": "x\n"})
+    r = based("build", "-q", "-t", "keep", str(ctx))
+    assert r.returncode == 0, r.stderr
+    keep_id = r.stdout.strip()
+    kept = _cache_entries(based.root)
+    assert len(kept) == 3  # RUN, ENV, CMD
+    (ctx / "Dockerfile.b").write_text("FROM busybox:base\nRUN echo b > /b\nCOPY x.txt /\nENV B=1\n")
+    assert based("build", "-q", "-t", "gone", "-f", str(ctx / "Dockerfile.b"), str(ctx)).returncode == 0
+    with_b = _cache_entries(based.root)
+    assert kept < with_b and len(with_b) == 3 + 3
+    (ctx / "Dockerfile.c").write_text("FROM busybox:base\nRUN echo c > /c\nRUN exit 3\n")
+    assert based("build", "-q", "-f", str(ctx / "Dockerfile.c"), str(ctx)).returncode == 3
+    failed = _cache_entries(based.root) - with_b
+    assert len(failed) == 1  # the RUN that succeeded: its layer stays as build cache
+    # a prune while "gone" is still tagged keeps its entries; the failed build's layer goes, and its entry
+    r = based("image", "prune")
+    assert r.returncode == 0, r.stderr
+    assert _cache_entries(based.root) == with_b
+    # the image goes: so do its layers and the entries of its steps (the ENV after the COPY as well)
+    assert based("rmi", "gone").returncode == 0
+    r = based("image", "prune")
+    assert r.returncode == 0, r.stderr
+    assert _cache_entries(based.root) == kept
+    # what is left still works: a rebuild of "keep" runs nothing and gives the same image
+    r = based("build", "-t", "keep", str(ctx))
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == keep_id and r.stdout.count("--> Using cache") == 3
+    # ... and the pruned steps run again
+    r = based("build", "-t", "gone", "-f", str(ctx / "Dockerfile.b"), str(ctx))
+    assert r.returncode == 0 and "Using cache" not in r.stdout, r.stdout
+    # without the base image nothing built on it stays
+    for name in ("keep", "gone", "busybox:base"):
+        assert based("rmi", name).returncode == 0
+    r = based("image", "prune")
+    assert r.returncode == 0, r.stderr
+    assert _cache_entries(based.root) == set()
+    assert [n for n in os.listdir(os.path.join(based.root, "layers")) if not n.startswith(".")] == []
+    # unreadable entries and temp files of an interrupted write go too; other files stay
+    cache = os.path.join(based.root, "build-cache")
+    for name, text in (("a" * 64 + ".json", "{not json"), ("b" * 64 + ".json.tmp.1.2", "{}"), ("README", "mine")):
+        with open(os.path.join(cache, name), "w") as f:
+            f.write(text)
+    r = based("image", "prune")
+    assert r.returncode == 0, r.stderr
+    assert _cache_entries(based.root) == {"README"}
