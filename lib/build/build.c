@@ -1620,6 +1620,79 @@ static int read_all(char **out, size_t *len, const char *path, const char *what)
 	return 0;
 }
 
+/* A stage named by ref (a name; with by_index also a number) before stage
+ * upto, or -1. names: the stages' AS names (lower case or NULL). */
+static long stage_ref(char **names, size_t upto, const char *ref, int by_index)
+{
+	char *end;
+	long idx = strtol(ref, &end, 10);
+	if (by_index && *ref && !*end && idx >= 0 && (size_t)idx < upto)
+		return idx;
+	for (size_t i = 0; i < upto; i++)
+		if (names[i] && !strcasecmp(names[i], ref))
+			return (long)i;
+	return -1;
+}
+
+/* Which stages the target needs, as BuildKit decides it: the target, the
+ * stages its FROM and COPY --from name, and theirs, transitively; the others
+ * are not built. FROM and --from are expanded with the global build
+ * arguments (as do_from and do_copy do), so this runs once they are known.
+ * A reference that cannot be expanded needs every stage before it. */
+static int needed_stages(bctx *b, size_t nst, size_t target, char *need)
+{
+	char **names = calloc(nst, sizeof *names);
+	size_t *first = calloc(nst + 1, sizeof *first);
+	int r = 0;
+	if (!names || !first) {
+		free(names);
+		free(first);
+		return berth__err_nomem();
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b->df.n && k < nst; i++) {
+		if (strcmp(b->df.v[i].cmd, "FROM"))
+			continue;
+		char **w = NULL;
+		size_t n = 0;
+		if (berth__bd_words(&w, &n, b->df.v[i].rest, b->df.escape, 1, NULL, NULL) == 0 && n == 3)
+			names[k] = berth__strdup(w[2]);
+		free(w);
+		first[k++] = i;
+	}
+	first[nst] = b->df.n;
+	memset(need, 0, nst);
+	need[target] = 1;
+	look l = { b, NULL };
+	for (size_t st = target + 1; st-- > 0;) {
+		if (!need[st])
+			continue;
+		for (size_t i = first[st]; i < first[st + 1]; i++) {
+			const bd_instr *in = &b->df.v[i];
+			int is_from = !strcmp(in->cmd, "FROM");
+			const char *raw = is_from ? in->rest : !strcmp(in->cmd, "COPY") ? flag_value(in, "from") : NULL;
+			if (!raw)
+				continue;
+			char **w = NULL;
+			size_t n = 0;
+			if (berth__bd_words(&w, &n, raw, b->df.escape, is_from, lookup, &l) < 0 || n == 0) {
+				berth__err_ok();
+				memset(need, 1, st); /* cannot tell: every stage before */
+			} else {
+				long dep = stage_ref(names, st, w[0], !is_from);
+				if (dep >= 0)
+					need[dep] = 1;
+			}
+			free(w);
+		}
+	}
+	for (size_t i = 0; i < nst; i++)
+		free(names[i]);
+	free(names);
+	free(first);
+	return r;
+}
+
 static int run_build(berth_image **out, bctx *b)
 {
 	int r;
@@ -1653,7 +1726,8 @@ static int run_build(berth_image **out, bctx *b)
 			return berth__err(BERTH_EINVAL, "%s: target stage '%s' could not be found", b->dfname, b->o->target);
 	} else
 		target = nst - 1;
-	/* steps to run: everything up to the end of the target stage */
+	/* steps: everything up to the end of the target stage, but for the
+	 * stages it does not need (decided at the first FROM) */
 	size_t last = b->df.n;
 	{
 		size_t k = 0;
@@ -1664,14 +1738,47 @@ static int run_build(berth_image **out, bctx *b)
 			}
 	}
 	b->nsteps = (unsigned)last;
+	char *need = calloc(nst, 1);
+	if (!need)
+		return berth__err_nomem();
 	stage *s = NULL;
 	size_t si = 0;
-	for (size_t i = 0; i < last; i++) {
+	unsigned shown = 0;
+	int skip = 0;
+	/* the global build arguments first (they emit nothing): FROM and
+	 * COPY --from may use them, and so does needed_stages */
+	size_t nglobal = 0;
+	r = 0;
+	while (r == 0 && nglobal < last && !strcmp(b->df.v[nglobal].cmd, "ARG"))
+		r = do_arg(b, NULL, &b->df.v[nglobal++]);
+	if (r == 0 && (r = needed_stages(b, nst, target, need)) == 0) {
+		unsigned n = 0;
+		for (size_t j = 0, k = 0; j < last; j++) {
+			k += !strcmp(b->df.v[j].cmd, "FROM");
+			n += k == 0 || need[k - 1];
+		}
+		b->nsteps = n;
+	}
+	for (size_t i = 0; r == 0 && i < last; i++) {
 		bd_instr *in = &b->df.v[i];
-		if (b->o->cancel && *b->o->cancel)
-			return berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
-		emit(b, BERTH_BUILD_STEP, "STEP %zu/%u: %s", i + 1, b->nsteps, in->text);
-		if (!strcmp(in->cmd, "FROM")) {
+		int from = !strcmp(in->cmd, "FROM");
+		if (from && !need[si]) {
+			skip = 1;
+			b->nstages = ++si;
+			continue;
+		}
+		if (from)
+			skip = 0;
+		if (skip)
+			continue;
+		if (b->o->cancel && *b->o->cancel) {
+			r = berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
+			break;
+		}
+		emit(b, BERTH_BUILD_STEP, "STEP %u/%u: %s", ++shown, b->nsteps, in->text);
+		if (i < nglobal)
+			continue; /* done above */
+		if (from) {
 			s = &b->stages[si];
 			b->nstages = si + 1;
 			r = do_from(b, s, in, si);
@@ -1686,9 +1793,10 @@ static int run_build(berth_image **out, bctx *b)
 			r = do_workdir(b, s, in);
 		else
 			r = do_meta(b, s, in);
-		if (r < 0)
-			return r;
 	}
+	free(need);
+	if (r < 0)
+		return r;
 	/* build arguments nobody declared */
 	const char *k;
 	json_t *v;
