@@ -776,8 +776,13 @@ int berth__bd_fsop(const bd_fsop *op)
 		return r;
 	}
 	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return berth__err_sys(errno, "%s: pipe", op->what);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = berth__err_sys(errno, "%s: pipe", op->what);
+		close(mfd);
+		if (sfd >= 0)
+			close(sfd);
+		return r;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = berth__err_sys(errno, "%s: fork", op->what);

@@ -271,7 +271,8 @@ class Context(Handle):
         lib.berth_image_remove(self._handle(), enc(name), 1 if force else 0)
 
     def prune_images(self):
-        """Removes blobs and layers no image refers to; returns the bytes freed."""
+        """Removes blobs and layers no image refers to, and the build-cache entries
+        whose layer or base image went; returns the bytes freed."""
         n = c_uint64()
         lib.berth_image_prune(byref(n), self._handle())
         return n.value
