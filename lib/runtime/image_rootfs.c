@@ -84,8 +84,9 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 		if ((r = make_overlay(out_mount_fd, dirs, n, upper, work, NULL, id)) < 0)
 			return r;
 		if (r == 1) {
-			berth__log(ctx, BERTH_LOG_INFO, "container %s: overlayfs is not available here: copying the image's "
-			                                "%zu layers (storage driver vfs)", id, n);
+			berth__log(ctx, BERTH_LOG_INFO, "%s: copying the image's %zu layers instead (storage driver vfs)",
+			           berth_error_last()->message, n);
+			berth__err_ok();
 			berth__rm_rf(upper);
 			berth__rm_rf(work);
 		}
