@@ -445,23 +445,25 @@ def test_stages_the_target_does_not_need_are_skipped(based, tmp_path):
     ctx = _context(tmp_path, "ARG SRC=dep\n"
                              "FROM busybox:base AS unused\n"
                              "RUN echo unused-ran; exit 7\n"
+                             "FROM 127.0.0.1:1/no/such-image AS unpullable\n"
                              "FROM busybox:base AS dep\n"
                              "RUN echo dep > /dep\n"
                              "FROM busybox:base AS other\n"
                              "RUN echo other-ran > /other\n"
                              "FROM busybox:base AS final\n"
                              "COPY --from=${SRC} /dep /dep\n"
-                             "COPY --from=2 /other /other\n"
+                             "COPY --from=3 /other /other\n"
                              "FROM final AS extended\n"
                              "RUN echo ext-ran > /ext\n")
-    # --target final: "dep" (by an argument) and "other" (by index) are built, "unused" and "extended" not
+    # --target final: "dep" (by an argument) and "other" (by index) are built; "unused", "unpullable"
+    # (its image does not exist) and "extended" not
     r = based("build", "-t", "t:final", "--target", "final", str(ctx))
     assert r.returncode == 0, r.stderr + r.stdout
     steps = [line for line in r.stdout.splitlines() if line.startswith("STEP ")]
     assert steps == ["STEP 1/8: ARG SRC=dep", "STEP 2/8: FROM busybox:base AS dep", "STEP 3/8: RUN echo dep > /dep",
                      "STEP 4/8: FROM busybox:base AS other", "STEP 5/8: RUN echo other-ran > /other",
                      "STEP 6/8: FROM busybox:base AS final", "STEP 7/8: COPY --from=${SRC} /dep /dep",
-                     "STEP 8/8: COPY --from=2 /other /other"], steps
+                     "STEP 8/8: COPY --from=3 /other /other"], steps
     assert "unused-ran" not in r.stdout and "ext-ran" not in r.stdout
     r = based("run", "--rm", "t:final", "sh", "-c", "cat /dep /other; ls /ext 2>&1 || true")
     assert r.stdout.startswith("dep\nother-ran\n") and "No such file" in r.stdout, r.stdout + r.stderr
@@ -469,6 +471,9 @@ def test_stages_the_target_does_not_need_are_skipped(based, tmp_path):
     r = based("build", "-t", "t:ext", str(ctx))
     assert r.returncode == 0, r.stderr + r.stdout
     assert "unused-ran" not in r.stdout and "STEP 10/10: RUN echo ext-ran > /ext" in r.stdout
+    assert "Pulling" not in r.stdout
+    r = based("build", "--target", "unpullable", str(ctx))
+    assert r.returncode == 125 and "Dockerfile:4: FROM 127.0.0.1:1/no/such-image" in r.stderr, r.stderr
     # the skipped stage is not skipped when it is the target: its RUN fails
     r = based("build", "--target", "unused", str(ctx))
     assert r.returncode == 7 and "unused-ran" in r.stdout
