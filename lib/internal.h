@@ -86,6 +86,19 @@ BERTH_HIDDEN int berth__json_load_file(json_t **out, const char *path, const cha
 BERTH_HIDDEN int berth__json_save_file(json_t *j, const char *path);
 BERTH_HIDDEN char *berth__json_dump(const json_t *j, int pretty);
 
+/* --- overlay mounts with the mount API (lib/common/overlay.c) --- */
+/* A detached overlay mount in *out (close-on-exec; attach it with
+ * move_mount(MOVE_MOUNT_F_EMPTY_PATH), close it when done): the lower
+ * directories dirs (n, bottom first) and, with upper and work, a writable
+ * upper layer; upper NULL: read-only (n >= 2). options: NULL or
+ * NULL-terminated "name" / "name=value" overlay options. The directories go to
+ * the kernel as file descriptors: no limit on their number (up to overlay's
+ * 500) or their path length. Returns 0; 1 when the overlay filesystem cannot
+ * be used here (none, a kernel before 6.8, a filesystem it refuses: the
+ * error state, BERTH_EUNSUPPORTED, says which); < 0 an error naming what and the kernel's reason. */
+BERTH_HIDDEN int berth__overlay_mount(int *out, char *const *dirs, size_t n, const char *upper, const char *work,
+                                      const char *const *options, const char *what);
+
 /* --- context internals --- */
 struct berth_ctx {
 	char *root;

@@ -202,7 +202,7 @@ static int image_prune(int argc, char **argv)
 		{ 0 }
 	};
 	static const struct cli_cmd_help help = { "image prune", "[OPTIONS]",
-		                                  "Remove blobs and unpacked layers no image refers to", NULL };
+		                                  "Remove blobs, unpacked layers and build cache no image refers to", NULL };
 	struct opt_state st;
 	const char *arg;
 	opt_init(&st, argc, argv, opts, &help);

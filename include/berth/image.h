@@ -82,7 +82,8 @@ enum { BERTH_IMAGE_REMOVE_FORCE = 1u << 0 };
 /* Removes a reference; when it was the image's last one (or name is an id),
  * the image itself. BERTH_EBUSY while a container uses it, unless forced. */
 BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, unsigned int flags);
-/* Removes blobs and unpacked layers no image refers to. *out_bytes (may be
+/* Removes blobs and unpacked layers no image refers to, and the build-cache
+ * entries whose layer, base image or parent step is gone. *out_bytes (may be
  * NULL): bytes freed. */
 BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx);
 

@@ -38,6 +38,8 @@ typedef struct stage {
 	char **dirs;     /* unpacked layer dirs, lowest first */
 	size_t ndirs;
 	char key[65];    /* the cache key of the last step */
+	char entry[65];  /* the last step with a cache entry ("" none yet): the next entry's parent */
+	char base[72];   /* the id of the image the stage starts from ("" for scratch) */
 	json_t *args;    /* ARGs in scope: name -> value (string) or null */
 	int cmd_set;     /* CMD given in this stage */
 } stage;
@@ -260,8 +262,16 @@ static json_t *cache_get(bctx *b, const char *key)
 	return j;
 }
 
-static void cache_put(bctx *b, const char *key, json_t *entry)
+/* Records a step's result; entries also name their parent entry and the
+ * base image, so that berth image prune can drop those whose layers or base
+ * image are gone (berth__bd_cache_prune). */
+static void cache_put(bctx *b, stage *s, const char *key, json_t *entry)
 {
+	if (s->entry[0])
+		json_object_set_new(entry, "parent", json_string(s->entry));
+	if (s->base[0])
+		json_object_set_new(entry, "base", json_string(s->base));
+	memcpy(s->entry, key, 65);
 	char p[4200], dir[4200];
 	snprintf(dir, sizeof dir, "%s/build-cache", b->st.root);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -365,6 +375,7 @@ static int use_cache(bctx *b, stage *s, const bd_instr *in, const char *key, con
 	json_decref(c);
 	if (r == 1) {
 		memcpy(s->key, key, 65);
+		memcpy(s->entry, key, 65);
 		b->o->steps_cached++;
 	}
 	return r;
@@ -391,7 +402,7 @@ static int meta_step(bctx *b, stage *s, const bd_instr *in, const char *norm)
 	if (r == 0) {
 		json_t *e = json_pack("{s:s}", "created", created);
 		if (e)
-			cache_put(b, key, e);
+			cache_put(b, s, key, e);
 		json_decref(e);
 		memcpy(s->key, key, 65);
 	}
@@ -439,13 +450,13 @@ static int commit_step(bctx *b, stage *s, const bd_instr *in, const char *key, c
 		if (r == 0)
 			r = add_history(s, created, in, shown, 0);
 		if (r == 0) {
-			json_object_set_new(entry, "layer", json_pack("{s:s, s:s, s:I}", "digest", l.digest, "diff_id", l.diff_id,
-			                                              "size", (json_int_t)l.size));
+			json_object_set_new(entry, "layer", json_pack("{s:s, s:s, s:I, s:s}", "digest", l.digest, "diff_id",
+			                                              l.diff_id, "size", (json_int_t)l.size, "chain", chain));
 			emit(b, BERTH_BUILD_INFO, "--> %.19s", l.digest + 7);
 		}
 	}
 	if (r == 0) {
-		cache_put(b, key, entry);
+		cache_put(b, s, key, entry);
 		memcpy(s->key, key, 65);
 	}
 	json_decref(entry);
@@ -609,6 +620,7 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	berth_container *c = NULL;
 	int pfd[2] = { -1, -1 };
 	char dir[4200], upper[4200], work[4200];
+	char *ov = NULL;
 	dir[0] = '\0';
 	if (!argvtxt || !extra || !norm) {
 		r = berth__err_nomem();
@@ -622,14 +634,10 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	snprintf(b->what, sizeof b->what, "%s:%d: %.200s", b->dfname, in->line, in->text);
 	if ((r = step_dirs(b, dir, upper, work, sizeof dir)) < 0)
 		goto out;
-	char ov[4096], empty[4300];
+	char empty[4300];
 	snprintf(empty, sizeof empty, "%s/empty", b->tmp);
-	if ((r = berth__bd_lowerdir(ov, sizeof ov - 600, s->dirs, s->ndirs, empty)) < 0) {
-		berth__err_prefix("%s", b->what);
+	if ((r = berth__bd_overlay_annotation(&ov, s->dirs, s->ndirs, empty, upper, work)) < 0)
 		goto out;
-	}
-	size_t o = strlen(ov);
-	snprintf(ov + o, sizeof ov - o, ",upperdir=%s,workdir=%s,%s", upper, work, BD_OVERLAY_OPTS);
 	if ((r = berth_spec_new(&spec)) < 0)
 		goto out;
 	size_t n = json_array_size(argv), i;
@@ -743,6 +751,7 @@ out:
 	free(argvtxt);
 	free(extra);
 	free(norm);
+	free(ov);
 	return r;
 }
 
@@ -1431,6 +1440,8 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 		for (size_t i = 0; r == 0 && i < prev->ndirs; i++)
 			r = stage_add_dir(s, prev->dirs[i]);
 		memcpy(s->key, prev->key, 65);
+		memcpy(s->entry, prev->entry, 65);
+		memcpy(s->base, prev->base, sizeof s->base);
 	} else if (!strcasecmp(ref, "scratch")) {
 		const char *plat = b->o->platform;
 		char arch[64] = "";
@@ -1470,6 +1481,7 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 			s->mlayers = json_deep_copy(json_object_get(berth__image_manifest_json(img), "layers"));
 			/* Docker media types stay as they were: a manifest may mix them */
 			sha_hex(s->key, "FROM", berth_image_id(img), NULL);
+			snprintf(s->base, sizeof s->base, "%s", berth_image_id(img));
 		}
 		berth_image_free(img);
 		if (r < 0) {
@@ -1581,6 +1593,79 @@ static int read_all(char **out, size_t *len, const char *path, const char *what)
 	return 0;
 }
 
+/* A stage named by ref (a name; with by_index also a number) before stage
+ * upto, or -1. names: the stages' AS names (lower case or NULL). */
+static long stage_ref(char **names, size_t upto, const char *ref, int by_index)
+{
+	char *end;
+	long idx = strtol(ref, &end, 10);
+	if (by_index && *ref && !*end && idx >= 0 && (size_t)idx < upto)
+		return idx;
+	for (size_t i = 0; i < upto; i++)
+		if (names[i] && !strcasecmp(names[i], ref))
+			return (long)i;
+	return -1;
+}
+
+/* Which stages the target needs, as BuildKit decides it: the target, the
+ * stages its FROM and COPY --from name, and theirs, transitively; the others
+ * are not built. FROM and --from are expanded with the global build
+ * arguments (as do_from and do_copy do), so this runs once they are known.
+ * A reference that cannot be expanded needs every stage before it. */
+static int needed_stages(bctx *b, size_t nst, size_t target, char *need)
+{
+	char **names = calloc(nst, sizeof *names);
+	size_t *first = calloc(nst + 1, sizeof *first);
+	int r = 0;
+	if (!names || !first) {
+		free(names);
+		free(first);
+		return berth__err_nomem();
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b->df.n && k < nst; i++) {
+		if (strcmp(b->df.v[i].cmd, "FROM"))
+			continue;
+		char **w = NULL;
+		size_t n = 0;
+		if (berth__bd_words(&w, &n, b->df.v[i].rest, b->df.escape, 1, NULL, NULL) == 0 && n == 3)
+			names[k] = berth__strdup(w[2]);
+		free(w);
+		first[k++] = i;
+	}
+	first[nst] = b->df.n;
+	memset(need, 0, nst);
+	need[target] = 1;
+	look l = { b, NULL };
+	for (size_t st = target + 1; st-- > 0;) {
+		if (!need[st])
+			continue;
+		for (size_t i = first[st]; i < first[st + 1]; i++) {
+			const bd_instr *in = &b->df.v[i];
+			int is_from = !strcmp(in->cmd, "FROM");
+			const char *raw = is_from ? in->rest : !strcmp(in->cmd, "COPY") ? flag_value(in, "from") : NULL;
+			if (!raw)
+				continue;
+			char **w = NULL;
+			size_t n = 0;
+			if (berth__bd_words(&w, &n, raw, b->df.escape, is_from, lookup, &l) < 0 || n == 0) {
+				berth__err_ok();
+				memset(need, 1, st); /* cannot tell: every stage before */
+			} else {
+				long dep = stage_ref(names, st, w[0], !is_from);
+				if (dep >= 0)
+					need[dep] = 1;
+			}
+			free(w);
+		}
+	}
+	for (size_t i = 0; i < nst; i++)
+		free(names[i]);
+	free(names);
+	free(first);
+	return r;
+}
+
 static int run_build(berth_image **out, bctx *b)
 {
 	int r;
@@ -1614,7 +1699,8 @@ static int run_build(berth_image **out, bctx *b)
 			return berth__err(BERTH_EINVAL, "%s: target stage '%s' could not be found", b->dfname, b->o->target);
 	} else
 		target = nst - 1;
-	/* steps to run: everything up to the end of the target stage */
+	/* steps: everything up to the end of the target stage, but for the
+	 * stages it does not need (decided at the first FROM) */
 	size_t last = b->df.n;
 	{
 		size_t k = 0;
@@ -1625,14 +1711,47 @@ static int run_build(berth_image **out, bctx *b)
 			}
 	}
 	b->nsteps = (unsigned)last;
+	char *need = calloc(nst, 1);
+	if (!need)
+		return berth__err_nomem();
 	stage *s = NULL;
 	size_t si = 0;
-	for (size_t i = 0; i < last; i++) {
+	unsigned shown = 0;
+	int skip = 0;
+	/* the global build arguments first (they emit nothing): FROM and
+	 * COPY --from may use them, and so does needed_stages */
+	size_t nglobal = 0;
+	r = 0;
+	while (r == 0 && nglobal < last && !strcmp(b->df.v[nglobal].cmd, "ARG"))
+		r = do_arg(b, NULL, &b->df.v[nglobal++]);
+	if (r == 0 && (r = needed_stages(b, nst, target, need)) == 0) {
+		unsigned n = 0;
+		for (size_t j = 0, k = 0; j < last; j++) {
+			k += !strcmp(b->df.v[j].cmd, "FROM");
+			n += k == 0 || need[k - 1];
+		}
+		b->nsteps = n;
+	}
+	for (size_t i = 0; r == 0 && i < last; i++) {
 		bd_instr *in = &b->df.v[i];
-		if (b->o->cancel && *b->o->cancel)
-			return berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
-		emit(b, BERTH_BUILD_STEP, "STEP %zu/%u: %s", i + 1, b->nsteps, in->text);
-		if (!strcmp(in->cmd, "FROM")) {
+		int from = !strcmp(in->cmd, "FROM");
+		if (from && !need[si]) {
+			skip = 1;
+			b->nstages = ++si;
+			continue;
+		}
+		if (from)
+			skip = 0;
+		if (skip)
+			continue;
+		if (b->o->cancel && *b->o->cancel) {
+			r = berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
+			break;
+		}
+		emit(b, BERTH_BUILD_STEP, "STEP %u/%u: %s", ++shown, b->nsteps, in->text);
+		if (i < nglobal)
+			continue; /* done above */
+		if (from) {
 			s = &b->stages[si];
 			b->nstages = si + 1;
 			r = do_from(b, s, in, si);
@@ -1647,9 +1766,10 @@ static int run_build(berth_image **out, bctx *b)
 			r = do_workdir(b, s, in);
 		else
 			r = do_meta(b, s, in);
-		if (r < 0)
-			return r;
 	}
+	free(need);
+	if (r < 0)
+		return r;
 	/* build arguments nobody declared */
 	const char *k;
 	json_t *v;

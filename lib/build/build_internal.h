@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include <stddef.h>
+#include <stdint.h>
 
 /* --- the Dockerfile (parse.c) --- */
 typedef struct bd_instr {
@@ -90,7 +91,7 @@ BERTH_HIDDEN int berth__bd_layer_write(bd_layer *out, const struct berth__store 
 enum { BD_COPY = 1, BD_ADD = 2, BD_MKDIR = 3 };
 /* Options every overlay of the builder gets: its upper dir must be a
  * self-contained layer. */
-#define BD_OVERLAY_OPTS "index=off,metacopy=off,redirect_dir=off"
+#define BD_OVERLAY_OPTV { "index=off", "metacopy=off", "redirect_dir=off", NULL }
 typedef struct bd_fsop {
 	int kind;                /* BD_* */
 	char *const *lower;      /* the stage's layer dirs, lowest first */
@@ -114,7 +115,18 @@ BERTH_HIDDEN int berth__bd_fsop(const bd_fsop *op);
 /* The content hash of context sources: paths, modes, sizes, contents, link targets. */
 BERTH_HIDDEN int berth__bd_hash_sources(char hex[65], const char *ctx_dir, const bd_ignore *ig, char *const *srcs,
 	size_t n, const char *what);
-/* "lowerdir=top:...:bottom" (empty when there is no layer). */
-BERTH_HIDDEN int berth__bd_lowerdir(char *buf, size_t len, char *const *dirs, size_t n, const char *empty);
+/* The io.berth.overlay annotation of a RUN step's container (parsed by the
+ * runtime's berth__given_overlay): "lowerdir=TOP:...:BOTTOM,upperdir=U,
+ * workdir=W,<BD_OVERLAY_OPTV>" with '\' before any ',', ':' or '\' of a path;
+ * dirs lowest first, none: empty. Any length. *out: free(). */
+BERTH_HIDDEN int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty,
+                                              const char *upper, const char *work);
+
+/* --- the build cache in berth image prune (cache_prune.c) --- */
+/* Removes the entries of <root>/build-cache whose layer (blob or unpacked
+ * directory), base image or parent entry is gone, unreadable entries and
+ * temp files; adds their sizes to *bytes, their number to *removed (may be
+ * NULL). The caller holds the store's gc lock exclusively (no build runs). */
+BERTH_HIDDEN int berth__bd_cache_prune(const struct berth__store *st, uint64_t *bytes, size_t *removed);
 
 #endif

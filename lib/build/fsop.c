@@ -663,46 +663,109 @@ static int child_work(const bd_fsop *op, int srcroot)
 	return r;
 }
 
-/* "lowerdir=top:...:bottom" for dirs (lowest first) into buf; empty: fallback. */
-int berth__bd_lowerdir(char *buf, size_t len, char *const *dirs, size_t n, const char *empty)
+static const char *const overlay_opts[] = BD_OVERLAY_OPTV;
+
+/* Appends s to the string being built, '\' before ',', ':' and '\'. */
+static int append_escaped(char **buf, size_t *len, size_t *cap, const char *s, int escape)
 {
-	size_t o = (size_t)snprintf(buf, len, "lowerdir=");
-	if (n == 0)
-		o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s", empty);
-	for (size_t i = n; i-- > 0 && o < len;)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", dirs[i], i ? ":" : "");
-	if (o >= len)
-		return berth__err(BERTH_EUNSUPPORTED, "%zu layers make the overlay options longer than the kernel's %zu bytes",
-		                  n, len);
+	size_t need = *len + 2 * strlen(s) + 1;
+	if (need > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < need)
+			c *= 2;
+		char *nb = realloc(*buf, c);
+		if (!nb)
+			return berth__err_nomem();
+		*buf = nb;
+		*cap = c;
+	}
+	for (; *s; s++) {
+		if (escape && (*s == ',' || *s == ':' || *s == '\\'))
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *s;
+	}
+	(*buf)[*len] = '\0';
 	return 0;
+}
+
+int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty, const char *upper,
+                                 const char *work)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r = append_escaped(&buf, &len, &cap, "lowerdir=", 0);
+	if (n == 0 && r == 0)
+		r = append_escaped(&buf, &len, &cap, empty, 1);
+	for (size_t i = n; r == 0 && i-- > 0;) {
+		if ((r = append_escaped(&buf, &len, &cap, dirs[i], 1)) == 0 && i)
+			r = append_escaped(&buf, &len, &cap, ":", 0);
+	}
+	if (r == 0)
+		r = append_escaped(&buf, &len, &cap, ",upperdir=", 0);
+	if (r == 0)
+		r = append_escaped(&buf, &len, &cap, upper, 1);
+	if (r == 0)
+		r = append_escaped(&buf, &len, &cap, ",workdir=", 0);
+	if (r == 0)
+		r = append_escaped(&buf, &len, &cap, work, 1);
+	for (size_t i = 0; r == 0 && overlay_opts[i]; i++) {
+		if ((r = append_escaped(&buf, &len, &cap, ",", 0)) == 0)
+			r = append_escaped(&buf, &len, &cap, overlay_opts[i], 0);
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* An overlay of dirs (lowest first; none: the empty dir) for a step; 1 (an
+ * error) when overlayfs cannot be used here. */
+static int step_overlay(int *out, char *const *dirs, size_t n, const char *empty, const char *upper,
+                        const char *work, const char *what)
+{
+	char *const one[1] = { (char *)empty };
+	int r = berth__overlay_mount(out, n ? dirs : one, n ? n : 1, upper, work, upper ? overlay_opts : NULL, what);
+	return r == 1 ? BERTH_EUNSUPPORTED : r; /* the builder has no copy fallback: the error state says why */
 }
 
 int berth__bd_fsop(const bd_fsop *op)
 {
-	char merged[4200], srcmnt[4200], empty[4200], data[4096], sdata[4096];
+	char merged[4200], srcmnt[4200], empty[4200];
 	snprintf(merged, sizeof merged, "%s/merged", op->tmp);
 	snprintf(srcmnt, sizeof srcmnt, "%s/src", op->tmp);
 	snprintf(empty, sizeof empty, "%s/empty", op->tmp);
 	int r;
-	if ((r = berth__bd_lowerdir(data, sizeof data - 600, op->lower, op->nlower, empty)) < 0)
-		return berth__err_prefix("%s", op->what);
-	size_t o = strlen(data);
-	snprintf(data + o, sizeof data - o, ",upperdir=%s,workdir=%s,%s", op->upper, op->work, BD_OVERLAY_OPTS);
-	if (op->src_layers && op->nsrc_layers > 1) {
-		if ((r = berth__bd_lowerdir(sdata, sizeof sdata, op->src_layers, op->nsrc_layers, empty)) < 0)
-			return berth__err_prefix("%s", op->what);
-	}
 	if ((mkdir(merged, 0755) < 0 && errno != EEXIST) || (mkdir(srcmnt, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(empty, 0755) < 0 && errno != EEXIST))
 		return berth__err_sys(errno, "%s: mkdir in %s", op->what, op->tmp);
+	/* the overlays are made here (detached mounts: nothing on the host) and
+	 * attached by the child in its own mount namespace */
+	int mfd = -1, sfd = -1;
+	if ((r = step_overlay(&mfd, op->lower, op->nlower, empty, op->upper, op->work, op->what)) < 0)
+		return r;
+	if (!op->src_dir && op->src_layers && op->nsrc_layers > 1 &&
+	    (r = step_overlay(&sfd, op->src_layers, op->nsrc_layers, empty, NULL, NULL, op->what)) < 0) {
+		close(mfd);
+		return r;
+	}
 	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return berth__err_sys(errno, "%s: pipe", op->what);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = berth__err_sys(errno, "%s: pipe", op->what);
+		close(mfd);
+		if (sfd >= 0)
+			close(sfd);
+		return r;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = berth__err_sys(errno, "%s: fork", op->what);
 		close(pfd[0]);
 		close(pfd[1]);
+		close(mfd);
+		if (sfd >= 0)
+			close(sfd);
 		return r;
 	}
 	if (pid == 0) {
@@ -718,7 +781,7 @@ int berth__bd_fsop(const bd_fsop *op)
 			step = "make / private";
 			goto sys;
 		}
-		if (mount("overlay", merged, "overlay", 0, data) < 0) {
+		if (move_mount(mfd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 			step = "mount the stage's overlay";
 			goto sys;
 		}
@@ -729,7 +792,7 @@ int berth__bd_fsop(const bd_fsop *op)
 			if (op->nsrc_layers == 1)
 				sroot = op->src_layers[0];
 			else if (op->nsrc_layers > 1) {
-				if (mount("overlay", srcmnt, "overlay", MS_RDONLY, sdata) < 0) {
+				if (move_mount(sfd, "", AT_FDCWD, srcmnt, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 					step = "mount the source stage's layers";
 					goto sys;
 				}
@@ -759,6 +822,9 @@ int berth__bd_fsop(const bd_fsop *op)
 		_exit(1);
 	}
 	close(pfd[1]);
+	close(mfd);
+	if (sfd >= 0)
+		close(sfd);
 	char msg[2048];
 	size_t n = 0;
 	for (;;) {

@@ -53,80 +53,14 @@ int berth__storage_driver_vfs(void)
 	return d && !strcmp(d, "vfs");
 }
 
-/* The kernel's own words on a failed fsconfig (read from the fs context). */
-static void fs_log(int fsfd, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	size_t o = 0;
-	for (;;) {
-		char m[512];
-		ssize_t n = read(fsfd, m, sizeof m - 1);
-		if (n <= 0)
-			break;
-		m[n] = '\0';
-		if (o < len)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "; " : "", m);
-	}
-}
-
 /* 0 and *out a detached overlay mount; 1 when the overlay filesystem cannot
- * be used here (ENODEV, EINVAL, ENOSYS: use the copy); < 0 an error. */
-static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work, char **extra,
-                        const char *id)
+ * be used here (use the copy); < 0 an error (lib/common/overlay.c). */
+static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work,
+                        const char *const *extra, const char *id)
 {
-	int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
-	if (fsfd < 0) {
-		if (errno == ENODEV || errno == ENOSYS)
-			return 1;
-		return berth__err_sys(errno, "container %s: fsopen overlay", id);
-	}
-	int r = 0;
-	char log[1024];
-	for (size_t i = n; r == 0 && i-- > 0;) /* the top layer first */
-		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", dirs[i], 0) < 0) {
-			int e = errno;
-			fs_log(fsfd, log, sizeof log);
-			if (e == EINVAL) { /* "lowerdir+" needs Linux 6.8 */
-				close(fsfd);
-				return 1;
-			}
-			r = berth__err_sys(e, "container %s: overlay: layer %s%s%s", id, dirs[i], log[0] ? ": " : "", log);
-		}
-	if (r == 0 && (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	               fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
-		int e = errno;
-		fs_log(fsfd, log, sizeof log);
-		r = berth__err_sys(e, "container %s: overlay: upper layer %s%s%s", id, upper, log[0] ? ": " : "", log);
-	}
-	for (size_t i = 0; r == 0 && extra && extra[i]; i++) {
-		char *eq = strchr(extra[i], '=');
-		if (eq)
-			*eq = '\0';
-		if (fsconfig(fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, extra[i], eq ? eq + 1 : NULL, 0) < 0) {
-			int e = errno;
-			fs_log(fsfd, log, sizeof log);
-			r = berth__err_sys(e, "container %s: overlay option %s%s%s", id, extra[i], log[0] ? ": " : "", log);
-		}
-		if (eq)
-			*eq = '=';
-	}
-	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		int e = errno;
-		fs_log(fsfd, log, sizeof log);
-		if (e == EINVAL) {
-			close(fsfd);
-			return 1;
-		}
-		r = berth__err_sys(e, "container %s: create the overlay of %zu layers%s%s", id, n, log[0] ? ": " : "", log);
-	}
-	int mfd = -1;
-	if (r == 0 && (mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0)) < 0)
-		r = berth__err_sys(errno, "container %s: fsmount the overlay", id);
-	close(fsfd);
-	if (r < 0)
-		return r;
-	*out = mfd;
-	return 0;
+	char what[300];
+	snprintf(what, sizeof what, "container %s", id);
+	return berth__overlay_mount(out, dirs, n, upper, work, extra, what);
 }
 
 int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const char *root_dir, const char *id)
@@ -150,8 +84,9 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 		if ((r = make_overlay(out_mount_fd, dirs, n, upper, work, NULL, id)) < 0)
 			return r;
 		if (r == 1) {
-			berth__log(ctx, BERTH_LOG_INFO, "container %s: overlayfs is not available here: copying the image's "
-			                                "%zu layers (storage driver vfs)", id, n);
+			berth__log(ctx, BERTH_LOG_INFO, "%s: copying the image's %zu layers instead (storage driver vfs)",
+			           berth_error_last()->message, n);
+			berth__err_ok();
 			berth__rm_rf(upper);
 			berth__rm_rf(work);
 		}
@@ -168,10 +103,39 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 	return r;
 }
 
+/* The next field of *p up to an unescaped sep ('\' escapes the next character), NUL-terminated in place. */
+static char *split_escaped(char **p, char sep)
+{
+	char *s = *p, *q = s;
+	if (!s)
+		return NULL;
+	while (*q && *q != sep)
+		q += q[0] == '\\' && q[1] ? 2 : 1;
+	if (*q) {
+		*q = '\0';
+		*p = q + 1;
+	} else
+		*p = NULL;
+	return s;
+}
+
+static char *unescape(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		if (*r == '\\' && r[1])
+			r++;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return s;
+}
+
 int berth__given_overlay(int *out_mount_fd, const char *ov, const char *root_dir, const char *id)
 {
 	*out_mount_fd = -1;
-	/* "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W[,OPTION[=VALUE]]...", absolute paths */
+	/* "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W[,OPTION[=VALUE]]...", absolute paths,
+	 * '\' escaping a ',', ':' or '\' in them; no length limit (not a mount(2) option string) */
 	char *copy = berth__strdup(ov);
 	size_t nopt = 1;
 	for (const char *p = ov; *p; p++)
@@ -184,35 +148,46 @@ int berth__given_overlay(int *out_mount_fd, const char *ov, const char *root_dir
 	}
 	char *lower = NULL, *upper = NULL, *work = NULL;
 	size_t ndirs = 0, nextra = 0;
-	for (char *save = NULL, *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+	for (char *p = copy, *o; (o = split_escaped(&p, ','));) {
+		if (!*o)
+			continue;
 		if (!strncmp(o, "lowerdir=", 9))
 			lower = o + 9;
 		else if (!strncmp(o, "upperdir=", 9))
-			upper = o + 9;
+			upper = unescape(o + 9);
 		else if (!strncmp(o, "workdir=", 8))
-			work = o + 8;
+			work = unescape(o + 8);
 		else
-			extra[nextra++] = o;
+			extra[nextra++] = unescape(o);
 	}
 	if (!lower || !upper || !work || *lower != '/' || *upper != '/' || *work != '/') {
 		r = berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: expected "
 		                             "\"lowerdir=/...,upperdir=/...,workdir=/...\"", id);
 		goto out;
 	}
-	char *top[4096];
-	for (char *save = NULL, *d = strtok_r(lower, ":", &save); d && ndirs < 4096; d = strtok_r(NULL, ":", &save))
-		top[ndirs++] = d;
-	for (size_t i = 0; i < ndirs; i++) /* bottom first, as berth_image_layer_dirs gives them */
-		dirs[i] = top[ndirs - 1 - i];
+	for (char *p = lower, *d; (d = split_escaped(&p, ':'));)
+		if (*d)
+			dirs[ndirs++] = unescape(d);
+	for (size_t i = 0; i < ndirs / 2; i++) { /* bottom first, as berth_image_layer_dirs gives them */
+		char *t = dirs[i];
+		dirs[i] = dirs[ndirs - 1 - i];
+		dirs[ndirs - 1 - i] = t;
+	}
+	for (size_t i = 0; i < ndirs; i++)
+		if (dirs[i][0] != '/') {
+			r = berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: layer %s: not an absolute path",
+			               id, dirs[i]);
+			goto out;
+		}
 	char rootfs[4200];
 	snprintf(rootfs, sizeof rootfs, "%s/rootfs", root_dir);
 	if (mkdir(rootfs, 0755) < 0) {
 		r = berth__err_sys(errno, "container %s: create %s", id, rootfs);
 		goto out;
 	}
-	r = make_overlay(out_mount_fd, dirs, ndirs, upper, work, extra, id);
+	r = make_overlay(out_mount_fd, dirs, ndirs, upper, work, (const char *const *)extra, id);
 	if (r == 1)
-		r = berth__err(BERTH_EUNSUPPORTED, "container %s: the overlay filesystem is not available here", id);
+		r = BERTH_EUNSUPPORTED; /* the error state says why */
 out:
 	free(dirs);
 	free(extra);

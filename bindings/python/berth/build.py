@@ -8,10 +8,17 @@
 A failed build raises the library's error (berth.BerthError and its
 subclasses) with two more attributes: ``exit_code`` (the failed RUN step's
 exit code, else 0) and ``output`` (everything the build printed).
+
+Cancelling: pass ``cancel=`` a ``threading.Event`` (or anything with an
+``is_set()`` method). Once it is set, from another thread or from the output
+callback, the build stops at the next step or kills the running RUN step
+(within about 100 ms), cleans up and raises berth.BerthError
+"... build cancelled".
 """
 
 import ctypes
 import os
+import threading
 from ctypes import byref
 
 from . import _lib
@@ -33,11 +40,14 @@ def _strv(items):
 
 
 def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, build_args=None, target=None,
-          no_cache=False, pull=False, platform=None, tls_verify=True, output=None):
+          no_cache=False, pull=False, platform=None, tls_verify=True, output=None, cancel=None):
     """Runs berth_build(); returns a berth.Image with build_output (str),
     build_steps_run and build_steps_cached. output(kind, text) is called
     for every event on this thread (kind: "step", "output", "cached",
-    "info", "warning")."""
+    "info", "warning"). cancel: a threading.Event (anything with is_set())
+    that cancels the build once set."""
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise TypeError("cancel must be a threading.Event (an object with is_set())")
     tags = [tag] if isinstance(tag, str) else list(tag or [])
     if isinstance(build_args, dict):
         args = ["%s=%s" % (k, v) for k, v in build_args.items()]
@@ -51,6 +61,8 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
             log.append(s if event == _lib.BUILD_OUTPUT else s + "\n")
             if output is not None:
                 output(EVENTS.get(event, event), s)
+            if cancel is not None and cancel.is_set():
+                flag.value = 1
         except Exception:  # an exception cannot cross into C
             pass
     fn = _lib.BUILD_OUTPUT_CB(cb)
@@ -67,6 +79,24 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
     opts.platform = _lib.enc(platform) if platform else None
     opts.tls_verify = 1 if tls_verify else 0
     opts.output = fn
+    # the flag the library polls; a watcher thread copies the event into it
+    # (the library call runs without the GIL, so the thread gets to run)
+    flag = ctypes.c_int(0)
+    done = threading.Event()
+    watcher = None
+    if cancel is not None:
+        opts.cancel = ctypes.pointer(flag)
+        if cancel.is_set():
+            flag.value = 1
+
+        def watch():
+            while not done.is_set():
+                if cancel.is_set():
+                    flag.value = 1
+                    return
+                done.wait(0.02)
+        watcher = threading.Thread(target=watch, name="berth-build-cancel", daemon=True)
+        watcher.start()
     h = _lib.ImageP()
     try:
         _lib.lib.berth_build(byref(h), ctx_handle, _lib.enc(os.fspath(context)) if context is not None else None,
@@ -75,6 +105,10 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
         e.exit_code = opts.exit_code
         e.output = "".join(log)
         raise
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
     img = Image(h)
     img.build_output = "".join(log)
     img.build_steps_run = opts.steps_run

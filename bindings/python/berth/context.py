@@ -174,14 +174,16 @@ class Context(Handle):
         return _image.pull(self._handle(), ref, platform, tls_verify, username, password, progress)
 
     def build(self, context, tag=None, dockerfile=None, build_args=None, target=None, no_cache=False, pull=False,
-              platform=None, tls_verify=True, dockerfile_text=None, output=None):
+              platform=None, tls_verify=True, dockerfile_text=None, output=None, cancel=None):
         """Builds an image from a Dockerfile (berth.build.build): a berth.Image
         with build_output, build_steps_run and build_steps_cached. tag: a
-        reference or a list of them; build_args: a dict or "K=V" strings."""
+        reference or a list of them; build_args: a dict or "K=V" strings;
+        cancel: a threading.Event that cancels the build once set (from
+        another thread or the output callback)."""
         from . import build as _build
         return _build.build(self._handle(), context, tag=tag, dockerfile=dockerfile, dockerfile_text=dockerfile_text,
                             build_args=build_args, target=target, no_cache=no_cache, pull=pull, platform=platform,
-                            tls_verify=tls_verify, output=output)
+                            tls_verify=tls_verify, output=output, cancel=cancel)
     def push(self, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
              mount_from=None, progress=None):
         """Pushes the image name (reference, id or berth.Image) to dest (default: name) and
@@ -269,7 +271,8 @@ class Context(Handle):
         lib.berth_image_remove(self._handle(), enc(name), 1 if force else 0)
 
     def prune_images(self):
-        """Removes blobs and layers no image refers to; returns the bytes freed."""
+        """Removes blobs and layers no image refers to, and the build-cache entries
+        whose layer or base image went; returns the bytes freed."""
         n = c_uint64()
         lib.berth_image_prune(byref(n), self._handle())
         return n.value
