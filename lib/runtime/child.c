@@ -595,6 +595,10 @@ void berth__child_main(const berth__plan *p)
 		if (s != SIGKILL && s != SIGSTOP)
 			sigaction(s, &sa, NULL); /* 32 and 33 belong to libc: EINVAL is fine */
 
+	/* v1 cgroups, no user namespace: join them before anything else runs */
+	for (size_t i = 0; i < p->n_cgroup_procs; i++)
+		if (write(p->cgroup_procs_fds[i], "0", 1) != 1)
+			die("join the container's cgroup");
 	if (p->userns || p->gate) {
 		/* nothing runs before the parent has written the id maps and put
 		 * this process in its cgroups */

@@ -73,6 +73,9 @@ void berth__plan_free(berth__plan *p)
 	if (p->cgroup_fd >= 0)
 		close(p->cgroup_fd);
 	p->cgroup_fd = -1;
+	for (size_t i = 0; i < p->n_cgroup_procs; i++)
+		close(p->cgroup_procs_fds[i]);
+	p->n_cgroup_procs = 0;
 	free(p->seccomp.filter);
 	arena_node *a = p->arena;
 	while (a) {

@@ -4,6 +4,7 @@
 #include "runtime/container.h"
 #include "cgroup/cgroup_internal.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -83,7 +84,31 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 		return berth__err_prefix("container %s", id);
 	}
 	plan->cgroup_fd = berth_cgroup_unified_fd(cg);
-	if (mode != BERTH_CGROUP_V2) {
+	if (mode != BERTH_CGROUP_V2 && !plan->userns && cg->nv1 <= BERTH_ARRAY_SIZE(plan->cgroup_procs_fds)) {
+		/* v1 hierarchies: the child joins them itself (no round trip with
+		 * the parent), through cgroup.procs files opened here */
+		for (size_t i = 0; i < cg->nv1; i++) {
+			if (!cg->v1[i].dir)
+				continue;
+			char path[PATH_MAX];
+			snprintf(path, sizeof path, "%s/cgroup.procs", cg->v1[i].dir);
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) {
+				r = berth__err_sys(errno, "container %s: cgroup %s: open %s", id, cg->rel, path);
+				berth__err_saved s;
+				berth__err_save(&s);
+				berth_cgroup_destroy(cg);
+				berth_cgroup_free(cg);
+				berth__err_restore(&s);
+				return r;
+			}
+			plan->cgroup_procs_fds[plan->n_cgroup_procs++] = fd;
+		}
+		if (plan->clone_flags & CLONE_NEWCGROUP) {
+			plan->clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+			plan->unshare_cgroupns = 1;
+		}
+	} else if (mode != BERTH_CGROUP_V2) {
 		/* v1 hierarchies: the parent attaches the child, which waits for it */
 		plan->gate = 1;
 		if (plan->clone_flags & CLONE_NEWCGROUP) {
@@ -102,8 +127,8 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 /* After clone: v1 hierarchies need the explicit attach before the gate opens. */
 int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what)
 {
-	if (!cg || !plan->gate)
-		return 0;
+	if (!cg || !plan->gate || plan->n_cgroup_procs)
+		return 0; /* none, or the child joins itself */
 	int r = berth_cgroup_attach(cg, pid);
 	return r < 0 ? berth__err_prefix("%s", what) : 0;
 }

@@ -55,7 +55,10 @@ typedef struct berth__plan {
 	int exec_only;                    /* an exec into a running container: join, no setup */
 	int setns_pidfd;                  /* exec: pidfd of the init; setns flags below */
 	int cgroup_fd;                    /* unified cgroup dir for CLONE_INTO_CGROUP, -1 none */
-	int gate;                         /* the child waits for the parent's go (id maps, v1 cgroup attach) */
+	int gate;                         /* the child waits for the parent's go (id maps, v1 cgroup attach, veth) */
+	int cgroup_procs_fds[16];         /* v1 without a user namespace: each hierarchy's cgroup.procs; the
+	                                     child writes "0" to join them itself, first thing */
+	size_t n_cgroup_procs;
 	int unshare_cgroupns;             /* new cgroup namespace after the gate (v1: once in the cgroups) */
 	int setns_flags;
 
