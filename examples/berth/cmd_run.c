@@ -619,6 +619,8 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 		berth_container_free(c);
 		return code;
 	}
+	if (!rc->tty)
+		opts.flags |= BERTH_CREATE_START; /* nothing to set up between create and start */
 	if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
 		return berr("create");
 	if (rc->tty) {
@@ -628,7 +630,7 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 		}
 		term_copy_winsize(pty);
 	}
-	if (berth_container_start(c) < 0) {
+	if (berth_container_status(c) != BERTH_STATUS_RUNNING && berth_container_start(c) < 0) {
 		berr("start");
 		code = start_failure_code();
 		goto fail;

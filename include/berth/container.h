@@ -52,7 +52,13 @@ enum {
 	 * 127.0.0.1. With IN_PROCESS the caller stays the parent instead, holds
 	 * the reservations in its handle and may serve loopback itself with
 	 * berth_container_serve_ports() (berth-monitor uses this). */
-	BERTH_CREATE_IN_PROCESS = 1u << 2
+	BERTH_CREATE_IN_PROCESS = 1u << 2,
+	/* Start at once, as berth_container_run() does: the init execs as soon as
+	 * it is set up, without the OCI "created" state (no exec fifo, no
+	 * separate start). The container is running when create returns;
+	 * berth_container_start() on it is BERTH_ESTATE. Ignored (the container
+	 * stays created) when a monitor creates it: start it then. */
+	BERTH_CREATE_START = 1u << 3
 };
 
 #define BERTH_CREATE_OPTIONS_VERSION 1

@@ -404,8 +404,10 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	if ((r = berth__json_save_file(sj, path)) < 0)
 		goto fail;
+	/* BERTH_CREATE_START: no created state, the init execs once set up */
+	int start_now = (opts->flags & BERTH_CREATE_START) != 0;
 	snprintf(path, sizeof path, "%s/exec.fifo", c->run_dir);
-	if (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+	if (!start_now && (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_CLOEXEC)) < 0)) {
 		r = berth__err_sys(errno, "container %s: exec fifo %s", id, path);
 		goto fail;
 	}
@@ -466,14 +468,15 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	close(sync);
 	sync = -1;
-	close(fifo); /* the init holds it open: start writes, the init reads */
+	if (fifo >= 0)
+		close(fifo); /* the init holds it open: start writes, the init reads */
 	fifo = -1;
 
 	/* the state */
 	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
 	json_object_set_new(stj, "id", json_string(id));
 	json_object_set_new(stj, "name", json_string(c->name));
-	json_object_set_new(stj, "status", json_string("created"));
+	json_object_set_new(stj, "status", json_string(start_now ? "running" : "created"));
 	json_object_set_new(stj, "pid", json_integer(pid));
 	json_object_set_new(stj, "pidStartTime", json_integer((json_int_t)berth__proc_start_time(pid)));
 	json_object_set_new(stj, "ownerPid", json_integer(getpid()));
@@ -486,6 +489,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if (opts->flags & BERTH_CREATE_REMOVE)
 		json_object_set_new(stj, "autoRemove", json_true());
 	set_time(stj, "created");
+	if (start_now)
+		set_time(stj, "started");
 	json_t *ann = json_object_get(sj, "annotations");
 	if (ann)
 		json_object_set(stj, "annotations", ann);
@@ -500,7 +505,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	json_decref(meta);
-	c->status = BERTH_STATUS_CREATED;
+	c->status = start_now ? BERTH_STATUS_RUNNING : BERTH_STATUS_CREATED;
 	c->pid = pid;
 	c->pidfd = pidfd;
 	c->owner = 1;
@@ -508,7 +513,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	berth__net_done(net, &c->port_fds, &c->ports, &c->n_ports, &c->net_addr);
 	net = NULL;
 	json_decref(own_spec);
-	berth__log(ctx, BERTH_LOG_INFO, "container %s: created, init pid %d", id, (int)pid);
+	berth__log(ctx, BERTH_LOG_INFO, start_now ? "container %s: created and started, init pid %d" : "container %s: created, init pid %d", id, (int)pid);
 	berth_cgroup_free(cg);
 	free(layers);
 	if (rootfs_mount_fd >= 0)
@@ -633,7 +638,7 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	 * handed to the monitor as its fds 4, 5 and 6 */
 	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode == BERTH_STDIO_FDS;
 	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
-	                        (int)opts->flags, "stdio",
+	                        (int)(opts->flags & ~(unsigned)BERTH_CREATE_START), "stdio",
 	                        opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
 	                        : pass_fds                               ? BERTH_STDIO_FDS
 	                                                                 : BERTH_STDIO_LOG,
@@ -905,10 +910,15 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
                                      const berth_create_options *opts)
 {
 	berth_container *c = NULL;
-	int r = berth_container_create(&c, ctx, spec, opts);
+	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
+	if (opts)
+		o = *opts;
+	if (!(o.flags & BERTH_CREATE_DETACH))
+		o.flags |= BERTH_CREATE_START; /* in process: no created state needed */
+	int r = berth_container_create(&c, ctx, spec, &o);
 	if (r < 0)
 		return r;
-	if ((r = berth_container_start(c)) < 0) {
+	if (c->status != BERTH_STATUS_RUNNING && (r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
 		berth__err_save(&s);
 		berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);

@@ -209,6 +209,33 @@ START_TEST(missing_binary_127)
 }
 END_TEST
 
+START_TEST(create_start_at_once)
+{
+	/* BERTH_CREATE_START: running when create returns, no exec fifo, no start */
+	berth_spec *s = tu_spec_sh("echo ran; exit 3");
+	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
+	o.id = "atonce";
+	o.flags = BERTH_CREATE_START;
+	berth_container *c;
+	tu_ok(berth_container_create(&c, E.ctx, s, &o));
+	ck_assert_int_eq(berth_container_status(c), BERTH_STATUS_RUNNING);
+	char fifo[600];
+	snprintf(fifo, sizeof fifo, "%s/containers/atonce/exec.fifo", E.run_root);
+	ck_assert_int_eq(access(fifo, F_OK), -1);
+	ck_assert_int_eq(berth_container_start(c), BERTH_ESTATE);
+	int code = -1;
+	tu_ok(berth_container_wait(&code, NULL, c, 10000));
+	ck_assert_int_eq(code, 3);
+	char *js;
+	tu_ok(berth_container_inspect(&js, c));
+	ck_assert_ptr_nonnull(strstr(js, "\"started\""));
+	berth_free(js);
+	tu_ok(berth_container_delete(c, 0));
+	berth_container_free(c);
+	berth_spec_free(s);
+}
+END_TEST
+
 START_TEST(lifecycle_created_running_stopped)
 {
 	berth_spec *s = tu_spec_sh("echo started > /tmp/x; sleep 30");
@@ -535,6 +562,7 @@ int main(void)
 	tcase_add_test(t, exit_codes_and_signals);
 	tcase_add_test(t, missing_binary_127);
 	tcase_add_test(t, lifecycle_created_running_stopped);
+	tcase_add_test(t, create_start_at_once);
 	tcase_add_test(t, exec_joins_container);
 	tcase_add_test(t, detached_survives_creator);
 	tcase_add_test(t, readonly_rootfs_and_binds);
