@@ -568,22 +568,23 @@ static int cpuset_inherit(const berth_cgroup *cg, const char *parent, const char
 	for (size_t i = 0; i < 2; i++) {
 		char cur[1024], up[1024];
 		int r = berth__cg_read_line(cur, sizeof cur, dir, files[i]);
-		/* ENODEV: the cgroup is being removed (a concurrent destroy): start again */
-		if ((r == -ENOENT && !is_dir(dir)) || r == -ENODEV)
+		/* ENOENT/ENODEV: the cgroup is being removed (a concurrent destroy;
+		 * kernfs drops the files before the directory): start again */
+		if (r == -ENOENT || r == -ENODEV)
 			return -ENOENT;
 		if (r < 0)
 			return berth__err_sys(-r, "cgroup %s: read %s/%s", cg->rel, dir, files[i]);
 		if (cur[0])
 			continue;
 		if ((r = berth__cg_read_line(up, sizeof up, parent, files[i])) < 0) {
-			if ((r == -ENOENT && !is_dir(parent)) || r == -ENODEV)
+			if (r == -ENOENT || r == -ENODEV)
 				return -ENOENT;
 			return berth__err_sys(-r, "cgroup %s: read %s/%s", cg->rel, parent, files[i]);
 		}
 		if (!up[0])
 			continue;
 		if ((r = berth__cg_write_raw(dir, files[i], up)) < 0) {
-			if ((r == -ENOENT && !is_dir(dir)) || r == -ENODEV)
+			if (r == -ENOENT || r == -ENODEV)
 				return -ENOENT;
 			return berth__err_sys(-r, "cgroup %s: %s: copy %s from the parent", cg->rel, files[i], up);
 		}
