@@ -15,6 +15,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* The vfork child never returns from its frames (it execs), so AddressSanitizer
+ * would find their redzones still poisoned when a later child's stack lands
+ * at the same address. */
+#define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 static int child_entry(void *arg)
 {
@@ -73,9 +82,11 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 	if (share)
 		stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack != MAP_FAILED) {
+		STACK_UNPOISON(stack, stack_size);
 		pid = clone(child_entry, (char *)stack + stack_size,
 		            (int)(p->clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD, p, &pidfd);
 		e = errno;
+		STACK_UNPOISON(stack, stack_size);
 		munmap(stack, stack_size);
 	} else {
 		pid = syscall(SYS_clone3, &args, sizeof args);
