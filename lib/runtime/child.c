@@ -68,7 +68,9 @@ static const char *fdpath(char *buf, size_t cap, int fd)
 	return buf;
 }
 
-static int g_sync = -1;
+/* thread-local: a CLONE_VM child writes its parent thread's copy (that thread
+ * is suspended until the exec), never another thread's */
+static __thread int g_sync = -1;
 
 static void send_msg(int type, int err, int status, const char *a, const char *b, const char *c)
 {

@@ -10,10 +10,25 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* The vfork child never returns from its frames (it execs), so AddressSanitizer
+ * would find their redzones still poisoned when a later child's stack lands
+ * at the same address. */
+#define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static int child_entry(void *arg)
+{
+	berth__child_main(arg); /* never returns */
+}
 
 int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *p, const char *what)
 {
@@ -51,10 +66,34 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)p->cgroup_fd;
 	}
-	long pid = syscall(SYS_clone3, &args, sizeof args);
-	if (pid == 0)
-		berth__child_main(p); /* never returns */
-	int e = errno;
+	long pid;
+	int e;
+	void *stack = MAP_FAILED;
+	size_t stack_size = 256 * 1024;
+	/* No gate, no created state, no terminal, no user namespace, no cgroup to
+	 * clone into: the child needs nothing from the parent until it execs, so
+	 * it can share the parent's memory while the parent waits (vfork, as
+	 * posix_spawn does): no page tables copied, no copy-on-write faults. The
+	 * child makes only system calls and writes only its own stack (and its
+	 * parent thread's errno and thread-local sync fd: that thread is
+	 * suspended until the exec or exit). */
+	int share = !p->gate && !p->userns && p->exec_fifo_fd < 0 && !p->terminal && p->cgroup_fd < 0 &&
+	            p->join_pid_fd < 0 && !p->exec_only && (p->clone_flags & ~0x7fffffffUL) == 0;
+	if (share)
+		stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack != MAP_FAILED) {
+		STACK_UNPOISON(stack, stack_size);
+		pid = clone(child_entry, (char *)stack + stack_size,
+		            (int)(p->clone_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD, p, &pidfd);
+		e = errno;
+		STACK_UNPOISON(stack, stack_size);
+		munmap(stack, stack_size);
+	} else {
+		pid = syscall(SYS_clone3, &args, sizeof args);
+		if (pid == 0)
+			berth__child_main(p); /* never returns */
+		e = errno;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (own_pidns >= 0) {
 		if (setns(own_pidns, CLONE_NEWPID) < 0) {
