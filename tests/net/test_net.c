@@ -581,7 +581,11 @@ START_TEST(container_mode_shares_netns)
 	char mode[128];
 	snprintf(mode, sizeof mode, "container:%s", berth_container_id(a));
 	int code;
-	char *out = run_in(mode, "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 127.0.0.1 80 | tail -n 1", &code);
+	/* httpd in a may not listen yet: try for up to 5 s */
+	char *out = run_in(mode,
+	                   "for i in $(seq 50); do r=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 127.0.0.1 80) && "
+	                   "[ -n \"$r\" ] && break; sleep 0.1; done; printf '%s\\n' \"$r\" | tail -n 1",
+	                   &code);
 	ck_assert_msg(code == 0 && !strcmp(out, want), "container: mode: '%s'", out);
 	free(out);
 	remove_container(a);
