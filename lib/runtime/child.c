@@ -219,6 +219,8 @@ __attribute__((noreturn)) static void sb_mount_fail(const berth__mount *m)
 
 static void do_mount(int rootfd, const berth__mount *m)
 {
+	if (m->skip)
+		return;
 	char fp[64];
 	int tfd = ensure_in_root(rootfd, m->target, m->file);
 	if (tfd < 0)

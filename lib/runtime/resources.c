@@ -83,6 +83,24 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 		berth__err_restore(&s);
 		return berth__err_prefix("container %s", id);
 	}
+	/* the container's view of /sys/fs/cgroup: only the hierarchies it is in
+	 * (in the others its cgroup namespace root would be the host's root) */
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		berth__mount *m = &plan->mounts[i];
+		if (!m->is_cgroup_v1 || !m->target)
+			continue;
+		const char *base = strrchr(m->target, '/');
+		base = base ? base + 1 : m->target;
+		if (!strcmp(base, "unified") || (m->fstype && !strcmp(m->fstype, "cgroup2"))) {
+			m->skip = !cg->udir;
+			continue;
+		}
+		for (size_t h = 0; h < cg->nv1; h++) {
+			const char *hb = strrchr(cg->v1[h].mount, '/');
+			if (hb && !strcmp(hb + 1, base))
+				m->skip = !cg->v1[h].dir;
+		}
+	}
 	plan->cgroup_fd = berth_cgroup_unified_fd(cg);
 	if (mode != BERTH_CGROUP_V2 && !plan->userns && cg->nv1 <= BERTH_ARRAY_SIZE(plan->cgroup_procs_fds)) {
 		/* v1 hierarchies: the child joins them itself (no round trip with

@@ -20,6 +20,8 @@ typedef struct berth__mount {
 	int remount_flags;       /* bind: remount needed with these flags (MS_RDONLY...) */
 	int file;                /* target must be a file (bind of a non-directory) */
 	int is_cgroup_v1;        /* source is the controller list; optional (skip on error) */
+	int skip;                /* a cgroup hierarchy the container is not in: not mounted (it would
+	                            show the host's tree from its root) */
 } berth__mount;
 
 typedef struct berth__device {

@@ -100,6 +100,22 @@ START_TEST(limits_reach_the_kernel)
 }
 END_TEST
 
+START_TEST(cgroup_view_is_the_containers_own)
+{
+	/* inside, /sys/fs/cgroup shows the hierarchies the container is in, each
+	 * rooted at its own cgroup: never the host's tree (no berth/ of other
+	 * containers, no cpuset or name=systemd hierarchy it was not put in) */
+	char *out;
+	ck_assert_int_eq(tu_sh(&E, "ls /sys/fs/cgroup | tr '\\n' ' '; echo; "
+	                           "find /sys/fs/cgroup -mindepth 2 -type d | wc -l; "
+	                           "ls /sys/fs/cgroup/memory/ | grep -c '^berth' || true", &out), 0);
+	ck_assert_msg(strstr(out, "memory") && strstr(out, "pids") && strstr(out, "devices"), "got: %s", out);
+	ck_assert_msg(!strstr(out, "cpuset") && !strstr(out, "systemd") && !strstr(out, "unified"), "got: %s", out);
+	ck_assert_msg(strstr(out, "\n0\n0\n"), "subdirectories or berth/ visible: %s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(oom_killed_exit_137)
 {
 	/* a memory hog under 32 MiB: the kernel kills it, berth says so */
@@ -352,6 +368,7 @@ int main(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, limits_reach_the_kernel);
 	tcase_add_test(t, oom_killed_exit_137);
+	tcase_add_test(t, cgroup_view_is_the_containers_own);
 	tcase_add_test(t, pids_limit_holds);
 	tcase_add_test(t, pause_freezes_and_refuses_exec);
 	tcase_add_test(t, exec_joins_the_cgroup);
