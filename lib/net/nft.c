@@ -725,12 +725,14 @@ int berth__nat_network_add(const char *bridge, const char *subnet_cidr)
 	return r;
 }
 
-/* Does set hold at least one element? 1, 0 (also when the set or table is
- * gone), or -errno. */
-static int set_nonempty(struct nl_sock *sk, const char *set)
+/* A GETSETELEM request on set: the one element with key (klen bytes), or,
+ * key NULL, a dump of them all. on_elem sees each NEWSETELEM answer's
+ * element list. 0, -ENOENT (no such table, set or element) or -errno. */
+static int query_elems(struct nl_sock *sk, const char *set, const void *key, size_t klen,
+                       void (*on_elem)(const struct nlattr *list, void *arg), void *arg)
 {
 	struct nl_msg *m = nlmsg_alloc_simple((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
-	                                      NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK);
+	                                      NLM_F_REQUEST | NLM_F_ACK | (key ? 0 : NLM_F_DUMP));
 	if (!m)
 		return -ENOMEM;
 	struct nfgenmsg g = { .nfgen_family = NFPROTO_IPV4, .version = NFNETLINK_V0 };
@@ -739,6 +741,13 @@ static int set_nonempty(struct nl_sock *sk, const char *set)
 		bad = 1;
 	put_str(m, &bad, NFTA_SET_ELEM_LIST_TABLE, TABLE);
 	put_str(m, &bad, NFTA_SET_ELEM_LIST_SET, set);
+	if (key) {
+		struct nlattr *list = nest(m, &bad, NFTA_SET_ELEM_LIST_ELEMENTS);
+		struct nlattr *el = nest(m, &bad, NFTA_LIST_ELEM);
+		put_data(m, &bad, NFTA_SET_ELEM_KEY, key, klen);
+		nest_end(m, &bad, el);
+		nest_end(m, &bad, list);
+	}
 	if (bad) {
 		nlmsg_free(m);
 		return -ENOMEM;
@@ -750,7 +759,7 @@ static int set_nonempty(struct nl_sock *sk, const char *set)
 	nlmsg_free(m);
 	if (s < 0)
 		return -EIO;
-	int found = 0, done = 0, err = 0;
+	int done = 0, err = 0;
 	while (!done) {
 		struct sockaddr_nl nla;
 		unsigned char *rbuf = NULL;
@@ -766,22 +775,34 @@ static int set_nonempty(struct nl_sock *sk, const char *set)
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = 1;
 			} else if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = nlmsg_data(h);
-				err = e->error;
+				err = ((struct nlmsgerr *)nlmsg_data(h))->error;
 				done = 1;
 			} else if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWSETELEM) {
 				struct nlattr *a = nlmsg_find_attr(h, sizeof(struct nfgenmsg), NFTA_SET_ELEM_LIST_ELEMENTS);
-				if (a && nla_len(a) > 0)
-					found = 1;
+				if (a)
+					on_elem(a, arg);
 			}
 		}
 		free(rbuf);
 	}
+	return err;
+}
+
+static void note_nonempty(const struct nlattr *list, void *arg)
+{
+	if (nla_len(list) > 0)
+		*(int *)arg = 1;
+}
+
+/* Does set hold at least one element? 1, 0 (also when the set or table is
+ * gone), or -errno. */
+static int set_nonempty(struct nl_sock *sk, const char *set)
+{
+	int found = 0;
+	int err = query_elems(sk, set, NULL, 0, note_nonempty, &found);
 	if (err == -ENOENT)
 		return 0;
-	if (err)
-		return err;
-	return found;
+	return err ? err : found;
 }
 
 int berth__nat_network_remove(const char *bridge, const char *subnet_cidr)
@@ -931,75 +952,36 @@ int berth__nat_port_add(const berth_port *p, const char *container_ip)
 	return r;
 }
 
+struct elem_data {
+	uint8_t *data;
+	int found;
+};
+
+static void note_data(const struct nlattr *list, void *arg)
+{
+	struct elem_data *ed = arg;
+	struct nlattr *e;
+	int rem;
+	nla_for_each_nested(e, list, rem)
+	{
+		struct nlattr *d = nla_find(nla_data(e), nla_len(e), NFTA_SET_ELEM_DATA);
+		struct nlattr *v = d ? nla_find(nla_data(d), nla_len(d), NFTA_DATA_VALUE) : NULL;
+		if (v && nla_len(v) == 8) {
+			memcpy(ed->data, nla_data(v), 8);
+			ed->found = 1;
+		}
+	}
+}
+
 /* The data of the element with pe's key: 1 (found, *data set), 0 (absent,
  * or no table), -errno. */
 static int get_elem(struct nl_sock *sk, const port_elem *pe, uint8_t data[8])
 {
-	struct nl_msg *m = nlmsg_alloc_simple((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM, NLM_F_REQUEST | NLM_F_ACK);
-	if (!m)
-		return -ENOMEM;
-	struct nfgenmsg g = { .nfgen_family = NFPROTO_IPV4, .version = NFNETLINK_V0 };
-	int bad = 0;
-	if (nlmsg_append(m, &g, sizeof g, NLMSG_ALIGNTO) < 0)
-		bad = 1;
-	put_str(m, &bad, NFTA_SET_ELEM_LIST_TABLE, TABLE);
-	put_str(m, &bad, NFTA_SET_ELEM_LIST_SET, pe->set);
-	struct nlattr *list = nest(m, &bad, NFTA_SET_ELEM_LIST_ELEMENTS);
-	struct nlattr *el = nest(m, &bad, NFTA_LIST_ELEM);
-	put_data(m, &bad, NFTA_SET_ELEM_KEY, pe->key, pe->klen);
-	nest_end(m, &bad, el);
-	nest_end(m, &bad, list);
-	if (bad) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	struct nlmsghdr *h0 = nlmsg_hdr(m);
-	h0->nlmsg_seq = nl_socket_use_seq(sk);
-	unsigned int seq = h0->nlmsg_seq;
-	int s = nl_sendto(sk, h0, h0->nlmsg_len);
-	nlmsg_free(m);
-	if (s < 0)
-		return -EIO;
-	int found = 0, done = 0, err = 0;
-	while (!done) {
-		struct sockaddr_nl nla;
-		unsigned char *rbuf = NULL;
-		int len = nl_recv(sk, &nla, &rbuf, NULL);
-		if (len <= 0) {
-			free(rbuf);
-			return len == -NLE_AGAIN ? -ETIMEDOUT : -EIO;
-		}
-		struct nlmsghdr *h = (struct nlmsghdr *)rbuf;
-		for (; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				err = ((struct nlmsgerr *)nlmsg_data(h))->error;
-				done = 1;
-			} else if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-			} else if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWSETELEM) {
-				struct nlattr *a = nlmsg_find_attr(h, sizeof(struct nfgenmsg), NFTA_SET_ELEM_LIST_ELEMENTS);
-				struct nlattr *e;
-				int rem;
-				if (!a)
-					continue;
-				nla_for_each_nested(e, a, rem)
-				{
-					struct nlattr *d = nla_find(nla_data(e), nla_len(e), NFTA_SET_ELEM_DATA);
-					struct nlattr *v = d ? nla_find(nla_data(d), nla_len(d), NFTA_DATA_VALUE) : NULL;
-					if (v && nla_len(v) == 8) {
-						memcpy(data, nla_data(v), 8);
-						found = 1;
-					}
-				}
-			}
-		}
-		free(rbuf);
-	}
+	struct elem_data ed = { data, 0 };
+	int err = query_elems(sk, pe->set, pe->key, pe->klen, note_data, &ed);
 	if (err == -ENOENT)
 		return 0;
-	return err ? err : found;
+	return err ? err : ed.found;
 }
 
 int berth__nat_port_remove(const berth_port *p, const char *container_ip)
