@@ -39,6 +39,10 @@ if [ "${2:-}" = "--netns" ]; then
   host_addr=192.0.2.1
 fi
 
+# berth's nftables lock file lives in /run (shared with the machine even in
+# the demo's namespaces): remove it afterwards unless it was there before
+nat_lock=/run/berth-nat.lock
+had_lock=0; [ -e "$nat_lock" ] && had_lock=1
 tmp=$(mktemp -d /tmp/berth-demo-XXXXXX)
 export BERTH_ROOT="$tmp/root" BERTH_RUN_ROOT="$tmp/run"
 name=berth-demo-$$
@@ -46,6 +50,7 @@ cleanup() {
   "$berth" rm -f "$name" >/dev/null 2>&1 || true
   "$berth" rmi berth-demo >/dev/null 2>&1 || true
   rm -rf "$tmp"
+  if [ "$had_lock" = 0 ]; then rm -f "$nat_lock"; fi
 }
 trap cleanup EXIT
 
