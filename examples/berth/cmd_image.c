@@ -215,6 +215,23 @@ static int image_prune(int argc, char **argv)
 	return 0;
 }
 
+static int image_inspect(int argc, char **argv)
+{
+	int rc = 0;
+	struct jval *arr = json_new(J_ARRAY);
+	for (int i = 1; i < argc; i++) {
+		struct jval *v = image_inspect_json(argv[i]);
+		if (!v)
+			rc = berr("image inspect");
+		else
+			json_append(arr, v);
+	}
+	json_print(stdout, arr, 4, 0);
+	fputc('\n', stdout);
+	json_free(arr);
+	return rc;
+}
+
 int cmd_image(int argc, char **argv)
 {
 	static const struct cli_cmd_help help = {
@@ -223,37 +240,12 @@ int cmd_image(int argc, char **argv)
 		"  tag       Tag an image (berth tag)\n  import    Import a tarball (berth import)\n"
 		"  prune     Remove unused blobs and layers\n  inspect   Display detailed information (berth inspect)\n"
 	};
-	static const struct cli_opt none[] = { { 0 } };
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		opt_print_help(argc < 2 ? stderr : stdout, none, &help);
-		return argc < 2 ? EXIT_BERTH : 0;
-	}
-	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list"))
-		return cmd_images(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rm"))
-		return cmd_rmi(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "tag"))
-		return cmd_tag(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "import"))
-		return cmd_import(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "prune"))
-		return image_prune(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "inspect")) {
-		int rc = 0;
-		struct jval *arr = json_new(J_ARRAY);
-		for (int i = 2; i < argc; i++) {
-			struct jval *v = image_inspect_json(argv[i]);
-			if (!v)
-				rc = berr("image inspect");
-			else
-				json_append(arr, v);
-		}
-		json_print(stdout, arr, 4, 0);
-		fputc('\n', stdout);
-		json_free(arr);
-		return rc;
-	}
-	usage_error("image", "unknown command '%s'", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "ls", "list", cmd_images }, { "rm", NULL, cmd_rmi },         { "tag", NULL, cmd_tag },
+		{ "import", NULL, cmd_import }, { "prune", NULL, image_prune }, { "inspect", NULL, image_inspect },
+		{ NULL, NULL, NULL }
+	};
+	return run_subcommand(argc, argv, &help, subs);
 }
 
 /* --- pull --- */

@@ -204,20 +204,12 @@ int cmd_network(int argc, char **argv)
 		"\nBuilt in: bridge (the default of run/create: bridge berth0, 10.88.0.0/16),\n"
 		"host and none. run/create use $BERTH_NETWORK when --network is not given.\n"
 	};
-	static const struct cli_opt none[] = { { 0 } };
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		opt_print_help(argc < 2 ? stderr : stdout, none, &help);
-		return argc < 2 ? EXIT_BERTH : 0;
-	}
-	if (!strcmp(argv[1], "create"))
-		return net_create(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list"))
-		return net_ls(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
-		return net_rm(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "inspect"))
-		return net_inspect(argc - 1, argv + 1);
-	usage_error("network", "unknown command '%s' (create, ls, rm, inspect)", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "create", NULL, net_create },   { "ls", "list", net_ls },
+		{ "rm", "remove", net_rm },       { "inspect", NULL, net_inspect },
+		{ NULL, NULL, NULL }
+	};
+	return run_subcommand(argc, argv, &help, subs);
 }
 
 int cmd_port(int argc, char **argv)

@@ -209,20 +209,11 @@ int cmd_volume(int argc, char **argv)
 		"use, seeded from the image when empty); the image's VOLUMEs get anonymous\n"
 		"ones, removed with 'berth rm -v' (and with --rm containers).\n"
 	};
-	static const struct cli_opt none[] = { { 0 } };
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		opt_print_help(argc < 2 ? stderr : stdout, none, &help);
-		return argc < 2 ? EXIT_BERTH : 0;
-	}
-	if (!strcmp(argv[1], "create"))
-		return volume_create(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list"))
-		return volume_ls(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "inspect"))
-		return volume_inspect(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
-		return volume_rm(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "prune"))
-		return volume_prune(argc - 1, argv + 1);
-	usage_error("volume", "unknown command '%s'", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "create", NULL, volume_create },   { "ls", "list", volume_ls },
+		{ "inspect", NULL, volume_inspect }, { "rm", "remove", volume_rm },
+		{ "prune", NULL, volume_prune },
+		{ NULL, NULL, NULL }
+	};
+	return run_subcommand(argc, argv, &help, subs);
 }

@@ -940,3 +940,21 @@ out:
 	free(u);
 	return r;
 }
+
+int run_subcommand(int argc, char **argv, const struct cli_cmd_help *help, const struct cli_sub *subs)
+{
+	static const struct cli_opt none[] = { { 0 } };
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		opt_print_help(argc < 2 ? stderr : stdout, none, help);
+		return argc < 2 ? EXIT_BERTH : 0;
+	}
+	char names[256] = "";
+	size_t o = 0;
+	for (const struct cli_sub *c = subs; c->name; c++) {
+		if (!strcmp(argv[1], c->name) || (c->alias && !strcmp(argv[1], c->alias)))
+			return c->run(argc - 1, argv + 1);
+		if (o < sizeof names)
+			o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", o ? ", " : "", c->name);
+	}
+	usage_error(help->cmd, "unknown command '%s' (%s)", argv[1], names);
+}

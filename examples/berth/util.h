@@ -73,6 +73,15 @@ void opt_init(struct opt_state *st, int argc, char **argv, const struct cli_opt 
  * bad flag exits 125. */
 int opt_next(struct opt_state *st, const char **arg);
 void opt_print_help(FILE *f, const struct cli_opt *opts, const struct cli_cmd_help *help);
+/* A command group (berth image|volume|network COMMAND ...): one entry per
+ * subcommand (alias may be NULL), ended by { NULL }. Prints help for none or
+ * --help, a usage error naming the group for an unknown one, else runs it
+ * with argv starting at the subcommand. */
+struct cli_sub {
+	const char *name, *alias;
+	int (*run)(int argc, char **argv);
+};
+int run_subcommand(int argc, char **argv, const struct cli_cmd_help *help, const struct cli_sub *subs);
 /* "true"/"false" as given to an OPT_BOOL. */
 int opt_true(const char *arg);
 

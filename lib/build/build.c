@@ -782,57 +782,15 @@ static int open_image(berth_image **img, bctx *b, const char *ref, int pull_alwa
 	return r;
 }
 
-/* "a//b/../c" -> "a/c"; absolute when abs. */
-static char *clean_path(const char *p, int abs)
-{
-	size_t n = strlen(p);
-	char *out = malloc(n + 3);
-	if (!out) {
-		berth__err_nomem();
-		return NULL;
-	}
-	size_t o = 0;
-	if (abs)
-		out[o++] = '/';
-	const char *s = p;
-	while (*s) {
-		while (*s == '/')
-			s++;
-		const char *e = s;
-		while (*e && *e != '/')
-			e++;
-		size_t l = (size_t)(e - s);
-		if (l == 0)
-			break;
-		if (l == 1 && *s == '.') {
-		} else if (l == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > (size_t)abs && out[o - 1] != '/')
-				o--;
-			if (o > (size_t)abs)
-				o--;
-		} else {
-			if (o > (size_t)abs)
-				out[o++] = '/';
-			memcpy(out + o, s, l);
-			o += l;
-		}
-		s = e;
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = '\0';
-	return out;
-}
-
 static char *abs_in_stage(stage *s, const char *p)
 {
 	if (p[0] == '/')
-		return clean_path(p, 1);
+		return berth__bd_clean_path(p, 1);
 	const char *wd = json_string_value(json_object_get(cfg_obj(s), "WorkingDir"));
 	char *j = berth__sprintf("%s/%s", wd && *wd ? wd : "/", p);
 	if (!j)
 		return NULL;
-	char *c = clean_path(j, 1);
+	char *c = berth__bd_clean_path(j, 1);
 	free(j);
 	return c;
 }
@@ -885,7 +843,7 @@ static int do_copy(bctx *b, stage *s, size_t si, const bd_instr *in)
 		}
 		/* COPY <<EOF dest: the heredoc's body is a file named after its delimiter */
 		const char *src = in->heredoc && !strncmp(w[i], "<<", 2) ? in->heredoc_name : w[i];
-		if (!(srcs[i] = clean_path(src, 0))) {
+		if (!(srcs[i] = berth__bd_clean_path(src, 0))) {
 			r = BERTH_ENOMEM;
 			goto out;
 		}

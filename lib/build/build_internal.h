@@ -48,6 +48,9 @@ typedef const char *(*bd_lookup)(const char *name, size_t len, void *payload);
  * unquoted whitespace separates words; else the whole input is one word.
  * *out: NULL-terminated, one free(). BERTH_EINVAL (no line: the caller
  * prefixes it) for an unterminated quote or ${. */
+/* filepath.Clean: "a//b/./c/../d" -> "a/b/d", "" -> "."; with abs a leading
+ * '/' ("/.." -> "/"). malloc'd, NULL (error set) without memory. */
+BERTH_HIDDEN char *berth__bd_clean_path(const char *in, int abs);
 BERTH_HIDDEN int berth__bd_words(char ***out, size_t *n, const char *in, char escape, int split, bd_lookup lookup,
 	void *payload);
 

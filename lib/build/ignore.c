@@ -103,14 +103,17 @@ int berth__glob_match(const char *pat, const char *path, int pathname)
 	return match_at(pat, path);
 }
 
-/* filepath.Clean without a leading '/': "a//b/./c/../d" -> "a/b/d"; "" -> ".". */
-static char *clean(const char *in)
+char *berth__bd_clean_path(const char *in, int abs)
 {
 	size_t len = strlen(in);
-	char *out = malloc(len + 2);
-	if (!out)
+	char *out = malloc(len + 3);
+	if (!out) {
+		berth__err_nomem();
 		return NULL;
-	size_t o = 0;
+	}
+	size_t o = 0, root = abs ? 1 : 0;
+	if (abs)
+		out[o++] = '/';
 	const char *s = in;
 	while (*s) {
 		while (*s == '/')
@@ -123,12 +126,12 @@ static char *clean(const char *in)
 			break;
 		if (n == 1 && s[0] == '.') {
 		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
+			while (o > root && out[o - 1] != '/')
 				o--;
-			if (o > 0)
+			if (o > root)
 				o--;
 		} else {
-			if (o)
+			if (o > root)
 				out[o++] = '/';
 			memcpy(out + o, s, n);
 			o += n;
@@ -167,7 +170,7 @@ int berth__ignore_parse(bd_ignore *out, const char *text, size_t len)
 				continue;
 		}
 		char *raw = strndup(text + s, e - s);
-		char *c = raw ? clean(raw) : NULL;
+		char *c = raw ? berth__bd_clean_path(raw, 0) : NULL;
 		free(raw);
 		if (!c)
 			goto nomem;

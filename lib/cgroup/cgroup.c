@@ -915,51 +915,47 @@ static int move_procs(berth_cgroup *cg, const char *from, const char *dir, const
 	return berth__err(BERTH_ETIMEOUT, "cgroup %s: %s: processes kept appearing while moving them", cg->rel, label);
 }
 
+/* Makes the cgroup in the hierarchy mounted at mount and moves the
+ * processes listed in from (NULL: none) there; *out_dir its path. Nothing
+ * left on failure. */
+static int join_one(char **out_dir, berth_cgroup *cg, const char *mount, int cpuset, int enable, const char *from,
+                    const char *label)
+{
+	strvec made = { NULL, 0 };
+	char *dir = berth__path_join(mount, cg->rel);
+	if (!dir)
+		return berth__err_nomem();
+	int r = make_tree(cg, mount, cpuset, enable, &made);
+	if (r == 0 && from)
+		r = move_procs(cg, from, dir, label);
+	if (r < 0) {
+		for (size_t k = made.n; k-- > 0;)
+			rmdir(made.v[k]);
+		remove_parents(cg, mount);
+		free(dir);
+		dir = NULL;
+	}
+	strvec_free(&made);
+	*out_dir = dir;
+	return r;
+}
+
 int berth__cgroup_join_ctrl(berth_cgroup *cg, unsigned ctrl)
 {
 	const char *from = v1_procs_dir(cg);
 	if (!from)
 		from = cg->udir;
+	int r;
 	for (size_t i = 0; i < cg->nv1; i++) {
 		berth__cg_hier *h = &cg->v1[i];
 		if (!(h->ctrl & ctrl) || h->dir)
 			continue;
-		strvec made = { NULL, 0 };
-		char *dir = berth__path_join(h->mount, cg->rel);
-		if (!dir)
-			return berth__err_nomem();
-		int r = make_tree(cg, h->mount, (h->ctrl & BERTH__CG_CPUSET) != 0, 0, &made);
-		if (r == 0 && from)
-			r = move_procs(cg, from, dir, h->name);
-		if (r < 0) {
-			for (size_t k = made.n; k-- > 0;)
-				rmdir(made.v[k]);
-			remove_parents(cg, h->mount);
-			strvec_free(&made);
-			free(dir);
+		if ((r = join_one(&h->dir, cg, h->mount, (h->ctrl & BERTH__CG_CPUSET) != 0, 0, from, h->name)) < 0)
 			return r;
-		}
-		strvec_free(&made);
-		h->dir = dir;
 	}
 	if ((ctrl & BERTH__CG_HUGETLB) && cg->mode == BERTH_CGROUP_HYBRID && cg->umount && !cg->udir) {
-		strvec made = { NULL, 0 };
-		char *dir = berth__path_join(cg->umount, cg->rel);
-		if (!dir)
-			return berth__err_nomem();
-		int r = make_tree(cg, cg->umount, 0, 1, &made);
-		if (r == 0 && from)
-			r = move_procs(cg, from, dir, "unified");
-		if (r < 0) {
-			for (size_t k = made.n; k-- > 0;)
-				rmdir(made.v[k]);
-			remove_parents(cg, cg->umount);
-			strvec_free(&made);
-			free(dir);
+		if ((r = join_one(&cg->udir, cg, cg->umount, 0, 1, from, "unified")) < 0)
 			return r;
-		}
-		strvec_free(&made);
-		cg->udir = dir;
 		read_uctrl(cg);
 	}
 	return 0;

@@ -542,14 +542,14 @@ static void *worker_main(void *arg)
 static int fetch_layers(layer *ls, size_t nl, const berth__store *s, const berth__reg *g, const berth_pull_options *o)
 {
 	pool p = { .ls = ls, .nl = nl, .s = s, .g = g, .o = o };
-	size_t todo = 0;
+	size_t missing = 0;
 	for (size_t i = 0; i < nl; i++)
-		todo += !ls[i].exists;
-	if (!todo)
+		missing += !ls[i].exists;
+	if (!missing)
 		return 0;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_mutex_init(&p.pmu, NULL);
-	size_t nw = todo < PULL_WORKERS ? todo : PULL_WORKERS;
+	size_t nw = missing < PULL_WORKERS ? missing : PULL_WORKERS;
 	pthread_t th[PULL_WORKERS];
 	size_t started = 0;
 	for (; started < nw; started++)

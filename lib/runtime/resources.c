@@ -37,6 +37,16 @@ static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const
 	return 0;
 }
 
+/* Removes a cgroup made for a container that will not be (the error stays). */
+static void drop_cgroup(berth_cgroup *cg)
+{
+	berth__err_saved s;
+	berth__err_save(&s);
+	berth_cgroup_destroy(cg);
+	berth_cgroup_free(cg);
+	berth__err_restore(&s);
+}
+
 int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
                                     berth__plan *plan)
 {
@@ -65,22 +75,14 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 		r = js ? berth_cgroup_set_json(cg, js) : BERTH_ENOMEM;
 		free(js);
 		if (r < 0) {
-			berth__err_saved s;
-			berth__err_save(&s);
-			berth_cgroup_destroy(cg);
-			berth_cgroup_free(cg);
-			berth__err_restore(&s);
+			drop_cgroup(cg);
 			return berth__err_prefix("container %s", id);
 		}
 	}
 	const char *priv = json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.privileged"));
 	if ((r = berth__cgroup_devices_set(cg, res ? json_object_get(res, "devices") : NULL,
 	                                   priv && !strcmp(priv, "true"))) < 0) {
-		berth__err_saved s;
-		berth__err_save(&s);
-		berth_cgroup_destroy(cg);
-		berth_cgroup_free(cg);
-		berth__err_restore(&s);
+		drop_cgroup(cg);
 		return berth__err_prefix("container %s", id);
 	}
 	/* the container's view of /sys/fs/cgroup: only the hierarchies it is in
@@ -102,33 +104,28 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 		}
 	}
 	plan->cgroup_fd = berth_cgroup_unified_fd(cg);
-	if (mode != BERTH_CGROUP_V2 && !plan->userns && cg->nv1 <= BERTH_ARRAY_SIZE(plan->cgroup_procs_fds)) {
-		/* v1 hierarchies: the child joins them itself (no round trip with
-		 * the parent), through cgroup.procs files opened here */
-		for (size_t i = 0; i < cg->nv1; i++) {
-			if (!cg->v1[i].dir)
-				continue;
-			char path[PATH_MAX];
-			snprintf(path, sizeof path, "%s/cgroup.procs", cg->v1[i].dir);
-			int fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0) {
-				r = berth__err_sys(errno, "container %s: cgroup %s: open %s", id, cg->rel, path);
-				berth__err_saved s;
-				berth__err_save(&s);
-				berth_cgroup_destroy(cg);
-				berth_cgroup_free(cg);
-				berth__err_restore(&s);
-				return r;
+	if (mode != BERTH_CGROUP_V2) {
+		if (!plan->userns && cg->nv1 <= BERTH_ARRAY_SIZE(plan->cgroup_procs_fds)) {
+			/* v1 hierarchies: the child joins them itself (no round trip with
+			 * the parent), through cgroup.procs files opened here */
+			for (size_t i = 0; i < cg->nv1; i++) {
+				if (!cg->v1[i].dir)
+					continue;
+				char procs[PATH_MAX];
+				snprintf(procs, sizeof procs, "%s/cgroup.procs", cg->v1[i].dir);
+				int fd = open(procs, O_WRONLY | O_CLOEXEC);
+				if (fd < 0) {
+					r = berth__err_sys(errno, "container %s: cgroup %s: open %s", id, cg->rel, procs);
+					drop_cgroup(cg);
+					return r;
+				}
+				plan->cgroup_procs_fds[plan->n_cgroup_procs++] = fd;
 			}
-			plan->cgroup_procs_fds[plan->n_cgroup_procs++] = fd;
+		} else {
+			/* in a user namespace: the parent attaches the child, which waits for it */
+			plan->gate = 1;
 		}
-		if (plan->clone_flags & CLONE_NEWCGROUP) {
-			plan->clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
-			plan->unshare_cgroupns = 1;
-		}
-	} else if (mode != BERTH_CGROUP_V2) {
-		/* v1 hierarchies: the parent attaches the child, which waits for it */
-		plan->gate = 1;
+		/* the cgroup namespace is made once the child is in its cgroups */
 		if (plan->clone_flags & CLONE_NEWCGROUP) {
 			plan->clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
 			plan->unshare_cgroupns = 1;
