@@ -856,9 +856,13 @@ BERTH_EXTERN int berth_spec_add_mount(berth_spec *spec, const char *destination,
 	return ok();
 }
 
-static int add_bind_opts(berth_spec *spec, const char *source, const char *destination, const char *const *opts)
+/* A mount of type "bind" (source a host path) or "volume" (source a volume
+ * name, "" for an anonymous one: the runtime makes it a bind of the volume's
+ * data at create, lib/volume). */
+static int add_mount_opts(berth_spec *spec, const char *type, const char *source, const char *destination,
+                          const char *const *opts)
 {
-	json_t *m = mount_object(destination, "bind", source, opts);
+	json_t *m = mount_object(destination, type, source, opts);
 	if (!m)
 		return berth__err_nomem();
 	int r = put_mount(spec, m);
@@ -881,20 +885,7 @@ BERTH_EXTERN int berth_spec_add_bind(berth_spec *spec, const char *source, const
 	if ((r = berth__spec_check_abs_path(f, destination)) < 0)
 		return r;
 	static const char *const rw[] = { "rbind", NULL }, *const ro[] = { "rbind", "ro", NULL };
-	return add_bind_opts(spec, source, destination, readonly ? ro : rw);
-}
-
-/* A volume mount: {"type": "volume", "source": name or "" (anonymous)};
- * the runtime makes it a bind of the volume's data at create (lib/volume). */
-static int add_volume_opts(berth_spec *spec, const char *name, const char *destination, const char *const *opts)
-{
-	json_t *m = mount_object(destination, "volume", name ? name : "", opts);
-	if (!m)
-		return berth__err_nomem();
-	int r = put_mount(spec, m);
-	if (r < 0)
-		return r;
-	return ok();
+	return add_mount_opts(spec, "bind", source, destination, readonly ? ro : rw);
 }
 
 BERTH_EXTERN int berth_spec_add_volume(berth_spec *spec, const char *name, const char *destination, int readonly)
@@ -913,7 +904,7 @@ BERTH_EXTERN int berth_spec_add_volume(berth_spec *spec, const char *name, const
 	if (!strcmp(destination, "/"))
 		return berth__err(BERTH_EINVAL, "%s: cannot be /", f);
 	static const char *const rw[] = { "rbind", NULL }, *const ro[] = { "rbind", "ro", NULL };
-	return add_volume_opts(spec, name, destination, readonly ? ro : rw);
+	return add_mount_opts(spec, "volume", name ? name : "", destination, readonly ? ro : rw);
 }
 
 BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
@@ -1024,7 +1015,7 @@ BERTH_EXTERN int berth_spec_add_volume_arg(berth_spec *spec, const char *arg)
 		}
 	}
 	opts[nopts] = NULL;
-	r = is_volume ? add_volume_opts(spec, src, dst, opts) : add_bind_opts(spec, src, dst, opts);
+	r = add_mount_opts(spec, is_volume ? "volume" : "bind", is_volume && !src ? "" : src, dst, opts);
 out:
 	free(copy);
 	return r;
