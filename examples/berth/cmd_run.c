@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envfile.h"
 #include "json.h"
 #include "util.h"
 
@@ -216,20 +217,25 @@ static void add_env(berth_spec *spec, const char *kv, const char *origin)
 		spec_fail("env");
 }
 
+struct env_file_ctx {
+	berth_spec *spec;
+	const char *path;
+};
+
+static int add_env_entry(const char *entry, void *payload)
+{
+	const struct env_file_ctx *ef = payload;
+	add_env(ef->spec, entry, ef->path);
+	return 0;
+}
+
 static void add_env_file(berth_spec *spec, const char *cmd, const char *path)
 {
 	char *text;
 	if (read_file(&text, NULL, path) < 0)
 		usage_error(cmd, "--env-file %s: %s", path, strerror(errno));
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		line[strcspn(line, "\r")] = '\0';
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (!*line || *line == '#')
-			continue;
-		add_env(spec, line, path);
-	}
+	struct env_file_ctx ef = { spec, path };
+	env_file_parse(text, add_env_entry, &ef);
 	free(text);
 }
 

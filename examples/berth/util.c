@@ -316,6 +316,8 @@ int parse_duration_ms(int64_t *out, const char *s)
 	if (errno || end == s || v < 0 || !isfinite(v))
 		return -1;
 	if (!*end) { /* a bare number: seconds */
+		if (v * 1000.0 > 9.2e18) /* beyond int64 milliseconds */
+			return -1;
 		*out = (int64_t)round_ll(v * 1000.0);
 		return 0;
 	}

@@ -202,6 +202,11 @@ def test_bad_values_name_the_flag(cli, rootfs):
     assert "NOSUCHSIG" in r.stderr
     r = cli("stop", "-t", "soon", "x")
     assert r.returncode == 125
+    # found by fuzzing (tests/fuzz/corpus/sizes/regress-duration-overflow):
+    # seconds beyond int64 milliseconds were an overflow, not an error
+    for t in ("5030092115030092192", "1e300"):
+        r = cli("stop", "-t", t, "x")
+        assert r.returncode == 125 and "--time" in r.stderr, (t, r.stderr)
 
 
 # ---------------------------------------------------------------- run basics

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Helpers shared by the libFuzzer targets (tests/fuzz/fuzz_*.c). */
+#ifndef BERTH_FUZZ_COMMON_H
+#define BERTH_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A NUL-terminated copy of the input (an embedded NUL ends the string). */
+char *fz_str(const uint8_t *data, size_t size);
+/* Aborts (a finding) with a message when cond is false: a property broken. */
+#define FZ_ASSERT(cond, ...) ((cond) ? (void)0 : fz_fail(__FILE__, __LINE__, __VA_ARGS__))
+void fz_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+
+/* Tar input: recomputes the header checksum of every 512-byte block that
+ * carries the ustar magic, so that mutations reach the code past libarchive's
+ * checksum test. buf is a writable copy of the input. */
+void fz_tar_fix(uint8_t *buf, size_t size);
+/* The input written to a new unlinked temp file, its offset at 0; -1 on failure. */
+int fz_memfile(const uint8_t *data, size_t size);
+
+/* Files written by the code under test stop at 64 MiB (EFBIG), so that a
+ * decompression bomb fails instead of filling the disk (libFuzzer's own
+ * SIGXFSZ handler, installed after LLVMFuzzerInitialize, is replaced). */
+void fz_limit_files(void);
+
+/* A scratch area: <TMPDIR>/berth-fuzz-XXXXXX, made once per process, holding
+ * only "root" while an input runs. fz_root() makes <area>/root (mode 0700)
+ * and returns its path; fz_root_done() removes it and aborts if anything else
+ * was left in the area (something written outside the root). */
+const char *fz_root(void);
+void fz_root_done(void);
+
+#endif

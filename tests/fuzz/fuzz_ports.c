@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Port specs (lib/net/ports.c): berth_port_parse on any string; every port
+ * it returns passes the library's own check and formats. */
+#include "fuzz_common.h"
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fz_str(data, size);
+	berth_port *v = NULL;
+	size_t n = 0;
+	if (berth_port_parse(&v, &n, s) == 0) {
+		FZ_ASSERT(n > 0 && n <= 65535, "'%s': %zu ports", s, n);
+		for (size_t i = 0; i < n; i++) {
+			char *f = NULL;
+			FZ_ASSERT(berth_port_format(&f, &v[i]) == 0, "'%s': port %zu does not format: %s", s, i,
+			          berth_error_last()->message);
+			berth_free(f);
+		}
+		berth_free(v);
+	} else {
+		FZ_ASSERT(v == NULL, "'%s': out set on failure", s);
+	}
+	free(s);
+	return 0;
+}

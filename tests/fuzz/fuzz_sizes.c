@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Memory and CPU sizes. The library takes sizes as integers (berth_cgroup_
+ * resources); the human forms ("512m", "1.5g", "90s") are parsed by the CLI
+ * (examples/berth/util.c: parse_size, parse_duration_ms, parse_signal,
+ * parse_uint64, parse_int, parse_rfc3339), and CPU lists ("0-3,5") by the
+ * library's cpuset check (lib/cgroup/resources.c). Any string through all. */
+#include "fuzz_common.h"
+#include "internal.h"
+#include "cgroup/cgroup_internal.h"
+#include "util.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* util.c's container helpers want the CLI's context (main.c); never called here. */
+berth_ctx *cli_ctx(void) { abort(); }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fz_str(data, size);
+	uint64_t u;
+	int64_t ms;
+	int i;
+	if (parse_size(&u, s) == 0)
+		FZ_ASSERT(u < 18000000000000000000ull, "size '%s' = %llu", s, (unsigned long long)u);
+	if (parse_duration_ms(&ms, s) == 0)
+		FZ_ASSERT(ms >= 0 || s[0] == '-', "duration '%s' = %lld", s, (long long)ms);
+	if (parse_signal(&i, s) == 0)
+		FZ_ASSERT(i > 0 && i <= SIGRTMAX, "signal '%s' = %d", s, i);
+	parse_uint64(&u, s);
+	parse_int(&i, s);
+	parse_rfc3339(s);
+	berth__cgroup_cpuset_check("cpuset.cpus", s, "0-3,8-11", "CPU");
+	berth__cgroup_cpuset_check("cpuset.mems", "0", s, "memory node");
+	free(s);
+	return 0;
+}
