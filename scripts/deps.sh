@@ -11,8 +11,10 @@ libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
 docker-registry skopeo umoci apache2-utils python3-cryptography openssl"
 BENCH="runc crun buildah iperf3 socat"
+# scripts/fuzz.sh (run by scripts/test.sh): clang and its libFuzzer/sanitizer runtimes
+FUZZ="clang libclang-rt-dev"
 
-pkgs="$BUILD $TEST"
+pkgs="$BUILD $TEST $FUZZ"
 [ "${BERTH_DEPS_BENCH:-0}" = 1 ] && pkgs="$pkgs $BENCH"
 
 missing=""
