@@ -5,7 +5,8 @@
 # never into the repo. Fails if any target crashes, leaks, breaks a property
 # or times out on an input; the input is then kept in build-fuzz/artifacts/.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (TARGET: reference, layer, ...)
-# Environment: BERTH_FUZZ_JOBS (build jobs, default nproc), BERTH_FUZZ_NICE
+# Environment: BERTH_FUZZ_JOBS (build jobs, default nproc),
+# BERTH_FUZZ_PARALLEL (targets run at once, default nproc), BERTH_FUZZ_NICE
 # (niceness of the runs, default 0), BERTH_FUZZ_KEEP=1 (keep the scratch dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,15 +48,14 @@ max_len() {
   esac
 }
 
-failed=0
-printf '%-16s %12s  %s\n' TARGET EXECS RESULT
-for t in "${targets[@]}"; do
+# One target: its result line into $scratch/<t>.result, details after it.
+run_target() {
+  local t=$1 rc=0 execs kind result
   mkdir -p "$scratch/corpus/$t" "$scratch/tmp/$t" "$scratch/art/$t"
-  args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")"
-        -artifact_prefix="$scratch/art/$t/" -print_final_stats=1)
+  local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")"
+              -artifact_prefix="$scratch/art/$t/" -print_final_stats=1)
   [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
-  log=$scratch/$t.log
-  rc=0
+  local log=$scratch/$t.log
   TMPDIR=$scratch/tmp/$t nice -n "${BERTH_FUZZ_NICE:-0}" "build-fuzz/fuzz/fuzz_$t" "${args[@]}" \
     "$scratch/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -63,7 +63,6 @@ for t in "${targets[@]}"; do
   if [ "$rc" -eq 0 ]; then
     result=ok
   else
-    failed=1
     kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-z-]+( [a-z-]+)?|runtime error|property broken' \
       "$log" | head -1)
     mkdir -p build-fuzz/artifacts
@@ -71,8 +70,24 @@ for t in "${targets[@]}"; do
     cp "$log" "build-fuzz/artifacts/$t.log"
     result="FAILED (${kind:-exit $rc}): build-fuzz/artifacts/$t.log"
   fi
-  printf '%-16s %12s  %s\n' "$t" "${execs:-?}" "$result"
-  [ "$rc" -eq 0 ] || grep -E 'ERROR|runtime error|property broken|SUMMARY|#[0-9]+ 0x' "$log" | head -20 | sed 's/^/    /'
+  {
+    printf '%-16s %12s  %s\n' "$t" "${execs:-?}" "$result"
+    [ "$rc" -eq 0 ] || grep -E 'ERROR|runtime error|property broken|SUMMARY|#[0-9]+ 0x' "$log" | head -20 | sed 's/^/    /'
+  } >"$scratch/$t.result"
+}
+
+# BERTH_FUZZ_PARALLEL targets at once (default: the number of CPUs).
+par=${BERTH_FUZZ_PARALLEL:-$(nproc)}
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
+failed=0
+printf '%-16s %12s  %s\n' TARGET EXECS RESULT
+for t in "${targets[@]}"; do
+  cat "$scratch/$t.result"
+  grep -q '  ok$' "$scratch/$t.result" || failed=1
 done
 echo "fuzz: $(($(date +%s) - start)) s in all"
 exit $failed
