@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * OCI runtime configs (lib/spec): berth_spec_parse + berth_spec_validate on
  * any bytes; a valid spec serialises and parses back, its resources convert
- * to the cgroup area's struct, and the runtime's typed plan is built from it
+ * to the cgroup area's struct, its network mode and published ports are read
+ * as create reads them, and the runtime's typed plan is built from it
  * (namespace paths dropped: the harness opens no host file). */
 #include "fuzz_common.h"
 #include "internal.h"
 #include "cgroup/cgroup_internal.h"
+#include "net/nat.h"
+#include "net/net_internal.h"
 #include "runtime/runtime.h"
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (berth__cgroup_res_from_json(&cr, res) == 0)
 				berth__cgroup_res_check(&cr, "0-3", "0");
 		}
+		berth__net_check_spec(spec->root, "fuzz");
+		FZ_ASSERT(berth__spec_network(spec->root) != NULL, "no network mode");
+		berth_port *ports = NULL;
+		size_t np = 0;
+		if (berth__spec_ports(&ports, &np, spec->root) == 0)
+			for (size_t i = 0; i < np; i++)
+				berth__port_check(&ports[i]);
+		free(ports);
 		drop_ns_paths(spec->root);
 		berth__plan plan;
 		if (berth__plan_init(&plan) == 0) {
