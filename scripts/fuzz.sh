@@ -56,7 +56,7 @@ run_target() {
               -artifact_prefix="$scratch/art/$t/" -print_final_stats=1)
   [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
   local log=$scratch/$t.log
-  TMPDIR=$scratch/tmp/$t nice -n "${BERTH_FUZZ_NICE:-0}" "build-fuzz/fuzz/fuzz_$t" "${args[@]}" \
+  TMPDIR=$scratch/tmp/$t BERTH_FUZZ_WRITABLE=$scratch nice -n "${BERTH_FUZZ_NICE:-0}" "build-fuzz/fuzz/fuzz_$t" "${args[@]}" \
     "$scratch/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')

@@ -4,7 +4,8 @@
  * up, so nested layer tars stay readable) loaded into a store in a fresh temp
  * root; each loaded image is then opened, inspected and made into a spec (its
  * config applied as `berth run` does). The root is removed after each input
- * and nothing may appear beside it. */
+ * and nothing may appear beside it; as root the rest of the host is read-only
+ * (fz_protect_host) and an EROFS error is a finding. */
 #include "fuzz_common.h"
 #include "internal.h"
 #include <fcntl.h>
@@ -34,6 +35,14 @@ static void use_image(berth_ctx *ctx, const char *line)
 	berth_image_free(img);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	fz_protect_host();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz_limit_files();
@@ -57,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (char **l = loaded; *l; l++)
 			use_image(ctx, *l);
 		berth_free(loaded);
+	} else {
+		fz_check_errno("load");
 	}
 	berth_ctx_free(ctx);
 	close(in);

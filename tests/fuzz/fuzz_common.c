@@ -11,6 +11,8 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,6 +83,67 @@ void fz_limit_files(void)
 		fz_fail(__FILE__, __LINE__, "setrlimit: %s", strerror(errno));
 	signal(SIGXFSZ, SIG_IGN);
 	done = 1;
+}
+
+/* A mount point field of mountinfo, with its \ooo escapes decoded. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+static void make_writable(const char *dir)
+{
+	if (!dir || !*dir)
+		return;
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT, NULL) < 0)
+		fz_fail(__FILE__, __LINE__, "make %s writable: %s", dir, strerror(errno));
+}
+
+void fz_protect_host(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "fuzz: not root: the host is not made read-only around this target\n");
+		return;
+	}
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fz_fail(__FILE__, __LINE__, "private mount namespace: %s", strerror(errno));
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		fz_fail(__FILE__, __LINE__, "mountinfo: %s", strerror(errno));
+	char line[8192];
+	while (fgets(line, sizeof line, f)) {
+		char mp[4096];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		unescape(mp);
+		/* best effort for odd mounts (a failure leaves that one writable) */
+		mount(NULL, mp, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+	}
+	fclose(f);
+	const char *rw = getenv("BERTH_FUZZ_WRITABLE");
+	char *list = strdup(rw ? rw : ""), *save = NULL;
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save))
+		make_writable(d);
+	free(list);
+	const char *tmp = getenv("TMPDIR");
+	make_writable(tmp && *tmp ? tmp : "/tmp");
+}
+
+void fz_check_errno(const char *what)
+{
+	const berth_error *e = berth_error_last();
+	if (e->sys_errno == EROFS)
+		fz_fail(__FILE__, __LINE__, "%s tried to write outside its root: %s", what, e->message);
 }
 
 static char area[4096], root[4200];

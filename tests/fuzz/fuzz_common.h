@@ -26,6 +26,17 @@ int fz_memfile(const uint8_t *data, size_t size);
  * SIGXFSZ handler, installed after LLVMFuzzerInitialize, is replaced). */
 void fz_limit_files(void);
 
+/* Run as root: puts the process in a private mount namespace where every
+ * mount is read-only except the directories in $BERTH_FUZZ_WRITABLE (colon-
+ * separated; scripts/fuzz.sh gives its scratch dir) and $TMPDIR, so that code
+ * escaping its root cannot change the host, and such a write fails with EROFS
+ * (see fz_check_errno). Call it from LLVMFuzzerInitialize (before libFuzzer
+ * starts threads). Not root: nothing (a note on stderr). */
+void fz_protect_host(void);
+/* Aborts if the last berth error is EROFS: a write outside the writable
+ * directories, which the code under test must never try. */
+void fz_check_errno(const char *what);
+
 /* A scratch area: <TMPDIR>/berth-fuzz-XXXXXX, made once per process, holding
  * only "root" while an input runs. fz_root() makes <area>/root (mode 0700)
  * and returns its path; fz_root_done() removes it and aborts if anything else

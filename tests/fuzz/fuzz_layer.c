@@ -3,7 +3,8 @@
  * import): any bytes (plain, gzip or zstd tar; ustar header checksums fixed
  * up) streamed, hashed and unpacked into a fresh temp root with the flags of
  * this process (as root: chown, devices, xattrs). The root is removed after
- * each input and nothing may appear beside it. */
+ * each input and nothing may appear beside it; as root the rest of the host
+ * is read-only (fz_protect_host) and an EROFS error is a finding. */
 #include "fuzz_common.h"
 #include "internal.h"
 #include "image/store.h"
@@ -12,6 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	fz_protect_host();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth__layer_result res;
 	if (berth__layer_stream(&res, dirfd, in, -1, "layer") == 0)
 		FZ_ASSERT(res.blob_size == size, "read %llu of %zu bytes", (unsigned long long)res.blob_size, size);
+	else
+		fz_check_errno("layer");
 	close(dirfd);
 	close(in);
 	fz_root_done();
