@@ -34,24 +34,11 @@ static void use_image(berth_ctx *ctx, const char *line)
 	berth_spec_free(spec);
 	berth_image_free(img);
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fz_protect_host();
-	return 0;
-}
+FZ_PROTECT_HOST_INIT()
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fz_limit_files();
-	uint8_t *buf = malloc(size ? size : 1);
-	memcpy(buf, data, size);
-	fz_tar_fix(buf, size);
-	int in = fz_memfile(buf, size);
-	free(buf);
-	FZ_ASSERT(in >= 0, "memfd");
+	int in = fz_tar_input(data, size);
 	const char *root = fz_root();
 	char store[4300], run[4300];
 	snprintf(store, sizeof store, "%s/store", root);

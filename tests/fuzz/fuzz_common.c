@@ -38,7 +38,7 @@ void fz_fail(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
-void fz_tar_fix(uint8_t *buf, size_t size)
+static void tar_fix(uint8_t *buf, size_t size)
 {
 	for (size_t off = 0; off + 512 <= size; off += 512) {
 		uint8_t *h = buf + off;
@@ -52,7 +52,7 @@ void fz_tar_fix(uint8_t *buf, size_t size)
 	}
 }
 
-int fz_memfile(const uint8_t *data, size_t size)
+static int memfile(const uint8_t *data, size_t size)
 {
 	int fd = memfd_create("berth-fuzz", MFD_CLOEXEC);
 	if (fd < 0)
@@ -73,7 +73,7 @@ int fz_memfile(const uint8_t *data, size_t size)
 	return fd;
 }
 
-void fz_limit_files(void)
+static void limit_files(void)
 {
 	static int done;
 	if (done)
@@ -83,6 +83,21 @@ void fz_limit_files(void)
 		fz_fail(__FILE__, __LINE__, "setrlimit: %s", strerror(errno));
 	signal(SIGXFSZ, SIG_IGN);
 	done = 1;
+}
+
+int fz_tar_input(const uint8_t *data, size_t size)
+{
+	limit_files();
+	uint8_t *buf = malloc(size ? size : 1);
+	if (!buf)
+		abort();
+	memcpy(buf, data, size);
+	tar_fix(buf, size);
+	int fd = memfile(buf, size);
+	free(buf);
+	if (fd < 0)
+		fz_fail(__FILE__, __LINE__, "memfd: %s", strerror(errno));
+	return fd;
 }
 
 /* A mount point field of mountinfo, with its \ooo escapes decoded. */

@@ -14,17 +14,13 @@ char *fz_str(const uint8_t *data, size_t size);
 #define FZ_ASSERT(cond, ...) ((cond) ? (void)0 : fz_fail(__FILE__, __LINE__, __VA_ARGS__))
 void fz_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 
-/* Tar input: recomputes the header checksum of every 512-byte block that
- * carries the ustar magic, so that mutations reach the code past libarchive's
- * checksum test. buf is a writable copy of the input. */
-void fz_tar_fix(uint8_t *buf, size_t size);
-/* The input written to a new unlinked temp file, its offset at 0; -1 on failure. */
-int fz_memfile(const uint8_t *data, size_t size);
-
-/* Files written by the code under test stop at 64 MiB (EFBIG), so that a
- * decompression bomb fails instead of filling the disk (libFuzzer's own
- * SIGXFSZ handler, installed after LLVMFuzzerInitialize, is replaced). */
-void fz_limit_files(void);
+/* A tar input as a file: the data copied, the header checksum of every
+ * 512-byte block that carries the ustar magic recomputed (so that mutations
+ * reach the code past libarchive's checksum test), written to a new memfd
+ * (offset 0). Files the code under test writes stop at 64 MiB (EFBIG), so a
+ * decompression bomb fails instead of filling the disk (libFuzzer's SIGXFSZ
+ * handler is replaced). */
+int fz_tar_input(const uint8_t *data, size_t size);
 
 /* Run as root: puts the process in a private mount namespace where every
  * mount is read-only except the directories in $BERTH_FUZZ_WRITABLE (colon-
@@ -33,6 +29,15 @@ void fz_limit_files(void);
  * (see fz_check_errno). Call it from LLVMFuzzerInitialize (before libFuzzer
  * starts threads). Not root: nothing (a note on stderr). */
 void fz_protect_host(void);
+/* The LLVMFuzzerInitialize of a target that calls fz_protect_host. */
+#define FZ_PROTECT_HOST_INIT()                                  \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);      \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)       \
+	{                                                       \
+		(void)argc, (void)argv;                         \
+		fz_protect_host();                              \
+		return 0;                                       \
+	}
 /* Aborts if the last berth error is EROFS: a write outside the writable
  * directories, which the code under test must never try. */
 void fz_check_errno(const char *what);

@@ -13,24 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fz_protect_host();
-	return 0;
-}
+FZ_PROTECT_HOST_INIT()
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fz_limit_files();
-	uint8_t *buf = malloc(size ? size : 1);
-	memcpy(buf, data, size);
-	fz_tar_fix(buf, size);
-	int in = fz_memfile(buf, size);
-	free(buf);
-	FZ_ASSERT(in >= 0, "memfd");
+	int in = fz_tar_input(data, size);
 	const char *root = fz_root();
 	int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	FZ_ASSERT(dirfd >= 0, "open %s", root);
