@@ -486,8 +486,9 @@ static int copy_node(cctx *c, int sdir, const char *name, const char *dst, int f
 		if (fd >= 0) {
 			uid_t u = c->chown ? c->uid : (c->op->keep_owner ? st.st_uid : 0);
 			gid_t g = c->chown ? c->gid : (c->op->keep_owner ? st.st_gid : 0);
-			lchown(dst, u, g);
+			int rc = lchown(dst, u, g) < 0 ? berth__err_sys(errno, "%s: chown %s", what, dst) : 0;
 			close(fd);
+			return rc;
 		}
 		return 0;
 	}
