@@ -352,18 +352,17 @@ int berth__id_file_lookup(FILE *f, const char *name, long *id, long *gid)
 {
 	char line[1024];
 	while (fgets(line, sizeof line, f)) {
-		char *save = NULL, *fl[4] = { 0 };
-		char *t = strtok_r(line, ":\n", &save);
-		for (int i = 0; t && i < 4; i++) {
-			fl[i] = t;
-			t = strtok_r(NULL, ":\n", &save);
-		}
-		if (!fl[0] || !fl[2])
+		line[strcspn(line, "\n")] = '\0';
+		/* fields split at every ':' (an empty password field is still a field) */
+		char *fl[4] = { 0 }, *p = line;
+		for (int i = 0; p && i < 4; i++)
+			fl[i] = strsep(&p, ":");
+		if (!fl[0] || !*fl[0] || !fl[2] || !*fl[2])
 			continue;
 		if (name ? !strcmp(fl[0], name) : strtol(fl[2], NULL, 10) == *id) {
 			*id = strtol(fl[2], NULL, 10);
 			if (gid)
-				*gid = fl[3] ? strtol(fl[3], NULL, 10) : -1;
+				*gid = fl[3] && *fl[3] ? strtol(fl[3], NULL, 10) : -1;
 			return 0;
 		}
 	}

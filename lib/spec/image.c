@@ -62,26 +62,9 @@ static int resolve_user(berth_spec *spec, char **dirs, const char *user, const c
 	long uid = 0, gid = 0, pgid = -1;
 	if (berth__all_digits(u)) {
 		uid = strtol(u, NULL, 10);
-		long dummy;
 		/* a numeric user with a passwd entry gets its primary group */
-		FILE *f = open_in_layers(dirs, "etc/passwd");
-		if (f) {
-			char line[1024];
-			while (fgets(line, sizeof line, f)) {
-				char *save = NULL, *fl[4] = { 0 };
-				char *t = strtok_r(line, ":\n", &save);
-				for (int i = 0; t && i < 4; i++) {
-					fl[i] = t;
-					t = strtok_r(NULL, ":\n", &save);
-				}
-				if (fl[2] && strtol(fl[2], NULL, 10) == uid && fl[3]) {
-					pgid = strtol(fl[3], NULL, 10);
-					break;
-				}
-			}
-			fclose(f);
-		}
-		(void)dummy;
+		long id = uid;
+		lookup(dirs, "etc/passwd", NULL, &id, &pgid);
 	} else if (lookup(dirs, "etc/passwd", u, &uid, &pgid) < 0)
 		return berth__err(BERTH_EINVAL, "%s: user '%s': no such user in the image's /etc/passwd", what, u);
 	if (g && *g) {

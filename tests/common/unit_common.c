@@ -140,6 +140,47 @@ START_TEST(atomic_write_and_rm_rf)
 }
 END_TEST
 
+/* An image's /etc/passwd and /etc/group: fields split at every ':'. Found by
+ * fuzzing (tests/fuzz/corpus/passwd/regress-empty-password): an empty password
+ * field was skipped, so "user::1000:2000" gave the user uid 2000. */
+static int lookup_text(const char *text, const char *name, long *id, long *gid)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	ck_assert_ptr_nonnull(f);
+	int r = berth__id_file_lookup(f, name, id, gid);
+	fclose(f);
+	return r;
+}
+
+START_TEST(id_file_lookup_fields)
+{
+	const char *pw = "root:x:0:0:root:/root:/bin/sh\n"
+	                 "nopass::1000:2000::/home/nopass:/bin/sh\n"
+	                 ":x:5:5\n"
+	                 "nogid:x:7\n"
+	                 "emptygid:x:8:\n";
+	long id = -1, gid = -1;
+	ck_assert_int_eq(lookup_text(pw, "nopass", &id, &gid), 0);
+	ck_assert_int_eq(id, 1000);
+	ck_assert_int_eq(gid, 2000);
+	ck_assert_int_eq(lookup_text(pw, "root", &id, &gid), 0);
+	ck_assert_int_eq(id, 0);
+	ck_assert_int_eq(gid, 0);
+	ck_assert_int_eq(lookup_text(pw, "nogid", &id, &gid), 0);
+	ck_assert_int_eq(id, 7);
+	ck_assert_int_eq(gid, -1);
+	ck_assert_int_eq(lookup_text(pw, "emptygid", &id, &gid), 0);
+	ck_assert_int_eq(gid, -1);
+	ck_assert_int_eq(lookup_text(pw, "", &id, &gid), -1); /* a line without a name names nobody */
+	ck_assert_int_eq(lookup_text(pw, "missing", &id, &gid), -1);
+	id = 1000; /* by id: the entry of uid 1000, with its group */
+	ck_assert_int_eq(lookup_text(pw, NULL, &id, &gid), 0);
+	ck_assert_int_eq(gid, 2000);
+	id = 2000; /* 2000 is a gid, not a uid */
+	ck_assert_int_eq(lookup_text(pw, NULL, &id, &gid), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -149,6 +190,7 @@ int main(void)
 	tcase_add_test(t, ids);
 	tcase_add_test(t, strv_pack_one_allocation);
 	tcase_add_test(t, atomic_write_and_rm_rf);
+	tcase_add_test(t, id_file_lookup_fields);
 	suite_add_tcase(s, t);
 	return tu_run_suite(s);
 }
