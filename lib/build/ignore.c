@@ -37,39 +37,73 @@ static const char *class_match(const char *p, char c, int *matched)
 	return p + 1;
 }
 
-static int match_at(const char *p, const char *s)
+/* A match of a pattern against a path: a state (pattern position, path
+ * position) that failed is remembered and never tried again, and the
+ * positions a star may skip to are tried in order, so a match takes
+ * O(pattern length x path length) steps, without deep recursion. (The plain
+ * backtracking matcher was exponential: a .dockerignore line of stars hung a
+ * build; found by tests/fuzz/fuzz_dockerignore.c.) */
+typedef struct glob {
+	const char *p0, *s0;
+	size_t ls;
+	unsigned char *failed;   /* one bit per state */
+	const char **next_slash; /* the first '/' at or after each path position, or NULL */
+} glob;
+
+static size_t state(const glob *g, const char *p, const char *s)
+{
+	return (size_t)(p - g->p0) * (g->ls + 1) + (size_t)(s - g->s0);
+}
+
+static int failed(const glob *g, const char *p, const char *s)
+{
+	size_t k = state(g, p, s);
+	return g->failed[k / 8] & (1u << (k % 8));
+}
+
+static void set_failed(glob *g, const char *p, const char *s)
+{
+	size_t k = state(g, p, s);
+	g->failed[k / 8] |= (unsigned char)(1u << (k % 8));
+}
+
+static int match_at(glob *g, const char *p, const char *s);
+
+/* The stars at p (up to q) at s: the rest q tried at every position the stars
+ * may reach, in order. The later states of p are marked failed as the loop
+ * reaches them (each reaches a subset of what this one reaches); if one of
+ * them matches instead, the whole match ends with 1 and no mark is read again. */
+static int match_stars(glob *g, const char *p, const char *q, const char *s)
+{
+	int any = q - p >= 2, dirs = any && *q == '/'; /* "**": '/' too; "**" + "/": whole directories */
+	const char *rest = dirs ? q + 1 : q, *t = s;
+	for (;;) {
+		if (match_at(g, rest, t))
+			return 1;
+		if (dirs) {
+			t = g->next_slash[t - g->s0];
+			if (!t)
+				return 0;
+			t++;
+		} else {
+			if (!*t || (!any && *t == '/'))
+				return 0;
+			t++;
+		}
+		if (failed(g, p, t))
+			return 0;
+		set_failed(g, p, t);
+	}
+}
+
+static int match_rest(glob *g, const char *p, const char *s)
 {
 	while (*p) {
-		if (p[0] == '*' && p[1] == '*') {
-			while (*p == '*')
-				p++;
-			if (*p == '/') {
-				/* "**" + "/": zero or more whole directories */
-				p++;
-				if (match_at(p, s))
-					return 1;
-				for (const char *t = s; *t; t++)
-					if (*t == '/' && match_at(p, t + 1))
-						return 1;
-				return 0;
-			}
-			/* "**" elsewhere: anything, separators included */
-			for (const char *t = s;; t++) {
-				if (match_at(p, t))
-					return 1;
-				if (!*t)
-					return 0;
-			}
-		}
 		if (*p == '*') {
-			while (*p == '*')
-				p++;
-			for (const char *t = s;; t++) {
-				if (match_at(p, t))
-					return 1;
-				if (!*t || *t == '/')
-					return 0;
-			}
+			const char *q = p;
+			while (*q == '*')
+				q++;
+			return match_stars(g, p, q, s);
 		}
 		if (!*s)
 			return 0;
@@ -97,10 +131,34 @@ static int match_at(const char *p, const char *s)
 	return *s == '\0';
 }
 
+static int match_at(glob *g, const char *p, const char *s)
+{
+	if (failed(g, p, s))
+		return 0;
+	int r = match_rest(g, p, s);
+	if (!r)
+		set_failed(g, p, s);
+	return r;
+}
+
 int berth__glob_match(const char *pat, const char *path, int pathname)
 {
 	(void)pathname;
-	return match_at(pat, path);
+	size_t lp = strlen(pat), ls = strlen(path);
+	glob g = { pat, path, ls, calloc(((lp + 1) * (ls + 1) + 7) / 8, 1), calloc(ls + 1, sizeof(char *)) };
+	int r = 0;
+	if (g.failed && g.next_slash) {
+		const char *next = NULL;
+		for (size_t i = ls + 1; i-- > 0;) {
+			if (path[i] == '/')
+				next = path + i;
+			g.next_slash[i] = next;
+		}
+		r = match_at(&g, pat, path);
+	}
+	free(g.failed);
+	free(g.next_slash);
+	return r;
 }
 
 char *berth__bd_clean_path(const char *in, int abs)
@@ -213,7 +271,7 @@ void berth__ignore_free(bd_ignore *ig)
 /* The pattern matches rel or one of its parent directories. */
 static int matches_or_parent(const char *pat, const char *rel)
 {
-	if (match_at(pat, rel))
+	if (berth__glob_match(pat, rel, 1))
 		return 1;
 	size_t n = strlen(rel);
 	char *buf = malloc(n + 1);
@@ -225,7 +283,7 @@ static int matches_or_parent(const char *pat, const char *rel)
 		if (buf[i] != '/')
 			continue;
 		buf[i] = '\0';
-		if (match_at(pat, buf)) {
+		if (berth__glob_match(pat, buf, 1)) {
 			m = 1;
 			break;
 		}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *msg(void) { return berth_error_last()->message; }
 
@@ -296,6 +297,38 @@ START_TEST(glob)
 }
 END_TEST
 
+/* A hostile .dockerignore (the build context is not trusted) cannot hang the
+ * build: found by fuzzing (tests/fuzz/corpus/dockerignore/regress-stars-*),
+ * the backtracking matcher took exponential time in the number of stars. The
+ * alarm fails the test if a match takes seconds instead of microseconds. */
+START_TEST(glob_many_stars)
+{
+	char pat[600] = "", path[400];
+	for (int i = 0; i < 100; i++)
+		strcat(pat, "*a");
+	strcat(pat, "*c");
+	memset(path, 'a', 300);
+	strcpy(path + 300, "b");
+	alarm(10);
+	ck_assert(!berth__glob_match(pat, path, 1));
+	path[300] = 'c';
+	ck_assert(berth__glob_match(pat, path, 1));
+	char dirs[600] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(dirs, "**/a");
+	for (int i = 0; i < 150; i++)
+		memcpy(path + 2 * i, "a/", 2);
+	strcpy(path + 300, "b");
+	ck_assert(!berth__glob_match(dirs, path, 1));
+	bd_ignore ig;
+	const char *text = "**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**x\n";
+	ck_assert_int_eq(berth__ignore_parse(&ig, text, strlen(text)), 0);
+	ck_assert(!berth__ignore_match(&ig, path));
+	berth__ignore_free(&ig);
+	alarm(0);
+}
+END_TEST
+
 /* The RUN step's io.berth.overlay annotation: top layer first, ',' ':' '\'
  * escaped, no length limit. */
 START_TEST(overlay_annotation)
@@ -341,6 +374,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, substitution);
 	tcase_add_test(tc, ignore_patterns);
 	tcase_add_test(tc, glob);
+	tcase_add_test(tc, glob_many_stars);
 	tcase_add_test(tc, overlay_annotation);
 	suite_add_tcase(s, tc);
 	return s;
