@@ -587,9 +587,38 @@ static void close_all_but(int a, int b, int c)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* The working directory, resolved without magic links (a -w /proc/self/fd/N
+ * would otherwise name a directory of the host: CVE-2024-21626), and checked
+ * to be reachable from the container's root. */
+static void enter_cwd(const char *cwd)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_NO_MAGICLINKS;
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, cwd ? cwd : "/", &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 || fchdir(fd) < 0)
+		die2("chdir to the working directory ", cwd);
+	close(fd);
+	char buf[8];
+	if (syscall(SYS_getcwd, buf, sizeof buf) < 0 && errno != ERANGE)
+		die2("the working directory is outside the container: ", cwd);
+}
+
 void berth__child_main(const berth__plan *p)
 {
 	g_sync = p->sync_fd;
+	/* Seen from inside (a joined or the host's pid namespace): nothing of the
+	 * caller (binary, fds, cwd, root, memory) may be reached through
+	 * /proc/PID, and nobody may ptrace this process, until it has exec'd the
+	 * container's program. A child for a joined pid namespace is non-dumpable
+	 * from birth (spawn.c); the first process of a new one is seen by nobody;
+	 * a vfork child shares the caller's memory and is always the latter. */
+	if (!p->vm_shared && !(p->clone_flags & CLONE_NEWPID) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("make the process non-dumpable");
 
 	/* The parent blocked every signal around clone; handlers are the host's. */
 	struct sigaction sa;
@@ -662,8 +691,7 @@ void berth__child_main(const berth__plan *p)
 			die2("set rlimit ", p->rlimits[i].name);
 	if (p->umask >= 0)
 		umask((mode_t)p->umask);
-	if (p->cwd && chdir(p->cwd) < 0)
-		die2("chdir to the working directory ", p->cwd);
+	enter_cwd(p->cwd);
 
 	if (!p->no_new_privs)
 		load_seccomp(p); /* needs CAP_SYS_ADMIN then: before the capabilities go */

@@ -42,7 +42,8 @@ typedef struct berth__child_msg {
 	int status;              /* exit status the child will use */
 	char what[512];          /* what failed, naming the object */
 } berth__child_msg;
-enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3, BERTH__MSG_CONSOLE = 4 };
+enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3, BERTH__MSG_CONSOLE = 4,
+       BERTH__MSG_PID = 5 /* int[2] { type, pid } + the child's pidfd, from the intermediate */ };
 
 typedef struct berth__plan {
 	void *arena;                      /* every allocation of the plan, freed by berth__plan_free */
@@ -108,6 +109,7 @@ typedef struct berth__plan {
 	                                     master to the parent and makes the slave its stdio */
 	int sync_fd;                      /* child end of the sync socket */
 	int exec_fifo_fd;                 /* created state: block reading it until start; -1 exec at once */
+	int vm_shared;                    /* set by berth__spawn: the child shares the caller's memory (vfork) */
 } berth__plan;
 
 /* Builds a plan from a validated spec. Everything is allocated in *arena

@@ -203,8 +203,10 @@ static int attack_ptrace(int pid)
 		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return 1;
 	}
-	if (same_as_expected(pid)) {
-		ptrace(PTRACE_DETACH, pid, 0, 0);
+	if (!WIFSTOPPED(st) || same_as_expected(pid)) {
+		/* exited meanwhile, or already the container's program */
+		if (WIFSTOPPED(st))
+			ptrace(PTRACE_DETACH, pid, 0, 0);
 		return 1;
 	}
 	leak("LEAK ptrace pid %d: %s\n", pid, "PTRACE_SEIZE of berth's process before its exec");
