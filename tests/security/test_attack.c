@@ -132,7 +132,7 @@ static void api_attack(const char *mode)
 	close(fd);
 	int code;
 	tu_ok(berth_container_wait(&code, NULL, c, 20000));
-	check_report(out, n, n / 4);
+	check_report(out, n, n / 8);
 	free(out);
 	tu_ok(berth_container_delete(c, BERTH_DELETE_FORCE));
 	berth_container_free(c);
@@ -202,7 +202,7 @@ START_TEST(cli_binary_overwrite)
 	close(fd);
 	int code;
 	tu_ok(berth_container_wait(&code, NULL, c, 20000));
-	check_report(out, n, n / 4);
+	check_report(out, n, n / 8);
 	free(out);
 	ck_assert_msg(same_file_content(orig, copy), "the container modified the host's berth binary");
 	tu_ok(berth_container_delete(c, BERTH_DELETE_FORCE));
