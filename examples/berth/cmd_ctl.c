@@ -463,15 +463,19 @@ int cmd_exec(int argc, char **argv)
 	if (tty && !detach) {
 		o.stdio_mode = BERTH_STDIO_TERMINAL;
 	} else if (!detach) {
-		o.stdin_fd = interactive ? STDIN_FILENO : -1;
-		o.stdout_fd = STDOUT_FILENO;
-		o.stderr_fd = STDERR_FILENO;
+		o.stdin_fd = interactive ? stdio_guard_fd(STDIN_FILENO, 1) : -1;
+		o.stdout_fd = stdio_guard_fd(STDOUT_FILENO, 0);
+		o.stderr_fd = stdio_guard_fd(STDERR_FILENO, 0);
 	}
 	if (!detach)
 		signals_catch(tty);
 	fflush(stdout);
 	berth_process *p = NULL;
-	if (berth_container_exec(&p, c, &o) < 0) {
+	int execd = berth_container_exec(&p, c, &o);
+	stdio_guard_started(o.stdin_fd, STDIN_FILENO);
+	stdio_guard_started(o.stdout_fd, STDOUT_FILENO);
+	stdio_guard_started(o.stderr_fd, STDERR_FILENO);
+	if (execd < 0) {
 		const berth_error *e = berth_error_last();
 		if (e->code == BERTH_ESTATE && (!e->message || !strstr(e->message, "paused")) &&
 		    berth_container_status(c) == BERTH_STATUS_PAUSED) {
@@ -512,6 +516,7 @@ int cmd_exec(int argc, char **argv)
 		code = x.code;
 	else if (wait_forwarding(&code, NULL, p) < 0)
 		code = berr("wait");
+	stdio_guard_finish();
 out:
 	berth_process_free(p);
 	berth_container_free(c);

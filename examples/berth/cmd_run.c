@@ -590,9 +590,9 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 		opts.stdio_mode = BERTH_STDIO_TERMINAL;
 	} else {
 		opts.stdio_mode = BERTH_STDIO_FDS;
-		opts.stdin_fd = rc->interactive ? STDIN_FILENO : -1;
-		opts.stdout_fd = STDOUT_FILENO;
-		opts.stderr_fd = STDERR_FILENO;
+		opts.stdin_fd = rc->interactive ? stdio_guard_fd(STDIN_FILENO, 1) : -1;
+		opts.stdout_fd = stdio_guard_fd(STDOUT_FILENO, 0);
+		opts.stderr_fd = stdio_guard_fd(STDERR_FILENO, 0);
 	}
 	signals_catch(rc->tty);
 	fflush(stdout);
@@ -621,7 +621,11 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	if (!rc->tty)
 		opts.flags |= BERTH_CREATE_START; /* nothing to set up between create and start */
-	if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
+	int created = berth_container_create(&c, cli_ctx(), spec, &opts);
+	stdio_guard_started(opts.stdin_fd, STDIN_FILENO);
+	stdio_guard_started(opts.stdout_fd, STDOUT_FILENO);
+	stdio_guard_started(opts.stderr_fd, STDERR_FILENO);
+	if (created < 0)
 		return berr("create");
 	if (rc->tty) {
 		if (berth_container_take_console(&pty, c) < 0) {
@@ -653,6 +657,7 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	code = a.code;
 out:
+	stdio_guard_finish();
 	if (rc->rm)
 		remove_container(c);
 	berth_container_free(c);

@@ -155,6 +155,15 @@ int relay_run(const struct relay *r);
 int open_container(berth_container **out, const char *id);
 /* Waits, forwarding caught signals to the container (or process) meanwhile. */
 int wait_forwarding(int *out_code, berth_container *c, berth_process *p);
+/* stdio_guard.c: the fd to hand a container for our fd (0, 1 or 2): pipes and
+ * sockets as they are, -1 for /dev/null (the container's own), else a pipe
+ * relayed by a thread (a terminal or a file of the host is never handed in);
+ * -1 on failure too. After create/exec, stdio_guard_started() closes our copy
+ * of the container's end; stdio_guard_finish() drains the output relays once
+ * the process has exited. */
+int stdio_guard_fd(int fd, int input);
+void stdio_guard_started(int given_fd, int orig_fd);
+void stdio_guard_finish(void);
 /* The JSON of berth_container_inspect(), parsed. */
 struct jval;
 struct jval *inspect_json(berth_container *c);

@@ -587,6 +587,23 @@ static void close_all_but(int a, int b, int c)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* stdio the caller did not give: the container's own /dev/null (in its mount
+ * namespace by now), so that no inode of the host is handed in. */
+static void null_stdio(const berth__plan *p)
+{
+	int fd = -1;
+	for (int i = 0; i < 3; i++) {
+		if (p->stdio[i] != BERTH__STDIO_NULL)
+			continue;
+		if (fd < 0 && (fd = open("/dev/null", O_RDWR | O_NOCTTY)) < 0)
+			die("open /dev/null in the container for stdio");
+		if (dup2(fd, i) < 0)
+			die("stdio");
+	}
+	if (fd > 2)
+		close(fd);
+}
+
 /* The working directory, resolved without magic links (a -w /proc/self/fd/N
  * would otherwise name a directory of the host: CVE-2024-21626), and checked
  * to be reachable from the container's root. */
@@ -684,6 +701,7 @@ void berth__child_main(const berth__plan *p)
 		setup_rootfs(p);
 	else if (p->exec_only && p->terminal)
 		setup_console(0);
+	null_stdio(p);
 	if (p->has_oom_score_adj)
 		write_all_or_die("/proc/self/oom_score_adj", p->oom_score_adj, "oom_score_adj ");
 	for (size_t i = 0; i < p->n_rlimits; i++)

@@ -303,13 +303,12 @@ static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 	return 0;
 }
 
+/* A caller's fd, or the container's own /dev/null (opened by the child in
+ * the container: never the host's, which root inside could chmod). */
 static int stdio_fd(int given, int *opened)
 {
-	if (given >= 0)
-		return given;
-	if (*opened < 0)
-		*opened = open("/dev/null", O_RDWR | O_CLOEXEC);
-	return *opened;
+	(void)opened;
+	return given >= 0 ? given : BERTH__STDIO_NULL;
 }
 
 static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,

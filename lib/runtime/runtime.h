@@ -104,13 +104,17 @@ typedef struct berth__plan {
 	char **path_dirs;                 /* $PATH of the container, split */
 
 	/* fds */
-	int stdio[3];                     /* dup2'd to 0,1,2 */
+	int stdio[3];                     /* dup2'd to 0,1,2; -1 left as is; BERTH__STDIO_NULL: the
+	                                     container's own /dev/null, opened inside (a host inode handed
+	                                     to the container could be chmod'ed through /proc/self/fd) */
 	int terminal;                     /* the child opens a pty in the container's devpts, sends the
 	                                     master to the parent and makes the slave its stdio */
 	int sync_fd;                      /* child end of the sync socket */
 	int exec_fifo_fd;                 /* created state: block reading it until start; -1 exec at once */
 	int vm_shared;                    /* set by berth__spawn: the child shares the caller's memory (vfork) */
 } berth__plan;
+
+#define BERTH__STDIO_NULL (-2)
 
 /* Builds a plan from a validated spec. Everything is allocated in *arena
  * (freed by berth__plan_free). For an exec, proc overrides process fields. */

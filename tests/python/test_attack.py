@@ -60,3 +60,44 @@ def test_python_exec_child_is_sealed(roots, rootfs, tmp_path, mode):
     assert leaks == 0, p.stdout[:3000]
     assert py.read_bytes() == before, "the container modified the host's python3"
     assert seen >= execs // 8, "the attack did not run: " + p.stdout
+
+
+def test_cli_never_hands_in_a_host_file(cli, rootfs, tmp_path):
+    """`berth run` and `berth exec` with stdout/stderr redirected to host files
+    and stdin from the host's /dev/null: root inside chmods and chowns its
+    stdio through /proc/self/fd; the host's files keep their mode and owner
+    (the CLI relays them through pipes) and the output still arrives."""
+    out, err = tmp_path / "out", tmp_path / "err"
+    evil = ("for f in 0 1 2; do chmod 0666 /proc/self/fd/$f; chown 123:123 /proc/self/fd/$f; done; "
+            "echo to-stdout; echo to-stderr >&2")
+    null_before = os.stat("/dev/null")
+    try:
+        for args in (["run", "--rm", "--rootfs", rootfs, "sh", "-c", evil],
+                     None):
+            if args is None:
+                cli("run", "-d", "--name", "victim", "--rootfs", rootfs, "sleep", "30", check=True)
+                args = ["exec", "victim", "sh", "-c", evil]
+            for f in (out, err):
+                f.write_text("")
+                os.chmod(f, 0o600)
+            with open(out, "wb") as o, open(err, "wb") as e, open("/dev/null", "rb") as i:
+                p = subprocess.run([cli_path(), "--root", cli.root, "--run-root", cli.run_root] + args,
+                                   stdin=i, stdout=o, stderr=e, timeout=60)
+            assert p.returncode == 0, err.read_text()
+            assert out.read_text() == "to-stdout\n"
+            assert err.read_text() == "to-stderr\n"
+            for f in (out, err):
+                st = os.stat(f)
+                assert (st.st_mode & 0o777, st.st_uid, st.st_gid) == (0o600, 0, 0), f
+            st = os.stat("/dev/null")
+            assert (st.st_mode, st.st_uid, st.st_gid) == (null_before.st_mode, 0, 0)
+    finally:
+        st = os.stat("/dev/null")
+        if (st.st_mode, st.st_uid) != (null_before.st_mode, null_before.st_uid):
+            os.chown("/dev/null", 0, 0)
+            os.chmod("/dev/null", null_before.st_mode & 0o7777)
+        cli("rm", "-f", "victim")
+
+
+def cli_path():
+    return os.environ.get("BERTH_CLI", os.path.join(BUILD, "bin", "berth"))
