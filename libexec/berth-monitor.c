@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -64,6 +65,19 @@ static int fail(int fd, const char *what)
 		reply(fd, BERTH_ERROR, 0, buf);
 	}
 	return 1;
+}
+
+/* The caller's stdio i as passed to us, or -1 where it is the host's
+ * /dev/null (the library gives the container its own instead: a host inode
+ * handed in could be chmod'ed through /proc/self/fd). */
+static int passed_stdio(int first, int i)
+{
+	struct stat st;
+	if (first < 0 || fstat(first + i, &st) < 0)
+		return -1;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return -1;
+	return first + i;
 }
 
 static void write_all(int fd, const char *buf, size_t n)
@@ -302,9 +316,9 @@ int main(int argc, char **argv)
 	o.flags = (flags & ~(unsigned)(BERTH_CREATE_DETACH)) | BERTH_CREATE_IN_PROCESS;
 	o.stdio_mode = (int)json_integer_value(json_object_get(j, "stdio"));
 	if (o.stdio_mode == BERTH_STDIO_FDS) {
-		o.stdin_fd = stdio_fds >= 0 ? stdio_fds : -1;
-		o.stdout_fd = stdio_fds >= 0 ? stdio_fds + 1 : -1;
-		o.stderr_fd = stdio_fds >= 0 ? stdio_fds + 2 : -1;
+		o.stdin_fd = passed_stdio(stdio_fds, 0);
+		o.stdout_fd = passed_stdio(stdio_fds, 1);
+		o.stderr_fd = passed_stdio(stdio_fds, 2);
 	}
 	berth_container *c = NULL;
 	if (berth_container_create(&c, ctx, spec, &o) < 0)

@@ -179,7 +179,12 @@ typedef struct berth_exec_options {
 BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version);
 
 /* Starts a process in the container's namespaces, cgroup, with its
- * capabilities, seccomp filter and no_new_privs. BERTH_ESTATE unless running. */
+ * capabilities, seccomp filter and no_new_privs. BERTH_ESTATE unless running.
+ * Until it has exec'd, the process (a copy of the caller) is non-dumpable, so
+ * nothing of the caller is reachable from inside (docs/security.md). stdio
+ * fds not given (-1) are the container's own /dev/null. A cwd that is not a
+ * directory reachable in the container without magic links (/proc/self/fd/N)
+ * is refused (BERTH_ESYS, "working directory" in the message). */
 BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, const berth_exec_options *opts);
 BERTH_EXTERN int berth_process_wait(int *out_exit_code, int *out_signal, berth_process *p, int timeout_ms);
 BERTH_EXTERN int berth_process_kill(berth_process *p, int signal);
