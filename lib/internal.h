@@ -25,6 +25,16 @@ BERTH_HIDDEN int berth__err_nomem(void);
 /* Prefixes the current error message with "prefix: ". Returns the code. */
 BERTH_HIDDEN int berth__err_prefix(const char *fmt, ...) BERTH_PRINTF(1, 2);
 BERTH_HIDDEN void berth__err_ok(void);
+
+/* A step that tests can make fail on purpose (lib/common/fault.c): returns
+ * 0, or, in a build with -DBERTH_FAULT_INJECTION=ON and BERTH_FAULT=point set,
+ * BERTH_ESYS with "fault injected at <point>". The constant 0 otherwise. */
+#ifdef BERTH_FAULT_INJECTION
+BERTH_HIDDEN int berth__fault(const char *point);
+#define BERTH_FAULT(point) berth__fault(point)
+#else
+#define BERTH_FAULT(point) 0
+#endif
 /* Saves/restores the thread's error around cleanup code that may overwrite it. */
 typedef struct { int code, sys_errno; char *message; } berth__err_saved;
 BERTH_HIDDEN void berth__err_save(berth__err_saved *s);

@@ -681,11 +681,13 @@ int cmd_run(int argc, char **argv)
 		berth_create_options opts = BERTH_CREATE_OPTIONS_INIT;
 		berth_container *c = NULL;
 		opts.name = rc.name;
-		opts.flags = BERTH_CREATE_DETACH | (rc.rm ? BERTH_CREATE_REMOVE : 0);
+		/* without a terminal the monitor starts it at once: no "created"
+		 * container is left behind should this process die in between */
+		opts.flags = BERTH_CREATE_DETACH | (rc.rm ? BERTH_CREATE_REMOVE : 0) | (rc.tty ? 0 : BERTH_CREATE_START);
 		opts.stdio_mode = rc.tty ? BERTH_STDIO_TERMINAL : BERTH_STDIO_LOG;
 		if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0) {
 			code = berr("create");
-		} else if (berth_container_start(c) < 0) {
+		} else if (berth_container_status(c) != BERTH_STATUS_RUNNING && berth_container_start(c) < 0) {
 			berr("start");
 			code = start_failure_code();
 			berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);

@@ -428,8 +428,8 @@ static int commit_step(bctx *b, stage *s, const bd_instr *in, const char *key, c
 	bd_layer l;
 	char what[600];
 	snprintf(what, sizeof what, "%s:%d: %s: layer", b->dfname, in->line, in->cmd);
-	int r = berth__bd_layer_write(&l, &b->st, upper, what);
-	if (r < 0)
+	int r = BERTH_FAULT("build.step.commit");
+	if (r < 0 || (r = berth__bd_layer_write(&l, &b->st, upper, what)) < 0)
 		return r;
 	char *created = now_str();
 	if (!created)
@@ -673,7 +673,7 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	berth_create_options co = BERTH_CREATE_OPTIONS_INIT;
 	co.stdout_fd = pfd[1];
 	co.stderr_fd = pfd[1];
-	if ((r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
+	if ((r = BERTH_FAULT("build.run")) < 0 || (r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
 		berth__err_prefix("%s", b->what);
 		goto out;
 	}
@@ -708,9 +708,14 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	r = berth_container_wait(&code, &sig, c, -1);
 	berth__err_saved sv;
 	berth__err_save(&sv);
-	berth_container_delete(c, BERTH_DELETE_FORCE);
-	berth_container_free(c);
-	c = NULL;
+	if (berth_container_delete(c, BERTH_DELETE_FORCE) == 0) {
+		berth_container_free(c);
+		c = NULL;
+	} else if (r == 0) {
+		/* the step's container is not gone: the build fails (out: tries once more) */
+		r = berth__err_prefix("%s: remove the step's container", b->what);
+		goto out;
+	}
 	berth__err_restore(&sv);
 	if (r < 0)
 		goto out;
@@ -1458,6 +1463,9 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 
 static int commit_image(berth_image **out, bctx *b, stage *s)
 {
+	int fr = BERTH_FAULT("build.image");
+	if (fr < 0)
+		return fr;
 	json_t *cfg = s->cfg;
 	if (!json_object_get(cfg, "created")) {
 		char *now = now_str();

@@ -698,12 +698,12 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			opts->progress(ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
 				(uint64_t)ls[i].size, opts->payload);
 	}
-	if ((r = lock_layers(ls, nl, &s)) < 0)
+	if ((r = lock_layers(ls, nl, &s)) < 0 || (r = BERTH_FAULT("pull.manifest")) < 0)
 		goto out;
 	for (size_t i = 0; i < nl; i++)
 		if (ls[i].exists == 2 && opts->progress)
 			opts->progress(ls[i].digest, BERTH_PULL_EXISTS, 0, (uint64_t)ls[i].size, opts->payload);
-	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0)
+	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0 || (r = BERTH_FAULT("pull.layers")) < 0)
 		goto out;
 
 	/* everything verified: make it visible */
@@ -714,13 +714,14 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 		ls[i].tmp[0] = '\0';
 		if (r < 0)
 			goto out;
-		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0)
+		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0 || (r = BERTH_FAULT("pull.layer.install")) < 0)
 			goto out;
 		if (opts->progress)
 			opts->progress(ls[i].digest, BERTH_PULL_DONE, (uint64_t)ls[i].size, (uint64_t)ls[i].size, opts->payload);
 	}
 	char dg[BERTH__DIGEST_LEN];
-	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0)
+	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0 ||
+	    (r = BERTH_FAULT("pull.tag")) < 0)
 		goto out;
 	if ((lk = berth__store_lock(&s, ".lock", LOCK_EX)) < 0) {
 		r = lk;

@@ -368,10 +368,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	if (layers && (r = berth__image_rootfs(&rootfs_mount_fd, ctx, layers, c->root_dir, id)) < 0)
 		goto fail;
+	if ((r = BERTH_FAULT("container.create.rootfs")) < 0)
+		goto fail;
 	if (opts->name && *opts->name) {
 		if ((r = name_claim(ctx, opts->name, id)) < 0)
 			goto fail;
 		claimed = 1;
+		if ((r = BERTH_FAULT("container.create.name")) < 0)
+			goto fail;
 		free(c->name);
 		if (!(c->name = berth__strdup(opts->name))) {
 			r = BERTH_ENOMEM;
@@ -388,6 +392,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	if (vspec)
 		sj = vspec;
+	if ((r = BERTH_FAULT("container.create.volumes")) < 0)
+		goto fail;
 	if (strcmp(berth__spec_network(sj), "none")) {
 		/* bridge (address, ports, /etc files), container:ID (its netns);
 		 * none costs nothing here */
@@ -396,7 +402,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 			goto fail;
 		}
 		sj = own_spec;
-		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0)
+		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0 ||
+		    (r = BERTH_FAULT("container.create.network")) < 0)
 			goto fail;
 	}
 	char path[PATH_MAX];
@@ -442,11 +449,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		r = berth__err_nomem();
 		goto fail;
 	}
-	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0)
+	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0 ||
+	    (r = BERTH_FAULT("container.create.cgroup")) < 0)
 		goto fail;
 	if (net)
 		plan.gate = 1; /* the veth goes into the child's netns before it goes on */
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
+		goto fail;
+	if ((r = BERTH_FAULT("container.create.spawn")) < 0)
 		goto fail;
 	if (plan.userns || plan.gate) {
 		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
@@ -470,6 +480,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if (fifo >= 0)
 		close(fifo); /* the init holds it open: start writes, the init reads */
 	fifo = -1;
+	if ((r = BERTH_FAULT("container.create.ready")) < 0)
+		goto fail;
 
 	/* the state */
 	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
@@ -497,7 +509,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	stj = NULL;
 	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(c->state, "created"));
 	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
-	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = save_state(c)) < 0) {
+	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = BERTH_FAULT("container.create.state")) < 0 ||
+	    (r = save_state(c)) < 0) {
 		json_decref(meta);
 		if (!r)
 			r = berth__err_nomem();
@@ -636,8 +649,14 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	/* attached (ports without DETACH) with the caller's fds: they are
 	 * handed to the monitor as its fds 4, 5 and 6 */
 	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode == BERTH_STDIO_FDS;
+	/* BERTH_CREATE_START goes to the monitor for a detached container without
+	 * a terminal: it is running when the reply comes, and never "created"
+	 * with nobody left to start it should the caller die meanwhile */
+	unsigned int mflags = opts->flags;
+	if (!(opts->flags & BERTH_CREATE_DETACH) || opts->stdio_mode == BERTH_STDIO_TERMINAL)
+		mflags &= ~(unsigned)BERTH_CREATE_START;
 	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
-	                        (int)(opts->flags & ~(unsigned)BERTH_CREATE_START), "stdio",
+	                        (int)mflags, "stdio",
 	                        opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
 	                        : pass_fds                               ? BERTH_STDIO_FDS
 	                                                                 : BERTH_STDIO_LOG,
@@ -878,6 +897,8 @@ BERTH_EXTERN int berth_container_start(berth_container *c)
 	if (r == 0 && c->status != BERTH_STATUS_CREATED)
 		r = berth__err(BERTH_ESTATE, "container %s: cannot start a %s container", c->id,
 		               berth_status_name(c->status));
+	if (r == 0)
+		r = BERTH_FAULT("container.start");
 	char fifo[PATH_MAX];
 	snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->run_dir);
 	if (r == 0) {
@@ -1244,6 +1265,8 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		}
 		close(wfd);
 	}
+	if ((r = BERTH_FAULT("container.delete.teardown")) < 0)
+		return r; /* stopped, nothing removed yet: a second delete finishes it */
 	/* the cgroup, if the owner did not remove it at exit (crash, or never reaped) */
 	int oom;
 	if ((r = berth__container_cgroup_finish(c, &oom, 1)) < 0 && !(flags & BERTH_DELETE_FORCE))

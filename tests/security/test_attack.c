@@ -149,6 +149,45 @@ END_TEST
 START_TEST(proc_fd_of_exec_child) { api_attack("fd"); }
 END_TEST
 
+/* A container that joins the victim's pid namespace: its init is seen there
+ * from birth, as an exec child is. */
+START_TEST(init_joining_pid_namespace)
+{
+	int fd;
+	berth_container *c = start_attacker(&fd, "exe", "6", NULL);
+	ck_assert_str_eq(read_line(fd), "ready");
+	char ns[64];
+	snprintf(ns, sizeof ns, "/proc/%d/ns/pid", berth_container_pid(c));
+	int n = 0;
+	double end = now() + 5;
+	while (n < 150 && now() < end) {
+		berth_spec *s = tu_spec_sh("true");
+		const char *args[] = { "/bin/true", NULL };
+		tu_ok(berth_spec_set_args(s, args));
+		tu_ok(berth_spec_set_namespace(s, BERTH_NS_PID, ns));
+		berth_container *j;
+		int r = berth_container_run(&j, E.ctx, s, NULL);
+		berth_spec_free(s);
+		if (r < 0)
+			break; /* the attacker is done: its pid namespace is gone */
+		int code;
+		tu_ok(berth_container_wait(&code, NULL, j, 10000));
+		tu_ok(berth_container_delete(j, BERTH_DELETE_FORCE));
+		berth_container_free(j);
+		n++;
+	}
+	ck_assert_msg(n > 20, "only %d containers: %s", n, berth_error_last()->message);
+	char *out = read_all(fd);
+	close(fd);
+	int code;
+	tu_ok(berth_container_wait(&code, NULL, c, 20000));
+	check_report(out, n, n / 8);
+	free(out);
+	tu_ok(berth_container_delete(c, BERTH_DELETE_FORCE));
+	berth_container_free(c);
+}
+END_TEST
+
 static int copy_file(const char *from, const char *to)
 {
 	char cmd[2048];
@@ -275,6 +314,7 @@ int main(void)
 	tcase_add_test(t, proc_cwd_of_exec_child);
 	tcase_add_test(t, proc_root_of_exec_child);
 	tcase_add_test(t, proc_fd_of_exec_child);
+	tcase_add_test(t, init_joining_pid_namespace);
 	tcase_add_test(t, cli_binary_overwrite);
 	tcase_add_test(t, cwd_through_proc_self_fd);
 	tcase_add_test(t, cgroup_escape);
