@@ -482,13 +482,10 @@ static int copy_node(cctx *c, int sdir, const char *name, const char *dst, int f
 	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		if (mknod(dst, st.st_mode, st.st_rdev) < 0)
 			return berth__err_sys(errno, "%s: mknod %s", what, dst);
-		int fd = open(dst, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			uid_t u = c->chown ? c->uid : (c->op->keep_owner ? st.st_uid : 0);
-			gid_t g = c->chown ? c->gid : (c->op->keep_owner ? st.st_gid : 0);
-			lchown(dst, u, g);
-			close(fd);
-		}
+		uid_t u = c->chown ? c->uid : (c->op->keep_owner ? st.st_uid : 0);
+		gid_t g = c->chown ? c->gid : (c->op->keep_owner ? st.st_gid : 0);
+		if (lchown(dst, u, g) < 0)
+			return berth__err_sys(errno, "%s: chown %s", what, dst);
 		return 0;
 	}
 	return 0; /* sockets are skipped */

@@ -199,7 +199,7 @@ static la_ssize_t out_read(struct archive *a, void *p, const void **buf)
 	stream *s = p;
 	la_ssize_t n = pull(s);
 	if (n < 0) {
-		archive_set_error(a, s->copy_errno ? s->copy_errno : EIO,
+		archive_set_error(a, s->copy_errno ? s->copy_errno : EIO, "%s",
 			s->copy_errno ? "write error" : s->raw_err);
 		return -1;
 	}
