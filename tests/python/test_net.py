@@ -104,14 +104,25 @@ def http_get(addr, port, attempts=50):
     return None
 
 
-def assert_no_leftovers(ns, root, network="bridge"):
+def assert_no_leftovers(ns, root):
     links = ns.sh("ip -o link show")
     assert ": vb" not in links, "veth left:\n" + links
     maps = ns.sh("nft list map ip berth dnat_any 2>/dev/null; nft list map ip berth dnat_addr 2>/dev/null")
     assert "elements" not in maps, "DNAT elements left:\n" + maps
-    ipam = os.path.join(root, "networks", "ipam", network)
-    left = [f for f in os.listdir(ipam) if not f.startswith(".")] if os.path.isdir(ipam) else []
-    assert left == [], "IPAM files left: %s" % left
+    ipam = ipam_dir(ns)
+    assert not os.path.exists(ipam), "IPAM files left: %s" % os.listdir(ipam)
+    assert not os.path.exists(os.path.join(root, "networks", "ipam")), "per-root IPAM directory left"
+
+
+def ipam_dir(ns):
+    """The host-wide IPAM directory of the namespace's bridges (lib/net/ipam.c)."""
+    with ns.entered():
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        cookie = int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little")  # SO_NETNS_COOKIE
+    finally:
+        s.close()
+    return "/run/berth-ipam/cookie-%d" % cookie
 
 
 def test_cli_publish_port_ps_inspect(ncli, rootfs):
