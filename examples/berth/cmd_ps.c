@@ -557,8 +557,19 @@ int cmd_info(int argc, char **argv)
 		cg_mode = -1;
 	const char *cg_name = cg_mode >= 0 ? berth_cgroup_mode_name(cg_mode) : NULL;
 	json_set_str(o, "CgroupDriver", "cgroupfs");
-	json_set_str(o, "CgroupVersion", cgroup_version(cg_mode));
-	json_set_str(o, "CgroupMode", cg_name ? cg_name : "unknown");
+	/* no cgroup file system visible (a private /sys, as under `ip netns
+	 * exec`): containers run without limits, stats or pause */
+	int no_cg = cg_mode == BERTH_CGROUP_NONE;
+	json_set_str(o, "CgroupVersion", no_cg ? "unavailable" : cgroup_version(cg_mode));
+	json_set_str(o, "CgroupMode", no_cg ? "unavailable" : cg_name ? cg_name : "unknown");
+	struct jval *warnings = json_new(J_ARRAY);
+	if (no_cg) {
+		struct jval *w = json_new(J_STRING);
+		w->str = xstrdup("No cgroup file system is mounted at /sys/fs/cgroup (a private /sys, as under "
+		                 "'ip netns exec'?): containers get no limits, stats or pause");
+		json_append(warnings, w);
+	}
+	json_set(o, "Warnings", warnings);
 	json_set_int(o, "NCPU", sysconf(_SC_NPROCESSORS_ONLN));
 	json_set_int(o, "MemTotal", mem);
 	json_set_str(o, "Name", host);
@@ -603,6 +614,8 @@ int cmd_info(int argc, char **argv)
 			else
 				printf("%-18s %s\n", label, v->str);
 		}
+		for (size_t i = 0; i < warnings->n; i++)
+			fprintf(stderr, "WARNING: %s\n", warnings->items[i]->str);
 	}
 	json_free(o);
 	return 0;

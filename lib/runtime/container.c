@@ -443,7 +443,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		r = berth__err_nomem();
 		goto fail;
 	}
-	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0)
+	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, sj, id, &plan)) < 0)
 		goto fail;
 	if (net)
 		plan.gate = 1; /* the veth goes into the child's netns before it goes on */
@@ -744,7 +744,10 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 		return code;
 	}
 	json_decref(rep);
-	return berth_container_open(out, ctx, id);
+	int r2 = berth_container_open(out, ctx, id);
+	if (r2 == 0 && json_is_true(json_object_get((*out)->state, "cgroupUnavailable")))
+		berth__container_cgroup_warn(ctx, id); /* the monitor's own warning went to /dev/null */
+	return r2;
 }
 
 /* --- open, list --- */

@@ -70,8 +70,11 @@ BERTH_HIDDEN int berth__layers_copy(int dst, char *const *layers, size_t n, cons
  * Makes <root_dir>/rootfs and *out_mount_fd the detached overlay. */
 BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opts, const char *root_dir, const char *id);
 /* cgroups (resources.c) */
-BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
-                                                 berth__plan *plan);
+/* No cgroup file system visible: BERTH_EUNSUPPORTED naming the limit when
+ * the spec asks for one, else a warning, state "cgroupUnavailable" and *out NULL. */
+BERTH_HIDDEN void berth__container_cgroup_warn(berth_ctx *ctx, const char *id);
+BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state,
+                                                 const json_t *spec, const char *id, berth__plan *plan);
 BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
 /* Network teardown of a container whose init and owner are both gone. */
 BERTH_HIDDEN void berth__container_net_stale(berth_container *c);
