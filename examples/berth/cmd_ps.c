@@ -90,6 +90,7 @@ struct row {
 	double created, started, finished;
 	long long exit_code, pid;
 	int oom_killed;
+	int unsupervised; /* running, its monitor gone */
 };
 
 static int by_created_desc(const void *a, const void *b)
@@ -171,7 +172,8 @@ static void status_text(char *buf, size_t len, const struct row *r, double now)
 	char d[64];
 	if (!strcmp(r->state, "running") || !strcmp(r->state, "paused")) {
 		human_duration(d, sizeof d, r->started > 0 ? now - r->started : 0);
-		snprintf(buf, len, "Up %s%s", d, !strcmp(r->state, "paused") ? " (Paused)" : "");
+		snprintf(buf, len, "Up %s%s%s", d, !strcmp(r->state, "paused") ? " (Paused)" : "",
+		         r->unsupervised ? " (unsupervised)" : "");
 	} else if (!strcmp(r->state, "stopped")) {
 		if (r->finished > 0) {
 			human_duration(d, sizeof d, now - r->finished);
@@ -272,6 +274,8 @@ static int collect_rows(struct row **out, size_t *out_n)
 		r->pid = json_get_int(info, "pid", 0);
 		const struct jval *oom = json_get(info, "oomKilled");
 		r->oom_killed = oom && oom->type == J_TRUE;
+		const struct jval *sup = json_get(info, "supervised");
+		r->unsupervised = sup && sup->type == J_FALSE && strcmp(r->state, "stopped");
 		json_free(info);
 	}
 	berth_free(ids);

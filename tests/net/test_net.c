@@ -482,6 +482,83 @@ START_TEST(no_leftovers_after_monitor_killed)
 }
 END_TEST
 
+static int owner_pid(berth_container *c)
+{
+	char *js = NULL;
+	tu_ok(berth_container_inspect(&js, c));
+	char *p = strstr(js, "\"ownerPid\": ");
+	ck_assert_ptr_nonnull(p);
+	int pid = atoi(p + 12);
+	free(js);
+	return pid;
+}
+
+static void wait_dead(int pid)
+{
+	for (int i = 0; i < 250 && tu_pid_alive(pid); i++)
+		usleep(20000);
+	ck_assert_msg(!tu_pid_alive(pid), "process %d still alive", pid);
+}
+
+/* Only the monitor killed: the container runs on unsupervised (said so),
+ * berth_container_supervise() gives it a new monitor that serves
+ * 127.0.0.1 again and, when the container stops, records the exit and
+ * cleans up. */
+START_TEST(monitor_killed_then_supervised)
+{
+	berth_spec *s = net_spec("bridge", HTTPD("80"));
+	publish(s, "18310:80");
+	berth_container *c = start(s);
+	int monitor = owner_pid(c);
+	ck_assert_int_ne(monitor, getpid());
+	ck_assert_int_eq(berth_container_supervised(c), 1);
+	char *b = http_get("127.0.0.1", 18310);
+	ck_assert_ptr_nonnull(b);
+	free(b);
+	ck_assert_int_eq(kill(monitor, SIGKILL), 0);
+	wait_dead(monitor);
+	berth_container *again = NULL;
+	tu_ok(berth_container_open(&again, env.ctx, berth_container_id(c)));
+	ck_assert_int_eq(berth_container_status(again), BERTH_STATUS_RUNNING);
+	ck_assert_int_eq(berth_container_supervised(again), 0);
+	char *js = NULL;
+	tu_ok(berth_container_inspect(&js, again));
+	ck_assert_msg(strstr(js, "\"supervised\": false"), "inspect: %s", js);
+	free(js);
+	ck_assert_ptr_null(http_get("127.0.0.1", 18310) ? (void *)1 : NULL);
+	/* the repair */
+	tu_ok(berth_container_supervise(again));
+	ck_assert_int_eq(berth_container_supervised(again), 1);
+	ck_assert_int_eq(berth_container_supervise(again), BERTH_ESTATE);
+	int monitor2 = owner_pid(again);
+	ck_assert_int_ne(monitor2, monitor);
+	ck_assert_msg(tu_pid_alive(monitor2), "new monitor %d not running", monitor2);
+	char want[64];
+	snprintf(want, sizeof want, "served-by-%.12s\n", berth_container_id(c));
+	b = http_get("127.0.0.1", 18310);
+	ck_assert_msg(b && !strcmp(b, want), "via 127.0.0.1 after the repair: '%s'", b ? b : "(nothing)");
+	free(b);
+	b = http_get(HOST_IP, 18310);
+	ck_assert_msg(b && !strcmp(b, want), "via " HOST_IP " after the repair: '%s'", b ? b : "(nothing)");
+	free(b);
+	/* its exit is recorded and cleaned up by the new monitor (sleep as pid 1
+	 * ignores SIGTERM: killed after 1 s) */
+	tu_ok(berth_container_stop(again, 1));
+	/* the status from the zombie, unless the init's new parent (not the
+	 * monitor: it cannot be) reaped it first: then 255 and said so */
+	int code = berth_container_exit_code(again);
+	tu_ok(berth_container_inspect(&js, again));
+	ck_assert_msg(code == 137 || (code == 255 && strstr(js, "\"exitStatusUnknown\": true")), "exit %d: %s", code, js);
+	free(js);
+	wait_dead(monitor2);
+	assert_no_leftovers();
+	ck_assert_ptr_null(http_get("127.0.0.1", 18310) ? (void *)1 : NULL);
+	ck_assert_int_eq(berth_container_supervise(again), BERTH_ESTATE);
+	berth_container_free(again);
+	remove_container(c);
+}
+END_TEST
+
 enum { PAR_MAX = 20 };
 
 /* n detached containers on the default network created at once, the i-th
@@ -742,6 +819,7 @@ int main(void)
 	tcase_add_test(tc, none_has_only_loopback_host_sees_host);
 	tcase_add_test(tc, dns_servers);
 	tcase_add_test(tc, no_leftovers_after_monitor_killed);
+	tcase_add_test(tc, monitor_killed_then_supervised);
 	tcase_add_test(tc, parallel_creates_get_distinct_addresses);
 	tcase_add_test(tc, two_roots_share_one_bridge);
 	tcase_add_test(tc, two_roots_one_subnet_per_bridge);
