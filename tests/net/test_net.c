@@ -136,10 +136,10 @@ static berth_container *start_in(tu_env *e, berth_spec *s)
 
 static berth_container *start(berth_spec *s) { return start_in(&env, s); }
 
-/* TCP GET to addr:port from the test ("host"); the body (malloc'd) or NULL. */
-static char *http_get(const char *addr, unsigned port)
+/* TCP GET to addr:port from the test ("host"), up to attempts tries 0.1 s apart; the body (malloc'd) or NULL. */
+static char *http_get_n(const char *addr, unsigned port, int attempts)
 {
-	for (int attempt = 0; attempt < 50; attempt++) {
+	for (int attempt = 0; attempt < attempts; attempt++) {
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
 		inet_pton(AF_INET, addr, &a.sin_addr);
@@ -207,6 +207,8 @@ static void address_of(berth_container *c, char out[32])
 	out[n] = '\0';
 	free(js);
 }
+
+static char *http_get(const char *addr, unsigned port) { return http_get_n(addr, port, 50); }
 
 /* Runs `sh -c cmd` in a container on the network; its output. */
 static char *run_in(const char *network, const char *cmd, int *code)
@@ -525,7 +527,7 @@ START_TEST(monitor_killed_then_supervised)
 	tu_ok(berth_container_inspect(&js, again));
 	ck_assert_msg(strstr(js, "\"supervised\": false"), "inspect: %s", js);
 	free(js);
-	ck_assert_ptr_null(http_get("127.0.0.1", 18310) ? (void *)1 : NULL);
+	ck_assert_ptr_null(http_get_n("127.0.0.1", 18310, 1) ? (void *)1 : NULL);
 	/* the repair */
 	tu_ok(berth_container_supervise(again));
 	ck_assert_int_eq(berth_container_supervised(again), 1);
@@ -552,7 +554,7 @@ START_TEST(monitor_killed_then_supervised)
 	free(js);
 	wait_dead(monitor2);
 	assert_no_leftovers();
-	ck_assert_ptr_null(http_get("127.0.0.1", 18310) ? (void *)1 : NULL);
+	ck_assert_ptr_null(http_get_n("127.0.0.1", 18310, 1) ? (void *)1 : NULL);
 	ck_assert_int_eq(berth_container_supervise(again), BERTH_ESTATE);
 	berth_container_free(again);
 	remove_container(c);
