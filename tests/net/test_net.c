@@ -660,6 +660,33 @@ START_TEST(two_roots_share_one_bridge)
 }
 END_TEST
 
+/* An address whose container no longer exists in its root is reclaimed; one
+ * of a root this process cannot see is left alone. */
+START_TEST(stale_allocations_reclaimed)
+{
+	char dir[600], cmd[2048];
+	ipam_dir(dir, sizeof dir);
+	snprintf(cmd, sizeof cmd,
+	         "mkdir -p %s/berth0 && printf '%s\\nghost\\n' > %s/berth0/10.88.0.2 && "
+	         "printf '/nonexistent-berth-root\\nother\\n' > %s/berth0/10.88.0.3",
+	         dir, env.root, dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	berth_container *a = start(net_spec("bridge", "sleep 100"));
+	berth_container *b = start(net_spec("bridge", "sleep 100"));
+	char aa[32], ba[32];
+	address_of(a, aa);
+	address_of(b, ba);
+	ck_assert_str_eq(aa, "10.88.0.2"); /* the ghost's, reclaimed */
+	ck_assert_str_eq(ba, "10.88.0.4"); /* .3 belongs to a root we cannot judge */
+	remove_container(a);
+	remove_container(b);
+	ck_assert_int_eq(ipam_files("berth0"), 1);
+	snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	assert_no_leftovers();
+}
+END_TEST
+
 /* A bridge serves one subnet, whichever root defined its network. */
 START_TEST(two_roots_one_subnet_per_bridge)
 {
@@ -825,6 +852,7 @@ int main(void)
 	tcase_add_test(tc, parallel_creates_get_distinct_addresses);
 	tcase_add_test(tc, two_roots_share_one_bridge);
 	tcase_add_test(tc, two_roots_one_subnet_per_bridge);
+	tcase_add_test(tc, stale_allocations_reclaimed);
 	tcase_add_test(tc, user_network_and_overlaps);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, container_mode_shares_netns);
