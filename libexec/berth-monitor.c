@@ -16,6 +16,9 @@
  * (berth_container_serve_ports), and tears the network down when the
  * container exits. An attached one passes its stdio as fds 4, 5, 6
  * (--stdio-fds 4), which the monitor hands to the container and closes.
+ *
+ * With --adopt 1 (berth_container_supervise) there is no request: the
+ * monitor adopts the running container ID whose monitor died (adopt_container).
  */
 #include <berth/berth.h>
 #include <errno.h>
@@ -219,10 +222,70 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 		close(logfd);
 }
 
+/* Forks once (the first process exits, the library reaps it), a session
+ * of its own, the subreaper of the container, signals that must not end it. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* the loopback proxy holds 6 descriptors per connection: the soft limit
+	 * goes up to the hard one (the container's own limit is its spec's) */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	return 0;
+}
+
+/* --adopt 1 (berth_container_supervise): a running container whose monitor
+ * died gets this one. It is not the init's parent: it adopts the container
+ * (owner in the state, the host ports reserved again), serves 127.0.0.1,
+ * answers on the sync fd, and waits for the init's exit to record it and
+ * clean up (and delete the container if it was created with --rm). */
+static int adopt_container(int sync, const char *root, const char *run_root, const char *id)
+{
+	berth_ctx_options co = BERTH_CTX_OPTIONS_INIT;
+	co.root = root;
+	co.run_root = run_root;
+	berth_ctx *ctx = NULL;
+	berth_container *c = NULL;
+	if (berth_ctx_new(&ctx, &co) < 0)
+		return fail(sync, "context");
+	if (berth_container_open(&c, ctx, id) < 0 || berth_container_adopt(c) < 0 || berth_container_serve_ports(c) < 0) {
+		fail(sync, "adopt");
+		berth_container_free(c);
+		berth_ctx_free(ctx);
+		return 1;
+	}
+	char *js = NULL;
+	json_t *st = berth_container_inspect(&js, c) == 0 ? json_loads(js, 0, NULL) : NULL;
+	int auto_remove = json_is_true(json_object_get(st, "autoRemove"));
+	json_decref(st);
+	berth_free(js);
+	reply(sync, 0, 0, "");
+	close(sync);
+	int code = 0, sig = 0;
+	berth_container_wait(&code, &sig, c, -1);
+	if (auto_remove)
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+	berth_container_free(c);
+	berth_ctx_free(ctx);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = NULL, *run_root = NULL, *id = NULL;
-	int sync = -1, stdio_fds = -1;
+	int sync = -1, stdio_fds = -1, adopt = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--root"))
 			root = argv[i + 1];
@@ -234,6 +297,8 @@ int main(int argc, char **argv)
 			id = argv[i + 1];
 		else if (!strcmp(argv[i], "--stdio-fds"))
 			stdio_fds = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--adopt"))
+			adopt = atoi(argv[i + 1]);
 	}
 	if (!root || !run_root || !id || sync < 3) {
 		fprintf(stderr, "usage: berth-monitor --root DIR --run-root DIR --sync-fd N --id ID\n"
@@ -251,23 +316,10 @@ int main(int argc, char **argv)
 		stdio_fds = -1;
 		syscall(SYS_close_range, sync + 1, ~0U, 0);
 	}
-	pid_t pid = fork();
-	if (pid < 0)
+	if (daemonize() < 0)
 		return fail(sync, "fork");
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	/* the loopback proxy holds 6 descriptors per connection: the soft limit
-	 * goes up to the hard one (the container's own limit is its spec's) */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &nofile);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	if (adopt)
+		return adopt_container(sync, root, run_root, id);
 
 	/* the request */
 	size_t cap = 65536, len = 0;

@@ -805,6 +805,11 @@ int attach_terminal(berth_container *c, int with_stdin, long long log_offset)
 	return code;
 }
 
+#define START_NOTE                                                                                           \
+	"A running container whose monitor died (STATUS \"(unsupervised)\" in berth ps)\n"                         \
+	"gets a new one: its 127.0.0.1 ports are served again and its exit is\n"                                   \
+	"recorded and cleaned up."
+
 int cmd_start(int argc, char **argv)
 {
 	enum { S_ATTACH = 1, S_INTERACTIVE };
@@ -814,7 +819,7 @@ int cmd_start(int argc, char **argv)
 		{ 0 }
 	};
 	static const struct cli_cmd_help help = { "start", "[OPTIONS] CONTAINER [CONTAINER...]",
-		                                  "Start one or more created containers", NULL };
+		                                  "Start one or more created containers", START_NOTE };
 	struct opt_state st;
 	const char *arg;
 	int id, attach = 0, interactive = 0, rc = 0;
@@ -837,7 +842,14 @@ int cmd_start(int argc, char **argv)
 			continue;
 		}
 		long long offset = log_size(c);
-		if (berth_container_start(c) < 0) {
+		if (berth_container_status(c) != BERTH_STATUS_CREATED && !berth_container_supervised(c) &&
+		    berth_container_status(c) != BERTH_STATUS_STOPPED && !attach && !interactive) {
+			/* running without its monitor (killed): a new one adopts it */
+			if (berth_container_supervise(c) < 0)
+				rc = berr(argv[i]);
+			else
+				printf("%s\n", argv[i]);
+		} else if (berth_container_start(c) < 0) {
 			rc = berr(argv[i]);
 		} else if (attach || interactive) {
 			int code = attach_terminal(c, interactive, offset);

@@ -129,6 +129,30 @@ BERTH_EXTERN int berth_container_stats(berth_cgroup_stats *stats, berth_containe
 /* 1 if the kernel killed a process of the container for memory (known once
  * the container has stopped; berth_container_stats() counts them live). */
 BERTH_EXTERN int berth_container_oom_killed(const berth_container *c);
+
+/* Supervision (since 0.2). A running container's owner — its monitor, or
+ * the caller of an attached run — serves its loopback ports, records its
+ * exit and tears its network and cgroup down. If that process dies (kill
+ * -9 of berth-monitor), the container keeps running unsupervised. */
+/* 1 when a live owner supervises the (created, running or paused)
+ * container, 0 when it is stopped or its owner is gone; as of the last
+ * state load (open, refresh, status calls). Inspect shows it as "supervised". */
+BERTH_EXTERN int berth_container_supervised(const berth_container *c);
+/* Restores supervision of an unsupervised container: starts a new
+ * berth-monitor that adopts it (berth_container_adopt) and returns once it
+ * serves the published ports on 127.0.0.1 again. BERTH_ESTATE when the
+ * container is stopped or supervised. The new monitor is not the init's
+ * parent: the exit status is read when the init exits if its new parent has
+ * not reaped it yet, else recorded as 255 with "exitStatusUnknown" in the
+ * state; a terminal (attach) is not restored. */
+BERTH_EXTERN int berth_container_supervise(berth_container *c);
+/* The calling process becomes the owner of an unsupervised container:
+ * recorded in the state (only while the previous owner is dead), the
+ * published host ports reserved again (berth_container_serve_ports() then
+ * serves them; a port taken meanwhile is skipped with a warning), and
+ * berth_container_wait() on this handle records the exit and cleans up.
+ * berth-monitor --adopt calls this. BERTH_ESTATE as supervise. */
+BERTH_EXTERN int berth_container_adopt(berth_container *c);
 /* The container's cgroup (the caller frees the handle). */
 BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c);
 

@@ -158,7 +158,7 @@ void berth__net_abort(berth__netsetup *ns)
 		if (ns->fds[i] >= 0)
 			close(ns->fds[i]);
 	if (ns->have_addr)
-		berth__ipam_release(ns->ctx, ns->nw.name, ns->addr_s, ns->id);
+		berth__ipam_release(ns->ctx, ns->nw.bridge, ns->addr_s, ns->id);
 	if (ns->record_written) {
 		char path[PATH_MAX + 16];
 		snprintf(path, sizeof path, "%s/network.json", ns->root_dir);
@@ -357,7 +357,7 @@ int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir)
 	if (mode && !strcmp(mode, "bridge")) {
 		const char *addr = json_string_value(json_object_get(rec, "address"));
 		const char *veth = json_string_value(json_object_get(rec, "veth"));
-		const char *network = json_string_value(json_object_get(rec, "network"));
+		const char *bridge = json_string_value(json_object_get(rec, "bridge"));
 		size_t i;
 		json_t *pj;
 		json_array_foreach(json_object_get(rec, "ports"), i, pj) {
@@ -371,8 +371,8 @@ int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir)
 		}
 		if (veth && strlen(veth) < 16 && berth__link_delete(veth) < 0 && r == 0)
 			r = berth_error_last()->code;
-		if (network && addr)
-			berth__ipam_release(ctx, network, addr, id);
+		if (bridge && addr)
+			berth__ipam_release(ctx, bridge, addr, id);
 	}
 	if (r == 0)
 		unlink(path);

@@ -143,6 +143,8 @@ static int save_state(berth_container *c)
 	return berth__json_save_file(c->state, path);
 }
 
+int berth__container_save_state(berth_container *c) { return save_state(c); }
+
 static void set_time(json_t *st, const char *key)
 {
 	char buf[48];
@@ -169,6 +171,9 @@ static int owner_alive(berth_container *c)
 	/* a killed monitor may linger as a zombie until its new parent reaps it */
 	return op > 0 && berth__proc_stat(op, &state) == want && state != 'Z' && state != 'X';
 }
+
+int berth__container_owner_alive(berth_container *c) { return owner_alive(c); }
+int berth__container_init_alive(berth_container *c) { return init_alive(c); }
 
 int berth__container_load_state(berth_container *c)
 {
@@ -209,6 +214,10 @@ int berth__container_load_state(berth_container *c)
 	}
 	if (c->status == BERTH_STATUS_STOPPED)
 		c->pid = 0;
+	/* a running init whose owner (its monitor) was killed: nobody serves
+	 * its loopback ports or cleans up after it (berth_container_supervise) */
+	c->supervised = c->status != BERTH_STATUS_STOPPED && c->status != BERTH_STATUS_CREATING &&
+	                ((c->owner && c->pidfd >= 0) || owner_alive(c));
 	return 0;
 }
 
@@ -449,7 +458,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		r = berth__err_nomem();
 		goto fail;
 	}
-	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0 ||
+	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, sj, id, &plan)) < 0 ||
 	    (r = BERTH_FAULT("container.create.cgroup")) < 0)
 		goto fail;
 	if (net)
@@ -732,23 +741,33 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	free(reqs);
 	shutdown(sv[0], SHUT_WR);
+	if (r == 0)
+		r = berth__monitor_reply(sv[0], id, ctx->monitor_path);
+	close(sv[0]);
+	if (r < 0)
+		return r;
+	int r2 = berth_container_open(out, ctx, id);
+	if (r2 == 0 && json_is_true(json_object_get((*out)->state, "cgroupUnavailable")))
+		berth__container_cgroup_warn(ctx, id); /* the monitor's own warning went to /dev/null */
+	return r2;
+}
+
+int berth__monitor_reply(int fd, const char *id, const char *monitor_path)
+{
 	char reply[2048];
 	size_t rl = 0;
-	while (r == 0 && rl < sizeof reply - 1) {
-		ssize_t n = recv(sv[0], reply + rl, sizeof reply - 1 - rl, 0);
+	while (rl < sizeof reply - 1) {
+		ssize_t n = recv(fd, reply + rl, sizeof reply - 1 - rl, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		rl += (size_t)n;
 	}
-	close(sv[0]);
-	if (r < 0)
-		return r;
 	reply[rl] = '\0';
 	json_t *rep = json_loads(reply, 0, NULL);
 	if (!rep)
-		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, ctx->monitor_path);
+		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, monitor_path);
 	int code = (int)json_integer_value(json_object_get(rep, "code"));
 	if (code < 0) {
 		const char *msg = json_string_value(json_object_get(rep, "message"));
@@ -758,11 +777,9 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 			berth_error *e2 = (berth_error *)berth_error_last();
 			e2->sys_errno = sys;
 		}
-		json_decref(rep);
-		return code;
 	}
 	json_decref(rep);
-	return berth_container_open(out, ctx, id);
+	return code < 0 ? code : 0;
 }
 
 /* --- open, list --- */
@@ -1027,6 +1044,34 @@ static long long ms_now(void)
 
 static int wait_not_owner(berth_container *c, long long deadline, int timeout_ms, const char *what);
 
+static int wait_adopted(berth_container *c, int timeout_ms, int *code, int *sig, const char *what)
+{
+	struct pollfd p = { c->pidfd, POLLIN, 0 };
+	int n;
+	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return berth__err_sys(errno, "%s: wait", what);
+	if (n == 0)
+		return berth__err(BERTH_ETIMEOUT, "%s: still running after %d ms", what, timeout_ms);
+	int known = 0;
+	berth__adopted_exit_status(c, code, sig, &known);
+	close(c->pidfd);
+	c->pidfd = -1;
+	record_exit(c, *code, *sig);
+	if (!known) {
+		/* reaped by its new parent before we could read it */
+		int lk = berth__container_lock(c);
+		if (c->state && access(c->run_dir, F_OK) == 0) {
+			json_object_set_new(c->state, "exitStatusUnknown", json_true());
+			save_state(c);
+		}
+		if (lk >= 0)
+			close(lk);
+	}
+	return 0;
+}
+
 BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth_container *c, int timeout_ms)
 {
 	if (!c)
@@ -1034,7 +1079,11 @@ BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth
 	char what[200];
 	snprintf(what, sizeof what, "container %s", c->id);
 	int code = -1, sig = 0, r;
-	if (c->owner && c->pidfd >= 0) {
+	if (c->owner && c->adopted && c->pidfd >= 0) {
+		/* not its parent: the pidfd says when, the zombie (if still there) how */
+		if ((r = wait_adopted(c, timeout_ms, &code, &sig, what)) < 0)
+			return r;
+	} else if (c->owner && c->pidfd >= 0) {
 		if ((r = berth__wait_pidfd(c->pidfd, timeout_ms, &code, &sig, what)) < 0)
 			return r;
 		close(c->pidfd);
@@ -1387,6 +1436,7 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
 	json_object_set_new(j, "logPath", json_string(c->log_path));
 	json_object_set_new(j, "oomKilled", json_boolean(berth_container_oom_killed(c)));
+	json_object_set_new(j, "supervised", json_boolean(c->supervised));
 	json_t *vrec = berth__volumes_record(c->root_dir);
 	if (vrec)
 		json_object_set(j, "volumes", json_object_get(vrec, "Volumes"));

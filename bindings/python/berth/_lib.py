@@ -369,6 +369,10 @@ DECLARATIONS = {
     "berth_container_add_port": (_I, [ContainerP, POINTER(Port)], True),
     "berth_container_remove_port": (_I, [ContainerP, POINTER(Port)], True),
     "berth_container_serve_ports": (_I, [ContainerP], True),
+    # container.h, BERTH_0.2: supervision of a container whose monitor died
+    "berth_container_supervised": (c_int, [ContainerP], False),
+    "berth_container_supervise": (_I, [ContainerP], True),
+    "berth_container_adopt": (_I, [ContainerP], True),
     "berth_network_options_init": (_I, [POINTER(NetworkOptions), c_uint], True),
     "berth_network_create": (_I, [CtxP, c_char_p, POINTER(NetworkOptions)], True),
     "berth_network_remove": (_I, [CtxP, c_char_p], True),

@@ -609,9 +609,8 @@ class Container(Handle):
             lib.berth_container_stats(byref(s), self._handle())
         return cgroup.Stats._from_c(s)
 
-    @property
-    def oom_killed(self):
-        """True if the kernel killed a process of the container for memory."""
+    def _flag(self, getter):
+        """A getter's answer after reloading the state (unless deleted)."""
         with self._lock:
             h = self._handle()
             if not self._deleted:
@@ -619,7 +618,34 @@ class Container(Handle):
                     lib.berth_container_refresh(h)
                 except errors.NotFound:
                     pass
-            return lib.berth_container_oom_killed(h) == 1
+            return getter(h) == 1
+
+    @property
+    def oom_killed(self):
+        """True if the kernel killed a process of the container for memory."""
+        return self._flag(lib.berth_container_oom_killed)
+
+    @property
+    def supervised(self):
+        """True while a live owner (its monitor) supervises the running
+        container; False when it is stopped or its monitor died (kill -9):
+        then nobody serves its 127.0.0.1 ports or cleans up at its exit
+        until supervise()."""
+        return self._flag(lib.berth_container_supervised)
+
+    def supervise(self):
+        """Gives a running container whose monitor died a new monitor that
+        adopts it: 127.0.0.1 ports served again, the exit recorded and cleaned
+        up. StateError when it is stopped or already supervised."""
+        with self._lock:
+            lib.berth_container_supervise(self._handle())
+
+    def adopt(self):
+        """This process becomes the owner of a container whose monitor died
+        (what berth-monitor does for supervise()): ports reserved again,
+        serve_ports() serves them, wait() records the exit and cleans up."""
+        with self._lock:
+            lib.berth_container_adopt(self._handle())
 
     def cgroup(self):
         """The container's cgroup as a berth.cgroup.Cgroup (close it when done)."""
