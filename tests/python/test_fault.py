@@ -56,9 +56,21 @@ def mounts_under(prefix):
         return [l.split()[4] for l in f if l.split()[4].startswith(prefix)]
 
 
+def ipam_dir(ns):
+    """The host-wide IPAM directory of the test's network namespace (lib/net/ipam.c)."""
+    import socket
+    import struct
+    with ns.entered():
+        s = socket.socket()
+        cookie = struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0]  # SO_NETNS_COOKIE
+        s.close()
+    return "/run/berth-ipam/cookie-%d" % cookie
+
+
 class Census:
     def __init__(self, ns, root, run_root):
         self.ns, self.root, self.run_root = ns, root, run_root
+        self.ipam = ipam_dir(ns) if ns else None
 
     def take(self):
         # without a namespace of its own (pull, build) the test has no network to look at
@@ -67,8 +79,13 @@ class Census:
             if self.ns else ""
         mon = subprocess.run(["pgrep", "-f", "berth-monitor.*%s" % self.root], capture_output=True,
                              text=True).stdout.split()
+        ipam = []
+        if self.ipam and os.path.isdir(self.ipam):
+            for base, _, files in os.walk(self.ipam):
+                ipam += [os.path.join(base, f) for f in files if not f.startswith(".")]
         return {
             "paths": snapshot(self.root, self.run_root),
+            "ipam": sorted(ipam),
             "veths": sorted(l.split(":")[1].strip() for l in links.splitlines() if ": vb" in l),
             "nft elements": "elements" in nft,
             "cgroups": cgroups_left(),
