@@ -40,6 +40,9 @@ struct berth_process {
 /* state.json helpers (container.c) */
 BERTH_HIDDEN int berth__container_load_state(berth_container *c);
 BERTH_HIDDEN int berth__container_lock(berth_container *c);   /* returns fd, caller closes */
+/* 1 if the container keeps a log at path (its state says so; without state,
+ * the file exists), 0 if not (container.c). */
+BERTH_HIDDEN int berth__container_has_log(const json_t *state, const char *path);
 /* Opens a pidfd for the container's init if it is still the process recorded. -1 if gone. */
 BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 /* Builds a plan from the container's stored config for an exec. */
