@@ -205,6 +205,14 @@ static int owner_alive(berth_container *c)
 	return op > 0 && berth__proc_stat(op, &state) == want && state != 'Z' && state != 'X';
 }
 
+int berth__container_finished(berth_container *c)
+{
+	const char *st = json_string_value(json_object_get(c->state, "status"));
+	if (!st || !strcmp(st, "stopped"))
+		return 1;
+	return !init_alive(c) && !owner_alive(c);
+}
+
 int berth__container_load_state(berth_container *c)
 {
 	char path[PATH_MAX];

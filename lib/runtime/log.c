@@ -322,9 +322,9 @@ static int at_end(berth_log_reader *r)
 	if (next_file(r))
 		return 1; /* rotated: the old file was read to its end */
 	/* the monitor writes everything before it records the exit: one more
-	 * round after the container is seen stopped (or deleted) */
-	if (berth__container_load_state(r->c) < 0 || r->c->status == BERTH_STATUS_STOPPED ||
-	    access(r->c->root_dir, F_OK) < 0) {
+	 * round once the exit is recorded (or nobody is left to record it, or
+	 * the container was deleted) */
+	if (berth__container_load_state(r->c) < 0 || berth__container_finished(r->c) || access(r->c->root_dir, F_OK) < 0) {
 		r->stopped = 1;
 		return 1;
 	}
