@@ -37,7 +37,7 @@ struct mlog {
 	unsigned char out[MLOG_OUT];
 };
 
-static void write_all(int fd, const void *p, size_t n)
+static int write_all(int fd, const void *p, size_t n)
 {
 	const char *b = p;
 	while (n) {
@@ -50,10 +50,11 @@ static void write_all(int fd, const void *p, size_t n)
 			continue;
 		}
 		if (w <= 0)
-			return;
+			return -1;
 		b += w;
 		n -= (size_t)w;
 	}
+	return 0;
 }
 
 static int file_open(struct mlog *lg)
@@ -230,8 +231,10 @@ static void pump_read(struct mlog *lg, struct mlog_src *s)
 		s->fd = -1;
 		return;
 	}
-	if (s->tee >= 0)
-		write_all(s->tee, s->buf + s->len, (size_t)r);
+	if (s->tee >= 0 && write_all(s->tee, s->buf + s->len, (size_t)r) < 0) {
+		close(s->tee); /* the caller went away (EPIPE): the log goes on */
+		s->tee = -1;
+	}
 	s->len += (size_t)r;
 	cut_lines(lg, s, now_ns(lg));
 }

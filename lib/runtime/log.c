@@ -102,10 +102,10 @@ static int snapshot(berth_log_reader *r, const char *path)
 	return berth__err(BERTH_EBUSY, "container %s: log %s: rotating too fast to read", r->c->id, path);
 }
 
-/* The offsets (after the record) of the line ends in fd, the last rn of them
- * in ring; returns how many there are. A trailing partial record of the
- * newest file ends a line too. */
-static int64_t line_ends(int fd, int newest, int64_t size, int64_t *ring, int64_t rn, unsigned char *buf)
+/* Counts the line ends in fd (a trailing partial record of the newest file
+ * ends a line too); with stop > 0, stops at the stop-th and sets *at to the
+ * offset after it. */
+static int64_t line_ends(int fd, int newest, int64_t size, int64_t stop, int64_t *at, unsigned char *buf)
 {
 	int64_t off = BERTH__LOG_MAGIC_LEN, base = 0, k = 0;
 	ssize_t have = 0;
@@ -126,13 +126,18 @@ static int64_t line_ends(int fd, int newest, int64_t size, int64_t *ring, int64_
 		if (next > size)
 			break; /* a record being written */
 		off = next;
-		if (!(flags & BERTH_LOG_PARTIAL) || (newest && off + BERTH__LOG_HDR > size))
-			ring[k++ % rn] = off;
+		if (!(flags & BERTH_LOG_PARTIAL) || (newest && off + BERTH__LOG_HDR > size)) {
+			if (++k == stop) {
+				*at = off;
+				break;
+			}
+		}
 	}
 	return k;
 }
 
-/* For tail N: the file and offset the last N lines start at. */
+/* For tail N: the file and offset the last N lines start at (two passes
+ * over a file: no memory that grows with N). */
 static int seek_tail(berth_log_reader *r)
 {
 	int64_t want = r->o.tail;
@@ -142,20 +147,13 @@ static int seek_tail(berth_log_reader *r)
 		struct stat st;
 		if (fstat(r->fds[i], &st) < 0)
 			return berth__err_sys(errno, "container %s: log", r->c->id);
-		int64_t rn = want + 1;
-		if (rn > st.st_size / BERTH__LOG_HDR + 2)
-			rn = st.st_size / BERTH__LOG_HDR + 2;
-		int64_t *ring = malloc((size_t)rn * sizeof *ring);
-		if (!ring)
-			return berth__err_nomem();
-		int64_t k = line_ends(r->fds[i], i == r->nfds - 1, st.st_size, ring, rn, r->buf);
+		int newest = i == r->nfds - 1;
+		int64_t at = 0, k = line_ends(r->fds[i], newest, st.st_size, 0, &at, r->buf);
 		r->cur = i;
 		if (k > want) {
-			r->start_off = want ? ring[(k - want - 1) % rn] : ring[(k - 1) % rn];
-			free(ring);
+			line_ends(r->fds[i], newest, st.st_size, k - want, &r->start_off, r->buf);
 			return 0;
 		}
-		free(ring);
 		want -= k;
 		if (want == 0)
 			return 0; /* from the start of this file */

@@ -141,6 +141,14 @@ START_TEST(rotation_bounds_the_disk)
 	char *tail = strstr(k.out, "\n29000\n");
 	ck_assert_ptr_nonnull(tail);
 	collected_free(&k);
+	/* tail across a rotated file: 4000 lines of ~22 bytes on disk span two
+	 * 64 KiB files */
+	berth_log_read_options o = BERTH_LOG_READ_OPTIONS_INIT;
+	o.tail = 4000;
+	k = collect(c, &o);
+	ck_assert_msg(!strncmp(k.out, "26001\n26002\n", 12), "tail starts with: %.20s", k.out);
+	ck_assert_int_eq(k.out_len, 4000 * 6);
+	collected_free(&k);
 	done(c);
 }
 END_TEST
