@@ -55,7 +55,10 @@ enum {
 	 * even when not detached: it holds the host port reservations and serves
 	 * 127.0.0.1. With IN_PROCESS the caller stays the parent instead, holds
 	 * the reservations in its handle and may serve loopback itself with
-	 * berth_container_serve_ports() (berth-monitor uses this). */
+	 * berth_container_serve_ports() (berth-monitor uses this). With
+	 * BERTH_STDIO_LOG and IN_PROCESS the stdout_fd/stderr_fd given are the
+	 * pipes of the caller's own log writer (the monitor's): the container
+	 * gets them as they are. */
 	BERTH_CREATE_IN_PROCESS = 1u << 2,
 	/* Start at once, as berth_container_run() does: the init execs as soon as
 	 * it is set up, without the OCI "created" state (no exec fifo, no
