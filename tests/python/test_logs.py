@@ -160,3 +160,11 @@ def test_python_follow_and_driver_none(roots, rootfs):
             out = c.logs().read()
             assert out.endswith(b"2999\n3000\n") and not out.startswith(b"1\n")
             c.delete()
+
+
+def test_cli_terminal_output_logged(cli, rootfs):
+    # a detached container with a terminal: its output is logged (as stdout) while nobody is attached
+    run_detached(cli, rootfs, "t", "echo tty-out; printf prompt", "-t")
+    r = raw(cli, "logs", "t")
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"tty-out\r\nprompt", b"")
+    assert cli("rm", "t").returncode == 0
