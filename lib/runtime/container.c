@@ -3,7 +3,7 @@
  * list, inspect. State on disk:
  *   <root>/containers/<id>/config.json   the spec
  *   <root>/containers/<id>/container.json  id, name, created (persists)
- *   <root>/containers/<id>/container.log   output (BERTH_STDIO_LOG)
+ *   <root>/containers/<id>/container.log   output records, written by the monitor (log.h); .1, .2... rotated
  *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
  *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
  *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,48 @@ static int status_from_name(const char *s)
 	return BERTH_STATUS_STOPPED;
 }
 
+/* The size of each version of berth_create_options (1: up to stderr_fd). */
+static size_t create_options_size(unsigned int version)
+{
+	switch (version) {
+	case 1: return offsetof(berth_create_options, stderr_fd) + sizeof(int);
+	case BERTH_CREATE_OPTIONS_VERSION: return sizeof(berth_create_options);
+	default: return 0;
+	}
+}
+
 BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version)
 {
-	if (!opts || version != BERTH_CREATE_OPTIONS_VERSION)
+	size_t n = create_options_size(version);
+	if (!opts || !n)
 		return berth__err(BERTH_EINVAL, "berth_create_options_init: unknown options version %u", version);
 	/* copied member by member from a static value: a struct copy could carry
 	 * indeterminate padding bytes to the caller */
 	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
+	memcpy(opts, &d, n);
+	opts->version = version;
+	return 0;
+}
+
+/* Any accepted version of the caller's options as the current one (the
+ * fields a version lacks keep their defaults); NULL: the defaults. */
+static int create_options_read(berth_create_options *dst, const berth_create_options *src, const char *what)
+{
+	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	memcpy(dst, &d, sizeof d);
+	if (!src)
+		return 0;
+	size_t n = create_options_size(src->version);
+	if (!n)
+		return berth__err(BERTH_EINVAL, "%s: unknown options version %u", what, src->version);
+	memcpy(dst, src, n);
+	dst->version = BERTH_CREATE_OPTIONS_VERSION;
+	if (dst->log_driver && strcmp(dst->log_driver, "local") && strcmp(dst->log_driver, "none"))
+		return berth__err(BERTH_EINVAL, "%s: unknown log driver '%s' (local or none)", what, dst->log_driver);
+	if (dst->log_max_size < 0 || (dst->log_max_size > 0 && dst->log_max_size < 4096))
+		return berth__err(BERTH_EINVAL, "%s: log max size %lld: at least 4096 bytes", what, (long long)dst->log_max_size);
+	if (dst->log_max_file < 0 || dst->log_max_file > 1000)
+		return berth__err(BERTH_EINVAL, "%s: log max file %d: 1 to 1000", what, dst->log_max_file);
 	return 0;
 }
 
@@ -175,6 +210,14 @@ static int owner_alive(berth_container *c)
 int berth__container_owner_alive(berth_container *c) { return owner_alive(c); }
 int berth__container_init_alive(berth_container *c) { return init_alive(c); }
 
+int berth__container_finished(berth_container *c)
+{
+	const char *st = json_string_value(json_object_get(c->state, "status"));
+	if (!st || !strcmp(st, "stopped"))
+		return 1;
+	return !init_alive(c) && !owner_alive(c);
+}
+
 int berth__container_load_state(berth_container *c)
 {
 	char path[PATH_MAX];
@@ -281,6 +324,34 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 
 /* --- create --- */
 
+/* 1 if the container keeps a log at path, 0 if not: "logDriver" local (or,
+ * from before it, stdio "log"); without runtime state (after a reboot) the
+ * file tells. */
+int berth__container_has_log(const json_t *st, const char *path)
+{
+	const char *driver = json_string_value(json_object_get(st, "logDriver"));
+	const char *stdio = json_string_value(json_object_get(st, "stdio"));
+	if (driver)
+		return !strcmp(driver, "local");
+	if (stdio)
+		return !strcmp(stdio, "log");
+	return path && access(path, F_OK) == 0;
+}
+
+/* Who keeps a log and how: the monitor passes its driver explicitly (for a
+ * terminal too); BERTH_STDIO_LOG means the default driver. */
+static void state_set_log(json_t *stj, const berth_create_options *opts, int terminal)
+{
+	const char *driver = opts->log_driver;
+	if (!driver && opts->stdio_mode == BERTH_STDIO_LOG && !terminal)
+		driver = "local";
+	if (!driver)
+		return;
+	json_object_set_new(stj, "logDriver", json_string(driver));
+	json_object_set_new(stj, "logMaxSize", json_integer(opts->log_max_size ? opts->log_max_size : BERTH_LOG_DEFAULT_MAX_SIZE));
+	json_object_set_new(stj, "logMaxFile", json_integer(opts->log_max_file ? opts->log_max_file : BERTH_LOG_DEFAULT_MAX_FILE));
+}
+
 static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 {
 	static const char *const keys[2] = { "uidMappings", "gidMappings" };
@@ -359,7 +430,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int devnull = -1, logfd = -1, master = -1, sync = -1, fifo = -1;
+	int devnull = -1, master = -1, sync = -1, fifo = -1;
 	json_t *stj = NULL;
 	berth_cgroup *cg = NULL;
 	int made_root = 0, made_run = 0, claimed = 0;
@@ -438,15 +509,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
 		plan.terminal = 1;
-	} else if (opts->stdio_mode == BERTH_STDIO_LOG) {
-		logfd = open(c->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (logfd < 0) {
-			r = berth__err_sys(errno, "container %s: log file %s", id, c->log_path);
-			goto fail;
-		}
-		plan.stdio[0] = stdio_fd(-1, &devnull);
-		plan.stdio[1] = plan.stdio[2] = logfd;
 	} else {
+		/* BERTH_STDIO_LOG here (in the monitor): its pipes, never a file */
 		plan.stdio[0] = stdio_fd(opts->stdin_fd, &devnull);
 		plan.stdio[1] = stdio_fd(opts->stdout_fd, &devnull);
 		plan.stdio[2] = stdio_fd(opts->stderr_fd, &devnull);
@@ -505,7 +569,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_object_set_new(stj, "rootfs", json_string(rootfs_abs));
 	json_object_set_new(stj, "terminal", json_boolean(terminal));
 	json_object_set_new(stj, "stdio", json_string(terminal ? "terminal" : opts->stdio_mode == BERTH_STDIO_LOG ? "log" : "fds"));
-	json_object_set_new(stj, "logPath", json_string(c->log_path));
+	state_set_log(stj, opts, terminal);
+	json_object_set_new(stj, "logPath", json_string(berth__container_has_log(stj, c->log_path) > 0 ? c->log_path : ""));
 	if (opts->flags & BERTH_CREATE_REMOVE)
 		json_object_set_new(stj, "autoRemove", json_true());
 	set_time(stj, "created");
@@ -542,8 +607,6 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_decref(vspec);
 	if (devnull >= 0)
 		close(devnull);
-	if (logfd >= 0)
-		close(logfd);
 	berth__plan_free(&plan);
 	*out = c;
 	berth__err_ok();
@@ -569,8 +632,6 @@ fail: {
 		close(master);
 	if (devnull >= 0)
 		close(devnull);
-	if (logfd >= 0)
-		close(logfd);
 	berth__plan_free(&plan);
 	free(layers);
 	if (rootfs_mount_fd >= 0)
@@ -601,18 +662,16 @@ fail: {
 }
 
 BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
-                                        const berth_create_options *opts)
+                                        const berth_create_options *given)
 {
-	berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	berth_create_options d, *opts = &d;
 	if (!out || !ctx || !spec)
 		return berth__err(BERTH_EINVAL, "create: out, ctx and spec are required");
-	if (!opts)
-		opts = &d;
-	if (opts->version != BERTH_CREATE_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "create: unknown options version %u", opts->version);
+	int r = create_options_read(&d, given, "create");
+	if (r < 0)
+		return r;
 	if (opts->stdio_mode < BERTH_STDIO_FDS || opts->stdio_mode > BERTH_STDIO_TERMINAL)
 		return berth__err(BERTH_EINVAL, "create: unknown stdio mode %d", opts->stdio_mode);
-	int r;
 	char idbuf[65];
 	const char *id = opts->id;
 	if (id) {
@@ -633,8 +692,8 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	if (opts->flags & BERTH_CREATE_DETACH)
 		return spawn_monitor(out, ctx, spec, opts, id);
 	/* published ports: the monitor holds the host ports and serves
-	 * 127.0.0.1, attached or not */
-	if (published && !(opts->flags & BERTH_CREATE_IN_PROCESS))
+	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
+	if ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS))
 		return spawn_monitor(out, ctx, spec, opts, id);
 	return create_in_process(out, ctx, spec, opts, id);
 }
@@ -655,21 +714,25 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return berth__err_sys(errno, "container %s: socketpair", id);
-	/* attached (ports without DETACH) with the caller's fds: they are
-	 * handed to the monitor as its fds 4, 5 and 6 */
-	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode == BERTH_STDIO_FDS;
+	/* attached (ports or a log without DETACH) with the caller's fds: they
+	 * are handed to the monitor as its fds 4, 5 and 6; with a log, the
+	 * monitor copies the output to those given ("tee") */
+	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode != BERTH_STDIO_TERMINAL;
+	int stdio = opts->stdio_mode == BERTH_STDIO_TERMINAL                       ? BERTH_STDIO_TERMINAL
+	            : pass_fds && opts->stdio_mode == BERTH_STDIO_FDS ? BERTH_STDIO_FDS
+	                                                              : BERTH_STDIO_LOG;
 	/* BERTH_CREATE_START goes to the monitor for a detached container without
 	 * a terminal: it is running when the reply comes, and never "created"
 	 * with nobody left to start it should the caller die meanwhile */
 	unsigned int mflags = opts->flags;
 	if (!(opts->flags & BERTH_CREATE_DETACH) || opts->stdio_mode == BERTH_STDIO_TERMINAL)
 		mflags &= ~(unsigned)BERTH_CREATE_START;
-	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
-	                        (int)mflags, "stdio",
-	                        opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
-	                        : pass_fds                               ? BERTH_STDIO_FDS
-	                                                                 : BERTH_STDIO_LOG,
-	                        "spec", berth__spec_json(spec));
+	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O, s:{s:s, s:I, s:i}, s:[bb]}", "id", id, "name",
+	                        opts->name ? opts->name : "", "flags", (int)mflags,
+	                        "stdio", stdio, "spec", berth__spec_json(spec), "log", "driver",
+	                        opts->log_driver ? opts->log_driver : "local", "maxSize", (json_int_t)opts->log_max_size,
+	                        "maxFile", opts->log_max_file, "tee", pass_fds && opts->stdout_fd >= 0,
+	                        pass_fds && opts->stderr_fd >= 0);
 	char *reqs = req ? berth__json_dump(req, 0) : NULL;
 	json_decref(req);
 	if (!reqs) {
@@ -947,13 +1010,13 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
                                      const berth_create_options *opts)
 {
 	berth_container *c = NULL;
-	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
-	if (opts)
-		o = *opts;
+	berth_create_options o;
+	int r = create_options_read(&o, opts, "run");
+	if (r < 0)
+		return r;
 	if (!(o.flags & BERTH_CREATE_DETACH))
 		o.flags |= BERTH_CREATE_START; /* in process: no created state needed */
-	int r = berth_container_create(&c, ctx, spec, &o);
-	if (r < 0)
+	if ((r = berth_container_create(&c, ctx, spec, &o)) < 0)
 		return r;
 	if (c->status != BERTH_STATUS_RUNNING && (r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
@@ -1382,7 +1445,12 @@ BERTH_EXTERN int berth_container_exit_code(const berth_container *c)
 {
 	return c && c->status == BERTH_STATUS_STOPPED ? c->exit_code : -1;
 }
-BERTH_EXTERN const char *berth_container_log_path(const berth_container *c) { return c ? c->log_path : NULL; }
+BERTH_EXTERN const char *berth_container_log_path(const berth_container *c)
+{
+	if (!c)
+		return NULL;
+	return berth__container_has_log(c->state, c->log_path) > 0 ? c->log_path : "";
+}
 
 int berth__container_spec_json(json_t **out, berth_container *c)
 {
@@ -1434,7 +1502,7 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_object_set_new(j, "status", json_string(berth_status_name(c->status)));
 	json_object_set_new(j, "pid", json_integer(berth_container_pid(c)));
 	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
-	json_object_set_new(j, "logPath", json_string(c->log_path));
+	json_object_set_new(j, "logPath", json_string(berth_container_log_path(c)));
 	json_object_set_new(j, "oomKilled", json_boolean(berth_container_oom_killed(c)));
 	json_object_set_new(j, "supervised", json_boolean(c->supervised));
 	json_t *vrec = berth__volumes_record(c->root_dir);

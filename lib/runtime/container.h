@@ -53,6 +53,12 @@ BERTH_HIDDEN int berth__monitor_reply(int fd, const char *id, const char *monito
 BERTH_HIDDEN void berth__adopted_exit_status(berth_container *c, int *code, int *sig, int *known);
 BERTH_HIDDEN int berth__container_load_state(berth_container *c);
 BERTH_HIDDEN int berth__container_lock(berth_container *c);   /* returns fd, caller closes */
+/* 1 if the container keeps a log at path (its state says so; without state,
+ * the file exists), 0 if not (container.c). */
+BERTH_HIDDEN int berth__container_has_log(const json_t *state, const char *path);
+/* 1 once the exit is recorded in the state last loaded (its owner wrote the
+ * container's output before that), or nobody is left to record it. */
+BERTH_HIDDEN int berth__container_finished(berth_container *c);
 /* Opens a pidfd for the container's init if it is still the process recorded. -1 if gone. */
 BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 /* Builds a plan from the container's stored config for an exec. */

@@ -167,6 +167,14 @@ def test_cli_attached_with_ports_passes_stdio_and_exit_code(ncli, rootfs):
     assert r.returncode == 3, r.stderr
     assert r.stdout == "attached-out\n" and r.stderr == "attached-err\n"
     assert_no_leftovers(ncli.ns, ncli.root)
+    # without --rm the monitor (there for the ports) tees: ours, and the log
+    r = ncli("run", "--name", "teed", "-p", "18500:80", "--rootfs", rootfs, "sh", "-c",
+             "echo teed-out; echo teed-err >&2; exit 4")
+    assert (r.returncode, r.stdout, r.stderr) == (4, "teed-out\n", "teed-err\n")
+    r = ncli("logs", "teed")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "teed-out\n", "teed-err\n")
+    assert ncli("rm", "teed").returncode == 0
+    assert_no_leftovers(ncli.ns, ncli.root)
 
 
 def test_cli_network_modes_and_commands(ncli, rootfs):

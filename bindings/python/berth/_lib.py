@@ -24,7 +24,12 @@ LIBRARY_NAME = "libberth.so.0"
 
 # --- constants (mirroring the headers) ---
 CTX_OPTIONS_VERSION = 1
-CREATE_OPTIONS_VERSION = 1
+CREATE_OPTIONS_VERSION = 2
+LOG_READ_OPTIONS_VERSION = 1
+LOG_RECORD_VERSION = 1
+LOG_STDOUT, LOG_STDERR = 1, 2
+LOG_PARTIAL = 1
+LOG_FOLLOW = 1
 EXEC_OPTIONS_VERSION = 1
 
 LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
@@ -130,7 +135,42 @@ class CreateOptions(Structure):
         ("stdin_fd", c_int),
         ("stdout_fd", c_int),
         ("stderr_fd", c_int),
+        # version 2
+        ("log_driver", c_char_p),
+        ("log_max_size", c_int64),
+        ("log_max_file", c_int),
     ]
+
+
+class LogReadOptions(Structure):
+    """berth_log_read_options."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("since_ns", c_int64),
+        ("until_ns", c_int64),
+        ("tail", c_int64),
+    ]
+
+
+class LogRecord(Structure):
+    """berth_log_record (data borrowed until the next call on the reader)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("stream", c_int),
+        ("flags", c_uint),
+        ("time_ns", c_int64),
+        ("data", c_void_p),
+        ("len", c_size_t),
+    ]
+
+
+class _LogReader(Structure):
+    pass
+
+
+LogReaderP = POINTER(_LogReader)
+LOG_RECORD_CB = CFUNCTYPE(c_int, POINTER(LogRecord), c_void_p)
 
 
 class ExecOptions(Structure):
@@ -200,7 +240,7 @@ def ctx_options_defaults():
 
 def create_options_defaults():
     """BERTH_CREATE_OPTIONS_INIT."""
-    return CreateOptions(CREATE_OPTIONS_VERSION, None, None, 0, STDIO_FDS, -1, -1, -1)
+    return CreateOptions(CREATE_OPTIONS_VERSION, None, None, 0, STDIO_FDS, -1, -1, -1, None, 0, 0)
 
 
 def exec_options_defaults():
@@ -333,6 +373,13 @@ DECLARATIONS = {
     "berth_status_name": (_S, [c_int], False),
     "berth_create_options_init": (_I, [POINTER(CreateOptions), c_uint], True),
     "berth_container_create": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
+    # log.h
+    "berth_log_read_options_init": (_I, [POINTER(LogReadOptions), c_uint], True),
+    "berth_log_reader_open": (_I, [POINTER(LogReaderP), ContainerP, POINTER(LogReadOptions)], True),
+    "berth_log_reader_next": (_I, [POINTER(LogRecord), LogReaderP, c_int], True),
+    "berth_log_reader_free": (None, [LogReaderP], False),
+    "berth_container_logs": (_I, [ContainerP, POINTER(LogReadOptions), LOG_RECORD_CB, c_void_p], True),
+    "berth_log_parse_time": (_I, [POINTER(c_int64), c_char_p, c_int64], True),
     "berth_container_start": (_I, [ContainerP], True),
     "berth_container_run": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
     "berth_container_open": (_I, [POINTER(ContainerP), CtxP, c_char_p], True),

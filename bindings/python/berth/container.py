@@ -19,6 +19,7 @@ from ctypes import byref, c_int, c_void_p
 
 from . import errors
 from ._handle import Handle
+from .logs import LogIterator
 from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
                    STDIO_TERMINAL, DELETE_FORCE, DELETE_VOLUMES, dec, enc, lib, strv, take_string)
 
@@ -433,16 +434,15 @@ class Container(Handle):
         with self._lock:
             return dec(lib.berth_container_log_path(self._handle())) or None
 
-    def logs(self):
-        """The contents of the container's log file (b"" if there is none yet)."""
-        p = self.log_path
-        if not p:
-            return b""
-        try:
-            with open(p, "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return b""
+    def logs(self, follow=False, since=None, until=None, timestamps=False, tail=None):
+        """An iterator of berth.LogRecord(stream, time_ns, data, partial) over the
+        container's log. follow: wait for new records until the container has
+        stopped; since/until: unix seconds, a datetime, or a str as `berth logs`
+        takes it (RFC 3339, "10m"); timestamps: data prefixed with the RFC 3339
+        time at each line start; tail: the last N lines. The iterator's read()
+        (or bytes(it)) is every record's data at once, as logs() returned
+        before. berth.Unsupported when the container keeps no log."""
+        return LogIterator(self, follow, since, until, timestamps, tail)
 
     def inspect(self):
         """The full state (OCI state plus berth's fields) as a dict."""

@@ -404,7 +404,7 @@ class Context(Handle):
             raise TypeError("network %r: none, host, bridge, container:ID, a network's name or a netns path"
                             % (network,))
 
-    def _options(self, id, name, flags, mode, fds):
+    def _options(self, id, name, flags, mode, fds, log_driver=None, log_max_size=None, log_max_file=None):
         opts = CreateOptions()
         lib.berth_create_options_init(byref(opts), CREATE_OPTIONS_VERSION)
         opts.id = enc(id)
@@ -412,6 +412,11 @@ class Context(Handle):
         opts.flags = flags
         opts.stdio_mode = mode
         opts.stdin_fd, opts.stdout_fd, opts.stderr_fd = fds
+        opts.log_driver = enc(log_driver)
+        if log_max_size is not None:
+            opts.log_max_size = _cgroup.parse_size(log_max_size, "log_max_size", unlimited=False)
+        if log_max_file is not None:
+            opts.log_max_file = int(log_max_file)
         return opts
 
     # --- high level ---
@@ -492,13 +497,18 @@ class Context(Handle):
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
                network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
                detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
-               image=None, entrypoint=None, ports=None, dns=None, **resources):
+               image=None, entrypoint=None, ports=None, dns=None, log_driver=None, log_max_size=None,
+               log_max_file=None, **resources):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
         detach: supervised by berth-monitor, which outlives this process.
-        log_output: stdout/stderr appended to the container's log file (logs());
-        default on for detach when no stdout/stderr fd is given.
+        log_output: stdout/stderr through pipes to the container's monitor, which
+        keeps its log (logs()); default on for detach when no stdout/stderr fd is
+        given. Not detached, the monitor also copies the output to the stdout/
+        stderr fds given.
+        log_driver: "local" (default) or "none"; log_max_size (bytes or "10m") and
+        log_max_file: the rotation (default 10 MiB x 5 files).
         terminal: a pseudo-terminal (take_console() / attach()).
         remove: delete it once it has exited (needs detach to be automatic).
         stdin/stdout/stderr: None (/dev/null) or an fd or file (dup'ed).
@@ -519,7 +529,7 @@ class Context(Handle):
             else:
                 mode = STDIO_FDS
             flags = (CREATE_DETACH if detach else 0) | (CREATE_REMOVE if remove else 0)
-            opts = self._options(id, name, flags, mode, stdio.fds)
+            opts = self._options(id, name, flags, mode, stdio.fds, log_driver, log_max_size, log_max_file)
             h = ContainerP()
             fn = lib.berth_container_run if start else lib.berth_container_create
             fn(byref(h), self._handle(), s._handle(), byref(opts))
