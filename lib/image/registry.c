@@ -162,6 +162,40 @@ static int get_manifest(berth__reg *g, const char *reference, const char *expect
 	return 0;
 }
 
+/* The config's and the layers' declared sizes against the limits and the
+ * free space (berth__store_check_decl); a blob already in the store with
+ * its size costs nothing. The config is read into memory: at most
+ * BERTH__JSON_BLOB_MAX. */
+static int check_declared(const berth__store *s, const json_t *manifest, const char *what)
+{
+	const json_t *cfg = json_object_get(manifest, "config"), *ls = json_object_get(manifest, "layers");
+	uint64_t csize = (uint64_t)json_integer_value(json_object_get(cfg, "size"));
+	const char *cdigest = json_string_value(json_object_get(cfg, "digest"));
+	if (csize > BERTH__JSON_BLOB_MAX) {
+		char sz[32];
+		berth__format_size(sz, sizeof sz, csize);
+		return berth__err(BERTH_EINVAL, "%s: config %s declares %s, more than the %u MiB berth reads", what, cdigest,
+			sz, BERTH__JSON_BLOB_MAX >> 20);
+	}
+	size_t n = json_array_size(ls) + 1;
+	berth__blob_decl *d = calloc(n, sizeof *d);
+	if (!d)
+		return berth__err_nomem();
+	for (size_t i = 0; i < n; i++) {
+		const json_t *desc = i ? json_array_get(ls, i - 1) : cfg;
+		d[i].kind = i ? "layer" : "config";
+		d[i].digest = json_string_value(json_object_get(desc, "digest"));
+		d[i].size = (uint64_t)json_integer_value(json_object_get(desc, "size"));
+		char p[4200];
+		struct stat st;
+		d[i].have = berth__blob_path(p, sizeof p, s, d[i].digest) == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		            (uint64_t)st.st_size == d[i].size;
+	}
+	int r = berth__store_check_decl(s, d, n, what);
+	free(d);
+	return r;
+}
+
 typedef struct layer {
 	const char *digest;
 	int64_t size;
@@ -641,9 +675,14 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	if ((r = berth__manifest_check(manifest, mwhat)) < 0)
 		goto out;
 
-	/* the config */
+	/* what it declares, before any blob is fetched */
+	if ((r = check_declared(&s, manifest, what)) < 0)
+		goto out;
+
+	/* the config: no more than it declares */
 	const char *cdigest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
-	berth__reg_sink cs = { .max = BERTH__JSON_BLOB_MAX };
+	berth__reg_sink cs = { .max = (size_t)json_integer_value(json_object_get(json_object_get(manifest, "config"),
+		"size")) };
 	if ((r = berth__reg_get(&g, "blobs", cdigest, NULL, &cs)) < 0) {
 		free(cs.body);
 		goto out;

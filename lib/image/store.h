@@ -123,6 +123,21 @@ BERTH_HIDDEN void berth__blob_abort(berth__blob_writer *w);
 BERTH_HIDDEN int berth__blob_put(const berth__store *s, const void *data, size_t len,
 	char digest_out[BERTH__DIGEST_LEN]);
 
+/* --- what a pull may take (store_limits.c) --- */
+typedef struct berth__blob_decl {
+	const char *kind;   /* "layer", "config": for messages */
+	const char *digest;
+	uint64_t size;      /* as its descriptor declares */
+	int have;           /* already in the store: costs no space */
+} berth__blob_decl;
+/* Checks declared sizes before a download: each blob against the context's
+ * maximum blob size, their sum against its maximum image size (BERTH_EINVAL
+ * naming the blob, its size and the limit), and the blobs not there yet
+ * against the free space of the store's file system (BERTH_ESYS: "<what>:
+ * layer sha256:...: declares 1.0 TiB, the store at /var/lib/berth has 40.2
+ * GiB free"). The space is a lower bound: layers are also unpacked. */
+BERTH_HIDDEN int berth__store_check_decl(const berth__store *s, const berth__blob_decl *b, size_t n, const char *what);
+
 /* --- images (store_image.c) --- */
 /* Opens the image of the manifest blob digest (size: the descriptor's, or -1). */
 BERTH_HIDDEN int berth__image_load(berth_image **out, berth_ctx *ctx, const char *manifest_digest, int64_t size);
