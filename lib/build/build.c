@@ -58,6 +58,7 @@ typedef struct bctx {
 	stage *stages;
 	size_t nstages;
 	char tmp[4200]; /* the build's temp dir */
+	int tmp_fd;     /* its fd, holding its owner lock for the whole build (lib/image/store_tmp.c) */
 	unsigned step, nsteps, stepdir;
 	char what[512];
 } bctx;
@@ -1760,6 +1761,7 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 	if (!b)
 		return berth__err_nomem();
 	b->ctx = ctx;
+	b->tmp_fd = -1;
 	b->o = opts;
 	int r = 0, gc = -1;
 	char *text = NULL, *ctxabs = NULL;
@@ -1874,13 +1876,11 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 		r = gc;
 		goto out;
 	}
-	int tfd = berth__layer_tmpdir(b->tmp, sizeof b->tmp, &b->st);
-	if (tfd < 0) {
-		r = tfd;
+	if ((b->tmp_fd = berth__layer_tmpdir(b->tmp, sizeof b->tmp, &b->st)) < 0) {
+		r = b->tmp_fd;
 		b->tmp[0] = '\0';
 		goto out;
 	}
-	close(tfd);
 	char empty[4300];
 	snprintf(empty, sizeof empty, "%s/empty", b->tmp);
 	if (mkdir(empty, 0755) < 0) {
@@ -1895,6 +1895,8 @@ out:
 		berth__rm_rf(b->tmp);
 		berth__err_restore(&sv);
 	}
+	if (b->tmp_fd >= 0)
+		close(b->tmp_fd);
 	berth__store_unlock(gc);
 	for (size_t i = 0; i < b->nstages; i++)
 		stage_free(&b->stages[i]);

@@ -205,6 +205,7 @@ typedef struct layer {
 	char hex[65];
 	berth__blob_writer w;
 	char tmp[4200];
+	int tmp_fd;  /* tmp's fd, holding its owner lock (berth__tmp_dir_new) until it is installed or removed */
 	int lock_fd; /* <root>/layers/.lock-<chain hex>, held from before the fetch to after the install */
 } layer;
 
@@ -412,9 +413,9 @@ static void *unpack_main(void *arg)
 	return NULL;
 }
 
-static void discard(layer *l)
+/* Removes the layer's temp dir (if any), then lets go of its lock. */
+static void tmp_drop(layer *l)
 {
-	berth__blob_abort(&l->w);
 	if (l->tmp[0]) {
 		berth__err_saved sv;
 		berth__err_save(&sv);
@@ -422,6 +423,15 @@ static void discard(layer *l)
 		berth__err_restore(&sv);
 		l->tmp[0] = '\0';
 	}
+	if (l->tmp_fd >= 0)
+		close(l->tmp_fd);
+	l->tmp_fd = -1;
+}
+
+static void discard(layer *l)
+{
+	berth__blob_abort(&l->w);
+	tmp_drop(l);
 }
 
 static int file_sha256(int fd, char hex[65])
@@ -461,11 +471,10 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 		l->tmp[0] = '\0';
 		return dfd;
 	}
+	l->tmp_fd = dfd; /* closed by discard() or after the install */
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = berth__err_sys(errno, "%s: socketpair", g->what);
-		close(dfd);
-		return r;
+		return berth__err_sys(errno, "%s: socketpair", g->what);
 	}
 	int sz = 1 << 20;
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
@@ -478,7 +487,6 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 	if (e) {
 		close(sv[0]);
 		close(sv[1]);
-		close(dfd);
 		return berth__err_sys(e, "%s: start an unpacker thread", g->what);
 	}
 	feed f = { .p = p, .l = l, .sock = sv[1] };
@@ -488,7 +496,6 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 		progress(p, l->digest, BERTH_PULL_EXTRACTING, f.sent, (uint64_t)l->size);
 	close(sv[1]); /* end of input for the unpacker */
 	pthread_join(th, NULL);
-	close(dfd);
 	*restart = r < 0 && f.restart;
 	if (j.r < 0 && r == 0) {
 		/* all bytes came but did not unpack: corrupt in transit (the digest
@@ -616,6 +623,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	int r = berth__store_init(&s, ctx);
 	if (r < 0)
 		return r;
+	berth__store_sweep(&s); /* before the free space is measured */
 	berth_ref *pref = NULL;
 	if (berth_ref_parse(&pref, ref) < 0)
 		return berth__err_prefix("pull %.300s", ref);
@@ -711,7 +719,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	diff_ids = calloc(nl ? nl : 1, sizeof *diff_ids);
 	chains = calloc(nl ? nl : 1, sizeof *chains);
 	for (size_t i = 0; ls && i < nl; i++) /* before any goto out: out closes these */
-		ls[i].w.fd = ls[i].lock_fd = -1;
+		ls[i].w.fd = ls[i].lock_fd = ls[i].tmp_fd = -1;
 	if (!ls || !diff_ids || !chains) {
 		r = berth__err_nomem();
 		goto out;
@@ -751,6 +759,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			continue;
 		r = berth__layer_install(&s, ls[i].tmp, ls[i].chain);
 		ls[i].tmp[0] = '\0';
+		tmp_drop(&ls[i]); /* renamed (or removed): its lock goes */
 		if (r < 0)
 			goto out;
 		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0)
@@ -784,11 +793,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 out: {
 	berth__err_saved sv;
 	berth__err_save(&sv);
-	for (size_t i = 0; ls && i < nl; i++) {
-		berth__blob_abort(&ls[i].w);
-		if (ls[i].tmp[0])
-			berth__rm_rf(ls[i].tmp);
-	}
+	for (size_t i = 0; ls && i < nl; i++)
+		discard(&ls[i]);
 	if (ls)
 		unlock_layers(ls, nl, &s);
 	berth__err_restore(&sv);

@@ -120,3 +120,56 @@ def test_max_blob_size_context_option(roots, hostile, monkeypatch):
         assert ctx.max_blob_size is None
         ctx.pull(hostile.addr + "/x:1").close()
     assert _temps(root) == []
+
+
+def _start_slow_pull(cli, hostile, layer):
+    _, (dg,) = hostile.add_image("1", [layer])
+    hostile.behave[dg] = ("slow", 64 << 10, 0.05)
+    p = subprocess.Popen([CLI, "--root", cli.root, "--run-root", cli.run_root, "pull", hostile.addr + "/x:1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while hostile.served.get(dg, 0) < (256 << 10) or len(_temps(cli.root)) < 2:
+        assert p.poll() is None, p.stderr.read()
+        assert time.monotonic() < deadline, "the pull did not start downloading"
+        time.sleep(0.02)
+    return p, dg
+
+
+def test_a_live_pull_keeps_its_temp_files(cli, hostile):
+    """Another berth command sweeps only temp files whose owner is gone."""
+    p, _ = _start_slow_pull(cli, hostile, _layer(2 << 20))
+    before = _temps(cli.root)
+    assert any("/images/.tmp/blob-" in t for t in before) and any("/layers/.tmp-" in t for t in before), before
+    r = cli("images")
+    assert r.returncode == 0, r.stderr
+    assert set(before) <= set(_temps(cli.root))
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert _temps(cli.root) == []
+
+
+def test_a_killed_pull_leaves_no_temp_files_after_the_next_command(cli, hostile):
+    p, _ = _start_slow_pull(cli, hostile, _layer(4 << 20))
+    p.kill()
+    p.wait()
+    p.stderr.close()
+    left = _temps(cli.root)
+    assert left, "the killed pull left nothing: the test proves nothing"
+    r = cli("images")
+    assert r.returncode == 0, r.stderr
+    assert _temps(cli.root) == []
+    # and the store still works: the same pull, at full speed now
+    hostile.behave.clear()
+    r = cli("pull", hostile.addr + "/x:1")
+    assert r.returncode == 0, r.stderr
+    assert _temps(cli.root) == []
+    # a killed pull, then at once another pull: it sweeps too
+    hostile.add_image("2", [_layer(2 << 20)])
+    p, dg = _start_slow_pull(cli, hostile, _layer(3 << 20))
+    p.kill()
+    p.wait()
+    p.stderr.close()
+    hostile.behave.clear()
+    r = cli("pull", hostile.addr + "/x:2")
+    assert r.returncode == 0, r.stderr
+    assert _temps(cli.root) == []
