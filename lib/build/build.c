@@ -17,6 +17,7 @@
  * shared for the whole build, so a prune cannot take layers in use. */
 #include "build/build_internal.h"
 #include "image/store.h"
+#include "runtime/orphans.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -672,6 +673,7 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 		goto out;
 	}
 	berth_create_options co = BERTH_CREATE_OPTIONS_INIT;
+	co.flags = BERTH__CREATE_DIE_WITH_OWNER; /* a killed build takes its step with it */
 	co.stdout_fd = pfd[1];
 	co.stderr_fd = pfd[1];
 	if ((r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
@@ -1762,6 +1764,7 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 		return berth__err_nomem();
 	b->ctx = ctx;
 	b->tmp_fd = -1;
+	berth__container_sweep_orphans(ctx); /* the RUN steps of killed builds */
 	b->o = opts;
 	int r = 0, gc = -1;
 	char *text = NULL, *ctxabs = NULL;

@@ -2,12 +2,15 @@
 unpacked into the destination as Docker does, a compressed file that is not a tar is
 copied as it is, and a hostile tar cannot write outside the destination."""
 import io
+import json
 import os
 import subprocess
 import tarfile
+import time
 
 import pytest
 
+from conftest import CLI
 from test_build import _context, _layer_tmp_dirs, based, tarball  # noqa: F401 (fixtures)
 
 
@@ -130,3 +133,78 @@ def test_add_hostile_absolute_and_symlink_stay_in_the_destination(based, tmp_pat
     assert r.returncode != 0 and "entry 'etc/passwd'" in r.stderr, r.stderr
     r = based("run", "--rm", "busybox:base", "cat", "/etc/passwd")
     assert r.returncode == 0 and r.stdout.startswith("root:x:0:0"), r.stdout
+
+
+# --- a build killed with SIGKILL (in this file: it shares the fixtures) ---
+
+def _run_step_state(run_root):
+    d = os.path.join(run_root, "containers")
+    for cid in (os.listdir(d) if os.path.isdir(d) else []):
+        p = os.path.join(d, cid, "state.json")
+        if os.path.exists(p):
+            with open(p) as f:
+                return cid, json.load(f)
+    return None, None
+
+
+def _cgroup_dirs(pid):
+    """The cgroup dirs of a process that berth made (v2, or each v1 hierarchy)."""
+    dirs = []
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrl, path = line.rstrip("\n").split(":", 2)
+            if "berth" not in path:
+                continue
+            mnt = "unified" if not ctrl and os.path.isdir("/sys/fs/cgroup/unified") else ctrl.replace("name=", "")
+            for d in (os.path.join("/sys/fs/cgroup", mnt, path.lstrip("/")), "/sys/fs/cgroup" + path):
+                if os.path.isdir(d) and d not in dirs:
+                    dirs.append(d)
+    return dirs
+
+
+def test_a_killed_build_takes_its_run_step_with_it(based, tmp_path):
+    ctx = _context(tmp_path, "FROM busybox:base\nRUN echo started; sleep 30; echo never\n")
+    p = subprocess.Popen([CLI, "--root", based.root, "--run-root", based.run_root, "build", "-t", "killed:1", str(ctx)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "started" not in line:
+        line = p.stdout.readline()
+        assert line, "the build ended early: " + p.stderr.read()
+    deadline = time.monotonic() + 5
+    cid, st = _run_step_state(based.run_root)
+    while not cid and time.monotonic() < deadline:  # the state is written just after the exec
+        time.sleep(0.02)
+        cid, st = _run_step_state(based.run_root)
+    assert cid and st["status"] == "running", st
+    init = st["pid"]
+    cgs = _cgroup_dirs(init)
+    assert cgs, open("/proc/%d/cgroup" % init).read()
+    with open(os.path.join(cgs[0], "cgroup.procs")) as f:
+        procs = [int(x) for x in f.read().split()]
+    assert init in procs and len(procs) >= 2, procs  # sh and its sleep
+    p.kill()
+    p.wait()
+    p.stdout.close()
+    p.stderr.close()
+    # the step's processes die with the build, within a bounded time
+    deadline = time.monotonic() + 5
+    while any(os.path.exists("/proc/%d" % x) for x in procs):
+        assert time.monotonic() < deadline, "still running: %s" % [x for x in procs if os.path.exists("/proc/%d" % x)]
+        time.sleep(0.02)
+    # what is left (state, root dir, cgroup) goes with the next berth command
+    assert os.path.isdir(os.path.join(based.run_root, "containers", cid))
+    r = based("ps", "-a")
+    assert r.returncode == 0 and cid[:12] not in r.stdout, r.stdout + r.stderr
+    assert os.listdir(os.path.join(based.run_root, "containers")) == []
+    assert os.listdir(os.path.join(based.root, "containers")) == []
+    assert [d for d in cgs if os.path.exists(d)] == [], cgs
+    # the build's temp dir goes with the next store operation
+    assert _layer_tmp_dirs(based.root) != []
+    r = based("images")
+    assert r.returncode == 0, r.stderr
+    assert _layer_tmp_dirs(based.root) == []
+    # and the same build works afterwards (a step that finishes)
+    (ctx / "Dockerfile").write_text("FROM busybox:base\nRUN echo done > /d\n")
+    r = based("build", "-t", "killed:1", str(ctx))
+    assert r.returncode == 0, r.stderr
+    # (the roots fixture checks that no container state, mount or monitor is left)
