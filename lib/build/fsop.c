@@ -610,7 +610,8 @@ static int child_work(const bd_fsop *op, int srcroot)
 					if (dfd < 0)
 						r = berth__err_sys(errno, "%s: open %s", op->what, op->dest);
 					else {
-						r = berth__layer_unpack_fd(dfd, fd, BERTH__UNPACK_ADD_FILTERS, NULL, op->what);
+						r = berth__layer_unpack_fd(dfd, fd, BERTH__UNPACK_ADD_FILTERS | BERTH__UNPACK_PLAIN,
+							NULL, op->what);
 						close(dfd);
 					}
 				}

@@ -24,7 +24,7 @@
 #define WH_OPAQUE ".wh..wh..opq"
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 
-#define KNOWN_FLAGS (BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN | BERTH__UNPACK_ADD_FILTERS)
+#define KNOWN_FLAGS (BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN | BERTH__UNPACK_ADD_FILTERS | BERTH__UNPACK_PLAIN)
 
 /* A directory whose mode and times are applied after everything else. */
 typedef struct dirfix {
@@ -666,7 +666,7 @@ static int unpack_entry(unpacker *u, struct archive *a, struct archive_entry *e)
 	}
 	const char *base = split_path(path, parent);
 
-	if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) {
+	if (!(u->flags & BERTH__UNPACK_PLAIN) && !strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) {
 		if (!strcmp(base, WH_OPAQUE))
 			return do_opaque(u, parent);
 		if (!strncmp(base, WH_META_PREFIX, strlen(WH_META_PREFIX)))
@@ -886,7 +886,7 @@ int berth__layer_unpack_fd(int dirfd, int tar_fd, unsigned flags, berth__unpack_
 				: "cannot read the archive");
 		goto out;
 	}
-	r = berth__layer_unpack_archive(dirfd, a, flags & ~BERTH__UNPACK_ADD_FILTERS, stats, what);
+	r = berth__layer_unpack_archive(dirfd, a, flags, stats, what);
 	archive_read_close(a);
 out:
 	archive_read_free(a);

@@ -55,6 +55,9 @@ struct archive;
  * Only libarchive's built-in decoders: a libarchive that would run an
  * external bzip2/xz program gives BERTH_EUNSUPPORTED. */
 #define BERTH__UNPACK_ADD_FILTERS 0x4u
+/* A plain archive, not a layer (Dockerfile ADD): ".wh.*" names are ordinary
+ * entries, as Docker's ADD writes them, not whiteouts. */
+#define BERTH__UNPACK_PLAIN 0x8u
 
 typedef struct berth__unpack_stats {
 	uint64_t files;     /* entries created: files, dirs, symlinks, hardlinks, devices, fifos */

@@ -208,3 +208,17 @@ def test_a_killed_build_takes_its_run_step_with_it(based, tmp_path):
     r = based("build", "-t", "killed:1", str(ctx))
     assert r.returncode == 0, r.stderr
     # (the roots fixture checks that no container state, mount or monitor is left)
+
+
+def test_add_writes_whiteout_names_as_files(based, tmp_path):
+    """An added tar is an archive, not a layer: ".wh.victim" is a file, as Docker's ADD
+    writes it, and hides nothing."""
+    sub = tmp_path / "wh"
+    sub.mkdir()
+    ctx = _context(sub, "FROM busybox:base\nRUN mkdir /x && echo keep > /x/victim\nADD wh.tar /x/\n")
+    (ctx / "wh.tar").write_bytes(_tar_bytes([(".wh.victim", "file", b"a file\n"), (".wh..wh..opq", "file", b"")]))
+    r = based("build", "-t", "wh:1", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout
+    r = based("run", "--rm", "wh:1", "sh", "-c", "cat /x/victim /x/.wh.victim; ls -a /x")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["keep", "a file"] and ".wh..wh..opq" in r.stdout, r.stdout
