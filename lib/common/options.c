@@ -24,9 +24,10 @@ int berth__parse_size(uint64_t *out, const char *s)
 	uint64_t whole = 0, frac = 0, scale = 1;
 	const char *p = s;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+		if (whole > (UINT64_MAX - digit) / 10)
 			return -1;
-		whole = whole * 10 + (uint64_t)(*p - '0');
+		whole = whole * 10 + digit;
 	}
 	if (*p == '.') /* up to 6 decimals: 1.5G */
 		for (p++; isdigit((unsigned char)*p); p++)
