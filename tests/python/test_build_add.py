@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from conftest import CLI
-from test_build import _context, _layer_tmp_dirs, based, tarball  # noqa: F401 (fixtures)
+from test_build import _build_until_started, _context, _layer_tmp_dirs, based, tarball  # noqa: F401 (fixtures)
 
 
 def _tar_bytes(members):
@@ -164,12 +163,7 @@ def _cgroup_dirs(pid):
 
 def test_a_killed_build_takes_its_run_step_with_it(based, tmp_path):
     ctx = _context(tmp_path, "FROM busybox:base\nRUN echo started; sleep 30; echo never\n")
-    p = subprocess.Popen([CLI, "--root", based.root, "--run-root", based.run_root, "build", "-t", "killed:1", str(ctx)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = ""
-    while "started" not in line:
-        line = p.stdout.readline()
-        assert line, "the build ended early: " + p.stderr.read()
+    p = _build_until_started(based, ctx, "killed:1")
     deadline = time.monotonic() + 5
     cid, st = _run_step_state(based.run_root)
     while not cid and time.monotonic() < deadline:  # the state is written just after the exec
