@@ -1015,8 +1015,10 @@ BERTH_EXTERN int berth_image_load(char ***out, berth_ctx *ctx, int fd)
 	char *buf = NULL;
 	size_t len = 0;
 	/* l.root holds the temp dir's owner lock until it is removed */
-	if ((r = berth__store_path(tdir, sizeof tdir, "%s/.tmp", l.s.images)) < 0 ||
-	    (r = l.root = berth__tmp_dir_new(tmp, sizeof tmp, &l.s, tdir, "load-", 0700)) < 0) {
+	if ((r = berth__store_path(tdir, sizeof tdir, "%s/.tmp", l.s.images)) < 0)
+		goto out;
+	if ((l.root = berth__tmp_dir_new(tmp, sizeof tmp, &l.s, tdir, "load-", 0700)) < 0) {
+		r = l.root;
 		tmp[0] = '\0';
 		goto out;
 	}

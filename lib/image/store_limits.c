@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/statvfs.h>
 
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
 static int over_limit(const char *what, const berth__blob_decl *b, uint64_t limit, const char *env)
 {
 	char sz[32], lim[32];
@@ -24,13 +26,10 @@ int berth__store_check_decl(const berth__store *s, const berth__blob_decl *b, si
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].size > ctx->max_blob_size)
 			return over_limit(what, &b[i], ctx->max_blob_size, "BERTH_MAX_BLOB_SIZE");
-		total += b[i].size; /* each at most 2^63 (a JSON integer): no overflow for a few */
+		total = add_sat(total, b[i].size); /* 4 x 2^62 must not wrap to 0 */
 		if (b[i].have)
 			continue;
-		if (need + b[i].size < need)
-			need = UINT64_MAX;
-		else
-			need += b[i].size;
+		need = add_sat(need, b[i].size);
 		if (!missing++ || b[i].size > b[biggest].size)
 			biggest = i;
 	}

@@ -136,6 +136,13 @@ START_TEST(declared_sizes)
 	e[0].size = 2000; /* present blobs count for the image size */
 	ck_assert_int_eq(berth__store_check_decl(&f.s, e, 2, "pull y"), BERTH_EINVAL);
 	ck_msg_has("pull y: the image declares 6.0 KiB in all, more than the maximum image size 5.9 KiB (BERTH_MAX_IMAGE_SIZE)");
+	/* declared sizes that would add up to 2^64 (0) do not pass the image limit */
+	berth__blob_decl big[4] = { { "layer", L1, 1ull << 62, 1 }, { "layer", L2, 1ull << 62, 1 },
+		                    { "layer", L1, 1ull << 62, 1 }, { "layer", L2, 1ull << 62, 1 } };
+	fx_free(&f);
+	fx_init(&f, BERTH_SIZE_UNLIMITED, 6000);
+	ck_assert_int_eq(berth__store_check_decl(&f.s, big, 4, "pull z"), BERTH_EINVAL);
+	ck_msg_has("pull z: the image declares 16.0 EiB in all");
 	fx_free(&f);
 }
 END_TEST
