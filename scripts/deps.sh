@@ -10,6 +10,8 @@ BUILD="build-essential clang cmake pkg-config libseccomp-dev libjansson-dev \
 libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev libisal-dev check"
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
 docker-registry skopeo umoci apache2-utils python3-cryptography openssl"
+# compressors for the ADD tests' archives (tests/python/test_build_add.py)
+TEST="$TEST bzip2 xz-utils zstd"
 BENCH="runc crun buildah iperf3 socat"
 
 pkgs="$BUILD $TEST"

@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -717,6 +718,17 @@ void berth__child_main(const berth__plan *p)
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("set no_new_privs");
 
+	/* --- die with the creator (lib/runtime/orphans.h) --- armed here, after
+	 * setresuid/setresgid, which reset it; a creator already gone has closed
+	 * its end of the sync socket */
+	if (p->pdeathsig) {
+		struct pollfd pf = { .fd = p->sync_fd, .events = POLLRDHUP };
+		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0) < 0)
+			die("set the parent-death signal");
+		if (poll(&pf, 1, 0) != 0)
+			_exit(1);
+	}
+	/* --- */
 	send_msg(BERTH__MSG_READY, 0, 0, NULL, NULL, NULL);
 	if (p->exec_fifo_fd >= 0) {
 		/* the OCI "created" state: wait for start */

@@ -7,9 +7,11 @@
  *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
  *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
  *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
+ *   <run_root>/containers/<id>/owner       the creator of a container that dies with it (orphans.c)
  * Every write is temp + rename; read-modify-write holds flock on the directory <root>/containers/<id>.
  */
 #include "runtime/container.h"
+#include "runtime/orphans.h"
 #include "volume/volume.h"
 #include "net/net_internal.h"
 #include <dirent.h>
@@ -467,6 +469,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_run = 1;
+	if ((opts->flags & BERTH__CREATE_DIE_WITH_OWNER) && (r = berth__orphan_mark(c->run_dir, id)) < 0)
+		goto fail;
 	/* volumes: created, seeded and marked used; the stored config binds them */
 	if ((r = berth__volumes_attach(&vspec, ctx, sj, id, c->root_dir, layers, rootfs_abs, opts->flags)) < 0)
 		goto fail;
@@ -506,6 +510,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	plan.rootfs_mount_fd = rootfs_mount_fd;
+	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
+		plan.pdeathsig = SIGKILL;
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
 		plan.terminal = 1;
@@ -670,6 +676,7 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	int r = create_options_read(&d, given, "create");
 	if (r < 0)
 		return r;
+	berth__container_sweep_orphans(ctx);
 	if (opts->stdio_mode < BERTH_STDIO_FDS || opts->stdio_mode > BERTH_STDIO_TERMINAL)
 		return berth__err(BERTH_EINVAL, "create: unknown stdio mode %d", opts->stdio_mode);
 	char idbuf[65];
@@ -926,6 +933,7 @@ BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx)
 {
 	if (!out || !ctx)
 		return berth__err(BERTH_EINVAL, "list containers: out and ctx are required");
+	berth__container_sweep_orphans(ctx);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/containers", ctx->root);
 	DIR *d = opendir(path);

@@ -93,6 +93,8 @@ typedef struct berth__plan {
 	size_t n_gids;
 	int set_groups;                   /* call setgroups (not allowed in a userns with setgroups deny) */
 	int umask;                        /* -1: leave */
+	int pdeathsig;                    /* 0, or the signal the init gets when the thread that cloned it
+	                                     dies (PR_SET_PDEATHSIG, armed after the credential changes) */
 	berth__capsets caps;
 	int last_cap;
 	int no_new_privs;

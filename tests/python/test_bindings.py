@@ -134,6 +134,7 @@ int main(void)
 	SZ(berth_ctx_options) OFF(berth_ctx_options, version) OFF(berth_ctx_options, root)
 	OFF(berth_ctx_options, run_root) OFF(berth_ctx_options, log_cb) OFF(berth_ctx_options, log_payload)
 	OFF(berth_ctx_options, log_level) OFF(berth_ctx_options, monitor_path)
+	OFF(berth_ctx_options, max_blob_size) OFF(berth_ctx_options, max_image_size)
 	SZ(berth_create_options) OFF(berth_create_options, version) OFF(berth_create_options, id)
 	OFF(berth_create_options, name) OFF(berth_create_options, flags) OFF(berth_create_options, stdio_mode)
 	OFF(berth_create_options, stdin_fd) OFF(berth_create_options, stdout_fd) OFF(berth_create_options, stderr_fd)
@@ -149,8 +150,9 @@ int main(void)
 	berth_ctx_options c = BERTH_CTX_OPTIONS_INIT;
 	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
 	berth_exec_options e = BERTH_EXEC_OPTIONS_INIT;
-	printf("init ctx %u %d %d %d %d %d %d\n", c.version, !!c.root, !!c.run_root, !!c.log_cb, !!c.log_payload,
-	       c.log_level, !!c.monitor_path);
+	printf("init ctx %u %d %d %d %d %d %d %llu %llu\n", c.version, !!c.root, !!c.run_root, !!c.log_cb,
+	       !!c.log_payload, c.log_level, !!c.monitor_path, (unsigned long long)c.max_blob_size,
+	       (unsigned long long)c.max_image_size);
 	printf("init create %u %d %d %u %d %d %d %d %d %lld %d\n", o.version, !!o.id, !!o.name, o.flags, o.stdio_mode,
 	       o.stdin_fd, o.stdout_fd, o.stderr_fd, !!o.log_driver, (long long)o.log_max_size, o.log_max_file);
 	printf("init exec %u %d %d %d %d %d %d %d %d\n", e.version, !!e.args, !!e.env, !!e.cwd, !!e.user,
@@ -181,7 +183,7 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
         elif p[0] == "off":
             assert getattr(structs[p[1]], p[2]).offset == int(p[3]), line
             checked += 1
-    assert checked == 4 + 3 + 7 + 11 + 9 + 6 + 7
+    assert checked == 4 + 3 + 9 + 11 + 9 + 6 + 7
 
     def flags(s, names):
         return " ".join(str(int(bool(getattr(s, n)))) if n in names else str(getattr(s, n))
@@ -202,7 +204,7 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
 
 def test_options_init_functions_fill_the_init_values():
     for struct, init, defaults, version in (
-            (_lib.CtxOptions, _lib.lib.berth_ctx_options_init, _lib.ctx_options_defaults, 1),
+            (_lib.CtxOptions, _lib.lib.berth_ctx_options_init, _lib.ctx_options_defaults, _lib.CTX_OPTIONS_VERSION),
             (_lib.CreateOptions, _lib.lib.berth_create_options_init, _lib.create_options_defaults, 2),
             (_lib.ExecOptions, _lib.lib.berth_exec_options_init, _lib.exec_options_defaults, 1)):
         o = struct()
@@ -211,6 +213,26 @@ def test_options_init_functions_fill_the_init_values():
         assert bytes(o) == bytes(d), struct.__name__
         with pytest.raises(berth.InvalidArgument):
             init(ctypes.byref(struct()), 9999)
+
+
+def test_ctx_options_version_1_is_still_accepted(tmp_path):
+    """Version 1 (before max_blob_size): init fills only its fields; berth_ctx_new
+    reads only those (the limits then come from the environment)."""
+    v1 = _lib.CtxOptions.max_blob_size.offset
+    o = _lib.CtxOptions()
+    ctypes.memset(ctypes.byref(o), 0xAB, ctypes.sizeof(o))
+    _lib.lib.berth_ctx_options_init(ctypes.byref(o), 1)
+    assert o.version == 1 and bytes(o)[4:v1] == bytes(_lib.ctx_options_defaults())[4:v1] and o.log_level == 1
+    assert bytes(o)[v1:] == b"\xab" * (ctypes.sizeof(o) - v1)  # the caller's struct ends there
+    o.root, o.run_root = str(tmp_path / "r").encode(), str(tmp_path / "rr").encode()
+    h = _lib.CtxP()
+    _lib.lib.berth_ctx_new(ctypes.byref(h), ctypes.byref(o))
+    try:
+        assert _lib.lib.berth_ctx_max_blob_size(h) == _lib.SIZE_UNLIMITED  # not 0xabab...
+    finally:
+        _lib.lib.berth_ctx_free(h)
+    with pytest.raises(berth.InvalidArgument):
+        _lib.lib.berth_ctx_options_init(ctypes.byref(o), 3)
 
 
 def test_error_classes():

@@ -23,7 +23,8 @@ LIBRARY_ENV = "BERTH_LIBRARY"
 LIBRARY_NAME = "libberth.so.0"
 
 # --- constants (mirroring the headers) ---
-CTX_OPTIONS_VERSION = 1
+CTX_OPTIONS_VERSION = 2
+SIZE_UNLIMITED = (1 << 64) - 1  # BERTH_SIZE_UNLIMITED
 CREATE_OPTIONS_VERSION = 2
 LOG_READ_OPTIONS_VERSION = 1
 LOG_RECORD_VERSION = 1
@@ -121,6 +122,9 @@ class CtxOptions(Structure):
         ("log_payload", c_void_p),
         ("log_level", c_int),
         ("monitor_path", c_char_p),
+        # version 2
+        ("max_blob_size", c_uint64),
+        ("max_image_size", c_uint64),
     ]
 
 
@@ -235,7 +239,7 @@ def cgroup_resources_defaults():
 
 def ctx_options_defaults():
     """BERTH_CTX_OPTIONS_INIT."""
-    return CtxOptions(CTX_OPTIONS_VERSION, None, None, LOG_CB(), None, LOG_WARN, None)
+    return CtxOptions(CTX_OPTIONS_VERSION, None, None, LOG_CB(), None, LOG_WARN, None, 0, 0)
 
 
 def create_options_defaults():
@@ -323,6 +327,8 @@ DECLARATIONS = {
     "berth_ctx_free": (None, [CtxP], False),
     "berth_ctx_root": (_S, [CtxP], False),
     "berth_ctx_run_root": (_S, [CtxP], False),
+    "berth_ctx_max_blob_size": (c_uint64, [CtxP], False),
+    "berth_ctx_max_image_size": (c_uint64, [CtxP], False),
     # spec.h
     "berth_spec_new": (_I, [POINTER(SpecP)], True),
     "berth_spec_parse": (_I, [POINTER(SpecP), c_char_p, c_size_t], True),
