@@ -139,10 +139,13 @@ void berth__store_sweep(const berth__store *s)
 	berth__err_saved sv;
 	berth__err_save(&sv);
 	claims c = { 0 };
-	int dirs[2];
+	int dirs[3];
 	snprintf(p, sizeof p, "%s/.tmp", s->images);
 	dirs[0] = scan(&c, p, "");
 	dirs[1] = scan(&c, s->layers, ".tmp-");
+	/* per-layer pull locks nobody holds (a killed pull's): a pull that opened
+	 * one just now sees it unlinked after its flock and takes a new one */
+	dirs[2] = scan(&c, s->layers, ".lock-");
 	close(guard);
 	for (size_t i = 0; i < c.n; i++) {
 		int e = berth__rm_at(c.v[i].dirfd, c.v[i].name);
@@ -151,7 +154,7 @@ void berth__store_sweep(const berth__store *s)
 		close(c.v[i].fd);
 	}
 	free(c.v);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (dirs[i] >= 0)
 			close(dirs[i]);
 	berth__err_restore(&sv);

@@ -332,3 +332,66 @@ def test_kill9_during_run_detached_with_port(fcli, rootfs):
             assert r.returncode == 0, r.stderr
         census.same_as(before, "run -d -p killed (round %d)" % i)
     print("states seen after the kills: %s" % sorted(set(s.split()[0] for s in statuses)))
+
+
+def kill_at_random(cmd, rounds, max_delay, seed):
+    rnd = random.Random(seed)
+    for _ in range(rounds):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0, max_delay))
+        p.kill()
+        p.wait()
+        yield
+
+
+def test_kill9_during_pull(pcli, rootfs, registry, tmp_path):
+    """SIGKILL of `berth pull` at random points: the next berth command
+    removes its temp files; what it had verified and installed stays in the
+    store for the next pull and `image prune` removes it; the pull then works."""
+    census = Census(None, pcli.root, pcli.run_root)
+    tar = tmp_path / "rootfs.tar"
+    with tarfile.open(tar, "w") as t:
+        t.add(rootfs, arcname=".")
+    ref = "%s/kill/bb:1" % registry
+    assert pcli("import", str(tar), "bb:1").returncode == 0
+    assert pcli("push", "bb:1", ref).returncode == 0
+    assert pcli("rmi", "bb:1").returncode == 0
+    assert pcli("image", "prune", "-a", "-f").returncode == 0
+    before = census.take()
+    cmd = [CLI, "--root", pcli.root, "--run-root", pcli.run_root, "pull", ref]
+    for _ in kill_at_random(cmd, 12, 0.15, 99):
+        assert pcli("images").returncode == 0  # the next store operation
+        tmp = [p for p in census.take()["paths"] - before["paths"] if ".tmp/" in p or "/tmp-" in p]
+        assert not tmp, "temp files of a killed pull left after the next command: %s" % tmp
+        r = pcli("rmi", ref)
+        assert r.returncode == 0 or "No such image" in r.stderr or "not found" in r.stderr.lower(), r.stderr
+        assert pcli("image", "prune", "-a", "-f").returncode == 0
+        census.same_as(before, "pull killed")
+    assert pcli("pull", ref).returncode == 0
+
+
+def test_kill9_during_build(pcli, rootfs, tmp_path):
+    """SIGKILL of `berth build` at random points (RUN steps included): the next
+    berth command removes the step's container and the build's temp files;
+    after `image prune` nothing is left; the build then works."""
+    census = Census(None, pcli.root, pcli.run_root)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    shutil.copy2(os.path.join(rootfs, "bin", "busybox"), ctx / "busybox")
+    (ctx / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
+                                    'RUN ["/bin/busybox", "sleep", "0.2"]\nRUN ["/bin/busybox", "mkdir", "/m"]\n')
+    args = ["build", "--no-cache", "-t", "k:1", str(ctx)]
+    assert pcli(*args).returncode == 0
+    assert pcli("rmi", "k:1").returncode == 0
+    assert pcli("image", "prune", "-a", "-f").returncode == 0
+    before = census.take()
+    cmd = [CLI, "--root", pcli.root, "--run-root", pcli.run_root] + args
+    for _ in kill_at_random(cmd, 10, 0.4, 7):
+        time.sleep(0.2)  # a step's container dies with the build (parent-death signal)
+        assert pcli("ps", "-a").returncode == 0 and pcli("images").returncode == 0  # the next commands
+        # (the steps' cgroups, under the shared berth/ parent, are checked by
+        # test_build_add.py::test_a_killed_build_takes_its_run_step_with_it)
+        pcli("rmi", "k:1")  # there is no image when the build was killed before its end
+        assert pcli("image", "prune", "-a", "-f").returncode == 0
+        census.same_as(before, "build killed")
+    assert pcli(*args).returncode == 0
