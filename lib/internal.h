@@ -25,6 +25,16 @@ BERTH_HIDDEN int berth__err_nomem(void);
 /* Prefixes the current error message with "prefix: ". Returns the code. */
 BERTH_HIDDEN int berth__err_prefix(const char *fmt, ...) BERTH_PRINTF(1, 2);
 BERTH_HIDDEN void berth__err_ok(void);
+
+/* A step that tests can make fail on purpose (lib/common/fault.c): returns
+ * 0, or, in a build with -DBERTH_FAULT_INJECTION=ON and BERTH_FAULT=point set,
+ * BERTH_ESYS with "fault injected at <point>". The constant 0 otherwise. */
+#ifdef BERTH_FAULT_INJECTION
+BERTH_HIDDEN int berth__fault(const char *point);
+#define BERTH_FAULT(point) berth__fault(point)
+#else
+#define BERTH_FAULT(point) 0
+#endif
 /* Saves/restores the thread's error around cleanup code that may overwrite it. */
 typedef struct { int code, sys_errno; char *message; } berth__err_saved;
 BERTH_HIDDEN void berth__err_save(berth__err_saved *s);
@@ -71,6 +81,19 @@ BERTH_HIDDEN uint64_t berth__proc_stat(pid_t pid, char *state);
  * close-on-exec). Returns recvmsg's result. */
 BERTH_HIDDEN ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd);
 
+/* --- versioned options structs and sizes (lib/common/options.c) --- */
+/* Copies a caller's options struct of any known version into dst (already
+ * holding the current version's defaults): sizes[v - 1] is the size of
+ * version v, nversions the current version. Fields newer than the caller's
+ * version keep their defaults. BERTH_EINVAL naming what for an unknown
+ * version. */
+BERTH_HIDDEN int berth__options_copy(void *dst, const void *src, const size_t *sizes, unsigned nversions,
+	const char *what);
+/* "1024", "512k", "10G", "1.5GiB"... (powers of 1024) into *out; -1 if malformed. */
+BERTH_HIDDEN int berth__parse_size(uint64_t *out, const char *s);
+/* A size for messages: "812 B", "40.2 GiB", "1.0 TiB". buf >= 16 bytes. */
+BERTH_HIDDEN void berth__format_size(char *buf, size_t len, uint64_t bytes);
+
 /* --- libarchive, dlopen()ed on first use (lib/image/archive_dl.c) --- */
 /* NULL once libarchive is loaded, else why it could not be. */
 BERTH_HIDDEN const char *berth__archive_error(void);
@@ -107,6 +130,7 @@ struct berth_ctx {
 	berth_log_cb log_cb;
 	void *log_payload;
 	int log_level;
+	uint64_t max_blob_size, max_image_size; /* BERTH_SIZE_UNLIMITED: none */
 };
 
 /* Checks a cgroup parent path: relative, no '.', '..' or empty components

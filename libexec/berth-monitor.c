@@ -7,16 +7,23 @@
  * the monitor is nobody's zombie), creates the container through the public
  * API (so it is the init's parent), answers {code, errno, message} and closes
  * fd 3. Then it waits for the container to exit and records the exit status;
- * with a terminal it copies the terminal to the log file and hands the
- * terminal master to `attach` clients over <run_root>/containers/ID/attach.sock;
- * with BERTH_CREATE_REMOVE it deletes the container at the end.
+ * with BERTH_STDIO_LOG the container's stdout and stderr are pipes that the
+ * monitor reads into the log (monitor_log.c); with a terminal it copies the
+ * terminal to the log and hands the terminal master to `attach` clients over
+ * <run_root>/containers/ID/attach.sock; with BERTH_CREATE_REMOVE it deletes
+ * the container at the end. The container never holds a file of the host.
  *
  * A container with published ports always has a monitor, attached or not:
  * the monitor holds the host port reservations and serves 127.0.0.1:PORT
  * (berth_container_serve_ports), and tears the network down when the
  * container exits. An attached one passes its stdio as fds 4, 5, 6
- * (--stdio-fds 4), which the monitor hands to the container and closes.
+ * (--stdio-fds 4), which the monitor hands to the container and closes;
+ * with a log (request "tee"), the monitor copies the output to 5 and 6.
+ *
+ * With --adopt 1 (berth_container_supervise) there is no request: the
+ * monitor adopts the running container ID whose monitor died (adopt_container).
  */
+#include "monitor_log.h"
 #include <berth/berth.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +37,41 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* The log of a BERTH_STDIO_LOG container: pipes for its stdout and stderr. */
+struct log_setup {
+	struct mlog_src src[2];
+	int child[2]; /* the write ends the container gets */
+};
+
+static int log_pipes(struct log_setup *ls, const int tee[2])
+{
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+		ls->src[i].stream = i + 1;
+		ls->src[i].len = 0;
+		ls->src[i].tee = tee[i];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		ls->src[i].fd = p[0];
+		ls->child[i] = p[1];
+	}
+	return 0;
+}
+
+/* The log file and its options from the request. NULL: driver "none". */
+static struct mlog *log_open(berth_container *c, json_t *opts)
+{
+	const char *driver = json_string_value(json_object_get(opts, "driver"));
+	if (driver && !strcmp(driver, "none"))
+		return NULL;
+	return mlog_open(berth_container_log_path(c), (int64_t)json_integer_value(json_object_get(opts, "maxSize")),
+	                 (int)json_integer_value(json_object_get(opts, "maxFile")));
+}
 
 static void reply(int fd, int code, int sys, const char *msg)
 {
@@ -64,6 +103,19 @@ static int fail(int fd, const char *what)
 		reply(fd, BERTH_ERROR, 0, buf);
 	}
 	return 1;
+}
+
+/* The caller's stdio i as passed to us, or -1 where it is the host's
+ * /dev/null (the library gives the container its own instead: a host inode
+ * handed in could be chmod'ed through /proc/self/fd). */
+static int passed_stdio(int first, int i)
+{
+	struct stat st;
+	if (first < 0 || fstat(first + i, &st) < 0)
+		return -1;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return -1;
+	return first + i;
 }
 
 static void write_all(int fd, const char *buf, size_t n)
@@ -122,9 +174,9 @@ static int attach_listen(berth_container *c, const char *run_root)
 }
 
 /* Copies the terminal to the log while nobody is attached; serves attach. */
-static void supervise_terminal(berth_container *c, int master, int lfd, const char *run_root)
+static void supervise_terminal(berth_container *c, int master, int lfd, const char *run_root, struct mlog *lg)
 {
-	int logfd = open(berth_container_log_path(c), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	static struct mlog_src out = { .fd = -1, .stream = 1, .tee = -1 };
 	char sock[4096];
 	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
 	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
@@ -144,8 +196,11 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 		}
 		if (im >= 0 && (p[im].revents & (POLLIN | POLLHUP))) {
 			ssize_t r = read(master, buf, sizeof buf);
-			if (r > 0 && logfd >= 0)
-				write_all(logfd, buf, (size_t)r);
+			if (r > 0 && lg) {
+				/* interactive: a prompt without a newline is logged at once */
+				mlog_feed(lg, &out, buf, (size_t)r);
+				mlog_flush(lg, &out);
+			}
 		}
 		if (il >= 0 && (p[il].revents & POLLIN)) {
 			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -190,9 +245,11 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 		ssize_t r = read(master, buf, sizeof buf);
 		if (r <= 0)
 			break;
-		if (logfd >= 0)
-			write_all(logfd, buf, (size_t)r);
+		if (lg)
+			mlog_feed(lg, &out, buf, (size_t)r);
 	}
+	if (lg)
+		mlog_flush(lg, &out);
 	if (lease >= 0)
 		close(lease);
 	if (lfd >= 0) {
@@ -201,14 +258,72 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	if (logfd >= 0)
-		close(logfd);
+}
+
+/* Forks once (the first process exits, the library reaps it), a session
+ * of its own, the subreaper of the container, signals that must not end it. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* the loopback proxy holds 6 descriptors per connection: the soft limit
+	 * goes up to the hard one (the container's own limit is its spec's) */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	return 0;
+}
+
+/* --adopt 1 (berth_container_supervise): a running container whose monitor
+ * died gets this one. It is not the init's parent: it adopts the container
+ * (owner in the state, the host ports reserved again), serves 127.0.0.1,
+ * answers on the sync fd, and waits for the init's exit to record it and
+ * clean up (and delete the container if it was created with --rm). */
+static int adopt_container(int sync, const char *root, const char *run_root, const char *id)
+{
+	berth_ctx_options co = BERTH_CTX_OPTIONS_INIT;
+	co.root = root;
+	co.run_root = run_root;
+	berth_ctx *ctx = NULL;
+	berth_container *c = NULL;
+	if (berth_ctx_new(&ctx, &co) < 0)
+		return fail(sync, "context");
+	if (berth_container_open(&c, ctx, id) < 0 || berth_container_adopt(c) < 0 || berth_container_serve_ports(c) < 0) {
+		fail(sync, "adopt");
+		berth_container_free(c);
+		berth_ctx_free(ctx);
+		return 1;
+	}
+	char *js = NULL;
+	json_t *st = berth_container_inspect(&js, c) == 0 ? json_loads(js, 0, NULL) : NULL;
+	int auto_remove = json_is_true(json_object_get(st, "autoRemove"));
+	json_decref(st);
+	berth_free(js);
+	reply(sync, 0, 0, "");
+	close(sync);
+	int code = 0, sig = 0;
+	berth_container_wait(&code, &sig, c, -1);
+	if (auto_remove)
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+	berth_container_free(c);
+	berth_ctx_free(ctx);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *root = NULL, *run_root = NULL, *id = NULL;
-	int sync = -1, stdio_fds = -1;
+	int sync = -1, stdio_fds = -1, adopt = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--root"))
 			root = argv[i + 1];
@@ -220,6 +335,8 @@ int main(int argc, char **argv)
 			id = argv[i + 1];
 		else if (!strcmp(argv[i], "--stdio-fds"))
 			stdio_fds = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--adopt"))
+			adopt = atoi(argv[i + 1]);
 	}
 	if (!root || !run_root || !id || sync < 3) {
 		fprintf(stderr, "usage: berth-monitor --root DIR --run-root DIR --sync-fd N --id ID\n"
@@ -237,23 +354,10 @@ int main(int argc, char **argv)
 		stdio_fds = -1;
 		syscall(SYS_close_range, sync + 1, ~0U, 0);
 	}
-	pid_t pid = fork();
-	if (pid < 0)
+	if (daemonize() < 0)
 		return fail(sync, "fork");
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	/* the loopback proxy holds 6 descriptors per connection: the soft limit
-	 * goes up to the hard one (the container's own limit is its spec's) */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &nofile);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	if (adopt)
+		return adopt_container(sync, root, run_root, id);
 
 	/* the request */
 	size_t cap = 65536, len = 0;
@@ -301,19 +405,48 @@ int main(int argc, char **argv)
 	unsigned int flags = (unsigned int)json_integer_value(json_object_get(j, "flags"));
 	o.flags = (flags & ~(unsigned)(BERTH_CREATE_DETACH)) | BERTH_CREATE_IN_PROCESS;
 	o.stdio_mode = (int)json_integer_value(json_object_get(j, "stdio"));
-	if (o.stdio_mode == BERTH_STDIO_FDS) {
-		o.stdin_fd = stdio_fds >= 0 ? stdio_fds : -1;
-		o.stdout_fd = stdio_fds >= 0 ? stdio_fds + 1 : -1;
-		o.stderr_fd = stdio_fds >= 0 ? stdio_fds + 2 : -1;
+	json_t *logopts = json_object_get(j, "log");
+	o.log_driver = json_string_value(json_object_get(logopts, "driver"));
+	o.log_max_size = (int64_t)json_integer_value(json_object_get(logopts, "maxSize"));
+	o.log_max_file = (int)json_integer_value(json_object_get(logopts, "maxFile"));
+	if (o.stdio_mode == BERTH_STDIO_FDS)
+		o.log_driver = NULL; /* the caller's fds: no log */
+	int logging = o.stdio_mode != BERTH_STDIO_FDS && !(o.log_driver && !strcmp(o.log_driver, "none"));
+	struct log_setup ls = { .src = { { .fd = -1 }, { .fd = -1 } }, .child = { -1, -1 } };
+	if (o.stdio_mode != BERTH_STDIO_TERMINAL) {
+		o.stdin_fd = passed_stdio(stdio_fds, 0);
+		o.stdout_fd = passed_stdio(stdio_fds, 1);
+		o.stderr_fd = passed_stdio(stdio_fds, 2);
+	}
+	if (o.stdio_mode == BERTH_STDIO_LOG && logging) {
+		json_t *tee = json_object_get(j, "tee");
+		int tees[2] = { json_is_true(json_array_get(tee, 0)) ? o.stdout_fd : -1,
+			        json_is_true(json_array_get(tee, 1)) ? o.stderr_fd : -1 };
+		if (log_pipes(&ls, tees) < 0)
+			return fail(sync, "pipes for the log");
+		o.stdout_fd = ls.child[0];
+		o.stderr_fd = ls.child[1];
 	}
 	berth_container *c = NULL;
 	if (berth_container_create(&c, ctx, spec, &o) < 0)
 		return fail(sync, "create");
+	for (int i = 0; i < 2; i++)
+		if (ls.child[i] >= 0)
+			close(ls.child[i]);
 	if (stdio_fds >= 0) {
 		/* the container has its own copies: a caller waiting for EOF on a
-		 * pipe must not wait for the monitor */
+		 * pipe must not wait for the monitor (but for the copies of a tee) */
 		for (int i = 0; i < 3; i++)
-			close(stdio_fds + i);
+			if (stdio_fds + i != ls.src[0].tee && stdio_fds + i != ls.src[1].tee)
+				close(stdio_fds + i);
+	}
+	struct mlog *lg = NULL;
+	if (logging && !(lg = log_open(c, logopts))) {
+		char msg[4200];
+		snprintf(msg, sizeof msg, "container %s: log %s: %s", id, berth_container_log_path(c), strerror(errno));
+		reply(sync, BERTH_ESYS, errno, msg);
+		berth_container_delete(c, BERTH_DELETE_FORCE);
+		return 1;
 	}
 	/* published ports: 127.0.0.1:PORT through the loopback proxy */
 	if (berth_container_serve_ports(c) < 0) {
@@ -330,9 +463,18 @@ int main(int argc, char **argv)
 	close(sync);
 
 	if (master >= 0) {
-		supervise_terminal(c, master, lfd, run_root);
+		supervise_terminal(c, master, lfd, run_root, lg);
 		close(master);
+	} else if (ls.src[0].fd >= 0) {
+		int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
+		mlog_pump(lg, ls.src, 2, pidfd);
+		if (pidfd >= 0)
+			close(pidfd);
 	}
+	mlog_close(lg);
+	for (int i = 0; i < 2; i++)
+		if (ls.src[i].tee >= 0)
+			close(ls.src[i].tee);
 	int code = 0, sig = 0;
 	berth_container_wait(&code, &sig, c, -1);
 	if (flags & BERTH_CREATE_REMOVE)

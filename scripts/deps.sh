@@ -6,13 +6,15 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-BUILD="build-essential cmake pkg-config libseccomp-dev libjansson-dev \
+BUILD="build-essential clang cmake pkg-config libseccomp-dev libjansson-dev \
 libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev libisal-dev check"
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
 docker-registry skopeo umoci apache2-utils python3-cryptography openssl"
+# compressors for the ADD tests' archives (tests/python/test_build_add.py)
+TEST="$TEST bzip2 xz-utils zstd"
 BENCH="runc crun buildah iperf3 socat"
-# scripts/fuzz.sh (run by scripts/test.sh): clang and its libFuzzer/sanitizer runtimes
-FUZZ="clang libclang-rt-dev"
+# scripts/fuzz.sh (run by scripts/test.sh): clang's libFuzzer and sanitizer runtimes
+FUZZ="libclang-rt-dev"
 
 pkgs="$BUILD $TEST $FUZZ"
 [ "${BERTH_DEPS_BENCH:-0}" = 1 ] && pkgs="$pkgs $BENCH"

@@ -209,143 +209,6 @@ int cmd_wait(int argc, char **argv)
 	return rc;
 }
 
-/* ------------------------------------------------------------------- logs */
-
-static int copy_from(int fd, long long *pos)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof buf, *pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
-		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-			return -1;
-		*pos += n;
-	}
-}
-
-int follow_log(berth_container *c, long long offset, int follow)
-{
-	const char *p = berth_container_log_path(c);
-	if (!p || !*p) {
-		warnx_("container %s has no log (its output went to the terminal that ran it)", berth_container_id(c));
-		return EXIT_BERTH;
-	}
-	char *path = xstrdup(p);
-	int fd = -1, rc = 0;
-	long long pos = offset;
-	if (pos < 0) {
-		struct stat sb;
-		pos = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
-	}
-	for (;;) {
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno != ENOENT) {
-			warnx_("%s: %s", path, strerror(errno));
-			rc = EXIT_BERTH;
-			break;
-		}
-		if (fd >= 0 && copy_from(fd, &pos) < 0) {
-			if (errno != EPIPE)
-				warnx_("reading %s: %s", path, strerror(errno));
-			rc = EXIT_BERTH;
-			break;
-		}
-		if (!follow)
-			break;
-		if (berth_container_refresh(c) < 0 || berth_container_status(c) == BERTH_STATUS_STOPPED) {
-			/* one last read: what the monitor wrote before the status changed */
-			if (fd < 0)
-				fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0)
-				copy_from(fd, &pos);
-			break;
-		}
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return rc;
-}
-
-/* The offset of the last n lines of the file. */
-static long long tail_offset(const char *path, long long n)
-{
-	char *text;
-	size_t len;
-	if (n < 0 || read_file(&text, &len, path) < 0)
-		return 0;
-	long long off = (long long)len;
-	if (off > 0 && text[off - 1] == '\n')
-		off--; /* the last line's newline */
-	long long lines = 0;
-	while (off > 0) {
-		if (text[off - 1] == '\n' && ++lines == n)
-			break;
-		off--;
-	}
-	if (n == 0)
-		off = (long long)len;
-	free(text);
-	return off;
-}
-
-int cmd_logs(int argc, char **argv)
-{
-	enum { L_FOLLOW = 1, L_TAIL };
-	static const struct cli_opt opts[] = {
-		{ L_FOLLOW, 'f', "follow", OPT_BOOL, NULL, "Follow the output until the container stops" },
-		{ L_TAIL, 'n', "tail", OPT_ARG, "N", "Only the last N lines (default all)" },
-		{ 0 }
-	};
-	static const struct cli_cmd_help help = {
-		"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
-		"The log holds the stdout and stderr of containers run with -d (or created).\n"
-	};
-	struct opt_state st;
-	const char *arg;
-	int id, follow = 0;
-	long long tail = -1;
-
-	opt_init(&st, argc, argv, opts, &help);
-	while ((id = opt_next(&st, &arg)) != 0) {
-		if (id == L_FOLLOW) {
-			follow = opt_true(arg);
-		} else if (strcmp(arg, "all") != 0) {
-			uint64_t n;
-			if (parse_uint64(&n, arg) < 0 || n > (1ull << 40))
-				usage_error("logs", "invalid --tail \"%s\": expected a number or all", arg);
-			tail = (long long)n;
-		}
-	}
-	if (argc - st.ind != 1)
-		usage_error("logs", "requires exactly 1 container argument");
-	berth_container *c;
-	if (open_container(&c, argv[st.ind]) < 0)
-		return EXIT_BERTH;
-	struct jval *info = inspect_json(c);
-	const char *stdio = json_get_str(info, "stdio");
-	if (stdio && !strcmp(stdio, "fds")) {
-		warnx_("container %s has no log: it was run attached (its output went to the caller)", argv[st.ind]);
-		json_free(info);
-		berth_container_free(c);
-		return EXIT_BERTH;
-	}
-	json_free(info);
-	long long offset = 0;
-	const char *path = berth_container_log_path(c);
-	if (tail >= 0 && path && *path)
-		offset = tail_offset(path, tail);
-	int rc = follow_log(c, offset, follow);
-	berth_container_free(c);
-	return rc;
-}
-
 /* ------------------------------------------------------------------- exec */
 
 struct exec_state {
@@ -463,15 +326,19 @@ int cmd_exec(int argc, char **argv)
 	if (tty && !detach) {
 		o.stdio_mode = BERTH_STDIO_TERMINAL;
 	} else if (!detach) {
-		o.stdin_fd = interactive ? STDIN_FILENO : -1;
-		o.stdout_fd = STDOUT_FILENO;
-		o.stderr_fd = STDERR_FILENO;
+		o.stdin_fd = interactive ? stdio_guard_fd(STDIN_FILENO, 1) : -1;
+		o.stdout_fd = stdio_guard_fd(STDOUT_FILENO, 0);
+		o.stderr_fd = stdio_guard_fd(STDERR_FILENO, 0);
 	}
 	if (!detach)
 		signals_catch(tty);
 	fflush(stdout);
 	berth_process *p = NULL;
-	if (berth_container_exec(&p, c, &o) < 0) {
+	int execd = berth_container_exec(&p, c, &o);
+	stdio_guard_started(o.stdin_fd, STDIN_FILENO);
+	stdio_guard_started(o.stdout_fd, STDOUT_FILENO);
+	stdio_guard_started(o.stderr_fd, STDERR_FILENO);
+	if (execd < 0) {
 		const berth_error *e = berth_error_last();
 		if (e->code == BERTH_ESTATE && (!e->message || !strstr(e->message, "paused")) &&
 		    berth_container_status(c) == BERTH_STATUS_PAUSED) {
@@ -512,6 +379,7 @@ int cmd_exec(int argc, char **argv)
 		code = x.code;
 	else if (wait_forwarding(&code, NULL, p) < 0)
 		code = berr("wait");
+	stdio_guard_finish();
 out:
 	berth_process_free(p);
 	berth_container_free(c);
@@ -547,10 +415,10 @@ int cmd_attach(int argc, char **argv)
 	berth_container *c;
 	if (open_container(&c, argv[st.ind]) < 0)
 		return EXIT_BERTH;
-	int code = attach_terminal(c, !no_stdin, -1);
+	int code = attach_terminal(c, !no_stdin, 0);
 	if (code == -2 && berth_error_last()->code == BERTH_EUNSUPPORTED) {
 		/* No terminal: stream what it writes from now on (Ctrl-C ends berth attach only). */
-		code = follow_log(c, -1, 1);
+		code = follow_log(c, now_ns(), 1);
 		if (code == 0 && berth_container_wait(&code, NULL, c, 10000) < 0)
 			code = berr("wait");
 	} else if (code == -2) {

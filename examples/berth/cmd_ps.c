@@ -90,6 +90,7 @@ struct row {
 	double created, started, finished;
 	long long exit_code, pid;
 	int oom_killed;
+	int unsupervised; /* running, its monitor gone */
 };
 
 static int by_created_desc(const void *a, const void *b)
@@ -171,7 +172,8 @@ static void status_text(char *buf, size_t len, const struct row *r, double now)
 	char d[64];
 	if (!strcmp(r->state, "running") || !strcmp(r->state, "paused")) {
 		human_duration(d, sizeof d, r->started > 0 ? now - r->started : 0);
-		snprintf(buf, len, "Up %s%s", d, !strcmp(r->state, "paused") ? " (Paused)" : "");
+		snprintf(buf, len, "Up %s%s%s", d, !strcmp(r->state, "paused") ? " (Paused)" : "",
+		         r->unsupervised ? " (unsupervised)" : "");
 	} else if (!strcmp(r->state, "stopped")) {
 		if (r->finished > 0) {
 			human_duration(d, sizeof d, now - r->finished);
@@ -272,6 +274,8 @@ static int collect_rows(struct row **out, size_t *out_n)
 		r->pid = json_get_int(info, "pid", 0);
 		const struct jval *oom = json_get(info, "oomKilled");
 		r->oom_killed = oom && oom->type == J_TRUE;
+		const struct jval *sup = json_get(info, "supervised");
+		r->unsupervised = sup && sup->type == J_FALSE && strcmp(r->state, "stopped");
 		json_free(info);
 	}
 	berth_free(ids);
@@ -557,8 +561,19 @@ int cmd_info(int argc, char **argv)
 		cg_mode = -1;
 	const char *cg_name = cg_mode >= 0 ? berth_cgroup_mode_name(cg_mode) : NULL;
 	json_set_str(o, "CgroupDriver", "cgroupfs");
-	json_set_str(o, "CgroupVersion", cgroup_version(cg_mode));
-	json_set_str(o, "CgroupMode", cg_name ? cg_name : "unknown");
+	/* no cgroup file system visible (a private /sys, as under `ip netns
+	 * exec`): containers run without limits, stats or pause */
+	int no_cg = cg_mode == BERTH_CGROUP_NONE;
+	json_set_str(o, "CgroupVersion", no_cg ? "unavailable" : cgroup_version(cg_mode));
+	json_set_str(o, "CgroupMode", no_cg ? "unavailable" : cg_name ? cg_name : "unknown");
+	struct jval *warnings = json_new(J_ARRAY);
+	if (no_cg) {
+		struct jval *w = json_new(J_STRING);
+		w->str = xstrdup("No cgroup file system is mounted at /sys/fs/cgroup (a private /sys, as under "
+		                 "'ip netns exec'?): containers get no limits, stats or pause");
+		json_append(warnings, w);
+	}
+	json_set(o, "Warnings", warnings);
 	json_set_int(o, "NCPU", sysconf(_SC_NPROCESSORS_ONLN));
 	json_set_int(o, "MemTotal", mem);
 	json_set_str(o, "Name", host);
@@ -603,6 +618,8 @@ int cmd_info(int argc, char **argv)
 			else
 				printf("%-18s %s\n", label, v->str);
 		}
+		for (size_t i = 0; i < warnings->n; i++)
+			fprintf(stderr, "WARNING: %s\n", warnings->items[i]->str);
 	}
 	json_free(o);
 	return 0;

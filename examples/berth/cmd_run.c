@@ -18,7 +18,7 @@ enum {
 	R_DETACH = 1, R_RM, R_INTERACTIVE, R_TTY, R_NAME, R_HOSTNAME, R_ENV, R_ENV_FILE, R_WORKDIR, R_USER,
 	R_READ_ONLY, R_VOLUME, R_CAP_ADD, R_CAP_DROP, R_SECURITY_OPT, R_PRIVILEGED, R_NETWORK, R_ULIMIT,
 	R_SYSCTL, R_UIDMAP, R_GIDMAP, R_ROOTFS, R_TMPFS, R_SHM_SIZE, R_OOM_SCORE_ADJ, R_CGROUP_PARENT, R_ENTRYPOINT, R_PULL,
-	R_PUBLISH, R_PUBLISH_ALL, R_DNS
+	R_PUBLISH, R_PUBLISH_ALL, R_DNS, R_LOG_DRIVER, R_LOG_OPT
 };
 
 #define COMMON_RUN_OPTS                                                                                         \
@@ -50,6 +50,8 @@ enum {
 	  "Publish a container's port (repeatable; ranges 8000-8010:80-90; tcp or udp)" },                         \
 	{ R_PUBLISH_ALL, 'P', "publish-all", OPT_BOOL, NULL, "Publish every port the image exposes on a free host port" }, \
 	{ R_DNS, 0, "dns", OPT_ARG, "IP", "A DNS server for /etc/resolv.conf (repeatable; default: the host's)" },   \
+	{ R_LOG_DRIVER, 0, "log-driver", OPT_ARG, "DRIVER", "local (default: the monitor's rotated log) or none" },   \
+	{ R_LOG_OPT, 0, "log-opt", OPT_ARG, "K=V", "max-size=SIZE (default 10m), max-file=N (default 5)" },         \
 	{ R_ULIMIT, 0, "ulimit", OPT_ARG, "TYPE=SOFT[:HARD]", "Set a resource limit, e.g. nofile=1024:2048" },      \
 	{ R_SYSCTL, 0, "sysctl", OPT_ARG, "K=V", "Set a namespaced kernel parameter (repeatable)" },                 \
 	{ R_UIDMAP, 0, "userns-uidmap", OPT_ARG, "C:H:N", "Map container uids C.. to host uids H.. (user namespace)" }, \
@@ -97,6 +99,9 @@ struct run_cfg {
 	const char *cgroup_parent;
 	const char *image, *entrypoint; /* IMAGE operand (without --rootfs), --entrypoint */
 	const char *pull;               /* --pull: missing, always, never */
+	const char *log_driver;         /* --log-driver */
+	int64_t log_max_size;           /* --log-opt max-size, 0: default */
+	int log_max_file;               /* --log-opt max-file, 0: default */
 	int publish_all;                /* -P */
 	struct res_flags res;
 	struct strv publish, dns;       /* -p, --dns */
@@ -131,6 +136,30 @@ static void parse_security_opt(struct run_cfg *rc, const char *arg)
 		return;
 	usage_error(rc->cmd, "--security-opt %s: unsupported (seccomp=unconfined|FILE, no-new-privileges[=true|false])",
 	            arg);
+}
+
+static void parse_log_opt(struct run_cfg *rc, const char *arg)
+{
+	uint64_t v;
+	if (!strncmp(arg, "max-size=", 9)) {
+		if (parse_size(&v, arg + 9) < 0 || v < 4096 || v > (1ull << 50))
+			usage_error(rc->cmd, "--log-opt %s: expected a size of at least 4k (10m, 512k)", arg);
+		rc->log_max_size = (int64_t)v;
+	} else if (!strncmp(arg, "max-file=", 9)) {
+		if (parse_uint64(&v, arg + 9) < 0 || v < 1 || v > 1000)
+			usage_error(rc->cmd, "--log-opt %s: expected a number of files from 1 to 1000", arg);
+		rc->log_max_file = (int)v;
+	} else {
+		usage_error(rc->cmd, "--log-opt %s: unsupported (max-size=SIZE, max-file=N)", arg);
+	}
+}
+
+/* The log options of run and create. */
+static void set_log_options(berth_create_options *opts, const struct run_cfg *rc)
+{
+	opts->log_driver = rc->log_driver;
+	opts->log_max_size = rc->log_max_size;
+	opts->log_max_file = rc->log_max_file;
 }
 
 static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const struct cli_opt *opts,
@@ -174,6 +203,12 @@ static void parse_run_args(struct run_cfg *rc, int argc, char **argv, const stru
 		case R_GIDMAP: strv_add(&rc->gidmaps, arg); break;
 		case R_SECURITY_OPT: parse_security_opt(rc, arg); break;
 		case R_CGROUP_PARENT: rc->cgroup_parent = arg; break;
+		case R_LOG_DRIVER:
+			if (strcmp(arg, "local") && strcmp(arg, "none"))
+				usage_error(rc->cmd, "--log-driver '%s': unsupported (local or none)", arg);
+			rc->log_driver = arg;
+			break;
+		case R_LOG_OPT: parse_log_opt(rc, arg); break;
 		case R_ENTRYPOINT: rc->entrypoint = arg; break;
 		case R_PULL:
 			if (strcmp(arg, "missing") && strcmp(arg, "always") && strcmp(arg, "never"))
@@ -592,13 +627,20 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	int pty = -1, code = EXIT_BERTH;
 
 	opts.name = rc->name;
+	set_log_options(&opts, rc);
 	if (rc->tty) {
 		opts.stdio_mode = BERTH_STDIO_TERMINAL;
 	} else {
-		opts.stdio_mode = BERTH_STDIO_FDS;
-		opts.stdin_fd = rc->interactive ? STDIN_FILENO : -1;
-		opts.stdout_fd = STDOUT_FILENO;
-		opts.stderr_fd = STDERR_FILENO;
+		/* a log as Docker keeps one, through a monitor that copies the
+		 * output to ours; with --rm there is no log to keep (it goes with
+		 * the container): no monitor, nothing on the start path. The
+		 * container never holds a file or terminal of ours (stdio_guard.c):
+		 * the monitor's pipes, or pipes we relay */
+		int logged = !rc->rm && !(rc->log_driver && !strcmp(rc->log_driver, "none"));
+		opts.stdio_mode = logged ? BERTH_STDIO_LOG : BERTH_STDIO_FDS;
+		opts.stdin_fd = rc->interactive ? stdio_guard_fd(STDIN_FILENO, 1) : -1;
+		opts.stdout_fd = logged ? STDOUT_FILENO : stdio_guard_fd(STDOUT_FILENO, 0);
+		opts.stderr_fd = logged ? STDERR_FILENO : stdio_guard_fd(STDERR_FILENO, 0);
 	}
 	signals_catch(rc->tty);
 	fflush(stdout);
@@ -615,7 +657,7 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 			code = start_failure_code();
 			goto fail;
 		}
-		code = attach_terminal(c, rc->interactive, -1);
+		code = attach_terminal(c, rc->interactive, 0);
 		if (code == -2)
 			code = berr("attach");
 		else if (code == -1)
@@ -627,7 +669,11 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	if (!rc->tty)
 		opts.flags |= BERTH_CREATE_START; /* nothing to set up between create and start */
-	if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
+	int created = berth_container_create(&c, cli_ctx(), spec, &opts);
+	stdio_guard_started(opts.stdin_fd, STDIN_FILENO);
+	stdio_guard_started(opts.stdout_fd, STDOUT_FILENO);
+	stdio_guard_started(opts.stderr_fd, STDERR_FILENO);
+	if (created < 0)
 		return berr("create");
 	if (rc->tty) {
 		if (berth_container_take_console(&pty, c) < 0) {
@@ -659,6 +705,7 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	code = a.code;
 out:
+	stdio_guard_finish();
 	if (rc->rm)
 		remove_container(c);
 	berth_container_free(c);
@@ -682,11 +729,14 @@ int cmd_run(int argc, char **argv)
 		berth_create_options opts = BERTH_CREATE_OPTIONS_INIT;
 		berth_container *c = NULL;
 		opts.name = rc.name;
-		opts.flags = BERTH_CREATE_DETACH | (rc.rm ? BERTH_CREATE_REMOVE : 0);
+		/* without a terminal the monitor starts it at once: no "created"
+		 * container is left behind should this process die in between */
+		opts.flags = BERTH_CREATE_DETACH | (rc.rm ? BERTH_CREATE_REMOVE : 0) | (rc.tty ? 0 : BERTH_CREATE_START);
 		opts.stdio_mode = rc.tty ? BERTH_STDIO_TERMINAL : BERTH_STDIO_LOG;
+		set_log_options(&opts, &rc);
 		if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0) {
 			code = berr("create");
-		} else if (berth_container_start(c) < 0) {
+		} else if (berth_container_status(c) != BERTH_STATUS_RUNNING && berth_container_start(c) < 0) {
 			berr("start");
 			code = start_failure_code();
 			berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);
@@ -716,6 +766,7 @@ int cmd_create(int argc, char **argv)
 	opts.name = rc.name;
 	opts.flags = BERTH_CREATE_DETACH | (rc.rm ? BERTH_CREATE_REMOVE : 0);
 	opts.stdio_mode = rc.tty ? BERTH_STDIO_TERMINAL : BERTH_STDIO_LOG;
+	set_log_options(&opts, &rc);
 	if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
 		code = berr("create");
 	else
@@ -727,33 +778,6 @@ int cmd_create(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ start */
-
-static long long log_size(berth_container *c)
-{
-	const char *path = berth_container_log_path(c);
-	struct stat sb;
-	if (!path || !*path || stat(path, &sb) < 0)
-		return 0;
-	return (long long)sb.st_size;
-}
-
-/* Prints the log from offset to its current end (what the container wrote
- * before we attached). */
-static void print_log_since(berth_container *c, long long offset)
-{
-	const char *path = berth_container_log_path(c);
-	char buf[16384];
-	int fd = path && *path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0)
-		return;
-	if (lseek(fd, offset, SEEK_SET) == offset) {
-		ssize_t n;
-		while ((n = read(fd, buf, sizeof buf)) > 0)
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-				break;
-	}
-	close(fd);
-}
 
 struct attach_state {
 	berth_container *c;
@@ -775,13 +799,13 @@ static int attach_done(void *payload)
 
 /* Attaches to a running container's terminal (attach, start -a). Returns the
  * exit code, or -1 when detached with Ctrl-P Ctrl-Q. */
-int attach_terminal(berth_container *c, int with_stdin, long long log_offset)
+int attach_terminal(berth_container *c, int with_stdin, int64_t log_since_ns)
 {
 	int fd, lease;
 	if (berth_container_attach(&fd, &lease, c) < 0)
 		return -2;
-	if (log_offset >= 0)
-		print_log_since(c, log_offset);
+	if (log_since_ns > 0)
+		follow_log(c, log_since_ns, 0); /* what it wrote before we attached */
 	signals_catch(1);
 	term_copy_winsize(fd);
 	int raw = with_stdin && term_raw(STDIN_FILENO) == 0;
@@ -804,6 +828,11 @@ int attach_terminal(berth_container *c, int with_stdin, long long log_offset)
 	return code;
 }
 
+#define START_NOTE                                                                                           \
+	"A running container whose monitor died (STATUS \"(unsupervised)\" in berth ps)\n"                         \
+	"gets a new one: its 127.0.0.1 ports are served again and its exit is\n"                                   \
+	"recorded and cleaned up."
+
 int cmd_start(int argc, char **argv)
 {
 	enum { S_ATTACH = 1, S_INTERACTIVE };
@@ -813,7 +842,7 @@ int cmd_start(int argc, char **argv)
 		{ 0 }
 	};
 	static const struct cli_cmd_help help = { "start", "[OPTIONS] CONTAINER [CONTAINER...]",
-		                                  "Start one or more created containers", NULL };
+		                                  "Start one or more created containers", START_NOTE };
 	struct opt_state st;
 	const char *arg;
 	int id, attach = 0, interactive = 0, rc = 0;
@@ -835,15 +864,22 @@ int cmd_start(int argc, char **argv)
 			rc = EXIT_BERTH;
 			continue;
 		}
-		long long offset = log_size(c);
-		if (berth_container_start(c) < 0) {
+		int64_t since = now_ns();
+		if (berth_container_status(c) != BERTH_STATUS_CREATED && !berth_container_supervised(c) &&
+		    berth_container_status(c) != BERTH_STATUS_STOPPED && !attach && !interactive) {
+			/* running without its monitor (killed): a new one adopts it */
+			if (berth_container_supervise(c) < 0)
+				rc = berr(argv[i]);
+			else
+				printf("%s\n", argv[i]);
+		} else if (berth_container_start(c) < 0) {
 			rc = berr(argv[i]);
 		} else if (attach || interactive) {
-			int code = attach_terminal(c, interactive, offset);
+			int code = attach_terminal(c, interactive, since);
 			int e = code == -2 ? berth_error_last()->code : 0;
 			if (e == BERTH_EUNSUPPORTED || e == BERTH_ESTATE) {
 				/* no terminal, or it has already stopped: its output is in the log */
-				code = follow_log(c, offset, 1);
+				code = follow_log(c, since, 1);
 				if (code == 0 && berth_container_wait(&code, NULL, c, 10000) < 0)
 					code = berr("wait");
 			} else if (code == -2) {

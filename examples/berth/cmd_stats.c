@@ -23,6 +23,7 @@ struct target {
 	char *id, *name, *given; /* given: as named on the command line (or the id) */
 	struct sample prev, cur;
 	int gone;                 /* removed meanwhile */
+	int no_cgroup;            /* runs without a cgroup: nothing to measure */
 };
 
 static double mono_now(void)
@@ -47,6 +48,11 @@ static void take_sample(struct target *t)
 	memset(&t->cur.st, 0, sizeof t->cur.st);
 	if (berth_error_last()->code == BERTH_ENOTFOUND)
 		t->gone = 1;
+	if (berth_error_last()->code == BERTH_EUNSUPPORTED && !t->no_cgroup) {
+		/* said once; its numbers show as -- rather than zeros */
+		fprintf(stderr, "berth: %s\n", berth_error_last()->message);
+		t->no_cgroup = 1;
+	}
 }
 
 /* The machine's memory: the limit shown for containers without one. */
@@ -64,6 +70,18 @@ static void set_num(struct jval *o, const char *key, double v)
 	struct jval *n = json_new(J_NUMBER);
 	n->str = xasprintf("%.2f", v);
 	json_set(o, key, n);
+}
+
+/* A container without a cgroup: its measured fields read "--", not zeros. */
+static void unmeasured(struct jval *o)
+{
+	static const char *const keys[] = { "BlockIO", "CPUPerc", "MemPerc", "MemUsage", "PIDs" };
+	for (size_t i = 0; i < o->n; i++)
+		for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+			if (!strcmp(o->keys[i], keys[k])) {
+				free(o->items[i]->str);
+				o->items[i]->str = xstrdup("--");
+			}
 }
 
 /* One container's row, with docker's fields (strings) and the raw numbers. */
@@ -124,6 +142,8 @@ static struct jval *stats_json(const struct target *t, int trunc)
 	json_set_int(o, "BlockReadOps", (long long)s->io_read_ops);
 	json_set_int(o, "BlockWriteOps", (long long)s->io_write_ops);
 	free(sid);
+	if (t->no_cgroup)
+		unmeasured(o);
 	return o;
 }
 

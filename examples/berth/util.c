@@ -781,8 +781,14 @@ int relay_run(const struct relay *r)
 
 int open_container(berth_container **out, const char *id)
 {
-	if (berth_container_open(out, cli_ctx(), id) == 0)
+	if (berth_container_open(out, cli_ctx(), id) == 0) {
+		int st = berth_container_status(*out);
+		if (st != BERTH_STATUS_STOPPED && st != BERTH_STATUS_CREATING && !berth_container_supervised(*out))
+			warnx_("container %s runs unsupervised (its monitor is gone): no 127.0.0.1 ports, no cleanup at "
+			       "exit; 'berth start %s' gives it a new monitor",
+			       id, id);
 		return 0;
+	}
 	const berth_error *e = berth_error_last();
 	if (e->code == BERTH_ENOTFOUND)
 		warnx_("no such container: %s", id);

@@ -155,6 +155,15 @@ int relay_run(const struct relay *r);
 int open_container(berth_container **out, const char *id);
 /* Waits, forwarding caught signals to the container (or process) meanwhile. */
 int wait_forwarding(int *out_code, berth_container *c, berth_process *p);
+/* stdio_guard.c: the fd to hand a container for our fd (0, 1 or 2): pipes and
+ * sockets as they are, -1 for /dev/null (the container's own), else a pipe
+ * relayed by a thread (a terminal or a file of the host is never handed in);
+ * -1 on failure too. After create/exec, stdio_guard_started() closes our copy
+ * of the container's end; stdio_guard_finish() drains the output relays once
+ * the process has exited. */
+int stdio_guard_fd(int fd, int input);
+void stdio_guard_started(int given_fd, int orig_fd);
+void stdio_guard_finish(void);
 /* The JSON of berth_container_inspect(), parsed. */
 struct jval;
 struct jval *inspect_json(berth_container *c);
@@ -243,12 +252,15 @@ struct jval;
 /* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
 struct jval *image_inspect_json(const char *name);
 /* Attaches to a running container's terminal (attach, start -a): prints the
- * log from log_offset (>= 0) first, then relays until the container stops
+ * log since log_since_ns (> 0) first, then relays until the container stops
  * (returns its exit code) or Ctrl-P Ctrl-Q (returns -1). -2 when
  * berth_container_attach() fails (the error is not printed). */
-int attach_terminal(berth_container *c, int with_stdin, long long log_offset);
-/* Follows the log file of c from offset until the container stops; used by
- * logs -f, attach and start -a of containers without a terminal. */
-int follow_log(berth_container *c, long long offset, int follow);
+int attach_terminal(berth_container *c, int with_stdin, int64_t log_since_ns);
+/* Prints the log of c since since_ns (0: all), following it until the
+ * container stops with follow (cmd_logs.c); used by attach and start -a of
+ * containers without a terminal. */
+int follow_log(berth_container *c, int64_t since_ns, int follow);
+/* The time now, unix ns. */
+int64_t now_ns(void);
 
 #endif

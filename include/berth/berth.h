@@ -10,6 +10,7 @@
 #include "spec.h"
 #include "namespace.h"
 #include "container.h"
+#include "log.h"
 #include "cgroup.h"
 #include "image.h"
 #include "build.h"

@@ -40,7 +40,11 @@ BERTH_EXTERN const char *berth_status_name(int status);
 /* Where the container's stdin/stdout/stderr go. */
 typedef enum berth_stdio_mode {
 	BERTH_STDIO_FDS = 0,      /* the fds given (-1: /dev/null) */
-	BERTH_STDIO_LOG = 1,      /* stdout and stderr appended to the container's log file; stdin /dev/null */
+	/* stdout and stderr through pipes to the container's monitor, which
+	 * keeps the log (log.h); stdin /dev/null, or stdin_fd. Always with a
+	 * monitor: without BERTH_CREATE_DETACH the monitor also copies the output
+	 * to stdout_fd/stderr_fd when given (an attached run that keeps a log). */
+	BERTH_STDIO_LOG = 1,
 	BERTH_STDIO_TERMINAL = 2  /* a pseudo-terminal: see berth_container_take_console() */
 } berth_stdio_mode;
 
@@ -51,7 +55,10 @@ enum {
 	 * even when not detached: it holds the host port reservations and serves
 	 * 127.0.0.1. With IN_PROCESS the caller stays the parent instead, holds
 	 * the reservations in its handle and may serve loopback itself with
-	 * berth_container_serve_ports() (berth-monitor uses this). */
+	 * berth_container_serve_ports() (berth-monitor uses this). With
+	 * BERTH_STDIO_LOG and IN_PROCESS the stdout_fd/stderr_fd given are the
+	 * pipes of the caller's own log writer (the monitor's): the container
+	 * gets them as they are. */
 	BERTH_CREATE_IN_PROCESS = 1u << 2,
 	/* Start at once, as berth_container_run() does: the init execs as soon as
 	 * it is set up, without the OCI "created" state (no exec fifo, no
@@ -61,9 +68,10 @@ enum {
 	BERTH_CREATE_START = 1u << 3
 };
 
-#define BERTH_CREATE_OPTIONS_VERSION 1
+/* Version 2 adds the log options; version 1 structs are still accepted. */
+#define BERTH_CREATE_OPTIONS_VERSION 2
 typedef struct berth_create_options {
-	unsigned int version;  /* BERTH_CREATE_OPTIONS_VERSION */
+	unsigned int version;  /* 1 or BERTH_CREATE_OPTIONS_VERSION */
 	const char *id;        /* NULL: a random 64-hex id. [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 chars */
 	const char *name;      /* NULL: none. Unique among containers; same grammar as id */
 	unsigned int flags;    /* BERTH_CREATE_* */
@@ -71,8 +79,12 @@ typedef struct berth_create_options {
 	int stdin_fd;          /* BERTH_STDIO_FDS: the caller keeps its fds; the library dups them */
 	int stdout_fd;
 	int stderr_fd;
+	/* version 2: the log of BERTH_STDIO_LOG and of a terminal (log.h) */
+	const char *log_driver; /* NULL or "local": the monitor's rotated log; "none": no log (output dropped) */
+	int64_t log_max_size;   /* bytes per file; 0: BERTH_LOG_DEFAULT_MAX_SIZE; at least 4096 */
+	int log_max_file;       /* files kept (container.log and rotated ones); 0: BERTH_LOG_DEFAULT_MAX_FILE */
 } berth_create_options;
-#define BERTH_CREATE_OPTIONS_INIT { BERTH_CREATE_OPTIONS_VERSION, NULL, NULL, 0, BERTH_STDIO_FDS, -1, -1, -1 }
+#define BERTH_CREATE_OPTIONS_INIT { BERTH_CREATE_OPTIONS_VERSION, NULL, NULL, 0, BERTH_STDIO_FDS, -1, -1, -1, NULL, 0, 0 }
 BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version);
 
 /* Creates a container: validates spec, stores its config, clones the init in
@@ -129,6 +141,30 @@ BERTH_EXTERN int berth_container_stats(berth_cgroup_stats *stats, berth_containe
 /* 1 if the kernel killed a process of the container for memory (known once
  * the container has stopped; berth_container_stats() counts them live). */
 BERTH_EXTERN int berth_container_oom_killed(const berth_container *c);
+
+/* Supervision (since 0.2). A running container's owner — its monitor, or
+ * the caller of an attached run — serves its loopback ports, records its
+ * exit and tears its network and cgroup down. If that process dies (kill
+ * -9 of berth-monitor), the container keeps running unsupervised. */
+/* 1 when a live owner supervises the (created, running or paused)
+ * container, 0 when it is stopped or its owner is gone; as of the last
+ * state load (open, refresh, status calls). Inspect shows it as "supervised". */
+BERTH_EXTERN int berth_container_supervised(const berth_container *c);
+/* Restores supervision of an unsupervised container: starts a new
+ * berth-monitor that adopts it (berth_container_adopt) and returns once it
+ * serves the published ports on 127.0.0.1 again. BERTH_ESTATE when the
+ * container is stopped or supervised. The new monitor is not the init's
+ * parent: the exit status is read when the init exits if its new parent has
+ * not reaped it yet, else recorded as 255 with "exitStatusUnknown" in the
+ * state; a terminal (attach) is not restored. */
+BERTH_EXTERN int berth_container_supervise(berth_container *c);
+/* The calling process becomes the owner of an unsupervised container:
+ * recorded in the state (only while the previous owner is dead), the
+ * published host ports reserved again (berth_container_serve_ports() then
+ * serves them; a port taken meanwhile is skipped with a warning), and
+ * berth_container_wait() on this handle records the exit and cleans up.
+ * berth-monitor --adopt calls this. BERTH_ESTATE as supervise. */
+BERTH_EXTERN int berth_container_adopt(berth_container *c);
 /* The container's cgroup (the caller frees the handle). */
 BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c);
 
@@ -141,7 +177,10 @@ BERTH_EXTERN int berth_container_status(const berth_container *c);      /* a ber
 BERTH_EXTERN int berth_container_pid(const berth_container *c);         /* 0 unless created/running/paused */
 /* Exit code (128+N for a signal) once stopped, -1 before or when unknown. */
 BERTH_EXTERN int berth_container_exit_code(const berth_container *c);
-/* The container's log file (BERTH_STDIO_LOG), borrowed. */
+/* The container's current log file, borrowed: <root>/containers/<id>/container.log,
+ * in the record format of docs/api.md (read it with log.h), rotated to
+ * container.log.1 ... by size. "" when the container keeps no log (log driver
+ * "none", or an attached run's output that went to the caller's fds). */
 BERTH_EXTERN const char *berth_container_log_path(const berth_container *c);
 /* The full state as JSON (OCI state plus berth's fields: name, created,
  * started, finished, exitCode, signal, config). *out released with berth_free(). */
@@ -179,7 +218,12 @@ typedef struct berth_exec_options {
 BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version);
 
 /* Starts a process in the container's namespaces, cgroup, with its
- * capabilities, seccomp filter and no_new_privs. BERTH_ESTATE unless running. */
+ * capabilities, seccomp filter and no_new_privs. BERTH_ESTATE unless running.
+ * Until it has exec'd, the process (a copy of the caller) is non-dumpable, so
+ * nothing of the caller is reachable from inside (docs/security.md). stdio
+ * fds not given (-1) are the container's own /dev/null. A cwd that is not a
+ * directory reachable in the container without magic links (/proc/self/fd/N)
+ * is refused (BERTH_ESYS, "working directory" in the message). */
 BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, const berth_exec_options *opts);
 BERTH_EXTERN int berth_process_wait(int *out_exit_code, int *out_signal, berth_process *p, int timeout_ms);
 BERTH_EXTERN int berth_process_kill(berth_process *p, int signal);

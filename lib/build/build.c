@@ -17,6 +17,7 @@
  * shared for the whole build, so a prune cannot take layers in use. */
 #include "build/build_internal.h"
 #include "image/store.h"
+#include "runtime/orphans.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,7 @@ typedef struct bctx {
 	stage *stages;
 	size_t nstages;
 	char tmp[4200]; /* the build's temp dir */
+	int tmp_fd;     /* its fd, holding its owner lock for the whole build (lib/image/store_tmp.c) */
 	unsigned step, nsteps, stepdir;
 	char what[512];
 } bctx;
@@ -428,8 +430,8 @@ static int commit_step(bctx *b, stage *s, const bd_instr *in, const char *key, c
 	bd_layer l;
 	char what[600];
 	snprintf(what, sizeof what, "%s:%d: %s: layer", b->dfname, in->line, in->cmd);
-	int r = berth__bd_layer_write(&l, &b->st, upper, what);
-	if (r < 0)
+	int r = BERTH_FAULT("build.step.commit");
+	if (r < 0 || (r = berth__bd_layer_write(&l, &b->st, upper, what)) < 0)
 		return r;
 	char *created = now_str();
 	if (!created)
@@ -671,9 +673,10 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 		goto out;
 	}
 	berth_create_options co = BERTH_CREATE_OPTIONS_INIT;
+	co.flags = BERTH__CREATE_DIE_WITH_OWNER; /* a killed build takes its step with it */
 	co.stdout_fd = pfd[1];
 	co.stderr_fd = pfd[1];
-	if ((r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
+	if ((r = BERTH_FAULT("build.run")) < 0 || (r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
 		berth__err_prefix("%s", b->what);
 		goto out;
 	}
@@ -708,9 +711,14 @@ static int do_run(bctx *b, stage *s, const bd_instr *in)
 	r = berth_container_wait(&code, &sig, c, -1);
 	berth__err_saved sv;
 	berth__err_save(&sv);
-	berth_container_delete(c, BERTH_DELETE_FORCE);
-	berth_container_free(c);
-	c = NULL;
+	if (berth_container_delete(c, BERTH_DELETE_FORCE) == 0) {
+		berth_container_free(c);
+		c = NULL;
+	} else if (r == 0) {
+		/* the step's container is not gone: the build fails (out: tries once more) */
+		r = berth__err_prefix("%s: remove the step's container", b->what);
+		goto out;
+	}
 	berth__err_restore(&sv);
 	if (r < 0)
 		goto out;
@@ -1458,6 +1466,9 @@ static int do_from(bctx *b, stage *s, const bd_instr *in, size_t si)
 
 static int commit_image(berth_image **out, bctx *b, stage *s)
 {
+	int fr = BERTH_FAULT("build.image");
+	if (fr < 0)
+		return fr;
 	json_t *cfg = s->cfg;
 	if (!json_object_get(cfg, "created")) {
 		char *now = now_str();
@@ -1760,6 +1771,8 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 	if (!b)
 		return berth__err_nomem();
 	b->ctx = ctx;
+	b->tmp_fd = -1;
+	berth__container_sweep_orphans(ctx); /* the RUN steps of killed builds */
 	b->o = opts;
 	int r = 0, gc = -1;
 	char *text = NULL, *ctxabs = NULL;
@@ -1874,13 +1887,11 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 		r = gc;
 		goto out;
 	}
-	int tfd = berth__layer_tmpdir(b->tmp, sizeof b->tmp, &b->st);
-	if (tfd < 0) {
-		r = tfd;
+	if ((b->tmp_fd = berth__layer_tmpdir(b->tmp, sizeof b->tmp, &b->st)) < 0) {
+		r = b->tmp_fd;
 		b->tmp[0] = '\0';
 		goto out;
 	}
-	close(tfd);
 	char empty[4300];
 	snprintf(empty, sizeof empty, "%s/empty", b->tmp);
 	if (mkdir(empty, 0755) < 0) {
@@ -1895,6 +1906,8 @@ out:
 		berth__rm_rf(b->tmp);
 		berth__err_restore(&sv);
 	}
+	if (b->tmp_fd >= 0)
+		close(b->tmp_fd);
 	berth__store_unlock(gc);
 	for (size_t i = 0; i < b->nstages; i++)
 		stage_free(&b->stages[i]);

@@ -482,31 +482,13 @@ static int copy_node(cctx *c, int sdir, const char *name, const char *dst, int f
 	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		if (mknod(dst, st.st_mode, st.st_rdev) < 0)
 			return berth__err_sys(errno, "%s: mknod %s", what, dst);
-		int fd = open(dst, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			uid_t u = c->chown ? c->uid : (c->op->keep_owner ? st.st_uid : 0);
-			gid_t g = c->chown ? c->gid : (c->op->keep_owner ? st.st_gid : 0);
-			int rc = lchown(dst, u, g) < 0 ? berth__err_sys(errno, "%s: chown %s", what, dst) : 0;
-			close(fd);
-			return rc;
-		}
+		uid_t u = c->chown ? c->uid : (c->op->keep_owner ? st.st_uid : 0);
+		gid_t g = c->chown ? c->gid : (c->op->keep_owner ? st.st_gid : 0);
+		if (lchown(dst, u, g) < 0)
+			return berth__err_sys(errno, "%s: chown %s", what, dst);
 		return 0;
 	}
 	return 0; /* sockets are skipped */
-}
-
-/* Is the file a tar archive libarchive unpacks here (gzip, zstd or plain tar)? */
-static int is_archive(int fd)
-{
-	unsigned char b[512];
-	ssize_t n = pread(fd, b, sizeof b, 0);
-	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-		return 1;
-	if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
-		return 1;
-	if (n >= 262 && !memcmp(b + 257, "ustar", 5))
-		return 1;
-	return 0;
 }
 
 /* uid/gid of "user[:group]" from the chroot's /etc/passwd and /etc/group. */
@@ -616,14 +598,17 @@ static int child_work(const bd_fsop *op, int srcroot)
 		}
 		if (r == 0 && op->kind == BD_ADD && S_ISREG(st.st_mode)) {
 			int fd = open_in(srcroot, rel, O_RDONLY);
-			if (fd >= 0 && is_archive(fd)) {
-				/* ADD of a local archive: unpacked into the destination directory */
-				if ((r = mkdirs(&c, op->dest)) == 0) {
+			int tar = fd >= 0 ? berth__archive_is_tar(fd, BERTH__UNPACK_ADD_FILTERS, op->what) : 0;
+			if (tar != 0) {
+				/* ADD of a local tar (plain, gzip, bzip2, xz, zstd): unpacked
+				 * into the destination directory, confined to it */
+				if ((r = tar) > 0 && (r = mkdirs(&c, op->dest)) == 0) {
 					int dfd = open(op->dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
 					if (dfd < 0)
 						r = berth__err_sys(errno, "%s: open %s", op->what, op->dest);
 					else {
-						r = berth__layer_unpack_fd(dfd, fd, 0, NULL, op->what);
+						r = berth__layer_unpack_fd(dfd, fd, BERTH__UNPACK_ADD_FILTERS | BERTH__UNPACK_PLAIN,
+							NULL, op->what);
 						close(dfd);
 					}
 				}
@@ -751,6 +736,10 @@ int berth__bd_fsop(const bd_fsop *op)
 		close(mfd);
 		return r;
 	}
+	/* libarchive is loaded here, before the chroot: the child could not find
+	 * it in the image (ADD of a tar failed with "out of memory") */
+	if (op->kind == BD_ADD)
+		(void)berth__archive_error();
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		r = berth__err_sys(errno, "%s: pipe", op->what);

@@ -376,7 +376,24 @@ static int v1_hiers(berth__cg_hier **out, size_t *n)
 		return berth__err_sys(-r, "cgroup: read /proc/self/mountinfo");
 	r = berth__cgroup_parse_mountinfo(out, n, mi, CG_ROOT "/");
 	free(mi);
-	return r;
+	if (r < 0)
+		return r;
+	/* only the hierarchies visible at their mount point: a file system
+	 * mounted over /sys (a fresh sysfs, as `ip netns exec` makes) hides
+	 * those mountinfo still lists */
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		struct statfs sf;
+		if (statfs((*out)[i].mount, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC)
+			(*out)[k++] = (*out)[i];
+		else {
+			free((*out)[i].mount);
+			free((*out)[i].name);
+			free((*out)[i].dir);
+		}
+	}
+	*n = k;
+	return 0;
 }
 
 /* The mode, and (when hiers is not NULL) the v1 hierarchies found on the way:
@@ -397,8 +414,8 @@ static int detect_hiers(int *mode, berth__cg_hier **hiers, size_t *nhiers)
 		return 0;
 	}
 	int unified = statfs(CG_UNIFIED, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
-	berth__cg_hier *h;
-	size_t n;
+	berth__cg_hier *h = NULL;
+	size_t n = 0;
 	int r = v1_hiers(&h, &n);
 	if (r < 0)
 		return r;

@@ -4,21 +4,45 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* The size of each version of berth_ctx_options (berth__options_copy). */
+static const size_t ctx_options_sizes[] = {
+	offsetof(berth_ctx_options, max_blob_size), /* 1 */
+	sizeof(berth_ctx_options),                 /* 2 */
+};
+
 BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int version)
 {
 	if (!opts)
 		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: opts is NULL");
-	if (version != BERTH_CTX_OPTIONS_VERSION)
+	if (version < 1 || version > BERTH_CTX_OPTIONS_VERSION)
 		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: unknown options version %u", version);
 	/* copied member by member from a static value: a struct copy could carry
-	 * indeterminate padding bytes to the caller */
+	 * indeterminate padding bytes to the caller; only that version's part */
 	static const berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
+	memcpy(opts, &d, ctx_options_sizes[version - 1]);
+	opts->version = version;
+	return 0;
+}
+
+/* A size limit: the option, else $env, else none. */
+static int pick_limit(uint64_t *out, uint64_t given, const char *env)
+{
+	*out = BERTH_SIZE_UNLIMITED;
+	if (given) {
+		*out = given;
+		return 0;
+	}
+	const char *v = getenv(env);
+	if (!v || !*v)
+		return 0;
+	if (berth__parse_size(out, v) < 0 || *out == 0)
+		return berth__err(BERTH_EINVAL, "%s='%.60s': not a size (a number of bytes, or with k, m, g or t)", env, v);
 	return 0;
 }
 
@@ -82,10 +106,13 @@ BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts)
 	berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
 	if (!out)
 		return berth__err(BERTH_EINVAL, "berth_ctx_new: out is NULL");
-	if (!opts)
-		opts = &d;
-	if (opts->version != BERTH_CTX_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "berth_ctx_new: unknown options version %u", opts->version);
+	if (opts && berth__options_copy(&d, opts, ctx_options_sizes, BERTH_CTX_OPTIONS_VERSION, "berth_ctx_new") < 0)
+		return BERTH_EINVAL;
+	opts = &d;
+	uint64_t max_blob, max_image;
+	if (pick_limit(&max_blob, opts->max_blob_size, "BERTH_MAX_BLOB_SIZE") < 0 ||
+	    pick_limit(&max_image, opts->max_image_size, "BERTH_MAX_IMAGE_SIZE") < 0)
+		return BERTH_EINVAL;
 	berth_ctx *ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
 		return berth__err_nomem();
@@ -95,6 +122,8 @@ BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts)
 	ctx->log_cb = opts->log_cb;
 	ctx->log_payload = opts->log_payload;
 	ctx->log_level = opts->log_level;
+	ctx->max_blob_size = max_blob;
+	ctx->max_image_size = max_image;
 	int r = 0;
 	if (!ctx->root || !ctx->run_root || !ctx->monitor_path)
 		r = berth_error_last()->code ? berth_error_last()->code : BERTH_ENOMEM;
@@ -134,6 +163,8 @@ BERTH_EXTERN void berth_ctx_free(berth_ctx *ctx)
 
 BERTH_EXTERN const char *berth_ctx_root(const berth_ctx *ctx) { return ctx ? ctx->root : NULL; }
 BERTH_EXTERN const char *berth_ctx_run_root(const berth_ctx *ctx) { return ctx ? ctx->run_root : NULL; }
+BERTH_EXTERN uint64_t berth_ctx_max_blob_size(const berth_ctx *ctx) { return ctx ? ctx->max_blob_size : 0; }
+BERTH_EXTERN uint64_t berth_ctx_max_image_size(const berth_ctx *ctx) { return ctx ? ctx->max_image_size : 0; }
 
 void berth__log(berth_ctx *ctx, int level, const char *fmt, ...)
 {

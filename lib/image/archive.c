@@ -650,8 +650,6 @@ static int load_layer(loader *l, int fd, const char *diff_id, const char *chain,
 	berth__layer_result res;
 	if (r == 0)
 		r = berth__layer_stream(&res, dfd, fd, w.fd, what);
-	if (dfd >= 0)
-		close(dfd);
 	if (r == 0 && strcmp(res.diff_hex, diff_id + 7))
 		r = berth__err(BERTH_EDIGEST, "%s: its tar stream hashes to sha256:%s, the config's diff_id is %s", what,
 			res.diff_hex, diff_id);
@@ -678,6 +676,8 @@ static int load_layer(loader *l, int fd, const char *diff_id, const char *chain,
 		berth__rm_rf(tmp);
 		berth__err_restore(&sv);
 	}
+	if (dfd >= 0)
+		close(dfd); /* the temp dir's lock: after its rename or removal */
 	return r;
 }
 
@@ -1010,20 +1010,16 @@ BERTH_EXTERN int berth_image_load(char ***out, berth_ctx *ctx, int fd)
 	int gc = berth__store_lock(&l.s, ".gc.lock", LOCK_SH);
 	if (gc < 0)
 		return gc;
-	char tmp[4200], rnd[33];
+	char tmp[4200], tdir[4200];
 	tmp[0] = '\0';
 	char *buf = NULL;
 	size_t len = 0;
-	if ((r = berth__random_hex(rnd, 16)) < 0 ||
-	    (r = berth__store_path(tmp, sizeof tmp, "%s/.tmp/load-%s", l.s.images, rnd)) < 0)
+	/* l.root holds the temp dir's owner lock until it is removed */
+	if ((r = berth__store_path(tdir, sizeof tdir, "%s/.tmp", l.s.images)) < 0)
 		goto out;
-	if (mkdir(tmp, 0700) < 0) {
-		r = berth__err_sys(errno, "load: mkdir %s", tmp);
+	if ((l.root = berth__tmp_dir_new(tmp, sizeof tmp, &l.s, tdir, "load-", 0700)) < 0) {
+		r = l.root;
 		tmp[0] = '\0';
-		goto out;
-	}
-	if ((l.root = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = berth__err_sys(errno, "load: open %s", tmp);
 		goto out;
 	}
 	if ((r = berth__layer_unpack_fd(l.root, fd, BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN, NULL,
@@ -1056,10 +1052,10 @@ out: {
 	if (r < 0) /* nothing of a failed load stays (index entries are only written once all is verified) */
 		for (size_t i = l.add.n; i-- > 0;)
 			berth__rm_rf(l.add.paths[i]);
-	if (l.root >= 0)
-		close(l.root);
 	if (tmp[0])
 		berth__rm_rf(tmp);
+	if (l.root >= 0)
+		close(l.root);
 	berth__err_restore(&sv);
 }
 	for (size_t i = 0; i < l.add.n; i++)

@@ -25,6 +25,8 @@
 	X(archive_read_free)                                  \
 	X(archive_read_support_filter_gzip)                   \
 	X(archive_read_support_filter_zstd)                   \
+	X(archive_read_support_filter_bzip2)                  \
+	X(archive_read_support_filter_xz)                     \
 	X(archive_read_support_filter_none)                   \
 	X(archive_read_support_format_tar)                    \
 	X(archive_read_support_format_empty)                  \
@@ -136,6 +138,8 @@ W struct archive *archive_read_new(void) { return CALL(archive_read_new, NULL); 
 W int archive_read_free(struct archive *a) { return CALL(archive_read_free, ARCHIVE_FATAL, a); }
 W int archive_read_support_filter_gzip(struct archive *a) { return CALL(archive_read_support_filter_gzip, ARCHIVE_FATAL, a); }
 W int archive_read_support_filter_zstd(struct archive *a) { return CALL(archive_read_support_filter_zstd, ARCHIVE_FATAL, a); }
+W int archive_read_support_filter_bzip2(struct archive *a) { return CALL(archive_read_support_filter_bzip2, ARCHIVE_FATAL, a); }
+W int archive_read_support_filter_xz(struct archive *a) { return CALL(archive_read_support_filter_xz, ARCHIVE_FATAL, a); }
 W int archive_read_support_filter_none(struct archive *a) { return CALL(archive_read_support_filter_none, ARCHIVE_FATAL, a); }
 W int archive_read_support_format_tar(struct archive *a) { return CALL(archive_read_support_format_tar, ARCHIVE_FATAL, a); }
 W int archive_read_support_format_empty(struct archive *a) { return CALL(archive_read_support_format_empty, ARCHIVE_FATAL, a); }

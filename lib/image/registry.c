@@ -162,6 +162,40 @@ static int get_manifest(berth__reg *g, const char *reference, const char *expect
 	return 0;
 }
 
+/* The config's and the layers' declared sizes against the limits and the
+ * free space (berth__store_check_decl); a blob already in the store with
+ * its size costs nothing. The config is read into memory: at most
+ * BERTH__JSON_BLOB_MAX. */
+static int check_declared(const berth__store *s, const json_t *manifest, const char *what)
+{
+	const json_t *cfg = json_object_get(manifest, "config"), *ls = json_object_get(manifest, "layers");
+	uint64_t csize = (uint64_t)json_integer_value(json_object_get(cfg, "size"));
+	const char *cdigest = json_string_value(json_object_get(cfg, "digest"));
+	if (csize > BERTH__JSON_BLOB_MAX) {
+		char sz[32];
+		berth__format_size(sz, sizeof sz, csize);
+		return berth__err(BERTH_EINVAL, "%s: config %s declares %s, more than the %u MiB berth reads", what, cdigest,
+			sz, BERTH__JSON_BLOB_MAX >> 20);
+	}
+	size_t n = json_array_size(ls) + 1;
+	berth__blob_decl *d = calloc(n, sizeof *d);
+	if (!d)
+		return berth__err_nomem();
+	for (size_t i = 0; i < n; i++) {
+		const json_t *desc = i ? json_array_get(ls, i - 1) : cfg;
+		d[i].kind = i ? "layer" : "config";
+		d[i].digest = json_string_value(json_object_get(desc, "digest"));
+		d[i].size = (uint64_t)json_integer_value(json_object_get(desc, "size"));
+		char p[4200];
+		struct stat st;
+		d[i].have = berth__blob_path(p, sizeof p, s, d[i].digest) == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		            (uint64_t)st.st_size == d[i].size;
+	}
+	int r = berth__store_check_decl(s, d, n, what);
+	free(d);
+	return r;
+}
+
 typedef struct layer {
 	const char *digest;
 	int64_t size;
@@ -171,6 +205,7 @@ typedef struct layer {
 	char hex[65];
 	berth__blob_writer w;
 	char tmp[4200];
+	int tmp_fd;  /* tmp's fd, holding its owner lock (berth__tmp_dir_new) until it is installed or removed */
 	int lock_fd; /* <root>/layers/.lock-<chain hex>, held from before the fetch to after the install */
 } layer;
 
@@ -378,9 +413,9 @@ static void *unpack_main(void *arg)
 	return NULL;
 }
 
-static void discard(layer *l)
+/* Removes the layer's temp dir (if any), then lets go of its lock. */
+static void tmp_drop(layer *l)
 {
-	berth__blob_abort(&l->w);
 	if (l->tmp[0]) {
 		berth__err_saved sv;
 		berth__err_save(&sv);
@@ -388,6 +423,15 @@ static void discard(layer *l)
 		berth__err_restore(&sv);
 		l->tmp[0] = '\0';
 	}
+	if (l->tmp_fd >= 0)
+		close(l->tmp_fd);
+	l->tmp_fd = -1;
+}
+
+static void discard(layer *l)
+{
+	berth__blob_abort(&l->w);
+	tmp_drop(l);
 }
 
 static int file_sha256(int fd, char hex[65])
@@ -427,11 +471,10 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 		l->tmp[0] = '\0';
 		return dfd;
 	}
+	l->tmp_fd = dfd; /* closed by discard() or after the install */
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = berth__err_sys(errno, "%s: socketpair", g->what);
-		close(dfd);
-		return r;
+		return berth__err_sys(errno, "%s: socketpair", g->what);
 	}
 	int sz = 1 << 20;
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
@@ -444,7 +487,6 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 	if (e) {
 		close(sv[0]);
 		close(sv[1]);
-		close(dfd);
 		return berth__err_sys(e, "%s: start an unpacker thread", g->what);
 	}
 	feed f = { .p = p, .l = l, .sock = sv[1] };
@@ -454,7 +496,6 @@ static int fetch_once(pool *p, berth__reg *g, layer *l, int *restart)
 		progress(p, l->digest, BERTH_PULL_EXTRACTING, f.sent, (uint64_t)l->size);
 	close(sv[1]); /* end of input for the unpacker */
 	pthread_join(th, NULL);
-	close(dfd);
 	*restart = r < 0 && f.restart;
 	if (j.r < 0 && r == 0) {
 		/* all bytes came but did not unpack: corrupt in transit (the digest
@@ -582,6 +623,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	int r = berth__store_init(&s, ctx);
 	if (r < 0)
 		return r;
+	berth__store_sweep(&s); /* before the free space is measured */
 	berth_ref *pref = NULL;
 	if (berth_ref_parse(&pref, ref) < 0)
 		return berth__err_prefix("pull %.300s", ref);
@@ -641,9 +683,14 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	if ((r = berth__manifest_check(manifest, mwhat)) < 0)
 		goto out;
 
-	/* the config */
+	/* what it declares, before any blob is fetched */
+	if ((r = check_declared(&s, manifest, what)) < 0)
+		goto out;
+
+	/* the config: no more than it declares */
 	const char *cdigest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
-	berth__reg_sink cs = { .max = BERTH__JSON_BLOB_MAX };
+	berth__reg_sink cs = { .max = (size_t)json_integer_value(json_object_get(json_object_get(manifest, "config"),
+		"size")) };
 	if ((r = berth__reg_get(&g, "blobs", cdigest, NULL, &cs)) < 0) {
 		free(cs.body);
 		goto out;
@@ -672,7 +719,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	diff_ids = calloc(nl ? nl : 1, sizeof *diff_ids);
 	chains = calloc(nl ? nl : 1, sizeof *chains);
 	for (size_t i = 0; ls && i < nl; i++) /* before any goto out: out closes these */
-		ls[i].w.fd = ls[i].lock_fd = -1;
+		ls[i].w.fd = ls[i].lock_fd = ls[i].tmp_fd = -1;
 	if (!ls || !diff_ids || !chains) {
 		r = berth__err_nomem();
 		goto out;
@@ -698,12 +745,12 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			opts->progress(ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
 				(uint64_t)ls[i].size, opts->payload);
 	}
-	if ((r = lock_layers(ls, nl, &s)) < 0)
+	if ((r = lock_layers(ls, nl, &s)) < 0 || (r = BERTH_FAULT("pull.manifest")) < 0)
 		goto out;
 	for (size_t i = 0; i < nl; i++)
 		if (ls[i].exists == 2 && opts->progress)
 			opts->progress(ls[i].digest, BERTH_PULL_EXISTS, 0, (uint64_t)ls[i].size, opts->payload);
-	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0)
+	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0 || (r = BERTH_FAULT("pull.layers")) < 0)
 		goto out;
 
 	/* everything verified: make it visible */
@@ -712,15 +759,17 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			continue;
 		r = berth__layer_install(&s, ls[i].tmp, ls[i].chain);
 		ls[i].tmp[0] = '\0';
+		tmp_drop(&ls[i]); /* renamed (or removed): its lock goes */
 		if (r < 0)
 			goto out;
-		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0)
+		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0 || (r = BERTH_FAULT("pull.layer.install")) < 0)
 			goto out;
 		if (opts->progress)
 			opts->progress(ls[i].digest, BERTH_PULL_DONE, (uint64_t)ls[i].size, (uint64_t)ls[i].size, opts->payload);
 	}
 	char dg[BERTH__DIGEST_LEN];
-	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0)
+	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0 ||
+	    (r = BERTH_FAULT("pull.tag")) < 0)
 		goto out;
 	if ((lk = berth__store_lock(&s, ".lock", LOCK_EX)) < 0) {
 		r = lk;
@@ -745,11 +794,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 out: {
 	berth__err_saved sv;
 	berth__err_save(&sv);
-	for (size_t i = 0; ls && i < nl; i++) {
-		berth__blob_abort(&ls[i].w);
-		if (ls[i].tmp[0])
-			berth__rm_rf(ls[i].tmp);
-	}
+	for (size_t i = 0; ls && i < nl; i++)
+		discard(&ls[i]);
 	if (ls)
 		unlock_layers(ls, nl, &s);
 	berth__err_restore(&sv);

@@ -6,6 +6,7 @@
  *   <root>/images/index.json             one manifest descriptor per (manifest, ref)
  *   <root>/images/blobs/sha256/<hex>     content-addressed, only ever renamed in verified
  *   <root>/images/.tmp/                  blobs being written (same filesystem)
+ *   <root>/images/.tmp.lock              flock: creating a temp entry (SH), sweeping them (EX)
  *   <root>/images/.lock                  flock: index.json read-modify-write (EX), reads (SH)
  *   <root>/images/.gc.lock               flock: writers of blobs/layers (SH), prune (EX)
  *   <root>/layers/<chainid hex>/         one layer's diff in overlayfs lower-dir form
@@ -123,6 +124,39 @@ BERTH_HIDDEN void berth__blob_abort(berth__blob_writer *w);
 BERTH_HIDDEN int berth__blob_put(const berth__store *s, const void *data, size_t len,
 	char digest_out[BERTH__DIGEST_LEN]);
 
+/* --- temp entries and their owners (store_tmp.c) ---
+ * Each temp entry is flock'ed (LOCK_EX) by its creator through an fd of the
+ * entry itself until it is renamed into place or removed; a sweep removes
+ * the ones whose owner is gone. */
+/* The creation guard: held (shared) from before a temp entry exists until
+ * it is locked. Returns the fd to release with berth__store_unlock. */
+BERTH_HIDDEN int berth__tmp_guard(const berth__store *s);
+/* Locks a temp entry just made under the guard, through fd (not O_PATH). */
+BERTH_HIDDEN int berth__tmp_own(int fd, const char *path);
+/* Makes <parent>/<prefix><random> (path into buf) and returns an fd of it
+ * (O_RDONLY|O_DIRECTORY, close-on-exec) holding its lock: keep it open until
+ * the dir is renamed into place or removed. */
+BERTH_HIDDEN int berth__tmp_dir_new(char *buf, size_t len, const berth__store *s, const char *parent,
+	const char *prefix, mode_t mode);
+/* Removes the temp entries whose owner is gone (never fails; skipped when
+ * another process is creating one at that moment). */
+BERTH_HIDDEN void berth__store_sweep(const berth__store *s);
+
+/* --- what a pull may take (store_limits.c) --- */
+typedef struct berth__blob_decl {
+	const char *kind;   /* "layer", "config": for messages */
+	const char *digest;
+	uint64_t size;      /* as its descriptor declares */
+	int have;           /* already in the store: costs no space */
+} berth__blob_decl;
+/* Checks declared sizes before a download: each blob against the context's
+ * maximum blob size, their sum against its maximum image size (BERTH_EINVAL
+ * naming the blob, its size and the limit), and the blobs not there yet
+ * against the free space of the store's file system (BERTH_ESYS: "<what>:
+ * layer sha256:...: declares 1.0 TiB, the store at /var/lib/berth has 40.2
+ * GiB free"). The space is a lower bound: layers are also unpacked. */
+BERTH_HIDDEN int berth__store_check_decl(const berth__store *s, const berth__blob_decl *b, size_t n, const char *what);
+
 /* --- images (store_image.c) --- */
 /* Opens the image of the manifest blob digest (size: the descriptor's, or -1). */
 BERTH_HIDDEN int berth__image_load(berth_image **out, berth_ctx *ctx, const char *manifest_digest, int64_t size);
@@ -150,7 +184,9 @@ typedef struct berth__layer_result {
  * it is -1. On failure dirfd holds a partial extraction (remove it). */
 BERTH_HIDDEN int berth__layer_stream(berth__layer_result *res, int dirfd, int in_fd, int copy_fd,
 	const char *what);
-/* Makes a temp dir <root>/layers/.tmp-<random>: path into buf, an O_PATH fd returned. */
+/* Makes a temp dir <root>/layers/.tmp-<random>: path into buf; the fd
+ * returned holds its lock (berth__tmp_dir_new): close it only once the dir
+ * is renamed into place or removed. */
 BERTH_HIDDEN int berth__layer_tmpdir(char *buf, size_t len, const berth__store *s);
 /* Renames a finished temp dir to <root>/layers/<chain hex>; when another
  * process got there first, removes ours (the content is the same). */

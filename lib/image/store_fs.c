@@ -62,6 +62,7 @@ int berth__store_ensure(berth__store *s)
 		return r;
 	if ((r = berth__mkdir_p(s->layers, 0700)) < 0)
 		return r;
+	berth__store_sweep(s); /* temp entries of killed writers */
 	snprintf(p, sizeof p, "%s/oci-layout", s->images);
 	if ((r = write_new_file(p, "{\"imageLayoutVersion\":\"1.0.0\"}")) < 0)
 		return r;
@@ -224,10 +225,19 @@ int berth__blob_begin(berth__blob_writer *w, const berth__store *s)
 		return r;
 	if ((r = berth__store_path(w->tmp, sizeof w->tmp, "%s/.tmp/blob-%s", s->images, rnd)) < 0)
 		return r;
+	int guard = berth__tmp_guard(s);
+	if (guard < 0)
+		return guard;
 	w->fd = open(w->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
-		w->tmp[0] = '\0';
-		return berth__err_sys(errno, "image store: create %s", w->tmp);
+		r = berth__err_sys(errno, "image store: create %s", w->tmp);
+		w->tmp[0] = '\0'; /* not ours */
+	} else
+		r = berth__tmp_own(w->fd, w->tmp); /* held until renamed or removed */
+	berth__store_unlock(guard);
+	if (r < 0) {
+		berth__blob_abort(w);
+		return r;
 	}
 	berth__sha256_init(&w->sha);
 	return 0;
@@ -253,12 +263,12 @@ int berth__blob_write(berth__blob_writer *w, const void *data, size_t len)
 
 void berth__blob_abort(berth__blob_writer *w)
 {
+	if (w->tmp[0])
+		unlink(w->tmp); /* before the close that releases its lock */
+	w->tmp[0] = '\0';
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	if (w->tmp[0])
-		unlink(w->tmp);
-	w->tmp[0] = '\0';
 }
 
 static int commit(berth__blob_writer *w, const berth__store *s, const char *expect, const char *hex,
@@ -270,17 +280,17 @@ static int commit(berth__blob_writer *w, const berth__store *s, const char *expe
 		r = berth__err(BERTH_EDIGEST, "image store: blob content hashes to sha256:%s, expected %s", hex, expect);
 	if (r == 0)
 		r = berth__store_path(dst, sizeof dst, "%s/blobs/sha256/%s", s->images, hex);
-	if (r == 0) {
-		int c = close(w->fd);
-		w->fd = -1;
-		if (c < 0)
-			r = berth__err_sys(errno, "image store: close %s", w->tmp);
-	}
+	/* renamed while its fd (and so its lock) is held, then closed: a sweep
+	 * never sees it unlocked under its temp name */
 	if (r == 0 && rename(w->tmp, dst) < 0)
 		r = berth__err_sys(errno, "image store: rename %s to %s", w->tmp, dst);
 	if (r == 0) {
 		w->tmp[0] = '\0';
-		if (digest_out)
+		int c = close(w->fd);
+		w->fd = -1;
+		if (c < 0)
+			r = berth__err_sys(errno, "image store: close %s", dst);
+		else if (digest_out)
 			snprintf(digest_out, BERTH__DIGEST_LEN, "sha256:%s", hex);
 	}
 	berth__blob_abort(w);

@@ -484,13 +484,9 @@ static int unpack_layer(berth_image *img, size_t i, const char *dst)
 			res.diff_hex, diff);
 		goto out;
 	}
-	close(dfd);
-	dfd = -1;
 	r = berth__layer_install(&img->st, tmp, img->chain[i]);
 	tmp[0] = '\0';
 out:
-	if (dfd >= 0)
-		close(dfd);
 	if (fd >= 0)
 		close(fd);
 	if (tmp[0]) {
@@ -499,6 +495,8 @@ out:
 		berth__rm_rf(tmp);
 		berth__err_restore(&sv);
 	}
+	if (dfd >= 0)
+		close(dfd); /* the temp dir's lock: after its rename or removal */
 	berth__store_unlock(gc);
 	return r;
 }
@@ -545,6 +543,7 @@ BERTH_EXTERN int berth_image_list(char ***out, berth_ctx *ctx)
 	int r = berth__store_init(&s, ctx);
 	if (r < 0)
 		return r;
+	berth__store_sweep(&s); /* temp entries of killed writers */
 	view v;
 	if ((r = read_view(&v, &s)) < 0)
 		return r;

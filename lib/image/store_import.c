@@ -118,13 +118,13 @@ BERTH_EXTERN int berth_image_import(berth_image **out, berth_ctx *ctx, const cha
 	berth__layer_result res;
 	if ((r = berth__layer_stream(&res, dfd, fd, w.fd, what)) < 0)
 		goto out;
-	close(dfd);
-	dfd = -1;
 	char diff_id[BERTH__DIGEST_LEN];
 	snprintf(diff_id, sizeof diff_id, "sha256:%s", res.diff_hex);
 	/* one layer: its ChainID is its DiffID */
 	r = berth__layer_install(&s, tmp, diff_id);
 	tmp[0] = '\0';
+	close(dfd); /* its lock: renamed (or removed) now */
+	dfd = -1;
 	if (r < 0)
 		goto out;
 	if ((r = berth__blob_commit_hashed(&w, &s, res.diff_hex)) < 0)
@@ -158,10 +158,10 @@ out:
 		berth__err_saved sv;
 		berth__err_save(&sv);
 		berth__blob_abort(&w);
-		if (dfd >= 0)
-			close(dfd);
 		if (tmp[0])
 			berth__rm_rf(tmp);
+		if (dfd >= 0)
+			close(dfd);
 		berth__err_restore(&sv);
 	} else {
 		berth__blob_abort(&w); /* committed: nothing left to discard */

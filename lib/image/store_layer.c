@@ -352,21 +352,7 @@ unsigned berth__layer_unpack_flags(void)
 
 int berth__layer_tmpdir(char *buf, size_t len, const berth__store *s)
 {
-	char rnd[33];
-	int r = berth__random_hex(rnd, 16);
-	if (r < 0)
-		return r;
-	if ((r = berth__store_path(buf, len, "%s/.tmp-%s", s->layers, rnd)) < 0)
-		return r;
-	if (mkdir(buf, 0755) < 0)
-		return berth__err_sys(errno, "image store: mkdir %s", buf);
-	int fd = open(buf, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		r = berth__err_sys(errno, "image store: open %s", buf);
-		rmdir(buf);
-		return r;
-	}
-	return fd;
+	return berth__tmp_dir_new(buf, len, s, s->layers, ".tmp-", 0755);
 }
 
 int berth__layer_install(const berth__store *s, const char *tmp, const char *chain_id)

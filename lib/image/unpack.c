@@ -24,7 +24,7 @@
 #define WH_OPAQUE ".wh..wh..opq"
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 
-#define KNOWN_FLAGS (BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN)
+#define KNOWN_FLAGS (BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN | BERTH__UNPACK_ADD_FILTERS | BERTH__UNPACK_PLAIN)
 
 /* A directory whose mode and times are applied after everything else. */
 typedef struct dirfix {
@@ -666,7 +666,7 @@ static int unpack_entry(unpacker *u, struct archive *a, struct archive_entry *e)
 	}
 	const char *base = split_path(path, parent);
 
-	if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) {
+	if (!(u->flags & BERTH__UNPACK_PLAIN) && !strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) {
 		if (!strcmp(base, WH_OPAQUE))
 			return do_opaque(u, parent);
 		if (!strncmp(base, WH_META_PREFIX, strlen(WH_META_PREFIX)))
@@ -825,25 +825,61 @@ out:
 	return r;
 }
 
+/* A tar reader with the decoders flags allows; NULL with the error set. */
+static struct archive *tar_reader(unsigned flags, const char *what)
+{
+	if (berth__archive_error()) {
+		berth__err(BERTH_EUNSUPPORTED, "%s: %s", what, berth__archive_error());
+		return NULL;
+	}
+	struct archive *a = archive_read_new();
+	if (!a) {
+		berth__err_nomem();
+		return NULL;
+	}
+	/* Only built-in decompressors: support_filter_all would run external
+	 * programs (lzop, lrzip, grzip, ...) on untrusted input, and so would
+	 * the bzip2/xz filters of a libarchive built without libbz2/liblzma
+	 * (they return ARCHIVE_WARN then). */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK || archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
+	    ((flags & BERTH__UNPACK_ADD_FILTERS) && (archive_read_support_filter_bzip2(a) != ARCHIVE_OK ||
+	                                              archive_read_support_filter_xz(a) != ARCHIVE_OK)) ||
+	    archive_read_support_format_tar(a) != ARCHIVE_OK) {
+		berth__err(BERTH_EUNSUPPORTED, "%s: libarchive lacks built-in %s or tar support", what,
+			(flags & BERTH__UNPACK_ADD_FILTERS) ? "gzip, zstd, bzip2, xz" : "gzip, zstd");
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int berth__archive_is_tar(int fd, unsigned flags, const char *what)
+{
+	off_t at = lseek(fd, 0, SEEK_CUR);
+	if (at < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return berth__err_sys(errno, "%s: seek", what);
+	struct archive *a = tar_reader(flags, what);
+	if (!a)
+		return berth_error_last()->code;
+	struct archive_entry *e;
+	int yes = archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
+	          archive_read_next_header(a, &e) == ARCHIVE_OK;
+	archive_read_free(a);
+	if (lseek(fd, at, SEEK_SET) < 0)
+		return berth__err_sys(errno, "%s: seek", what);
+	return yes;
+}
+
 int berth__layer_unpack_fd(int dirfd, int tar_fd, unsigned flags, berth__unpack_stats *stats,
 	const char *what)
 {
 	unpacker u;
 	memset(&u, 0, sizeof u);
 	u.what = what ? what : "layer";
-	struct archive *a = archive_read_new();
+	struct archive *a = tar_reader(flags, u.what);
 	if (!a)
-		return berth__err_nomem();
+		return berth_error_last()->code;
 	int r;
-	/* Only built-in decompressors: support_filter_all would run external
-	 * programs (lzop, lrzip, grzip, ...) on untrusted input. */
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(a) != ARCHIVE_OK) {
-		r = berth__err(BERTH_EUNSUPPORTED, "%s: libarchive lacks built-in gzip, zstd or tar support",
-			u.what);
-		goto out;
-	}
 	if (archive_read_open_fd(a, tar_fd, 128 * 1024) != ARCHIVE_OK) {
 		r = archive_fail(&u, a, archive_errno(a) == LA_ERRNO_FILE_FORMAT
 				? "not a tar archive (gzip, zstd or uncompressed)"

@@ -51,6 +51,13 @@ struct archive;
 #define BERTH__UNPACK_NO_DEVICES 0x1u
 /* Do not chown: everything belongs to the caller. */
 #define BERTH__UNPACK_NO_CHOWN 0x2u
+/* Also bzip2- and xz-compressed tars (Dockerfile ADD; never image layers).
+ * Only libarchive's built-in decoders: a libarchive that would run an
+ * external bzip2/xz program gives BERTH_EUNSUPPORTED. */
+#define BERTH__UNPACK_ADD_FILTERS 0x4u
+/* A plain archive, not a layer (Dockerfile ADD): ".wh.*" names are ordinary
+ * entries, as Docker's ADD writes them, not whiteouts. */
+#define BERTH__UNPACK_PLAIN 0x8u
 
 typedef struct berth__unpack_stats {
 	uint64_t files;     /* entries created: files, dirs, symlinks, hardlinks, devices, fifos */
@@ -66,6 +73,13 @@ typedef struct berth__unpack_stats {
  * empty tar archive is a layer with no entries. */
 BERTH_HIDDEN int berth__layer_unpack_fd(int dirfd, int tar_fd, unsigned flags,
 	berth__unpack_stats *stats, const char *what);
+
+/* Does the content of fd (from offset 0; the offset is left unchanged)
+ * start with a tar header, uncompressed or compressed with a filter flags
+ * allows (gzip, zstd; bzip2 and xz with BERTH__UNPACK_ADD_FILTERS)? 1 yes,
+ * 0 no (a plain file, a compressed file that is not a tar), or an error
+ * (libarchive missing: BERTH_EUNSUPPORTED naming what). Docker's ADD rule. */
+BERTH_HIDDEN int berth__archive_is_tar(int fd, unsigned flags, const char *what);
 
 /* The same, reading entries from an already-opened libarchive reader (for
  * example a streaming reader fed while downloading). The reader is not closed

@@ -158,7 +158,7 @@ void berth__net_abort(berth__netsetup *ns)
 		if (ns->fds[i] >= 0)
 			close(ns->fds[i]);
 	if (ns->have_addr)
-		berth__ipam_release(ns->ctx, ns->nw.name, ns->addr_s, ns->id);
+		berth__ipam_release(ns->ctx, ns->nw.bridge, ns->addr_s, ns->id);
 	if (ns->record_written) {
 		char path[PATH_MAX + 16];
 		snprintf(path, sizeof path, "%s/network.json", ns->root_dir);
@@ -222,6 +222,8 @@ int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, co
 		goto fail;
 	ns->have_addr = 1;
 	berth__ip_format(ns->addr_s, ns->addr);
+	if ((r = BERTH_FAULT("network.prepare.address")) < 0)
+		goto fail;
 	snprintf(ns->mac, sizeof ns->mac, "02:42:%02x:%02x:%02x:%02x", ns->addr >> 24, (ns->addr >> 16) & 255,
 	         (ns->addr >> 8) & 255, ns->addr & 255);
 	veth_name(ns->veth, id);
@@ -233,7 +235,8 @@ int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, co
 	for (size_t i = 0; i < n_ports; i++)
 		ns->fds[i] = -1;
 	for (size_t i = 0; i < n_ports; i++)
-		if ((r = berth__port_reserve(&ns->fds[i], &ns->ports[i])) < 0) {
+		if ((r = berth__port_reserve(&ns->fds[i], &ns->ports[i])) < 0 ||
+		    (r = BERTH_FAULT("network.prepare.port")) < 0) {
 			berth__err_prefix("container %s", id);
 			goto fail;
 		}
@@ -271,6 +274,8 @@ int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, co
 	if (r < 0)
 		goto fail;
 	ns->record_written = 1;
+	if ((r = BERTH_FAULT("network.prepare.record")) < 0)
+		goto fail;
 	*out = ns;
 	return 0;
 fail:
@@ -286,12 +291,15 @@ int berth__net_attach(berth__netsetup *ns, pid_t pid)
 	if ((r = berth__link_bridge_ensure(&ns->nw)) < 0 || (r = berth__nat_network_add(ns->nw.bridge, ns->nw.subnet)) < 0)
 		return berth__err_prefix("container %s", ns->id);
 	ns->veth_made = 1; /* from here on, delete it on failure */
-	if ((r = berth__link_veth_setup(ns->veth, ns->nw.bridge, pid, ns->mac, ns->addr, ns->nw.prefix, ns->nw.gw)) < 0)
+	if ((r = berth__link_veth_setup(ns->veth, ns->nw.bridge, pid, ns->mac, ns->addr, ns->nw.prefix, ns->nw.gw)) < 0 ||
+	    (r = BERTH_FAULT("network.attach.veth")) < 0)
 		return berth__err_prefix("container %s", ns->id);
 	for (size_t i = 0; i < ns->n_ports; i++) {
 		if ((r = berth__nat_port_add(&ns->ports[i], ns->addr_s)) < 0)
 			return berth__err_prefix("container %s", ns->id);
 		ns->nat_added = i + 1;
+		if ((r = BERTH_FAULT("network.attach.port")) < 0)
+			return berth__err_prefix("container %s", ns->id);
 		/* a UDP client that sent to the port before the mapping existed has
 		 * an un-NATed conntrack entry that would bypass DNAT until idle */
 		if (ns->ports[i].protocol == BERTH_PROTO_UDP)
@@ -333,6 +341,9 @@ int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir)
 	snprintf(path, sizeof path, "%s/network.json", root_dir);
 	if (access(path, F_OK) < 0)
 		return 0;
+	int r = BERTH_FAULT("network.teardown");
+	if (r < 0)
+		return r; /* nothing removed: the record stays for the next try */
 	int lk = net_lock(root_dir);
 	json_t *rec = berth__net_record_load(root_dir);
 	if (!rec) {
@@ -342,12 +353,11 @@ int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir)
 	}
 	berth__err_saved s;
 	berth__err_save(&s);
-	int r = 0;
 	const char *mode = json_string_value(json_object_get(rec, "mode"));
 	if (mode && !strcmp(mode, "bridge")) {
 		const char *addr = json_string_value(json_object_get(rec, "address"));
 		const char *veth = json_string_value(json_object_get(rec, "veth"));
-		const char *network = json_string_value(json_object_get(rec, "network"));
+		const char *bridge = json_string_value(json_object_get(rec, "bridge"));
 		size_t i;
 		json_t *pj;
 		json_array_foreach(json_object_get(rec, "ports"), i, pj) {
@@ -361,8 +371,8 @@ int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir)
 		}
 		if (veth && strlen(veth) < 16 && berth__link_delete(veth) < 0 && r == 0)
 			r = berth_error_last()->code;
-		if (network && addr)
-			berth__ipam_release(ctx, network, addr, id);
+		if (bridge && addr)
+			berth__ipam_release(ctx, bridge, addr, id);
 	}
 	if (r == 0)
 		unlink(path);

@@ -6,8 +6,7 @@
  * On disk:
  *   <root>/networks/<name>.json          a created network {name,id,driver,subnet,gateway,bridge,created}
  *   <root>/networks/.lock                 flock'd around create/remove
- *   <root>/networks/ipam/<name>/.lock     flock'd around allocation
- *   <root>/networks/ipam/<name>/<addr>    one file per address in use, content: the container id
+ *   /run/berth-ipam/<netns>/<bridge>/<addr>  one file per address in use, host-wide (ipam.c)
  *   <root>/containers/<id>/network.json   what a container got (written before anything is made,
  *                                         so teardown after a crash knows what to undo)
  *   <root>/containers/<id>/{hosts,hostname,resolv.conf}  bind-mounted into the container
@@ -50,17 +49,21 @@ BERTH_HIDDEN int berth__cidr_parse(uint32_t *net, uint32_t *mask, int *prefix, c
 BERTH_HIDDEN void berth__ip_format(char buf[16], uint32_t host_order);
 BERTH_HIDDEN int berth__ip_parse(uint32_t *out, const char *s);
 
-/* --- ipam.c --- */
-/* Allocates a free address of nw for container id (O_EXCL file under the
- * network's flock'd directory). Files of containers that no longer exist are
- * reclaimed. */
+/* --- ipam.c: host-wide, /run/berth-ipam/<netns>/<bridge>/<addr> --- */
+/* Allocates a free address of nw for container id of ctx's root (O_EXCL
+ * file under the bridge's flock'd directory, shared by every state root).
+ * Files of containers that no longer exist are reclaimed. BERTH_EEXISTS when
+ * the bridge already serves another subnet. */
 BERTH_HIDDEN int berth__ipam_alloc(uint32_t *out, berth_ctx *ctx, const berth__network *nw, const char *id);
-/* Releases addr if it is still id's; idempotent. */
-BERTH_HIDDEN void berth__ipam_release(berth_ctx *ctx, const char *network, const char *addr, const char *id);
-/* Number of addresses in use on a network (after reclaiming stale ones). */
-BERTH_HIDDEN int berth__ipam_in_use(berth_ctx *ctx, const char *network);
-/* Removes the network's IPAM directory (network remove). */
-BERTH_HIDDEN void berth__ipam_remove(berth_ctx *ctx, const char *network);
+/* Releases addr on bridge if it is still id's (of ctx's root); idempotent.
+ * The last release removes the bridge's directory. */
+BERTH_HIDDEN void berth__ipam_release(berth_ctx *ctx, const char *bridge, const char *addr, const char *id);
+/* Number of addresses in use on a bridge, by any root (after reclaiming stale ones). */
+BERTH_HIDDEN int berth__ipam_in_use(const char *bridge);
+/* The first IPv4 address of a link in the calling netns: 1 and addr/mask, or 0. */
+BERTH_HIDDEN int berth__bridge_v4(uint32_t *addr, uint32_t *mask, const char *bridge);
+/* BERTH_EEXISTS when nw's bridge exists with an IPv4 address other than nw's gateway/prefix. */
+BERTH_HIDDEN int berth__bridge_subnet_check(const berth__network *nw);
 
 /* --- link.c (libnl-route-3; every call runs in the calling thread's netns) --- */
 /* Creates the bridge with the gateway address if missing, sets it up, turns

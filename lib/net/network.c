@@ -203,7 +203,8 @@ static int overlaps(uint32_t n1, uint32_t m1, uint32_t n2, uint32_t m2)
 }
 
 /* Another network or a route of the host overlapping net/mask? */
-static int check_free(berth_ctx *ctx, const char *name, uint32_t net, uint32_t mask, const char *subnet, int quiet)
+static int check_free(berth_ctx *ctx, const char *name, uint32_t net, uint32_t mask, const char *subnet, int quiet,
+                      const char *bridge)
 {
 	char **names;
 	size_t n;
@@ -224,11 +225,25 @@ static int check_free(berth_ctx *ctx, const char *name, uint32_t net, uint32_t m
 	free_names(names, n);
 	if (r == 0) {
 		berth__err_ok(); /* a network that failed to load is not this one's problem */
-		r = berth__link_check_routes(net, mask, subnet, NULL);
+		r = berth__link_check_routes(net, mask, subnet, bridge);
 		if (r < 0)
 			berth__err_prefix("network %s", name);
 	}
 	return r;
+}
+
+/* The subnet of an existing bridge's address (1), none (0) or an error. */
+static int adopt_subnet(berth__network *nw, const char *name, const char *bridge)
+{
+	uint32_t a, m;
+	if (!berth__bridge_v4(&a, &m, bridge))
+		return 0;
+	char subnet[32], gw[16];
+	berth__ip_format(subnet, a & m);
+	size_t l = strlen(subnet);
+	snprintf(subnet + l, sizeof subnet - l, "/%d", __builtin_popcount(m));
+	berth__ip_format(gw, a);
+	return fill(nw, name, subnet, gw, bridge) == 0 ? 1 : berth_error_last()->code;
 }
 
 BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const berth_network_options *opts)
@@ -276,7 +291,12 @@ BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const be
 		snprintf(subnet, sizeof subnet, "%.31s", opts->subnet);
 		if ((r = fill(&nw, name, opts->subnet, opts->gateway, bridge)) < 0)
 			goto out;
-		if ((r = check_free(ctx, name, nw.net, nw.mask, nw.subnet, 0)) < 0)
+		if ((r = check_free(ctx, name, nw.net, nw.mask, nw.subnet, 0, NULL)) < 0)
+			goto out;
+	} else if (adopt_subnet(&nw, name, bridge) == 1) {
+		/* the bridge exists already (another state root's network of the same
+		 * name): its subnet, not a second one on the same bridge */
+		if ((r = check_free(ctx, name, nw.net, nw.mask, nw.subnet, 0, nw.bridge)) < 0)
 			goto out;
 	} else {
 		if (opts->gateway && *opts->gateway) {
@@ -288,7 +308,7 @@ BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const be
 			snprintf(subnet, sizeof subnet, "10.89.%d.0/24", i);
 			if ((r = fill(&nw, name, subnet, NULL, bridge)) < 0)
 				goto out;
-			r = check_free(ctx, name, nw.net, nw.mask, subnet, 1);
+			r = check_free(ctx, name, nw.net, nw.mask, subnet, 1, NULL);
 		}
 		if (r < 0) {
 			r = berth__err(BERTH_EINVAL, "network %s: no free subnet in 10.89.0.0/16: give one with --subnet", name);
@@ -307,6 +327,8 @@ BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const be
 	free_names(names, n);
 	if (r == 0 && !strcmp(nw.bridge, BERTH__DEFAULT_BRIDGE))
 		r = berth__err(BERTH_EEXISTS, "network %s: bridge %s is the default network's", name, nw.bridge);
+	if (r == 0)
+		r = berth__bridge_subnet_check(&nw); /* one subnet per bridge, whichever root defined it */
 	if (r < 0)
 		goto out;
 	char created[48];
@@ -342,7 +364,7 @@ BERTH_EXTERN int berth_network_remove(berth_ctx *ctx, const char *name)
 	int lk = networks_lock(ctx);
 	if (lk < 0)
 		return lk;
-	int used = berth__ipam_in_use(ctx, name);
+	int used = berth__ipam_in_use(nw.bridge);
 	if (used > 0) {
 		close(lk);
 		return berth__err(BERTH_EBUSY, "network %s: in use by %d container%s", name, used, used == 1 ? "" : "s");
@@ -352,7 +374,6 @@ BERTH_EXTERN int berth_network_remove(berth_ctx *ctx, const char *name)
 	berth__nat_network_remove(nw.bridge, nw.subnet);
 	berth__link_delete(nw.bridge);
 	berth__err_restore(&s);
-	berth__ipam_remove(ctx, name);
 	char *path = record_path(ctx, name);
 	if (!path)
 		r = BERTH_ENOMEM;

@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -587,9 +588,55 @@ static void close_all_but(int a, int b, int c)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* stdio the caller did not give: the container's own /dev/null (in its mount
+ * namespace by now), so that no inode of the host is handed in. */
+static void null_stdio(const berth__plan *p)
+{
+	int fd = -1;
+	for (int i = 0; i < 3; i++) {
+		if (p->stdio[i] != BERTH__STDIO_NULL)
+			continue;
+		if (fd < 0 && (fd = open("/dev/null", O_RDWR | O_NOCTTY)) < 0)
+			die("open /dev/null in the container for stdio");
+		if (dup2(fd, i) < 0)
+			die("stdio");
+	}
+	if (fd > 2)
+		close(fd);
+}
+
+/* The working directory, resolved without magic links (a -w /proc/self/fd/N
+ * would otherwise name a directory of the host: CVE-2024-21626), and checked
+ * to be reachable from the container's root. */
+static void enter_cwd(const char *cwd)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_NO_MAGICLINKS;
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, cwd ? cwd : "/", &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 || fchdir(fd) < 0)
+		die2("chdir to the working directory ", cwd);
+	close(fd);
+	char buf[8];
+	if (syscall(SYS_getcwd, buf, sizeof buf) < 0 && errno != ERANGE)
+		die2("the working directory is outside the container: ", cwd);
+}
+
 void berth__child_main(const berth__plan *p)
 {
 	g_sync = p->sync_fd;
+	/* Seen from inside (a joined or the host's pid namespace): nothing of the
+	 * caller (binary, fds, cwd, root, memory) may be reached through
+	 * /proc/PID, and nobody may ptrace this process, until it has exec'd the
+	 * container's program. A child for a joined pid namespace is non-dumpable
+	 * from birth (spawn.c); the first process of a new one is seen by nobody;
+	 * a vfork child shares the caller's memory and is always the latter. */
+	if (!p->vm_shared && !(p->clone_flags & CLONE_NEWPID) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("make the process non-dumpable");
 
 	/* The parent blocked every signal around clone; handlers are the host's. */
 	struct sigaction sa;
@@ -655,6 +702,7 @@ void berth__child_main(const berth__plan *p)
 		setup_rootfs(p);
 	else if (p->exec_only && p->terminal)
 		setup_console(0);
+	null_stdio(p);
 	if (p->has_oom_score_adj)
 		write_all_or_die("/proc/self/oom_score_adj", p->oom_score_adj, "oom_score_adj ");
 	for (size_t i = 0; i < p->n_rlimits; i++)
@@ -662,8 +710,7 @@ void berth__child_main(const berth__plan *p)
 			die2("set rlimit ", p->rlimits[i].name);
 	if (p->umask >= 0)
 		umask((mode_t)p->umask);
-	if (p->cwd && chdir(p->cwd) < 0)
-		die2("chdir to the working directory ", p->cwd);
+	enter_cwd(p->cwd);
 
 	if (!p->no_new_privs)
 		load_seccomp(p); /* needs CAP_SYS_ADMIN then: before the capabilities go */
@@ -671,6 +718,17 @@ void berth__child_main(const berth__plan *p)
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("set no_new_privs");
 
+	/* --- die with the creator (lib/runtime/orphans.h) --- armed here, after
+	 * setresuid/setresgid, which reset it; a creator already gone has closed
+	 * its end of the sync socket */
+	if (p->pdeathsig) {
+		struct pollfd pf = { .fd = p->sync_fd, .events = POLLRDHUP };
+		if (prctl(PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0) < 0)
+			die("set the parent-death signal");
+		if (poll(&pf, 1, 0) != 0)
+			_exit(1);
+	}
+	/* --- */
 	send_msg(BERTH__MSG_READY, 0, 0, NULL, NULL, NULL);
 	if (p->exec_fifo_fd >= 0) {
 		/* the OCI "created" state: wait for start */

@@ -3,13 +3,15 @@
  * list, inspect. State on disk:
  *   <root>/containers/<id>/config.json   the spec
  *   <root>/containers/<id>/container.json  id, name, created (persists)
- *   <root>/containers/<id>/container.log   output (BERTH_STDIO_LOG)
+ *   <root>/containers/<id>/container.log   output records, written by the monitor (log.h); .1, .2... rotated
  *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
  *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
  *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
+ *   <run_root>/containers/<id>/owner       the creator of a container that dies with it (orphans.c)
  * Every write is temp + rename; read-modify-write holds flock on the directory <root>/containers/<id>.
  */
 #include "runtime/container.h"
+#include "runtime/orphans.h"
 #include "volume/volume.h"
 #include "net/net_internal.h"
 #include <dirent.h>
@@ -19,6 +21,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +55,48 @@ static int status_from_name(const char *s)
 	return BERTH_STATUS_STOPPED;
 }
 
+/* The size of each version of berth_create_options (1: up to stderr_fd). */
+static size_t create_options_size(unsigned int version)
+{
+	switch (version) {
+	case 1: return offsetof(berth_create_options, stderr_fd) + sizeof(int);
+	case BERTH_CREATE_OPTIONS_VERSION: return sizeof(berth_create_options);
+	default: return 0;
+	}
+}
+
 BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version)
 {
-	if (!opts || version != BERTH_CREATE_OPTIONS_VERSION)
+	size_t n = create_options_size(version);
+	if (!opts || !n)
 		return berth__err(BERTH_EINVAL, "berth_create_options_init: unknown options version %u", version);
 	/* copied member by member from a static value: a struct copy could carry
 	 * indeterminate padding bytes to the caller */
 	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
+	memcpy(opts, &d, n);
+	opts->version = version;
+	return 0;
+}
+
+/* Any accepted version of the caller's options as the current one (the
+ * fields a version lacks keep their defaults); NULL: the defaults. */
+static int create_options_read(berth_create_options *dst, const berth_create_options *src, const char *what)
+{
+	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	memcpy(dst, &d, sizeof d);
+	if (!src)
+		return 0;
+	size_t n = create_options_size(src->version);
+	if (!n)
+		return berth__err(BERTH_EINVAL, "%s: unknown options version %u", what, src->version);
+	memcpy(dst, src, n);
+	dst->version = BERTH_CREATE_OPTIONS_VERSION;
+	if (dst->log_driver && strcmp(dst->log_driver, "local") && strcmp(dst->log_driver, "none"))
+		return berth__err(BERTH_EINVAL, "%s: unknown log driver '%s' (local or none)", what, dst->log_driver);
+	if (dst->log_max_size < 0 || (dst->log_max_size > 0 && dst->log_max_size < 4096))
+		return berth__err(BERTH_EINVAL, "%s: log max size %lld: at least 4096 bytes", what, (long long)dst->log_max_size);
+	if (dst->log_max_file < 0 || dst->log_max_file > 1000)
+		return berth__err(BERTH_EINVAL, "%s: log max file %d: 1 to 1000", what, dst->log_max_file);
 	return 0;
 }
 
@@ -143,6 +180,8 @@ static int save_state(berth_container *c)
 	return berth__json_save_file(c->state, path);
 }
 
+int berth__container_save_state(berth_container *c) { return save_state(c); }
+
 static void set_time(json_t *st, const char *key)
 {
 	char buf[48];
@@ -168,6 +207,17 @@ static int owner_alive(berth_container *c)
 	char state = 0;
 	/* a killed monitor may linger as a zombie until its new parent reaps it */
 	return op > 0 && berth__proc_stat(op, &state) == want && state != 'Z' && state != 'X';
+}
+
+int berth__container_owner_alive(berth_container *c) { return owner_alive(c); }
+int berth__container_init_alive(berth_container *c) { return init_alive(c); }
+
+int berth__container_finished(berth_container *c)
+{
+	const char *st = json_string_value(json_object_get(c->state, "status"));
+	if (!st || !strcmp(st, "stopped"))
+		return 1;
+	return !init_alive(c) && !owner_alive(c);
 }
 
 int berth__container_load_state(berth_container *c)
@@ -209,6 +259,10 @@ int berth__container_load_state(berth_container *c)
 	}
 	if (c->status == BERTH_STATUS_STOPPED)
 		c->pid = 0;
+	/* a running init whose owner (its monitor) was killed: nobody serves
+	 * its loopback ports or cleans up after it (berth_container_supervise) */
+	c->supervised = c->status != BERTH_STATUS_STOPPED && c->status != BERTH_STATUS_CREATING &&
+	                ((c->owner && c->pidfd >= 0) || owner_alive(c));
 	return 0;
 }
 
@@ -272,6 +326,34 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 
 /* --- create --- */
 
+/* 1 if the container keeps a log at path, 0 if not: "logDriver" local (or,
+ * from before it, stdio "log"); without runtime state (after a reboot) the
+ * file tells. */
+int berth__container_has_log(const json_t *st, const char *path)
+{
+	const char *driver = json_string_value(json_object_get(st, "logDriver"));
+	const char *stdio = json_string_value(json_object_get(st, "stdio"));
+	if (driver)
+		return !strcmp(driver, "local");
+	if (stdio)
+		return !strcmp(stdio, "log");
+	return path && access(path, F_OK) == 0;
+}
+
+/* Who keeps a log and how: the monitor passes its driver explicitly (for a
+ * terminal too); BERTH_STDIO_LOG means the default driver. */
+static void state_set_log(json_t *stj, const berth_create_options *opts, int terminal)
+{
+	const char *driver = opts->log_driver;
+	if (!driver && opts->stdio_mode == BERTH_STDIO_LOG && !terminal)
+		driver = "local";
+	if (!driver)
+		return;
+	json_object_set_new(stj, "logDriver", json_string(driver));
+	json_object_set_new(stj, "logMaxSize", json_integer(opts->log_max_size ? opts->log_max_size : BERTH_LOG_DEFAULT_MAX_SIZE));
+	json_object_set_new(stj, "logMaxFile", json_integer(opts->log_max_file ? opts->log_max_file : BERTH_LOG_DEFAULT_MAX_FILE));
+}
+
 static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 {
 	static const char *const keys[2] = { "uidMappings", "gidMappings" };
@@ -303,13 +385,12 @@ static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 	return 0;
 }
 
+/* A caller's fd, or the container's own /dev/null (opened by the child in
+ * the container: never the host's, which root inside could chmod). */
 static int stdio_fd(int given, int *opened)
 {
-	if (given >= 0)
-		return given;
-	if (*opened < 0)
-		*opened = open("/dev/null", O_RDWR | O_CLOEXEC);
-	return *opened;
+	(void)opened;
+	return given >= 0 ? given : BERTH__STDIO_NULL;
 }
 
 static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
@@ -351,7 +432,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int devnull = -1, logfd = -1, master = -1, sync = -1, fifo = -1;
+	int devnull = -1, master = -1, sync = -1, fifo = -1;
 	json_t *stj = NULL;
 	berth_cgroup *cg = NULL;
 	int made_root = 0, made_run = 0, claimed = 0;
@@ -369,10 +450,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	if (layers && (r = berth__image_rootfs(&rootfs_mount_fd, ctx, layers, c->root_dir, id)) < 0)
 		goto fail;
+	if ((r = BERTH_FAULT("container.create.rootfs")) < 0)
+		goto fail;
 	if (opts->name && *opts->name) {
 		if ((r = name_claim(ctx, opts->name, id)) < 0)
 			goto fail;
 		claimed = 1;
+		if ((r = BERTH_FAULT("container.create.name")) < 0)
+			goto fail;
 		free(c->name);
 		if (!(c->name = berth__strdup(opts->name))) {
 			r = BERTH_ENOMEM;
@@ -384,11 +469,15 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_run = 1;
+	if ((opts->flags & BERTH__CREATE_DIE_WITH_OWNER) && (r = berth__orphan_mark(c->run_dir, id)) < 0)
+		goto fail;
 	/* volumes: created, seeded and marked used; the stored config binds them */
 	if ((r = berth__volumes_attach(&vspec, ctx, sj, id, c->root_dir, layers, rootfs_abs, opts->flags)) < 0)
 		goto fail;
 	if (vspec)
 		sj = vspec;
+	if ((r = BERTH_FAULT("container.create.volumes")) < 0)
+		goto fail;
 	if (strcmp(berth__spec_network(sj), "none")) {
 		/* bridge (address, ports, /etc files), container:ID (its netns);
 		 * none costs nothing here */
@@ -397,7 +486,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 			goto fail;
 		}
 		sj = own_spec;
-		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0)
+		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0 ||
+		    (r = BERTH_FAULT("container.create.network")) < 0)
 			goto fail;
 	}
 	char path[PATH_MAX];
@@ -420,18 +510,13 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	plan.rootfs_mount_fd = rootfs_mount_fd;
+	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
+		plan.pdeathsig = SIGKILL;
 	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
 	if (terminal) {
 		plan.terminal = 1;
-	} else if (opts->stdio_mode == BERTH_STDIO_LOG) {
-		logfd = open(c->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (logfd < 0) {
-			r = berth__err_sys(errno, "container %s: log file %s", id, c->log_path);
-			goto fail;
-		}
-		plan.stdio[0] = stdio_fd(-1, &devnull);
-		plan.stdio[1] = plan.stdio[2] = logfd;
 	} else {
+		/* BERTH_STDIO_LOG here (in the monitor): its pipes, never a file */
 		plan.stdio[0] = stdio_fd(opts->stdin_fd, &devnull);
 		plan.stdio[1] = stdio_fd(opts->stdout_fd, &devnull);
 		plan.stdio[2] = stdio_fd(opts->stderr_fd, &devnull);
@@ -443,11 +528,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		r = berth__err_nomem();
 		goto fail;
 	}
-	if ((r = berth__container_cgroup_prepare(&cg, stj, sj, id, &plan)) < 0)
+	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, sj, id, &plan)) < 0 ||
+	    (r = BERTH_FAULT("container.create.cgroup")) < 0)
 		goto fail;
 	if (net)
 		plan.gate = 1; /* the veth goes into the child's netns before it goes on */
 	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
+		goto fail;
+	if ((r = BERTH_FAULT("container.create.spawn")) < 0)
 		goto fail;
 	if (plan.userns || plan.gate) {
 		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
@@ -471,6 +559,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if (fifo >= 0)
 		close(fifo); /* the init holds it open: start writes, the init reads */
 	fifo = -1;
+	if ((r = BERTH_FAULT("container.create.ready")) < 0)
+		goto fail;
 
 	/* the state */
 	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
@@ -485,7 +575,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_object_set_new(stj, "rootfs", json_string(rootfs_abs));
 	json_object_set_new(stj, "terminal", json_boolean(terminal));
 	json_object_set_new(stj, "stdio", json_string(terminal ? "terminal" : opts->stdio_mode == BERTH_STDIO_LOG ? "log" : "fds"));
-	json_object_set_new(stj, "logPath", json_string(c->log_path));
+	state_set_log(stj, opts, terminal);
+	json_object_set_new(stj, "logPath", json_string(berth__container_has_log(stj, c->log_path) > 0 ? c->log_path : ""));
 	if (opts->flags & BERTH_CREATE_REMOVE)
 		json_object_set_new(stj, "autoRemove", json_true());
 	set_time(stj, "created");
@@ -498,7 +589,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	stj = NULL;
 	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(c->state, "created"));
 	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
-	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = save_state(c)) < 0) {
+	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = BERTH_FAULT("container.create.state")) < 0 ||
+	    (r = save_state(c)) < 0) {
 		json_decref(meta);
 		if (!r)
 			r = berth__err_nomem();
@@ -521,8 +613,6 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_decref(vspec);
 	if (devnull >= 0)
 		close(devnull);
-	if (logfd >= 0)
-		close(logfd);
 	berth__plan_free(&plan);
 	*out = c;
 	berth__err_ok();
@@ -548,8 +638,6 @@ fail: {
 		close(master);
 	if (devnull >= 0)
 		close(devnull);
-	if (logfd >= 0)
-		close(logfd);
 	berth__plan_free(&plan);
 	free(layers);
 	if (rootfs_mount_fd >= 0)
@@ -580,18 +668,17 @@ fail: {
 }
 
 BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
-                                        const berth_create_options *opts)
+                                        const berth_create_options *given)
 {
-	berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
+	berth_create_options d, *opts = &d;
 	if (!out || !ctx || !spec)
 		return berth__err(BERTH_EINVAL, "create: out, ctx and spec are required");
-	if (!opts)
-		opts = &d;
-	if (opts->version != BERTH_CREATE_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "create: unknown options version %u", opts->version);
+	int r = create_options_read(&d, given, "create");
+	if (r < 0)
+		return r;
+	berth__container_sweep_orphans(ctx);
 	if (opts->stdio_mode < BERTH_STDIO_FDS || opts->stdio_mode > BERTH_STDIO_TERMINAL)
 		return berth__err(BERTH_EINVAL, "create: unknown stdio mode %d", opts->stdio_mode);
-	int r;
 	char idbuf[65];
 	const char *id = opts->id;
 	if (id) {
@@ -612,8 +699,8 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	if (opts->flags & BERTH_CREATE_DETACH)
 		return spawn_monitor(out, ctx, spec, opts, id);
 	/* published ports: the monitor holds the host ports and serves
-	 * 127.0.0.1, attached or not */
-	if (published && !(opts->flags & BERTH_CREATE_IN_PROCESS))
+	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
+	if ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS))
 		return spawn_monitor(out, ctx, spec, opts, id);
 	return create_in_process(out, ctx, spec, opts, id);
 }
@@ -634,15 +721,25 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return berth__err_sys(errno, "container %s: socketpair", id);
-	/* attached (ports without DETACH) with the caller's fds: they are
-	 * handed to the monitor as its fds 4, 5 and 6 */
-	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode == BERTH_STDIO_FDS;
-	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O}", "id", id, "name", opts->name ? opts->name : "", "flags",
-	                        (int)(opts->flags & ~(unsigned)BERTH_CREATE_START), "stdio",
-	                        opts->stdio_mode == BERTH_STDIO_TERMINAL ? BERTH_STDIO_TERMINAL
-	                        : pass_fds                               ? BERTH_STDIO_FDS
-	                                                                 : BERTH_STDIO_LOG,
-	                        "spec", berth__spec_json(spec));
+	/* attached (ports or a log without DETACH) with the caller's fds: they
+	 * are handed to the monitor as its fds 4, 5 and 6; with a log, the
+	 * monitor copies the output to those given ("tee") */
+	int pass_fds = !(opts->flags & BERTH_CREATE_DETACH) && opts->stdio_mode != BERTH_STDIO_TERMINAL;
+	int stdio = opts->stdio_mode == BERTH_STDIO_TERMINAL                       ? BERTH_STDIO_TERMINAL
+	            : pass_fds && opts->stdio_mode == BERTH_STDIO_FDS ? BERTH_STDIO_FDS
+	                                                              : BERTH_STDIO_LOG;
+	/* BERTH_CREATE_START goes to the monitor for a detached container without
+	 * a terminal: it is running when the reply comes, and never "created"
+	 * with nobody left to start it should the caller die meanwhile */
+	unsigned int mflags = opts->flags;
+	if (!(opts->flags & BERTH_CREATE_DETACH) || opts->stdio_mode == BERTH_STDIO_TERMINAL)
+		mflags &= ~(unsigned)BERTH_CREATE_START;
+	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O, s:{s:s, s:I, s:i}, s:[bb]}", "id", id, "name",
+	                        opts->name ? opts->name : "", "flags", (int)mflags,
+	                        "stdio", stdio, "spec", berth__spec_json(spec), "log", "driver",
+	                        opts->log_driver ? opts->log_driver : "local", "maxSize", (json_int_t)opts->log_max_size,
+	                        "maxFile", opts->log_max_file, "tee", pass_fds && opts->stdout_fd >= 0,
+	                        pass_fds && opts->stderr_fd >= 0);
 	char *reqs = req ? berth__json_dump(req, 0) : NULL;
 	json_decref(req);
 	if (!reqs) {
@@ -714,23 +811,33 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	free(reqs);
 	shutdown(sv[0], SHUT_WR);
+	if (r == 0)
+		r = berth__monitor_reply(sv[0], id, ctx->monitor_path);
+	close(sv[0]);
+	if (r < 0)
+		return r;
+	int r2 = berth_container_open(out, ctx, id);
+	if (r2 == 0 && json_is_true(json_object_get((*out)->state, "cgroupUnavailable")))
+		berth__container_cgroup_warn(ctx, id); /* the monitor's own warning went to /dev/null */
+	return r2;
+}
+
+int berth__monitor_reply(int fd, const char *id, const char *monitor_path)
+{
 	char reply[2048];
 	size_t rl = 0;
-	while (r == 0 && rl < sizeof reply - 1) {
-		ssize_t n = recv(sv[0], reply + rl, sizeof reply - 1 - rl, 0);
+	while (rl < sizeof reply - 1) {
+		ssize_t n = recv(fd, reply + rl, sizeof reply - 1 - rl, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		rl += (size_t)n;
 	}
-	close(sv[0]);
-	if (r < 0)
-		return r;
 	reply[rl] = '\0';
 	json_t *rep = json_loads(reply, 0, NULL);
 	if (!rep)
-		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, ctx->monitor_path);
+		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, monitor_path);
 	int code = (int)json_integer_value(json_object_get(rep, "code"));
 	if (code < 0) {
 		const char *msg = json_string_value(json_object_get(rep, "message"));
@@ -740,11 +847,9 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 			berth_error *e2 = (berth_error *)berth_error_last();
 			e2->sys_errno = sys;
 		}
-		json_decref(rep);
-		return code;
 	}
 	json_decref(rep);
-	return berth_container_open(out, ctx, id);
+	return code < 0 ? code : 0;
 }
 
 /* --- open, list --- */
@@ -828,6 +933,7 @@ BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx)
 {
 	if (!out || !ctx)
 		return berth__err(BERTH_EINVAL, "list containers: out and ctx are required");
+	berth__container_sweep_orphans(ctx);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/containers", ctx->root);
 	DIR *d = opendir(path);
@@ -879,6 +985,8 @@ BERTH_EXTERN int berth_container_start(berth_container *c)
 	if (r == 0 && c->status != BERTH_STATUS_CREATED)
 		r = berth__err(BERTH_ESTATE, "container %s: cannot start a %s container", c->id,
 		               berth_status_name(c->status));
+	if (r == 0)
+		r = BERTH_FAULT("container.start");
 	char fifo[PATH_MAX];
 	snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->run_dir);
 	if (r == 0) {
@@ -910,13 +1018,13 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
                                      const berth_create_options *opts)
 {
 	berth_container *c = NULL;
-	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
-	if (opts)
-		o = *opts;
+	berth_create_options o;
+	int r = create_options_read(&o, opts, "run");
+	if (r < 0)
+		return r;
 	if (!(o.flags & BERTH_CREATE_DETACH))
 		o.flags |= BERTH_CREATE_START; /* in process: no created state needed */
-	int r = berth_container_create(&c, ctx, spec, &o);
-	if (r < 0)
+	if ((r = berth_container_create(&c, ctx, spec, &o)) < 0)
 		return r;
 	if (c->status != BERTH_STATUS_RUNNING && (r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
@@ -1007,6 +1115,34 @@ static long long ms_now(void)
 
 static int wait_not_owner(berth_container *c, long long deadline, int timeout_ms, const char *what);
 
+static int wait_adopted(berth_container *c, int timeout_ms, int *code, int *sig, const char *what)
+{
+	struct pollfd p = { c->pidfd, POLLIN, 0 };
+	int n;
+	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return berth__err_sys(errno, "%s: wait", what);
+	if (n == 0)
+		return berth__err(BERTH_ETIMEOUT, "%s: still running after %d ms", what, timeout_ms);
+	int known = 0;
+	berth__adopted_exit_status(c, code, sig, &known);
+	close(c->pidfd);
+	c->pidfd = -1;
+	record_exit(c, *code, *sig);
+	if (!known) {
+		/* reaped by its new parent before we could read it */
+		int lk = berth__container_lock(c);
+		if (c->state && access(c->run_dir, F_OK) == 0) {
+			json_object_set_new(c->state, "exitStatusUnknown", json_true());
+			save_state(c);
+		}
+		if (lk >= 0)
+			close(lk);
+	}
+	return 0;
+}
+
 BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth_container *c, int timeout_ms)
 {
 	if (!c)
@@ -1014,7 +1150,11 @@ BERTH_EXTERN int berth_container_wait(int *out_exit_code, int *out_signal, berth
 	char what[200];
 	snprintf(what, sizeof what, "container %s", c->id);
 	int code = -1, sig = 0, r;
-	if (c->owner && c->pidfd >= 0) {
+	if (c->owner && c->adopted && c->pidfd >= 0) {
+		/* not its parent: the pidfd says when, the zombie (if still there) how */
+		if ((r = wait_adopted(c, timeout_ms, &code, &sig, what)) < 0)
+			return r;
+	} else if (c->owner && c->pidfd >= 0) {
 		if ((r = berth__wait_pidfd(c->pidfd, timeout_ms, &code, &sig, what)) < 0)
 			return r;
 		close(c->pidfd);
@@ -1245,6 +1385,8 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 		}
 		close(wfd);
 	}
+	if ((r = BERTH_FAULT("container.delete.teardown")) < 0)
+		return r; /* stopped, nothing removed yet: a second delete finishes it */
 	/* the cgroup, if the owner did not remove it at exit (crash, or never reaped) */
 	int oom;
 	if ((r = berth__container_cgroup_finish(c, &oom, 1)) < 0 && !(flags & BERTH_DELETE_FORCE))
@@ -1311,7 +1453,12 @@ BERTH_EXTERN int berth_container_exit_code(const berth_container *c)
 {
 	return c && c->status == BERTH_STATUS_STOPPED ? c->exit_code : -1;
 }
-BERTH_EXTERN const char *berth_container_log_path(const berth_container *c) { return c ? c->log_path : NULL; }
+BERTH_EXTERN const char *berth_container_log_path(const berth_container *c)
+{
+	if (!c)
+		return NULL;
+	return berth__container_has_log(c->state, c->log_path) > 0 ? c->log_path : "";
+}
 
 int berth__container_spec_json(json_t **out, berth_container *c)
 {
@@ -1363,8 +1510,9 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	json_object_set_new(j, "status", json_string(berth_status_name(c->status)));
 	json_object_set_new(j, "pid", json_integer(berth_container_pid(c)));
 	json_object_set_new(j, "exitCode", json_integer(berth_container_exit_code(c)));
-	json_object_set_new(j, "logPath", json_string(c->log_path));
+	json_object_set_new(j, "logPath", json_string(berth_container_log_path(c)));
 	json_object_set_new(j, "oomKilled", json_boolean(berth_container_oom_killed(c)));
+	json_object_set_new(j, "supervised", json_boolean(c->supervised));
 	json_t *vrec = berth__volumes_record(c->root_dir);
 	if (vrec)
 		json_object_set(j, "volumes", json_object_get(vrec, "Volumes"));

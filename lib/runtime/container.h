@@ -27,6 +27,11 @@ struct berth_container {
 	size_t n_ports;
 	char *net_addr;
 	struct berth__proxy *proxy;
+	/* supervision (supervise.c): a live owner watches the running init
+	 * (as of the last state load); adopted: this process took over a
+	 * running container whose owner died, and is not the init's parent */
+	int supervised;
+	int adopted;
 };
 
 struct berth_process {
@@ -38,8 +43,22 @@ struct berth_process {
 };
 
 /* state.json helpers (container.c) */
+BERTH_HIDDEN int berth__container_save_state(berth_container *c);
+BERTH_HIDDEN int berth__container_owner_alive(berth_container *c);
+BERTH_HIDDEN int berth__container_init_alive(berth_container *c);
+/* Reads a monitor's answer {code, errno, message} from fd: 0, or its error. */
+BERTH_HIDDEN int berth__monitor_reply(int fd, const char *id, const char *monitor_path);
+/* The exit status of an adopted init that has exited (supervise.c): from
+ * its zombie when still there, else 255 and *known 0. */
+BERTH_HIDDEN void berth__adopted_exit_status(berth_container *c, int *code, int *sig, int *known);
 BERTH_HIDDEN int berth__container_load_state(berth_container *c);
 BERTH_HIDDEN int berth__container_lock(berth_container *c);   /* returns fd, caller closes */
+/* 1 if the container keeps a log at path (its state says so; without state,
+ * the file exists), 0 if not (container.c). */
+BERTH_HIDDEN int berth__container_has_log(const json_t *state, const char *path);
+/* 1 once the exit is recorded in the state last loaded (its owner wrote the
+ * container's output before that), or nobody is left to record it. */
+BERTH_HIDDEN int berth__container_finished(berth_container *c);
 /* Opens a pidfd for the container's init if it is still the process recorded. -1 if gone. */
 BERTH_HIDDEN int berth__container_pidfd(berth_container *c);
 /* Builds a plan from the container's stored config for an exec. */
@@ -70,8 +89,11 @@ BERTH_HIDDEN int berth__layers_copy(int dst, char *const *layers, size_t n, cons
  * Makes <root_dir>/rootfs and *out_mount_fd the detached overlay. */
 BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opts, const char *root_dir, const char *id);
 /* cgroups (resources.c) */
-BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
-                                                 berth__plan *plan);
+/* No cgroup file system visible: BERTH_EUNSUPPORTED naming the limit when
+ * the spec asks for one, else a warning, state "cgroupUnavailable" and *out NULL. */
+BERTH_HIDDEN void berth__container_cgroup_warn(berth_ctx *ctx, const char *id);
+BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state,
+                                                 const json_t *spec, const char *id, berth__plan *plan);
 BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
 /* Network teardown of a container whose init and owner are both gone. */
 BERTH_HIDDEN void berth__container_net_stale(berth_container *c);

@@ -121,7 +121,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int initfd = -1, devnull = -1, master = -1, sync = -1, pidfd = -1;
+	int initfd = -1, master = -1, sync = -1, pidfd = -1;
 	berth_cgroup *cg = NULL;
 	pid_t pid = 0;
 	char what[200];
@@ -168,11 +168,10 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	if (opts->stdio_mode == BERTH_STDIO_TERMINAL) {
 		plan.terminal = 1;
 	} else {
-		if (opts->stdin_fd < 0 || opts->stdout_fd < 0 || opts->stderr_fd < 0)
-			devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		plan.stdio[0] = opts->stdin_fd >= 0 ? opts->stdin_fd : devnull;
-		plan.stdio[1] = opts->stdout_fd >= 0 ? opts->stdout_fd : devnull;
-		plan.stdio[2] = opts->stderr_fd >= 0 ? opts->stderr_fd : devnull;
+		/* not given: the container's own /dev/null, opened inside */
+		plan.stdio[0] = opts->stdin_fd >= 0 ? opts->stdin_fd : BERTH__STDIO_NULL;
+		plan.stdio[1] = opts->stdout_fd >= 0 ? opts->stdout_fd : BERTH__STDIO_NULL;
+		plan.stdio[2] = opts->stderr_fd >= 0 ? opts->stderr_fd : BERTH__STDIO_NULL;
 	}
 	/* the container's cgroup: CLONE_INTO_CGROUP where there is a unified
 	 * hierarchy, an attach before the gate opens for v1 hierarchies */
@@ -227,8 +226,6 @@ out:
 		close(sync);
 	if (initfd >= 0)
 		close(initfd);
-	if (devnull >= 0)
-		close(devnull);
 	if (master >= 0)
 		close(master);
 	berth__plan_free(&plan);

@@ -47,8 +47,51 @@ static void drop_cgroup(berth_cgroup *cg)
 	berth__err_restore(&s);
 }
 
-int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const json_t *spec, const char *id,
-                                    berth__plan *plan)
+#define NO_CGROUPFS                                                                                         \
+	"no cgroup file system is mounted at /sys/fs/cgroup (a private /sys, as under 'ip netns exec'?)"
+
+/* The first limit a resources object asks for, in words. */
+static const char *limit_name(const json_t *res)
+{
+	static const char *const names[][2] = {
+		{ "memory", "a memory limit (linux.resources.memory)" },
+		{ "cpu", "a CPU limit (linux.resources.cpu)" },
+		{ "pids", "a process limit (linux.resources.pids)" },
+		{ "blockIO", "a block I/O limit (linux.resources.blockIO)" },
+		{ "hugepageLimits", "a huge page limit (linux.resources.hugepageLimits)" },
+		{ "network", "a network class (linux.resources.network)" },
+		{ "rdma", "an RDMA limit (linux.resources.rdma)" },
+		{ "unified", "a cgroup v2 setting (linux.resources.unified)" },
+		{ "devices", "a device rule (linux.resources.devices)" },
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
+		if (json_object_get(res, names[i][0]))
+			return names[i][1];
+	return "a resource limit (linux.resources)";
+}
+
+void berth__container_cgroup_warn(berth_ctx *ctx, const char *id)
+{
+	berth__log(ctx, BERTH_LOG_WARN, "container %s: runs without a cgroup (no limits, stats or pause): " NO_CGROUPFS,
+	           id);
+}
+
+/* No cgroup file system visible: an error when limits were asked for, a
+ * warning (and the state says so) otherwise. */
+static int no_cgroupfs(berth_ctx *ctx, json_t *state, const json_t *res, const char *id)
+{
+	if (json_object_size(res))
+		return berth__err(BERTH_EUNSUPPORTED, "container %s: %s needs cgroups, but " NO_CGROUPFS, id,
+		                  limit_name(res));
+	berth__err_ok();
+	berth__container_cgroup_warn(ctx, id);
+	if (state)
+		json_object_set_new(state, "cgroupUnavailable", json_true());
+	return 0;
+}
+
+int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state, const json_t *spec,
+                                    const char *id, berth__plan *plan)
 {
 	*out = NULL;
 	char parent[PATH_MAX], path[256];
@@ -62,13 +105,8 @@ int berth__container_cgroup_prepare(berth_cgroup **out, json_t *state, const jso
 	/* not cpuset, hugetlb or the named hierarchies unless a limit needs them
 	 * (berth_cgroup_set joins them then) */
 	unsigned need = BERTH__CG_ALL & ~(unsigned)(BERTH__CG_CPUSET | BERTH__CG_HUGETLB);
-	if ((r = berth__cgroup_create_need(&cg, parent, path, need)) < 0) {
-		if (r == BERTH_EUNSUPPORTED && !json_object_size(res)) {
-			berth__err_ok();
-			return 0; /* no cgroup file system on this host and no limits asked: run without */
-		}
-		return berth__err_prefix("container %s", id);
-	}
+	if ((r = berth__cgroup_create_need(&cg, parent, path, need)) < 0)
+		return r == BERTH_EUNSUPPORTED ? no_cgroupfs(ctx, state, res, id) : berth__err_prefix("container %s", id);
 	int mode = berth_cgroup_get_mode(cg);
 	if (res && json_object_size(res)) {
 		char *js = berth__json_dump(res, 0);
@@ -156,6 +194,9 @@ BERTH_EXTERN int berth_container_cgroup(berth_cgroup **out, berth_container *c)
 		return berth_error_last()->code;
 	const char *parent = json_string_value(json_object_get(c->state, "cgroupParent"));
 	const char *path = json_string_value(json_object_get(c->state, "cgroupPath"));
+	if ((!parent || !path) && json_is_true(json_object_get(c->state, "cgroupUnavailable")))
+		return berth__err(BERTH_EUNSUPPORTED, "container %s: has no cgroup: it was created when " NO_CGROUPFS,
+		                  c->id);
 	if (!parent || !path)
 		return berth__err(BERTH_ENOTFOUND, "container %s: has no cgroup", c->id);
 	int r = berth_cgroup_open(out, parent, path);

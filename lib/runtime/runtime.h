@@ -42,7 +42,8 @@ typedef struct berth__child_msg {
 	int status;              /* exit status the child will use */
 	char what[512];          /* what failed, naming the object */
 } berth__child_msg;
-enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3, BERTH__MSG_CONSOLE = 4 };
+enum { BERTH__MSG_READY = 1, BERTH__MSG_ERROR = 2, BERTH__MSG_EXEC_ERROR = 3, BERTH__MSG_CONSOLE = 4,
+       BERTH__MSG_PID = 5 /* int[2] { type, pid } + the child's pidfd, from the intermediate */ };
 
 typedef struct berth__plan {
 	void *arena;                      /* every allocation of the plan, freed by berth__plan_free */
@@ -92,6 +93,8 @@ typedef struct berth__plan {
 	size_t n_gids;
 	int set_groups;                   /* call setgroups (not allowed in a userns with setgroups deny) */
 	int umask;                        /* -1: leave */
+	int pdeathsig;                    /* 0, or the signal the init gets when the thread that cloned it
+	                                     dies (PR_SET_PDEATHSIG, armed after the credential changes) */
 	berth__capsets caps;
 	int last_cap;
 	int no_new_privs;
@@ -103,12 +106,17 @@ typedef struct berth__plan {
 	char **path_dirs;                 /* $PATH of the container, split */
 
 	/* fds */
-	int stdio[3];                     /* dup2'd to 0,1,2 */
+	int stdio[3];                     /* dup2'd to 0,1,2; -1 left as is; BERTH__STDIO_NULL: the
+	                                     container's own /dev/null, opened inside (a host inode handed
+	                                     to the container could be chmod'ed through /proc/self/fd) */
 	int terminal;                     /* the child opens a pty in the container's devpts, sends the
 	                                     master to the parent and makes the slave its stdio */
 	int sync_fd;                      /* child end of the sync socket */
 	int exec_fifo_fd;                 /* created state: block reading it until start; -1 exec at once */
+	int vm_shared;                    /* set by berth__spawn: the child shares the caller's memory (vfork) */
 } berth__plan;
+
+#define BERTH__STDIO_NULL (-2)
 
 /* Builds a plan from a validated spec. Everything is allocated in *arena
  * (freed by berth__plan_free). For an exec, proc overrides process fields. */

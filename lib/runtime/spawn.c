@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,26 +31,94 @@ static int child_entry(void *arg)
 	berth__child_main(arg); /* never returns */
 }
 
+/* A child for an existing pid namespace (exec, or a pid namespace joined by
+ * path) is visible there from its first instruction, to processes that are
+ * not trusted. So it is not cloned there directly: an intermediate child,
+ * still in the caller's pid namespace, makes itself non-dumpable (its
+ * /proc/PID/exe, fd, cwd, root, mem and ptrace then need CAP_SYS_PTRACE in
+ * the caller's user namespace), joins the pid namespace for its children and
+ * clones the real child as a sibling of itself (CLONE_PARENT: the caller is
+ * its parent and reaps it). The real child inherits the non-dumpable memory
+ * and stays so until it execs the container's program. The intermediate
+ * sends the child's pidfd and exits; here we reap it. Returns the child's pid
+ * (in our pid namespace) or -1 with errno. */
+static __attribute__((noinline)) int intermediate(const berth__plan *p, struct clone_args *args, int sync_child)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(p->join_pid_fd, CLONE_NEWPID) < 0)
+		return errno & 0xff;
+	int fd = -1;
+	args->flags |= CLONE_PARENT;
+	args->exit_signal = 0; /* CLONE_PARENT: the child gets our own exit signal (SIGCHLD), for our parent */
+	args->pidfd = (uint64_t)(uintptr_t)&fd;
+	long pid = syscall(SYS_clone3, args, sizeof *args);
+	if (pid == 0)
+		berth__child_main(p); /* never returns */
+	if (pid < 0)
+		return errno & 0xff;
+	/* the child's pid as we see it, and its pidfd */
+	int msg[2] = { BERTH__MSG_PID, (int)pid };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = { msg, sizeof msg };
+	struct msghdr mh;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	if (sendmsg(sync_child, &mh, MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		return e & 0xff;
+	}
+	return 0;
+}
+
+static long spawn_into_pidns(int *out_pidfd, struct clone_args *args, const berth__plan *p, int sync_parent)
+{
+	struct clone_args a;
+	int mid_fd = -1;
+	memset(&a, 0, sizeof a);
+	a.flags = CLONE_PIDFD;
+	a.pidfd = (uint64_t)(uintptr_t)&mid_fd;
+	a.exit_signal = SIGCHLD;
+	long mid = syscall(SYS_clone3, &a, sizeof a);
+	if (mid == 0)
+		_exit(intermediate(p, args, p->sync_fd));
+	if (mid < 0)
+		return -1;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	while (waitid(P_PIDFD, (id_t)mid_fd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	close(mid_fd);
+	if (si.si_code != CLD_EXITED || si.si_status != 0) {
+		errno = si.si_code == CLD_EXITED ? si.si_status : ECHILD;
+		return -1;
+	}
+	int msg[2] = { 0, 0 }, fd = -1;
+	ssize_t r = berth__recv_fd(sync_parent, msg, sizeof msg, &fd);
+	if (r != (ssize_t)sizeof msg || msg[0] != BERTH__MSG_PID || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	*out_pidfd = fd;
+	return msg[1];
+}
+
 int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *p, const char *what)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berth__err_sys(errno, "%s: socketpair", what);
 	p->sync_fd = sv[1];
-
-	/* A pid namespace given by path: this thread's children go there. */
-	int own_pidns = -1;
-	if (p->join_pid_fd >= 0) {
-		own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own_pidns < 0 || setns(p->join_pid_fd, CLONE_NEWPID) < 0) {
-			int e = errno;
-			if (own_pidns >= 0)
-				close(own_pidns);
-			close(sv[0]);
-			close(sv[1]);
-			return berth__err_sys(e, "%s: join the pid namespace", what);
-		}
-	}
 
 	/* No signal handler of the host may run in the child before it resets them. */
 	sigset_t all, old;
@@ -71,14 +140,17 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 	void *stack = MAP_FAILED;
 	size_t stack_size = 256 * 1024;
 	/* No gate, no created state, no terminal, no user namespace, no cgroup to
-	 * clone into: the child needs nothing from the parent until it execs, so
-	 * it can share the parent's memory while the parent waits (vfork, as
+	 * clone into, and the first process of a new pid namespace (nobody else
+	 * can see it): the child needs nothing from the parent until it execs,
+	 * so it can share the parent's memory while the parent waits (vfork, as
 	 * posix_spawn does): no page tables copied, no copy-on-write faults. The
 	 * child makes only system calls and writes only its own stack (and its
 	 * parent thread's errno and thread-local sync fd: that thread is
 	 * suspended until the exec or exit). */
 	int share = !p->gate && !p->userns && p->exec_fifo_fd < 0 && !p->terminal && p->cgroup_fd < 0 &&
-	            p->join_pid_fd < 0 && !p->exec_only && (p->clone_flags & ~0x7fffffffUL) == 0;
+	            p->join_pid_fd < 0 && !p->exec_only && (p->clone_flags & CLONE_NEWPID) &&
+	            (p->clone_flags & ~0x7fffffffUL) == 0;
+	p->vm_shared = share;
 	if (share)
 		stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack != MAP_FAILED) {
@@ -88,19 +160,18 @@ int berth__spawn(pid_t *out_pid, int *out_pidfd, int *sync_parent, berth__plan *
 		e = errno;
 		STACK_UNPOISON(stack, stack_size);
 		munmap(stack, stack_size);
+	} else if (p->join_pid_fd >= 0) {
+		p->vm_shared = 0;
+		pid = spawn_into_pidns(&pidfd, &args, p, sv[0]);
+		e = errno;
 	} else {
+		p->vm_shared = 0;
 		pid = syscall(SYS_clone3, &args, sizeof args);
 		if (pid == 0)
 			berth__child_main(p); /* never returns */
 		e = errno;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (own_pidns >= 0) {
-		if (setns(own_pidns, CLONE_NEWPID) < 0) {
-			/* cannot happen for our own namespace; leave a trace */
-		}
-		close(own_pidns);
-	}
 	close(sv[1]);
 	p->sync_fd = -1;
 	if (pid < 0) {

@@ -160,7 +160,7 @@ static int vcreate_locked(berth_ctx *ctx, const char *name, int anonymous, int *
 	snprintf(p, sizeof p, "%s/volume.json", tmp);
 	r = berth__json_save_file(meta, p);
 	json_decref(meta);
-	if (r < 0)
+	if (r < 0 || (r = BERTH_FAULT("volume.create")) < 0)
 		goto fail;
 	if (rename(tmp, dst) < 0) {
 		r = berth__err_sys(errno, "volume %s: rename %s to %s", name, tmp, dst);

@@ -22,6 +22,7 @@
 #define HOST_IP "192.0.2.1"
 
 static tu_env env;
+static tu_env env2; /* a second state root, when a test makes one (ctx NULL otherwise) */
 
 static char *sh_out(const char *cmd)
 {
@@ -44,19 +45,25 @@ static char *sh_out(const char *cmd)
 static int guard_fd = -1;
 static pid_t guard_pid;
 
-static void remove_all(void)
+static void remove_all_of(berth_ctx *ctx)
 {
 	char **ids = NULL;
-	if (berth_container_list(&ids, env.ctx) < 0)
+	if (!ctx || berth_container_list(&ids, ctx) < 0)
 		return;
 	for (char **id = ids; *id; id++) {
 		berth_container *c = NULL;
-		if (berth_container_open(&c, env.ctx, *id) == 0) {
+		if (berth_container_open(&c, ctx, *id) == 0) {
 			berth_container_delete(c, BERTH_DELETE_FORCE);
 			berth_container_free(c);
 		}
 	}
 	berth_free(ids);
+}
+
+static void remove_all(void)
+{
+	remove_all_of(env.ctx);
+	remove_all_of(env2.ctx);
 }
 
 static void setup(void)
@@ -67,6 +74,7 @@ static void setup(void)
 	               "ip addr add " HOST_IP "/24 dev hveth0 && ip link set hveth0 up && ip link set hveth1 up");
 	ck_assert_msg(r == 0, "cannot set up the test's network namespace (iproute2?)");
 	tu_env_init(&env);
+	memset(&env2, 0, sizeof env2);
 	int p[2];
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	guard_pid = fork();
@@ -91,6 +99,8 @@ static void teardown(void)
 	int st;
 	waitpid(guard_pid, &st, 0);
 	tu_env_cleanup(&env);
+	if (env2.ctx)
+		tu_env_cleanup(&env2);
 }
 
 /* A spec on the given network with a tmpfs /tmp (the test rootfs is shared). */
@@ -116,18 +126,20 @@ static void publish(berth_spec *s, const char *spec)
 	"mkdir -p /tmp/www && echo served-by-$(hostname) > /tmp/www/index.html && for p in " ports "; do "     \
 	"httpd -p $p -h /tmp/www; done; exec sleep 1000"
 
-static berth_container *start(berth_spec *s)
+static berth_container *start_in(tu_env *e, berth_spec *s)
 {
 	berth_container *c = NULL;
-	tu_ok(berth_container_run(&c, env.ctx, s, NULL));
+	tu_ok(berth_container_run(&c, e->ctx, s, NULL));
 	berth_spec_free(s);
 	return c;
 }
 
-/* TCP GET to addr:port from the test ("host"); the body (malloc'd) or NULL. */
-static char *http_get(const char *addr, unsigned port)
+static berth_container *start(berth_spec *s) { return start_in(&env, s); }
+
+/* TCP GET to addr:port from the test ("host"), up to attempts tries 0.1 s apart; the body (malloc'd) or NULL. */
+static char *http_get_n(const char *addr, unsigned port, int attempts)
 {
-	for (int attempt = 0; attempt < 50; attempt++) {
+	for (int attempt = 0; attempt < attempts; attempt++) {
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
 		inet_pton(AF_INET, addr, &a.sin_addr);
@@ -196,6 +208,8 @@ static void address_of(berth_container *c, char out[32])
 	free(js);
 }
 
+static char *http_get(const char *addr, unsigned port) { return http_get_n(addr, port, 50); }
+
 /* Runs `sh -c cmd` in a container on the network; its output. */
 static char *run_in(const char *network, const char *cmd, int *code)
 {
@@ -212,8 +226,35 @@ static void remove_container(berth_container *c)
 	berth_container_free(c);
 }
 
-/* Nothing of berth left in the "host": no veth, no DNAT element, no IP file. */
-static void assert_no_leftovers(const char *network)
+/* The host-wide IPAM directory of this network namespace (lib/net/ipam.c). */
+static void ipam_dir(char *out, size_t n)
+{
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned long long cookie = 0;
+	socklen_t len = sizeof cookie;
+	ck_assert_int_eq(getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len), 0);
+	close(s);
+	snprintf(out, n, "/run/berth-ipam/cookie-%llu", cookie);
+}
+
+/* Address files on a bridge of this netns (-1: no directory). */
+static int ipam_files(const char *bridge)
+{
+	char dir[600];
+	ipam_dir(dir, sizeof dir);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "ls %s/%s 2>/dev/null | wc -l", dir, bridge);
+	char *out = sh_out(cmd);
+	int n = atoi(out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s/%s", dir, bridge);
+	return access(cmd, F_OK) == 0 ? n : -1;
+}
+
+/* Nothing of berth left in the "host": no veth, no DNAT element, no IP
+ * allocation (neither the host-wide directory of this netns nor the old
+ * per-root one). */
+static void assert_no_leftovers(void)
 {
 	char *links = sh_out("ip -o link show");
 	ck_assert_msg(!strstr(links, ": vb"), "veth left:\n%s", links);
@@ -222,11 +263,11 @@ static void assert_no_leftovers(const char *network)
 	ck_assert_msg(!strstr(nft, "elements"), "DNAT map elements left:\n%s", nft);
 	free(nft);
 	char dir[600];
-	snprintf(dir, sizeof dir, "%s/networks/ipam/%s", env.root, network);
+	ipam_dir(dir, sizeof dir);
 	char cmd[700];
-	snprintf(cmd, sizeof cmd, "ls %s 2>/dev/null", dir);
+	snprintf(cmd, sizeof cmd, "find %s %s/networks/ipam 2>/dev/null", dir, env.root);
 	char *ls = sh_out(cmd);
-	ck_assert_msg(!*ls, "IPAM files left in %s: %s", dir, ls);
+	ck_assert_msg(!*ls, "IPAM files left: %s", ls);
 	free(ls);
 }
 
@@ -272,13 +313,13 @@ START_TEST(tcp_published_reached_from_everywhere)
 	berth_free(ports);
 
 	remove_container(web);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 	/* the port is free again at once: a new container takes it */
 	s = net_spec("bridge", "sleep 100");
 	publish(s, "18080:80");
 	berth_container *again = start(s);
 	remove_container(again);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -297,7 +338,7 @@ START_TEST(container_reaches_its_own_published_port)
 	ck_assert_int_eq(code, 0);
 	ck_assert_msg(!strncmp(out, "self-", 5) && strlen(out) == 18, "own published port: '%s'", out);
 	free(out);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -317,7 +358,7 @@ START_TEST(udp_published)
 	ck_assert_msg(r && !strcmp(r, "ping-loopback"), "UDP via 127.0.0.1: '%s'", r ? r : "(nothing)");
 	free(r);
 	remove_container(c);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -348,7 +389,7 @@ START_TEST(port_range_and_free_port)
 	ck_assert_msg(b && !strcmp(b, want), "picked port %u: '%s'", picked, b ? b : "(nothing)");
 	free(b);
 	remove_container(c);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -366,7 +407,7 @@ START_TEST(taken_host_port_refused)
 	ck_assert_msg(strstr(berth_error_last()->message, "18200"), "message: %s", berth_error_last()->message);
 	berth_spec_free(s);
 	close(l);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/containers", env.root);
 	ck_assert_int_eq(tu_dir_entries(dir), 0);
@@ -391,7 +432,7 @@ START_TEST(none_has_only_loopback_host_sees_host)
 	ck_assert_int_eq(code, 0);
 	ck_assert_msg(!strncmp(out, "1\n1\n1\n", 6), "bridge: %s", out);
 	free(out);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -436,19 +477,101 @@ START_TEST(no_leftovers_after_monitor_killed)
 	berth_container *again = NULL;
 	tu_ok(berth_container_open(&again, env.ctx, berth_container_id(c)));
 	ck_assert_int_eq(berth_container_status(again), BERTH_STATUS_STOPPED);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 	ck_assert_ptr_null(http_get("127.0.0.1", 18300) ? (void *)1 : NULL);
 	berth_container_free(again);
 	remove_container(c);
 }
 END_TEST
 
-START_TEST(parallel_creates_get_distinct_addresses)
+static int owner_pid(berth_container *c)
 {
-	enum { N = 20 };
-	int pipes[N][2];
-	pid_t kids[N];
-	for (int i = 0; i < N; i++) {
+	char *js = NULL;
+	tu_ok(berth_container_inspect(&js, c));
+	char *p = strstr(js, "\"ownerPid\": ");
+	ck_assert_ptr_nonnull(p);
+	int pid = atoi(p + 12);
+	free(js);
+	return pid;
+}
+
+static void wait_dead(int pid)
+{
+	for (int i = 0; i < 250 && tu_pid_alive(pid); i++)
+		usleep(20000);
+	ck_assert_msg(!tu_pid_alive(pid), "process %d still alive", pid);
+}
+
+/* Only the monitor killed: the container runs on unsupervised (said so),
+ * berth_container_supervise() gives it a new monitor that serves
+ * 127.0.0.1 again and, when the container stops, records the exit and
+ * cleans up. */
+START_TEST(monitor_killed_then_supervised)
+{
+	berth_spec *s = net_spec("bridge", HTTPD("80"));
+	publish(s, "18310:80");
+	berth_container *c = start(s);
+	int monitor = owner_pid(c);
+	ck_assert_int_ne(monitor, getpid());
+	ck_assert_int_eq(berth_container_supervised(c), 1);
+	char *b = http_get("127.0.0.1", 18310);
+	ck_assert_ptr_nonnull(b);
+	free(b);
+	ck_assert_int_eq(kill(monitor, SIGKILL), 0);
+	wait_dead(monitor);
+	berth_container *again = NULL;
+	tu_ok(berth_container_open(&again, env.ctx, berth_container_id(c)));
+	ck_assert_int_eq(berth_container_status(again), BERTH_STATUS_RUNNING);
+	ck_assert_int_eq(berth_container_supervised(again), 0);
+	char *js = NULL;
+	tu_ok(berth_container_inspect(&js, again));
+	ck_assert_msg(strstr(js, "\"supervised\": false"), "inspect: %s", js);
+	free(js);
+	ck_assert_ptr_null(http_get_n("127.0.0.1", 18310, 1) ? (void *)1 : NULL);
+	/* the repair */
+	tu_ok(berth_container_supervise(again));
+	ck_assert_int_eq(berth_container_supervised(again), 1);
+	ck_assert_int_eq(berth_container_supervise(again), BERTH_ESTATE);
+	int monitor2 = owner_pid(again);
+	ck_assert_int_ne(monitor2, monitor);
+	ck_assert_msg(tu_pid_alive(monitor2), "new monitor %d not running", monitor2);
+	char want[64];
+	snprintf(want, sizeof want, "served-by-%.12s\n", berth_container_id(c));
+	b = http_get("127.0.0.1", 18310);
+	ck_assert_msg(b && !strcmp(b, want), "via 127.0.0.1 after the repair: '%s'", b ? b : "(nothing)");
+	free(b);
+	b = http_get(HOST_IP, 18310);
+	ck_assert_msg(b && !strcmp(b, want), "via " HOST_IP " after the repair: '%s'", b ? b : "(nothing)");
+	free(b);
+	/* its exit is recorded and cleaned up by the new monitor (sleep as pid 1
+	 * ignores SIGTERM: killed after 1 s) */
+	tu_ok(berth_container_stop(again, 1));
+	/* the status from the zombie, unless the init's new parent (not the
+	 * monitor: it cannot be) reaped it first: then 255 and said so */
+	int code = berth_container_exit_code(again);
+	tu_ok(berth_container_inspect(&js, again));
+	ck_assert_msg(code == 137 || (code == 255 && strstr(js, "\"exitStatusUnknown\": true")), "exit %d: %s", code, js);
+	free(js);
+	wait_dead(monitor2);
+	assert_no_leftovers();
+	ck_assert_ptr_null(http_get_n("127.0.0.1", 18310, 1) ? (void *)1 : NULL);
+	ck_assert_int_eq(berth_container_supervise(again), BERTH_ESTATE);
+	berth_container_free(again);
+	remove_container(c);
+}
+END_TEST
+
+enum { PAR_MAX = 20 };
+
+/* n detached containers on the default network created at once, the i-th
+ * in the state root of ctxs[i % n_ctx]; their ids and addresses, which
+ * must all differ. */
+static void create_parallel(int n, berth_ctx *const *ctxs, int n_ctx, char ids[][80], char addrs[][32])
+{
+	int pipes[PAR_MAX][2];
+	pid_t kids[PAR_MAX];
+	ck_assert_int_le(n, PAR_MAX);
+	for (int i = 0; i < n; i++) {
 		ck_assert_int_eq(pipe(pipes[i]), 0);
 		kids[i] = fork();
 		ck_assert_int_ge(kids[i], 0);
@@ -458,7 +581,7 @@ START_TEST(parallel_creates_get_distinct_addresses)
 			o.flags = BERTH_CREATE_DETACH;
 			berth_container *c = NULL;
 			char line[256];
-			if (berth_container_create(&c, env.ctx, s, &o) == 0) {
+			if (berth_container_create(&c, ctxs[i % n_ctx], s, &o) == 0) {
 				char addr[32];
 				address_of(c, addr);
 				snprintf(line, sizeof line, "%s %s\n", berth_container_id(c), addr);
@@ -470,32 +593,146 @@ START_TEST(parallel_creates_get_distinct_addresses)
 		}
 		close(pipes[i][1]);
 	}
-	char ids[N][80], addrs[N][32];
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < n; i++) {
 		char line[256] = "";
-		ssize_t n = read(pipes[i][0], line, sizeof line - 1);
+		ssize_t got = read(pipes[i][0], line, sizeof line - 1);
 		close(pipes[i][0]);
 		int st;
 		waitpid(kids[i], &st, 0);
-		ck_assert_msg(n > 0 && strncmp(line, "ERROR", 5), "creator %d: %s", i, line);
+		ck_assert_msg(got > 0 && strncmp(line, "ERROR", 5), "creator %d: %s", i, line);
 		ck_assert_int_eq(sscanf(line, "%79s %31s", ids[i], addrs[i]), 2);
 	}
-	for (int i = 0; i < N; i++)
-		for (int k = i + 1; k < N; k++)
-			ck_assert_msg(strcmp(addrs[i], addrs[k]), "containers %d and %d share %s", i, k, addrs[i]);
-	char dir[600];
-	snprintf(dir, sizeof dir, "%s/networks/ipam/bridge", env.root);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "ls %s | wc -l", dir);
-	char *cnt = sh_out(cmd);
-	ck_assert_int_eq(atoi(cnt), N);
-	free(cnt);
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < n; i++)
+		for (int k = i + 1; k < n; k++)
+			ck_assert_msg(strcmp(addrs[i], addrs[k]), "containers %d (root %d) and %d (root %d) share %s", i,
+			              i % n_ctx, k, k % n_ctx, addrs[i]);
+}
+
+static void remove_ids(int n, berth_ctx *const *ctxs, int n_ctx, char ids[][80])
+{
+	for (int i = 0; i < n; i++) {
 		berth_container *c = NULL;
+		tu_ok(berth_container_open(&c, ctxs[i % n_ctx], ids[i]));
+		remove_container(c);
+	}
+}
+
+START_TEST(parallel_creates_get_distinct_addresses)
+{
+	char ids[PAR_MAX][80], addrs[PAR_MAX][32];
+	create_parallel(PAR_MAX, &env.ctx, 1, ids, addrs);
+	ck_assert_int_eq(ipam_files("berth0"), PAR_MAX);
+	remove_ids(PAR_MAX, &env.ctx, 1, ids);
+	assert_no_leftovers();
+}
+END_TEST
+
+/* Two state roots (the CLI's and a program's own, say) share the bridge
+ * berth0 of a network namespace: their containers never share an address. */
+START_TEST(two_roots_share_one_bridge)
+{
+	tu_env_init(&env2);
+	berth_ctx *ctxs[2] = { env.ctx, env2.ctx };
+	enum { N = 12 };
+	char ids[N][80], addrs[N][32];
+	create_parallel(N, ctxs, 2, ids, addrs);
+	ck_assert_int_eq(ipam_files("berth0"), N);
+	/* release on rm: each root frees its own addresses only */
+	berth_container *c = NULL;
+	tu_ok(berth_container_open(&c, env2.ctx, ids[1]));
+	remove_container(c);
+	ck_assert_int_eq(ipam_files("berth0"), N - 1);
+	for (int i = 0; i < N; i += 2) {
 		tu_ok(berth_container_open(&c, env.ctx, ids[i]));
 		remove_container(c);
 	}
-	assert_no_leftovers("bridge");
+	ck_assert_int_eq(ipam_files("berth0"), N / 2 - 1);
+	for (int i = 3; i < N; i += 2) {
+		tu_ok(berth_container_open(&c, env2.ctx, ids[i]));
+		remove_container(c);
+	}
+	assert_no_leftovers();
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "ls -A %s/networks %s/networks 2>/dev/null", env.root, env2.root);
+	char *ls = sh_out(cmd);
+	ck_assert_msg(!strstr(ls, "ipam"), "per-root IPAM left: %s", ls);
+	free(ls);
+}
+END_TEST
+
+/* An address whose container no longer exists in its root is reclaimed; one
+ * of a root this process cannot see is left alone. */
+START_TEST(stale_allocations_reclaimed)
+{
+	char dir[600], cmd[2048];
+	ipam_dir(dir, sizeof dir);
+	snprintf(cmd, sizeof cmd,
+	         "mkdir -p %s/berth0 && printf '%s\\nghost\\n' > %s/berth0/10.88.0.2 && "
+	         "printf '/nonexistent-berth-root\\nother\\n' > %s/berth0/10.88.0.3",
+	         dir, env.root, dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	berth_container *a = start(net_spec("bridge", "sleep 100"));
+	berth_container *b = start(net_spec("bridge", "sleep 100"));
+	char aa[32], ba[32];
+	address_of(a, aa);
+	address_of(b, ba);
+	ck_assert_str_eq(aa, "10.88.0.2"); /* the ghost's, reclaimed */
+	ck_assert_str_eq(ba, "10.88.0.4"); /* .3 belongs to a root we cannot judge */
+	remove_container(a);
+	remove_container(b);
+	ck_assert_int_eq(ipam_files("berth0"), 1);
+	snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	assert_no_leftovers();
+}
+END_TEST
+
+/* A bridge serves one subnet, whichever root defined its network. */
+START_TEST(two_roots_one_subnet_per_bridge)
+{
+	tu_env_init(&env2);
+	berth_network_options o = BERTH_NETWORK_OPTIONS_INIT;
+	o.subnet = "10.93.0.0/24";
+	o.bridge = "brshared";
+	tu_ok(berth_network_create(env.ctx, "one", &o));
+	berth_container *a = start(net_spec("one", "sleep 100"));
+	/* the bridge has its address: another subnet on it fails at once */
+	o.subnet = "10.95.0.0/24";
+	ck_assert_int_eq(berth_network_create(env2.ctx, "three", &o), BERTH_EEXISTS);
+	ck_assert_msg(strstr(berth_error_last()->message, "10.93.0.1/24"), "message: %s", berth_error_last()->message);
+	/* without a subnet, the other root's definition takes the bridge's */
+	o.subnet = NULL;
+	tu_ok(berth_network_create(env2.ctx, "three", &o));
+	berth_container *b = start_in(&env2, net_spec("three", "sleep 100"));
+	char aa[32], ba[32];
+	address_of(a, aa);
+	address_of(b, ba);
+	ck_assert_msg(!strncmp(ba, "10.93.0.", 8) && strcmp(aa, ba), "addresses %s and %s", aa, ba);
+	/* the bridge is in use by the other root's container */
+	remove_container(b);
+	ck_assert_int_eq(berth_network_remove(env2.ctx, "three"), BERTH_EBUSY);
+	remove_container(a);
+	tu_ok(berth_network_remove(env.ctx, "one"));
+	tu_ok(berth_network_remove(env2.ctx, "three"));
+
+	/* two definitions made before the bridge exists both succeed; the
+	 * second root's first container then fails, naming both subnets */
+	o.bridge = "brsh2";
+	o.subnet = "10.96.0.0/24";
+	tu_ok(berth_network_create(env.ctx, "four", &o));
+	o.subnet = "10.97.0.0/24";
+	tu_ok(berth_network_create(env2.ctx, "five", &o));
+	a = start(net_spec("four", "sleep 100"));
+	berth_spec *s = net_spec("five", "sleep 100");
+	ck_assert_int_eq(berth_container_create(&b, env2.ctx, s, NULL), BERTH_EEXISTS);
+	const char *m = berth_error_last()->message;
+	ck_assert_msg(strstr(m, "brsh2") && strstr(m, "10.96.0.0/24") && strstr(m, "10.97.0.0/24"), "message: %s", m);
+	berth_spec_free(s);
+	ck_assert_int_eq(berth_network_remove(env2.ctx, "five"), BERTH_EBUSY);
+	remove_container(a);
+	assert_no_leftovers();
+	tu_ok(berth_network_remove(env.ctx, "four"));
+	tu_ok(berth_network_remove(env2.ctx, "five"));
 }
 END_TEST
 
@@ -535,7 +772,7 @@ START_TEST(user_network_and_overlaps)
 	free(js);
 	ck_assert_int_eq(berth_network_remove(env.ctx, "appnet"), BERTH_EBUSY);
 	remove_container(a);
-	assert_no_leftovers("appnet");
+	assert_no_leftovers();
 	char *links = sh_out("ip -o link show");
 	ck_assert_msg(strstr(links, "berth-"), "appnet's bridge missing:\n%s", links);
 	free(links);
@@ -589,7 +826,7 @@ START_TEST(container_mode_shares_netns)
 	ck_assert_msg(code == 0 && !strcmp(out, want), "container: mode: '%s'", out);
 	free(out);
 	remove_container(a);
-	assert_no_leftovers("bridge");
+	assert_no_leftovers();
 }
 END_TEST
 
@@ -611,7 +848,11 @@ int main(void)
 	tcase_add_test(tc, none_has_only_loopback_host_sees_host);
 	tcase_add_test(tc, dns_servers);
 	tcase_add_test(tc, no_leftovers_after_monitor_killed);
+	tcase_add_test(tc, monitor_killed_then_supervised);
 	tcase_add_test(tc, parallel_creates_get_distinct_addresses);
+	tcase_add_test(tc, two_roots_share_one_bridge);
+	tcase_add_test(tc, two_roots_one_subnet_per_bridge);
+	tcase_add_test(tc, stale_allocations_reclaimed);
 	tcase_add_test(tc, user_network_and_overlaps);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, container_mode_shares_netns);

@@ -376,3 +376,128 @@ def skopeo_copy(src, dst, *extra):
                        + list(extra) + [src, dst], capture_output=True, text=True)
     if r.returncode != 0:
         raise AssertionError("skopeo copy %s %s: %s" % (src, dst, r.stderr))
+
+
+# --- a hostile registry ---
+
+class HostileRegistry:
+    """A registry of one repository served from memory, that lies as told.
+    images[tag] = (manifest bytes, {digest: blob bytes}); per digest,
+    behave[digest] is one of:
+      ("zeros",):            stream zeros without end (a 1 TiB layer);
+      ("extra", n):          the blob, then n more bytes than it has;
+      ("slow", chunk, secs): the blob in chunks of `chunk` bytes, `secs` apart;
+    and endless_manifest=True streams a manifest that never ends.
+    served[digest] counts the bytes sent of each blob; requests lists (method, path)."""
+
+    def __init__(self):
+        self.images = {}
+        self.behave = {}
+        self.endless_manifest = False
+        self.served = {}
+        self.requests = []
+        owner = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # no Content-Length needed: the body ends when the connection does
+
+            def log_message(self, *a):
+                pass
+
+            def _send(self, data, digest):
+                try:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except OSError:
+                    return False
+                owner.served[digest] = owner.served.get(digest, 0) + len(data)
+                return True
+
+            def do_GET(self):
+                owner.requests.append((self.command, self.path))
+                m = re.match(r"^/v2/[^/]+/(manifests|blobs)/(.+)$", self.path)
+                if self.path == "/v2/" or not m:
+                    self.send_response(200 if self.path == "/v2/" else 404)
+                    self.end_headers()
+                    return
+                kind, ref = m.groups()
+                if kind == "manifests":
+                    if owner.endless_manifest:
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                        self.end_headers()
+                        if not self._send(b'{"schemaVersion": 2, "x": "', "manifest"):
+                            return
+                        while self._send(b"a" * 65536, "manifest"):
+                            pass
+                        return
+                    body = None
+                    for mbytes, _ in owner.images.values():
+                        if ref == sha(mbytes):
+                            body = mbytes
+                    if ref in owner.images:
+                        body = owner.images[ref][0]
+                    if body is None:
+                        self.send_response(404)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", json.loads(body).get("mediaType", ""))
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                blob = None
+                for _, blobs in owner.images.values():
+                    blob = blobs.get(ref, blob)
+                how = owner.behave.get(ref, ("plain",))
+                if blob is None and how[0] != "zeros":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.end_headers()
+                if how[0] == "zeros":
+                    while self._send(bytes(1 << 20), ref):
+                        pass
+                elif how[0] == "extra":
+                    data = blob + bytes(how[1])
+                    for i in range(0, len(data), 65536):
+                        if not self._send(data[i:i + 65536], ref):
+                            return
+                elif how[0] == "slow":
+                    for i in range(0, len(blob), how[1]):
+                        if not self._send(blob[i:i + how[1]], ref):
+                            return
+                        time.sleep(how[2])
+                else:
+                    self._send(blob, ref)
+
+            do_HEAD = do_GET
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.addr = "127.0.0.1:%d" % self.server.server_address[1]
+        _serve(self.server)
+
+    def add_image(self, tag, layers, declared=None):
+        """layers: uncompressed tar bytes; declared: {layer index: size to declare}
+        (a lie). Returns (manifest bytes, layer digests)."""
+        cfg = json.dumps({"architecture": NATIVE_ARCH, "os": "linux", "config": {"Env": ["PATH=/bin"]},
+                          "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
+        blobs = {sha(cfg): cfg}
+        descs = []
+        for i, l in enumerate(layers):
+            blobs[sha(l)] = l
+            descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(l),
+                          "size": (declared or {}).get(i, len(l))})
+        m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(cfg),
+                                   "size": len(cfg)},
+                        "layers": descs}).encode()
+        self.images[tag] = (m, blobs)
+        return m, [d["digest"] for d in descs]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -134,9 +134,15 @@ int main(void)
 	SZ(berth_ctx_options) OFF(berth_ctx_options, version) OFF(berth_ctx_options, root)
 	OFF(berth_ctx_options, run_root) OFF(berth_ctx_options, log_cb) OFF(berth_ctx_options, log_payload)
 	OFF(berth_ctx_options, log_level) OFF(berth_ctx_options, monitor_path)
+	OFF(berth_ctx_options, max_blob_size) OFF(berth_ctx_options, max_image_size)
 	SZ(berth_create_options) OFF(berth_create_options, version) OFF(berth_create_options, id)
 	OFF(berth_create_options, name) OFF(berth_create_options, flags) OFF(berth_create_options, stdio_mode)
 	OFF(berth_create_options, stdin_fd) OFF(berth_create_options, stdout_fd) OFF(berth_create_options, stderr_fd)
+	OFF(berth_create_options, log_driver) OFF(berth_create_options, log_max_size) OFF(berth_create_options, log_max_file)
+	SZ(berth_log_read_options) OFF(berth_log_read_options, version) OFF(berth_log_read_options, flags)
+	OFF(berth_log_read_options, since_ns) OFF(berth_log_read_options, until_ns) OFF(berth_log_read_options, tail)
+	SZ(berth_log_record) OFF(berth_log_record, version) OFF(berth_log_record, stream) OFF(berth_log_record, flags)
+	OFF(berth_log_record, time_ns) OFF(berth_log_record, data) OFF(berth_log_record, len)
 	SZ(berth_exec_options) OFF(berth_exec_options, version) OFF(berth_exec_options, args)
 	OFF(berth_exec_options, env) OFF(berth_exec_options, cwd) OFF(berth_exec_options, user)
 	OFF(berth_exec_options, stdio_mode) OFF(berth_exec_options, stdin_fd) OFF(berth_exec_options, stdout_fd)
@@ -144,10 +150,11 @@ int main(void)
 	berth_ctx_options c = BERTH_CTX_OPTIONS_INIT;
 	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
 	berth_exec_options e = BERTH_EXEC_OPTIONS_INIT;
-	printf("init ctx %u %d %d %d %d %d %d\n", c.version, !!c.root, !!c.run_root, !!c.log_cb, !!c.log_payload,
-	       c.log_level, !!c.monitor_path);
-	printf("init create %u %d %d %u %d %d %d %d\n", o.version, !!o.id, !!o.name, o.flags, o.stdio_mode,
-	       o.stdin_fd, o.stdout_fd, o.stderr_fd);
+	printf("init ctx %u %d %d %d %d %d %d %llu %llu\n", c.version, !!c.root, !!c.run_root, !!c.log_cb,
+	       !!c.log_payload, c.log_level, !!c.monitor_path, (unsigned long long)c.max_blob_size,
+	       (unsigned long long)c.max_image_size);
+	printf("init create %u %d %d %u %d %d %d %d %d %lld %d\n", o.version, !!o.id, !!o.name, o.flags, o.stdio_mode,
+	       o.stdin_fd, o.stdout_fd, o.stderr_fd, !!o.log_driver, (long long)o.log_max_size, o.log_max_file);
 	printf("init exec %u %d %d %d %d %d %d %d %d\n", e.version, !!e.args, !!e.env, !!e.cwd, !!e.user,
 	       e.stdio_mode, e.stdin_fd, e.stdout_fd, e.stderr_fd);
 	printf("const %d %d %d %d %d %d %d\n", BERTH_CREATE_DETACH, BERTH_CREATE_REMOVE, BERTH_DELETE_FORCE,
@@ -165,7 +172,8 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
     subprocess.run(["cc", "-std=c11", "-I", INCLUDE, str(src), "-o", str(exe)], check=True)
     lines = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.splitlines()
     structs = {"berth_error": _lib.ErrorInfo, "berth_ctx_options": _lib.CtxOptions,
-               "berth_create_options": _lib.CreateOptions, "berth_exec_options": _lib.ExecOptions}
+               "berth_create_options": _lib.CreateOptions, "berth_exec_options": _lib.ExecOptions,
+               "berth_log_read_options": _lib.LogReadOptions, "berth_log_record": _lib.LogRecord}
     checked = 0
     for line in lines:
         p = line.split()
@@ -175,7 +183,7 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
         elif p[0] == "off":
             assert getattr(structs[p[1]], p[2]).offset == int(p[3]), line
             checked += 1
-    assert checked == 4 + 3 + 7 + 8 + 9
+    assert checked == 4 + 3 + 9 + 11 + 9 + 6 + 7
 
     def flags(s, names):
         return " ".join(str(int(bool(getattr(s, n)))) if n in names else str(getattr(s, n))
@@ -184,7 +192,7 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
     init = {p.split()[1]: " ".join(p.split()[2:]) for p in lines if p.startswith("init ")}
     assert flags(_lib.ctx_options_defaults(), {"root", "run_root", "log_cb", "log_payload", "monitor_path"}) \
         == init["ctx"]
-    assert flags(_lib.create_options_defaults(), {"id", "name"}) == init["create"]
+    assert flags(_lib.create_options_defaults(), {"id", "name", "log_driver"}) == init["create"]
     assert flags(_lib.exec_options_defaults(), {"args", "env", "cwd", "user"}) == init["exec"]
     const = [p for p in lines if p.startswith("const ")][0].split()[1:]
     assert [int(x) for x in const] == [_lib.CREATE_DETACH, _lib.CREATE_REMOVE, _lib.DELETE_FORCE, _lib.STDIO_FDS,
@@ -196,8 +204,8 @@ def test_struct_layouts_and_init_values_match_c(tmp_path):
 
 def test_options_init_functions_fill_the_init_values():
     for struct, init, defaults, version in (
-            (_lib.CtxOptions, _lib.lib.berth_ctx_options_init, _lib.ctx_options_defaults, 1),
-            (_lib.CreateOptions, _lib.lib.berth_create_options_init, _lib.create_options_defaults, 1),
+            (_lib.CtxOptions, _lib.lib.berth_ctx_options_init, _lib.ctx_options_defaults, _lib.CTX_OPTIONS_VERSION),
+            (_lib.CreateOptions, _lib.lib.berth_create_options_init, _lib.create_options_defaults, 2),
             (_lib.ExecOptions, _lib.lib.berth_exec_options_init, _lib.exec_options_defaults, 1)):
         o = struct()
         init(ctypes.byref(o), version)
@@ -205,6 +213,26 @@ def test_options_init_functions_fill_the_init_values():
         assert bytes(o) == bytes(d), struct.__name__
         with pytest.raises(berth.InvalidArgument):
             init(ctypes.byref(struct()), 9999)
+
+
+def test_ctx_options_version_1_is_still_accepted(tmp_path):
+    """Version 1 (before max_blob_size): init fills only its fields; berth_ctx_new
+    reads only those (the limits then come from the environment)."""
+    v1 = _lib.CtxOptions.max_blob_size.offset
+    o = _lib.CtxOptions()
+    ctypes.memset(ctypes.byref(o), 0xAB, ctypes.sizeof(o))
+    _lib.lib.berth_ctx_options_init(ctypes.byref(o), 1)
+    assert o.version == 1 and bytes(o)[4:v1] == bytes(_lib.ctx_options_defaults())[4:v1] and o.log_level == 1
+    assert bytes(o)[v1:] == b"\xab" * (ctypes.sizeof(o) - v1)  # the caller's struct ends there
+    o.root, o.run_root = str(tmp_path / "r").encode(), str(tmp_path / "rr").encode()
+    h = _lib.CtxP()
+    _lib.lib.berth_ctx_new(ctypes.byref(h), ctypes.byref(o))
+    try:
+        assert _lib.lib.berth_ctx_max_blob_size(h) == _lib.SIZE_UNLIMITED  # not 0xabab...
+    finally:
+        _lib.lib.berth_ctx_free(h)
+    with pytest.raises(berth.InvalidArgument):
+        _lib.lib.berth_ctx_options_init(ctypes.byref(o), 3)
 
 
 def test_error_classes():

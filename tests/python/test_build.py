@@ -183,15 +183,22 @@ def test_demo_image_serves_its_page(cli, tmp_path):
         cli("rm", "-f", name)
 
 
-def test_ctrl_c_cancels_a_running_step(based, tmp_path):
-    import signal
-    ctx = _context(tmp_path, "FROM busybox:base\nRUN echo started; sleep 30\nRUN echo never\n")
-    p = subprocess.Popen([CLI, "--root", based.root, "--run-root", based.run_root, "build", "-t", "cancelled:1", str(ctx)],
+def _build_until_started(cli, ctx, tag):
+    """`berth build -t tag ctx` started in the background, returned once its
+    output says "started"."""
+    p = subprocess.Popen([CLI, "--root", cli.root, "--run-root", cli.run_root, "build", "-t", tag, str(ctx)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = ""
     while "started" not in line:
         line = p.stdout.readline()
         assert line, "the build ended early: " + p.stderr.read()
+    return p
+
+
+def test_ctrl_c_cancels_a_running_step(based, tmp_path):
+    import signal
+    ctx = _context(tmp_path, "FROM busybox:base\nRUN echo started; sleep 30\nRUN echo never\n")
+    p = _build_until_started(based, ctx, "cancelled:1")
     t0 = time.monotonic()
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)

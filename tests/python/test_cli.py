@@ -480,8 +480,8 @@ def test_detached_lifecycle(cli, rootfs, cleanup):
     assert cli("ps", "-q", "--no-trunc").stdout.split() == [cid]
     assert cli("ps", "--format", "{{.Names}}:{{.State}}").stdout.strip() == "web:running"
 
-    logs = wait_for(lambda: (lambda o: o if "to-stderr" in o else None)(cli("logs", "web").stdout), what="logs")
-    assert "hello-log" in logs and "to-stderr" in logs
+    logs = wait_for(lambda: (lambda r: r if "to-stderr" in r.stderr else None)(cli("logs", "web")), what="logs")
+    assert "hello-log" in logs.stdout and "to-stderr" in logs.stderr  # each stream to its own
 
     r = cli("stop", "-t", "1", "web")
     assert r.returncode == 0, r.stderr
@@ -592,11 +592,18 @@ def test_logs_follow_until_exit(cli, rootfs, cleanup):
 
 
 def test_logs_of_attached_container(cli, rootfs, cleanup):
+    # an attached run keeps a log too (as Docker's), its output still ours
     cleanup.append("att")
-    cli("run", "--name", "att", "--rootfs", rootfs, "true")
+    r = cli("run", "--name", "att", "--rootfs", rootfs, "sh", "-c", "echo seen; echo err >&2")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "seen\n", "err\n")
     r = cli("logs", "att")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "seen\n", "err\n")
+    # with --log-driver none: no log, and logs says so
+    cleanup.append("quiet")
+    assert cli("run", "--name", "quiet", "--log-driver", "none", "--rootfs", rootfs, "echo", "x").stdout == "x\n"
+    r = cli("logs", "quiet")
     assert r.returncode == 125
-    assert "att" in r.stderr
+    assert "no log" in r.stderr and '"none"' in r.stderr
 
 
 def test_exec(cli, rootfs, cleanup):

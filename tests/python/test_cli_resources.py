@@ -173,6 +173,45 @@ def test_info_cgroup_mode(cli):
     out = cli("info").stdout
     assert re.search(r"^Cgroup mode:\s+%s$" % info["CgroupMode"], out, re.M), out
     assert re.search(r"^Cgroup version:\s+%s$" % info["CgroupVersion"], out, re.M), out
+    assert info["Warnings"] == []
+
+
+def test_without_cgroupfs_info_run_and_stats_say_so(cli, rootfs):
+    """A private /sys (as under `ip netns exec`; here a fresh sysfs in a
+    private mount + network namespace, never the host's /sys): info shows
+    cgroups unavailable, a limit is refused with the reason, a run without
+    limits warns, and stats shows -- instead of zeros."""
+    def hidden(*args):
+        script = ('mount --make-rprivate / && umount -l /sys && mount -t sysfs sysfs /sys && '
+                  'ip link set lo up && exec "$@"')
+        cmd = ["unshare", "--mount", "--net", "sh", "-c", script, "sh", CLI, "--root", cli.root,
+               "--run-root", cli.run_root] + list(args)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+    r = hidden("info", "--format", "json")
+    info = json.loads(r.stdout)
+    assert info["CgroupMode"] == "unavailable" and info["CgroupVersion"] == "unavailable", info
+    assert any("/sys/fs/cgroup" in w for w in info["Warnings"]), info
+    r = hidden("info")
+    assert re.search(r"^Cgroup mode:\s+unavailable$", r.stdout, re.M), r.stdout
+    assert "WARNING: No cgroup file system" in r.stderr, r.stderr
+
+    r = hidden("run", "--rm", "--name", "lim", "-m", "64m", "--rootfs", rootfs, "true")
+    assert r.returncode == 125, r
+    assert "memory limit" in r.stderr and "needs cgroups" in r.stderr and "ip netns exec" in r.stderr, r.stderr
+    assert cli("ps", "-a", "-q").stdout == ""
+
+    r = hidden("run", "-d", "--name", "nolim", "--rootfs", rootfs, "sleep", "30")
+    assert r.returncode == 0, r.stderr
+    assert "without a cgroup" in r.stderr and "/sys/fs/cgroup" in r.stderr, r.stderr
+    try:
+        r = hidden("stats", "--no-stream", "nolim")
+        assert "has no cgroup" in r.stderr, r.stderr
+        row = r.stdout.splitlines()[1].split()
+        assert row[2] == "--" and "0.00%" not in r.stdout, r.stdout
+        assert json.loads(cli("inspect", "nolim").stdout)[0]["cgroupUnavailable"] is True
+    finally:
+        cli("rm", "-f", "nolim")
 
 
 # -------------------------------------------------------------- bad input

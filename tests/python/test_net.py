@@ -104,14 +104,25 @@ def http_get(addr, port, attempts=50):
     return None
 
 
-def assert_no_leftovers(ns, root, network="bridge"):
+def assert_no_leftovers(ns, root):
     links = ns.sh("ip -o link show")
     assert ": vb" not in links, "veth left:\n" + links
     maps = ns.sh("nft list map ip berth dnat_any 2>/dev/null; nft list map ip berth dnat_addr 2>/dev/null")
     assert "elements" not in maps, "DNAT elements left:\n" + maps
-    ipam = os.path.join(root, "networks", "ipam", network)
-    left = [f for f in os.listdir(ipam) if not f.startswith(".")] if os.path.isdir(ipam) else []
-    assert left == [], "IPAM files left: %s" % left
+    ipam = ipam_dir(ns)
+    assert not os.path.exists(ipam), "IPAM files left: %s" % os.listdir(ipam)
+    assert not os.path.exists(os.path.join(root, "networks", "ipam")), "per-root IPAM directory left"
+
+
+def ipam_dir(ns):
+    """The host-wide IPAM directory of the namespace's bridges (lib/net/ipam.c)."""
+    with ns.entered():
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        cookie = int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little")  # SO_NETNS_COOKIE
+    finally:
+        s.close()
+    return "/run/berth-ipam/cookie-%d" % cookie
 
 
 def test_cli_publish_port_ps_inspect(ncli, rootfs):
@@ -155,6 +166,14 @@ def test_cli_attached_with_ports_passes_stdio_and_exit_code(ncli, rootfs):
              "echo attached-out; echo attached-err >&2; exit 3")
     assert r.returncode == 3, r.stderr
     assert r.stdout == "attached-out\n" and r.stderr == "attached-err\n"
+    assert_no_leftovers(ncli.ns, ncli.root)
+    # without --rm the monitor (there for the ports) tees: ours, and the log
+    r = ncli("run", "--name", "teed", "-p", "18500:80", "--rootfs", rootfs, "sh", "-c",
+             "echo teed-out; echo teed-err >&2; exit 4")
+    assert (r.returncode, r.stdout, r.stderr) == (4, "teed-out\n", "teed-err\n")
+    r = ncli("logs", "teed")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "teed-out\n", "teed-err\n")
+    assert ncli("rm", "teed").returncode == 0
     assert_no_leftovers(ncli.ns, ncli.root)
 
 
@@ -213,6 +232,68 @@ def test_cli_monitor_killed_leaves_nothing(ncli, rootfs):
     assert ps.returncode == 0 and "Exited" in ps.stdout, ps.stdout
     assert_no_leftovers(ncli.ns, ncli.root)
     assert ncli("rm", "victim").returncode == 0
+
+
+def _wait_gone(pid):
+    for _ in range(250):
+        if not os.path.exists("/proc/%d" % pid) or "Z" in open("/proc/%d/stat" % pid).read().split()[2]:
+            return
+        time.sleep(0.02)
+    raise AssertionError("process %d still alive" % pid)
+
+
+def test_cli_monitor_killed_ps_says_so_start_repairs(ncli, rootfs):
+    r = ncli("run", "-d", "--name", "orphan", "-p", "18610:80", "--rootfs", rootfs, "--tmpfs", "/tmp",
+             "sh", "-c", HTTPD)
+    assert r.returncode == 0, r.stderr
+    want = "served-by-%s\n" % r.stdout.strip()[:12]
+    with ncli.ns.entered():
+        assert http_get("127.0.0.1", 18610) == want
+    monitor = json.loads(ncli("inspect", "orphan").stdout)[0]["ownerPid"]
+    os.kill(monitor, 9)
+    _wait_gone(monitor)
+    ps = ncli("ps")
+    assert re.search(r"Up .* \(unsupervised\)", ps.stdout), ps.stdout
+    info = json.loads(ncli("inspect", "orphan").stdout)[0]
+    assert info["supervised"] is False and info["status"] == "running", info
+    r = ncli("logs", "orphan")
+    assert "unsupervised" in r.stderr and "berth start orphan" in r.stderr, r.stderr
+    r = ncli("start", "orphan")
+    assert r.returncode == 0 and r.stdout == "orphan\n", r
+    assert "(unsupervised)" not in ncli("ps").stdout
+    info = json.loads(ncli("inspect", "orphan").stdout)[0]
+    assert info["supervised"] is True and info["ownerPid"] != monitor
+    with ncli.ns.entered():
+        assert http_get("127.0.0.1", 18610) == want
+    assert ncli("stop", "-t", "1", "orphan").returncode == 0
+    _wait_gone(info["ownerPid"])
+    assert_no_leftovers(ncli.ns, ncli.root)  # cleaned up by the new monitor, before rm
+    assert ncli("rm", "orphan").returncode == 0
+
+
+def test_bindings_supervise_after_monitor_killed(roots, rootfs, hostns):
+    root, run_root = roots
+    with hostns.entered(), berth.Context(root=root, run_root=run_root) as ctx:
+        c = ctx.create(["sh", "-c", HTTPD], rootfs=rootfs, mounts=[{"destination": "/tmp", "type": "tmpfs",
+                                                                    "source": "tmpfs"}],
+                       ports=["18095:80"], start=True)
+        try:
+            want = "served-by-%s\n" % c.id[:12]
+            assert c.supervised
+            monitor = c.inspect()["ownerPid"]
+            os.kill(monitor, 9)
+            _wait_gone(monitor)
+            assert not c.supervised and c.status == "running"
+            assert http_get("127.0.0.1", 18095, attempts=1) is None
+            c.supervise()
+            assert c.supervised and c.inspect()["ownerPid"] != monitor
+            assert http_get("127.0.0.1", 18095) == want
+            with pytest.raises(berth.StateError):
+                c.supervise()
+        finally:
+            c.delete(force=True)
+            c.close()
+    assert_no_leftovers(hostns, root)
 
 
 def test_bindings_ports_and_networks(roots, rootfs, hostns):

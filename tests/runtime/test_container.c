@@ -351,15 +351,16 @@ START_TEST(detached_survives_creator)
 	tu_ok(berth_container_wait(&code, NULL, c, 10000));
 	ck_assert_int_eq(code, 7);
 	ck_assert_int_eq(berth_container_exit_code(c), 7);
-	char *log;
-	FILE *f = fopen(berth_container_log_path(c), "r");
-	ck_assert_ptr_nonnull(f);
+	/* the monitor's log: records with their stream */
+	berth_log_reader *lr;
+	tu_ok(berth_log_reader_open(&lr, c, NULL));
+	berth_log_record rec = { BERTH_LOG_RECORD_VERSION };
 	char buf[256] = "";
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	(void)log;
-	ck_assert_str_eq(buf, "out\nerr\n");
+	size_t n = 0;
+	while (berth_log_reader_next(&rec, lr, 0) > 0 && n + rec.len + 2 < sizeof buf)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%d:%.*s", rec.stream, (int)rec.len, rec.data);
+	berth_log_reader_free(lr);
+	ck_assert_str_eq(buf, "1:out\n2:err\n");
 	tu_ok(berth_container_delete(c, 0));
 	berth_container_free(c);
 }

@@ -19,10 +19,11 @@ from . import build
 from . import net
 from .image import Image, Reference
 from . import _lib
-from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN
+from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, SIZE_UNLIMITED
 from .container import (DEVNULL, PIPE, STDOUT, CompletedContainer, Container, ContainerError, ExecResult,
                         Process)
 from .context import Context
+from .logs import LogIterator, LogRecordTuple as LogRecord
 from .errors import (AuthError, BerthError, BerthOSError, Busy, DigestError, Exists, InvalidArgument, NetworkError,
                      NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout, Unsupported)
 from .spec import Spec
@@ -50,7 +51,7 @@ __all__ = [
     "Context", "Spec", "Container", "Process", "CompletedContainer", "ExecResult", "ContainerError",
     "namespace", "cgroup", "image", "volume", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
     "namespace", "cgroup", "image", "net", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
-    "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG",
+    "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG", "LogIterator", "LogRecord", "SIZE_UNLIMITED",
     "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
     "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",
     "Timeout",

@@ -23,8 +23,14 @@ LIBRARY_ENV = "BERTH_LIBRARY"
 LIBRARY_NAME = "libberth.so.0"
 
 # --- constants (mirroring the headers) ---
-CTX_OPTIONS_VERSION = 1
-CREATE_OPTIONS_VERSION = 1
+CTX_OPTIONS_VERSION = 2
+SIZE_UNLIMITED = (1 << 64) - 1  # BERTH_SIZE_UNLIMITED
+CREATE_OPTIONS_VERSION = 2
+LOG_READ_OPTIONS_VERSION = 1
+LOG_RECORD_VERSION = 1
+LOG_STDOUT, LOG_STDERR = 1, 2
+LOG_PARTIAL = 1
+LOG_FOLLOW = 1
 EXEC_OPTIONS_VERSION = 1
 
 LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
@@ -116,6 +122,9 @@ class CtxOptions(Structure):
         ("log_payload", c_void_p),
         ("log_level", c_int),
         ("monitor_path", c_char_p),
+        # version 2
+        ("max_blob_size", c_uint64),
+        ("max_image_size", c_uint64),
     ]
 
 
@@ -130,7 +139,42 @@ class CreateOptions(Structure):
         ("stdin_fd", c_int),
         ("stdout_fd", c_int),
         ("stderr_fd", c_int),
+        # version 2
+        ("log_driver", c_char_p),
+        ("log_max_size", c_int64),
+        ("log_max_file", c_int),
     ]
+
+
+class LogReadOptions(Structure):
+    """berth_log_read_options."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("since_ns", c_int64),
+        ("until_ns", c_int64),
+        ("tail", c_int64),
+    ]
+
+
+class LogRecord(Structure):
+    """berth_log_record (data borrowed until the next call on the reader)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("stream", c_int),
+        ("flags", c_uint),
+        ("time_ns", c_int64),
+        ("data", c_void_p),
+        ("len", c_size_t),
+    ]
+
+
+class _LogReader(Structure):
+    pass
+
+
+LogReaderP = POINTER(_LogReader)
+LOG_RECORD_CB = CFUNCTYPE(c_int, POINTER(LogRecord), c_void_p)
 
 
 class ExecOptions(Structure):
@@ -195,12 +239,12 @@ def cgroup_resources_defaults():
 
 def ctx_options_defaults():
     """BERTH_CTX_OPTIONS_INIT."""
-    return CtxOptions(CTX_OPTIONS_VERSION, None, None, LOG_CB(), None, LOG_WARN, None)
+    return CtxOptions(CTX_OPTIONS_VERSION, None, None, LOG_CB(), None, LOG_WARN, None, 0, 0)
 
 
 def create_options_defaults():
     """BERTH_CREATE_OPTIONS_INIT."""
-    return CreateOptions(CREATE_OPTIONS_VERSION, None, None, 0, STDIO_FDS, -1, -1, -1)
+    return CreateOptions(CREATE_OPTIONS_VERSION, None, None, 0, STDIO_FDS, -1, -1, -1, None, 0, 0)
 
 
 def exec_options_defaults():
@@ -283,6 +327,8 @@ DECLARATIONS = {
     "berth_ctx_free": (None, [CtxP], False),
     "berth_ctx_root": (_S, [CtxP], False),
     "berth_ctx_run_root": (_S, [CtxP], False),
+    "berth_ctx_max_blob_size": (c_uint64, [CtxP], False),
+    "berth_ctx_max_image_size": (c_uint64, [CtxP], False),
     # spec.h
     "berth_spec_new": (_I, [POINTER(SpecP)], True),
     "berth_spec_parse": (_I, [POINTER(SpecP), c_char_p, c_size_t], True),
@@ -333,6 +379,13 @@ DECLARATIONS = {
     "berth_status_name": (_S, [c_int], False),
     "berth_create_options_init": (_I, [POINTER(CreateOptions), c_uint], True),
     "berth_container_create": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
+    # log.h
+    "berth_log_read_options_init": (_I, [POINTER(LogReadOptions), c_uint], True),
+    "berth_log_reader_open": (_I, [POINTER(LogReaderP), ContainerP, POINTER(LogReadOptions)], True),
+    "berth_log_reader_next": (_I, [POINTER(LogRecord), LogReaderP, c_int], True),
+    "berth_log_reader_free": (None, [LogReaderP], False),
+    "berth_container_logs": (_I, [ContainerP, POINTER(LogReadOptions), LOG_RECORD_CB, c_void_p], True),
+    "berth_log_parse_time": (_I, [POINTER(c_int64), c_char_p, c_int64], True),
     "berth_container_start": (_I, [ContainerP], True),
     "berth_container_run": (_I, [POINTER(ContainerP), CtxP, SpecP, POINTER(CreateOptions)], True),
     "berth_container_open": (_I, [POINTER(ContainerP), CtxP, c_char_p], True),
@@ -369,6 +422,10 @@ DECLARATIONS = {
     "berth_container_add_port": (_I, [ContainerP, POINTER(Port)], True),
     "berth_container_remove_port": (_I, [ContainerP, POINTER(Port)], True),
     "berth_container_serve_ports": (_I, [ContainerP], True),
+    # container.h, BERTH_0.2: supervision of a container whose monitor died
+    "berth_container_supervised": (c_int, [ContainerP], False),
+    "berth_container_supervise": (_I, [ContainerP], True),
+    "berth_container_adopt": (_I, [ContainerP], True),
     "berth_network_options_init": (_I, [POINTER(NetworkOptions), c_uint], True),
     "berth_network_create": (_I, [CtxP, c_char_p, POINTER(NetworkOptions)], True),
     "berth_network_remove": (_I, [CtxP, c_char_p], True),

@@ -19,6 +19,7 @@ from ctypes import byref, c_int, c_void_p
 
 from . import errors
 from ._handle import Handle
+from .logs import LogIterator
 from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
                    STDIO_TERMINAL, DELETE_FORCE, DELETE_VOLUMES, dec, enc, lib, strv, take_string)
 
@@ -433,16 +434,15 @@ class Container(Handle):
         with self._lock:
             return dec(lib.berth_container_log_path(self._handle())) or None
 
-    def logs(self):
-        """The contents of the container's log file (b"" if there is none yet)."""
-        p = self.log_path
-        if not p:
-            return b""
-        try:
-            with open(p, "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return b""
+    def logs(self, follow=False, since=None, until=None, timestamps=False, tail=None):
+        """An iterator of berth.LogRecord(stream, time_ns, data, partial) over the
+        container's log. follow: wait for new records until the container has
+        stopped; since/until: unix seconds, a datetime, or a str as `berth logs`
+        takes it (RFC 3339, "10m"); timestamps: data prefixed with the RFC 3339
+        time at each line start; tail: the last N lines. The iterator's read()
+        (or bytes(it)) is every record's data at once, as logs() returned
+        before. berth.Unsupported when the container keeps no log."""
+        return LogIterator(self, follow, since, until, timestamps, tail)
 
     def inspect(self):
         """The full state (OCI state plus berth's fields) as a dict."""
@@ -609,9 +609,8 @@ class Container(Handle):
             lib.berth_container_stats(byref(s), self._handle())
         return cgroup.Stats._from_c(s)
 
-    @property
-    def oom_killed(self):
-        """True if the kernel killed a process of the container for memory."""
+    def _flag(self, getter):
+        """A getter's answer after reloading the state (unless deleted)."""
         with self._lock:
             h = self._handle()
             if not self._deleted:
@@ -619,7 +618,34 @@ class Container(Handle):
                     lib.berth_container_refresh(h)
                 except errors.NotFound:
                     pass
-            return lib.berth_container_oom_killed(h) == 1
+            return getter(h) == 1
+
+    @property
+    def oom_killed(self):
+        """True if the kernel killed a process of the container for memory."""
+        return self._flag(lib.berth_container_oom_killed)
+
+    @property
+    def supervised(self):
+        """True while a live owner (its monitor) supervises the running
+        container; False when it is stopped or its monitor died (kill -9):
+        then nobody serves its 127.0.0.1 ports or cleans up at its exit
+        until supervise()."""
+        return self._flag(lib.berth_container_supervised)
+
+    def supervise(self):
+        """Gives a running container whose monitor died a new monitor that
+        adopts it: 127.0.0.1 ports served again, the exit recorded and cleaned
+        up. StateError when it is stopped or already supervised."""
+        with self._lock:
+            lib.berth_container_supervise(self._handle())
+
+    def adopt(self):
+        """This process becomes the owner of a container whose monitor died
+        (what berth-monitor does for supervise()): ports reserved again,
+        serve_ports() serves them, wait() records the exit and cleans up."""
+        with self._lock:
+            lib.berth_container_adopt(self._handle())
 
     def cgroup(self):
         """The container's cgroup as a berth.cgroup.Cgroup (close it when done)."""

@@ -10,8 +10,8 @@ from ctypes import byref, c_char_p, c_uint64, c_void_p
 from . import _lib, errors
 from ._handle import Handle
 from ._lib import (CTX_OPTIONS_VERSION, CREATE_OPTIONS_VERSION, CREATE_DETACH, CREATE_REMOVE, LOG_CB, LOG_WARN,
-                   STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP, dec, enc,
-                   lib, take_strv)
+                   SIZE_UNLIMITED, STDIO_FDS, STDIO_LOG, STDIO_TERMINAL, ContainerP, CreateOptions, CtxOptions, CtxP,
+                   dec, enc, lib, take_strv)
 from . import cgroup as _cgroup
 from .container import CompletedContainer, Container, _Stdio
 from .namespace import NS_NET
@@ -40,8 +40,12 @@ class Context(Handle):
     """A libberth context: where state lives and where log messages go.
 
     ``Context(root=None, run_root=None, log=None, log_level=berth.LOG_WARN,
-    monitor_path=None)``. root defaults to $BERTH_ROOT or /var/lib/berth,
-    run_root to $BERTH_RUN_ROOT or /run/berth. log is a callable
+    monitor_path=None, max_blob_size=None, max_image_size=None)``. root
+    defaults to $BERTH_ROOT or /var/lib/berth, run_root to $BERTH_RUN_ROOT or
+    /run/berth. max_blob_size and max_image_size (bytes) bound what a pull
+    may store: None takes $BERTH_MAX_BLOB_SIZE / $BERTH_MAX_IMAGE_SIZE, else
+    no limit; berth.SIZE_UNLIMITED means none whatever the environment says.
+    log is a callable
     ``log(level, message)``, called from whichever thread the library logs on;
     it must not call into berth.
 
@@ -49,7 +53,8 @@ class Context(Handle):
     Container handles made from it (the containers go on).
     """
 
-    def __init__(self, root=None, run_root=None, log=None, log_level=None, monitor_path=None):
+    def __init__(self, root=None, run_root=None, log=None, log_level=None, monitor_path=None, max_blob_size=None,
+                 max_image_size=None):
         self._lock = threading.Lock()
         self._containers = weakref.WeakSet()
         self._h = None
@@ -60,6 +65,8 @@ class Context(Handle):
         opts.root = enc(_abspath(root))
         opts.run_root = enc(_abspath(run_root))
         opts.monitor_path = enc(_abspath(monitor_path))
+        opts.max_blob_size = max_blob_size or 0
+        opts.max_image_size = max_image_size or 0
         if log is not None:
             self._log_cb = LOG_CB(self._on_log)
             opts.log_cb = self._log_cb
@@ -113,6 +120,18 @@ class Context(Handle):
     @property
     def run_root(self):
         return dec(lib.berth_ctx_run_root(self._handle()))
+
+    @property
+    def max_blob_size(self):
+        """The largest blob a pull may store, in bytes; None: no limit."""
+        v = lib.berth_ctx_max_blob_size(self._handle())
+        return None if v == SIZE_UNLIMITED else v
+
+    @property
+    def max_image_size(self):
+        """The largest image (config and layers) a pull may store, in bytes; None: no limit."""
+        v = lib.berth_ctx_max_image_size(self._handle())
+        return None if v == SIZE_UNLIMITED else v
 
     # --- containers ---
     def container(self, id_or_name):
@@ -404,7 +423,7 @@ class Context(Handle):
             raise TypeError("network %r: none, host, bridge, container:ID, a network's name or a netns path"
                             % (network,))
 
-    def _options(self, id, name, flags, mode, fds):
+    def _options(self, id, name, flags, mode, fds, log_driver=None, log_max_size=None, log_max_file=None):
         opts = CreateOptions()
         lib.berth_create_options_init(byref(opts), CREATE_OPTIONS_VERSION)
         opts.id = enc(id)
@@ -412,6 +431,11 @@ class Context(Handle):
         opts.flags = flags
         opts.stdio_mode = mode
         opts.stdin_fd, opts.stdout_fd, opts.stderr_fd = fds
+        opts.log_driver = enc(log_driver)
+        if log_max_size is not None:
+            opts.log_max_size = _cgroup.parse_size(log_max_size, "log_max_size", unlimited=False)
+        if log_max_file is not None:
+            opts.log_max_file = int(log_max_file)
         return opts
 
     # --- high level ---
@@ -492,13 +516,18 @@ class Context(Handle):
                mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
                network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
                detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
-               image=None, entrypoint=None, ports=None, dns=None, **resources):
+               image=None, entrypoint=None, ports=None, dns=None, log_driver=None, log_max_size=None,
+               log_max_file=None, **resources):
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 
         detach: supervised by berth-monitor, which outlives this process.
-        log_output: stdout/stderr appended to the container's log file (logs());
-        default on for detach when no stdout/stderr fd is given.
+        log_output: stdout/stderr through pipes to the container's monitor, which
+        keeps its log (logs()); default on for detach when no stdout/stderr fd is
+        given. Not detached, the monitor also copies the output to the stdout/
+        stderr fds given.
+        log_driver: "local" (default) or "none"; log_max_size (bytes or "10m") and
+        log_max_file: the rotation (default 10 MiB x 5 files).
         terminal: a pseudo-terminal (take_console() / attach()).
         remove: delete it once it has exited (needs detach to be automatic).
         stdin/stdout/stderr: None (/dev/null) or an fd or file (dup'ed).
@@ -519,7 +548,7 @@ class Context(Handle):
             else:
                 mode = STDIO_FDS
             flags = (CREATE_DETACH if detach else 0) | (CREATE_REMOVE if remove else 0)
-            opts = self._options(id, name, flags, mode, stdio.fds)
+            opts = self._options(id, name, flags, mode, stdio.fds, log_driver, log_max_size, log_max_file)
             h = ContainerP()
             fn = lib.berth_container_run if start else lib.berth_container_create
             fn(byref(h), self._handle(), s._handle(), byref(opts))
