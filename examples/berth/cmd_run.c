@@ -682,7 +682,7 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 		}
 		term_copy_winsize(pty);
 	}
-	if (berth_container_status(c) != BERTH_STATUS_RUNNING && berth_container_start(c) < 0) {
+	if (berth_container_status(c) == BERTH_STATUS_CREATED && berth_container_start(c) < 0) {
 		berr("start");
 		code = start_failure_code();
 		goto fail;
@@ -736,7 +736,7 @@ int cmd_run(int argc, char **argv)
 		set_log_options(&opts, &rc);
 		if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0) {
 			code = berr("create");
-		} else if (berth_container_status(c) != BERTH_STATUS_RUNNING && berth_container_start(c) < 0) {
+		} else if (berth_container_status(c) == BERTH_STATUS_CREATED && berth_container_start(c) < 0) {
 			berr("start");
 			code = start_failure_code();
 			berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);

@@ -1026,7 +1026,7 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
 		o.flags |= BERTH_CREATE_START; /* in process: no created state needed */
 	if ((r = berth_container_create(&c, ctx, spec, &o)) < 0)
 		return r;
-	if (c->status != BERTH_STATUS_RUNNING && (r = berth_container_start(c)) < 0) {
+	if (c->status == BERTH_STATUS_CREATED && (r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
 		berth__err_save(&s);
 		berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES);

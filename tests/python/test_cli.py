@@ -525,6 +525,22 @@ def test_detached_rm(cli, rootfs):
     wait_for(lambda: cli("ps", "-a", "-q").stdout == "", what="the --rm container to go away")
 
 
+def test_detached_exits_at_once(cli, rootfs, cleanup):
+    """run -d of a command that is done before the CLI looks again (the
+    monitor starts it): still a success, its exit and output recorded."""
+    cleanup.append("quick")
+    for _ in range(5):
+        r = cli("run", "-d", "--name", "quick", "--rootfs", rootfs, "sh", "-c", "echo quick-out; exit 3")
+        assert r.returncode == 0, r.stderr
+        assert re.fullmatch(r"[0-9a-f]{64}\n", r.stdout)
+        assert cli("wait", "quick").stdout.strip() == "3"
+        assert cli("logs", "quick").stdout == "quick-out\n"
+        assert cli("rm", "quick").returncode == 0
+        r = cli("run", "-d", "--rm", "--rootfs", rootfs, "/bin/true")
+        assert r.returncode == 0, r.stderr
+        wait_for(lambda: cli("ps", "-a", "-q").stdout == "", what="the --rm container to go away")
+
+
 def test_create_and_start(cli, rootfs, cleanup):
     cleanup.append("made")
     r = cli("create", "--name", "made", "--rootfs", rootfs, "sh", "-c", "echo started-now; exit 6")
