@@ -80,6 +80,9 @@ BERTH_HIDDEN uint64_t berth__proc_stat(pid_t pid, char *state);
 /* recvmsg of len bytes and at most one SCM_RIGHTS descriptor (-1 if none,
  * close-on-exec). Returns recvmsg's result. */
 BERTH_HIDDEN ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd);
+/* Sends len bytes of buf with fd attached (SCM_RIGHTS): 0, or -1 with errno.
+ * Only system calls: usable between clone and exec. */
+BERTH_HIDDEN int berth__send_fd(int sock, const void *buf, size_t len, int fd);
 
 /* --- versioned options structs and sizes (lib/common/options.c) --- */
 /* Copies a caller's options struct of any known version into dst (already

@@ -397,21 +397,7 @@ static void setup_console(int bind_console)
 	berth__child_msg msg;
 	memset(&msg, 0, sizeof msg);
 	msg.type = BERTH__MSG_CONSOLE;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct iovec iov = { &msg, sizeof msg };
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &m, sizeof m);
-	if (sendmsg(g_sync, &mh, MSG_NOSIGNAL) < 0)
+	if (berth__send_fd(g_sync, &msg, sizeof msg, m) < 0)
 		die("terminal: hand the master to the parent");
 	close(m);
 	if (ioctl(s, TIOCSCTTY, 0) < 0)

@@ -57,21 +57,7 @@ static __attribute__((noinline)) int intermediate(const berth__plan *p, struct c
 		return errno & 0xff;
 	/* the child's pid as we see it, and its pidfd */
 	int msg[2] = { BERTH__MSG_PID, (int)pid };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct iovec iov = { msg, sizeof msg };
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	if (sendmsg(sync_child, &mh, MSG_NOSIGNAL) < 0) {
+	if (berth__send_fd(sync_child, msg, sizeof msg, fd) < 0) {
 		int e = errno;
 		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 		return e & 0xff;
