@@ -4,7 +4,8 @@
 # CTest suites (Check + pytest), then builds again with AddressSanitizer + UBSan
 # and runs every Check suite there (the unit suites and the integration ones;
 # not the pytest and install tests, whose programs are not built with the
-# sanitizers), then compiles a packager's build (Release, clang, hardening).
+# sanitizers), then compiles a packager's build (Release, clang, hardening),
+# then runs every libFuzzer target for a few seconds (scripts/fuzz.sh).
 # Needs root (real namespaces, mounts, cgroups).
 set -euo pipefail
 cd "$(dirname "$0")/.."
