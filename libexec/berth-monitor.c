@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* The log of a BERTH_STDIO_LOG container: pipes for its stdout and stderr. */
@@ -173,33 +175,96 @@ static int attach_listen(berth_container *c, const char *run_root)
 	return lfd;
 }
 
-/* Copies the terminal to the log while nobody is attached; serves attach. */
+/* A pseudo-terminal of the monitor's own for an attach client: the client
+ * gets its master; the monitor relays between its raw slave and the
+ * container's terminal, so that it keeps logging while someone is attached.
+ * Returns the slave (the master went to the client) or -1. */
+static int relay_pty(int conn, int master)
+{
+	int rm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (rm < 0)
+		return -1;
+	int unlock = 0, sl = -1;
+	if (ioctl(rm, TIOCSPTLCK, &unlock) == 0)
+		sl = ioctl(rm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct termios t;
+	struct winsize ws;
+	if (sl < 0 || tcgetattr(sl, &t) < 0) {
+		if (sl >= 0)
+			close(sl);
+		close(rm);
+		return -1;
+	}
+	cfmakeraw(&t);
+	tcsetattr(sl, TCSANOW, &t);
+	if (ioctl(master, TIOCGWINSZ, &ws) == 0)
+		ioctl(rm, TIOCSWINSZ, &ws);
+	int ok = send_master(conn, rm);
+	close(rm);
+	if (ok < 0) {
+		close(sl);
+		return -1;
+	}
+	return sl;
+}
+
+/* The attach client's window size (set on its master) onto the container's terminal. */
+static void forward_winsize(int relay, int master, struct winsize *last)
+{
+	struct winsize ws;
+	if (ioctl(relay, TIOCGWINSZ, &ws) == 0 && memcmp(&ws, last, sizeof ws)) {
+		ioctl(master, TIOCSWINSZ, &ws);
+		*last = ws;
+	}
+}
+
+/* Copies the terminal to the log, and to an attached client through a relay
+ * pseudo-terminal (relay_pty); serves attach. */
 static void supervise_terminal(berth_container *c, int master, int lfd, const char *run_root, struct mlog *lg)
 {
 	static struct mlog_src out = { .fd = -1, .stream = 1, .tee = -1 };
 	char sock[4096];
 	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
 	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
-	int lease = -1, exited = 0;
+	int lease = -1, relay = -1, exited = 0;
+	struct winsize last = { 0 };
 	char buf[16384];
 	while (!exited) {
-		struct pollfd p[4];
-		int n = 0, ip = -1, im = -1, il = -1, ie = -1;
+		struct pollfd p[5];
+		int n = 0, ip = -1, im = -1, il = -1, ie = -1, ir = -1;
 		if (pidfd >= 0) { p[n] = (struct pollfd){ pidfd, POLLIN, 0 }; ip = n++; }
-		if (lease < 0) { p[n] = (struct pollfd){ master, POLLIN, 0 }; im = n++; }
+		p[n] = (struct pollfd){ master, POLLIN, 0 }; im = n++;
 		if (lfd >= 0) { p[n] = (struct pollfd){ lfd, POLLIN, 0 }; il = n++; }
 		if (lease >= 0) { p[n] = (struct pollfd){ lease, POLLIN, 0 }; ie = n++; }
-		if (poll(p, (nfds_t)n, -1) < 0) {
+		if (relay >= 0) { p[n] = (struct pollfd){ relay, POLLIN, 0 }; ir = n++; }
+		/* attached: a look at the client's window size every 50 ms */
+		int pr = poll(p, (nfds_t)n, relay >= 0 ? 50 : -1);
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (im >= 0 && (p[im].revents & (POLLIN | POLLHUP))) {
+		if (relay >= 0)
+			forward_winsize(relay, master, &last);
+		if (p[im].revents & (POLLIN | POLLHUP)) {
 			ssize_t r = read(master, buf, sizeof buf);
-			if (r > 0 && lg) {
-				/* interactive: a prompt without a newline is logged at once */
-				mlog_feed(lg, &out, buf, (size_t)r);
-				mlog_flush(lg, &out);
+			if (r > 0) {
+				if (lg) {
+					/* interactive: a prompt without a newline is logged at once */
+					mlog_feed(lg, &out, buf, (size_t)r);
+					mlog_flush(lg, &out);
+				}
+				if (relay >= 0)
+					write_all(relay, buf, (size_t)r);
+			}
+		}
+		if (ir >= 0 && (p[ir].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(relay, buf, sizeof buf);
+			if (r > 0) {
+				write_all(master, buf, (size_t)r); /* the client's keys */
+			} else if (r == 0 || errno != EINTR) {
+				close(relay); /* the client closed its master */
+				relay = -1;
 			}
 		}
 		if (il >= 0 && (p[il].revents & POLLIN)) {
@@ -208,9 +273,10 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 				if (lease >= 0) {
 					write_all(conn, "B", 1);
 					close(conn);
-				} else if (send_master(conn, master) == 0)
+				} else if ((relay = relay_pty(conn, master)) >= 0) {
 					lease = conn;
-				else
+					memset(&last, 0, sizeof last);
+				} else
 					close(conn);
 			}
 		}
@@ -220,6 +286,9 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 			if (r <= 0) {
 				close(lease);
 				lease = -1;
+				if (relay >= 0)
+					close(relay);
+				relay = -1;
 			}
 		}
 		if (ip >= 0 && (p[ip].revents & POLLIN))
@@ -227,8 +296,23 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 		if (pidfd < 0)
 			exited = 1;
 	}
-	/* an attached client reads what is left itself: give it time to finish
-	 * (it sees EIO once the buffer is empty and closes its lease) */
+	/* what is left in the terminal goes to the log and to the client */
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t r = read(master, buf, sizeof buf);
+		if (r <= 0)
+			break;
+		if (lg)
+			mlog_feed(lg, &out, buf, (size_t)r);
+		if (relay >= 0)
+			write_all(relay, buf, (size_t)r);
+	}
+	if (lg)
+		mlog_flush(lg, &out);
+	/* the client reads what is left, sees EIO once the relay is closed and
+	 * empty, and closes its lease: give it time to finish */
+	if (relay >= 0)
+		close(relay);
 	for (int waited = 0; lease >= 0 && waited < 5000; waited += 100) {
 		struct pollfd p = { lease, POLLIN, 0 };
 		if (poll(&p, 1, 100) > 0) {
@@ -239,17 +323,6 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 			}
 		}
 	}
-	/* what is left in the terminal goes to the log */
-	fcntl(master, F_SETFL, O_NONBLOCK);
-	for (;;) {
-		ssize_t r = read(master, buf, sizeof buf);
-		if (r <= 0)
-			break;
-		if (lg)
-			mlog_feed(lg, &out, buf, (size_t)r);
-	}
-	if (lg)
-		mlog_flush(lg, &out);
 	if (lease >= 0)
 		close(lease);
 	if (lfd >= 0) {

@@ -611,6 +611,8 @@ static int container_done(void *payload)
 	return a->done;
 }
 
+static int attach_relay(berth_container *c, int fd, int lease, int with_stdin);
+
 /* Deletes an attached --rm container; errors are reported, the exit code stays. */
 static void remove_container(berth_container *c)
 {
@@ -628,15 +630,16 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 
 	opts.name = rc->name;
 	set_log_options(&opts, rc);
+	/* a log as Docker keeps one, through a monitor that copies the output
+	 * to ours (with a terminal: that we attach to); with --rm there is no
+	 * log to keep (it goes with the container): no monitor, nothing on the
+	 * start path */
+	int logged = !rc->rm && !(rc->log_driver && !strcmp(rc->log_driver, "none"));
 	if (rc->tty) {
 		opts.stdio_mode = BERTH_STDIO_TERMINAL;
 	} else {
-		/* a log as Docker keeps one, through a monitor that copies the
-		 * output to ours; with --rm there is no log to keep (it goes with
-		 * the container): no monitor, nothing on the start path. The
-		 * container never holds a file or terminal of ours (stdio_guard.c):
-		 * the monitor's pipes, or pipes we relay */
-		int logged = !rc->rm && !(rc->log_driver && !strcmp(rc->log_driver, "none"));
+		/* the container never holds a file or terminal of ours
+		 * (stdio_guard.c): the monitor's pipes, or pipes we relay */
 		opts.stdio_mode = logged ? BERTH_STDIO_LOG : BERTH_STDIO_FDS;
 		opts.stdin_fd = rc->interactive ? stdio_guard_fd(STDIN_FILENO, 1) : -1;
 		opts.stdout_fd = logged ? STDOUT_FILENO : stdio_guard_fd(STDOUT_FILENO, 0);
@@ -647,17 +650,26 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	char *ports = NULL;
 	int published = berth_spec_get(&ports, spec, "/annotations/io.berth.ports") == 0;
 	berth_free(ports);
-	if (rc->tty && published) {
-		/* the monitor (which serves the ports) holds the terminal: attach to it */
+	if (rc->tty && (published || logged)) {
+		/* the monitor (which serves the ports, and logs) holds the terminal: attach to it */
 		opts.flags = BERTH_CREATE_DETACH;
 		if (berth_container_create(&c, cli_ctx(), spec, &opts) < 0)
 			return berr("create");
+		/* attached before it starts: nothing it writes is missed */
+		int fd, lease;
+		if (berth_container_attach(&fd, &lease, c) < 0) {
+			code = berr("attach");
+			goto fail;
+		}
+		term_copy_winsize(fd);
 		if (berth_container_start(c) < 0) {
 			berr("start");
 			code = start_failure_code();
+			close(fd);
+			close(lease);
 			goto fail;
 		}
-		code = attach_terminal(c, rc->interactive, 0);
+		code = attach_relay(c, fd, lease, rc->interactive);
 		if (code == -2)
 			code = berr("attach");
 		else if (code == -1)
@@ -799,13 +811,9 @@ static int attach_done(void *payload)
 
 /* Attaches to a running container's terminal (attach, start -a). Returns the
  * exit code, or -1 when detached with Ctrl-P Ctrl-Q. */
-int attach_terminal(berth_container *c, int with_stdin, int64_t log_since_ns)
+/* The terminal relay of an attached client (fd and lease from berth_container_attach). */
+static int attach_relay(berth_container *c, int fd, int lease, int with_stdin)
 {
-	int fd, lease;
-	if (berth_container_attach(&fd, &lease, c) < 0)
-		return -2;
-	if (log_since_ns > 0)
-		follow_log(c, log_since_ns, 0); /* what it wrote before we attached */
 	signals_catch(1);
 	term_copy_winsize(fd);
 	int raw = with_stdin && term_raw(STDIN_FILENO) == 0;
@@ -826,6 +834,16 @@ int attach_terminal(berth_container *c, int with_stdin, int64_t log_since_ns)
 	if (berth_container_wait(&code, NULL, c, 10000) < 0)
 		return berr("wait");
 	return code;
+}
+
+int attach_terminal(berth_container *c, int with_stdin, int64_t log_since_ns)
+{
+	int fd, lease;
+	if (berth_container_attach(&fd, &lease, c) < 0)
+		return -2;
+	if (log_since_ns > 0)
+		follow_log(c, log_since_ns, 0); /* what it wrote before we attached */
+	return attach_relay(c, fd, lease, with_stdin);
 }
 
 #define START_NOTE                                                                                           \

@@ -192,12 +192,14 @@ BERTH_EXTERN int berth_container_spec(berth_spec **out, berth_container *c);
 BERTH_EXTERN int berth_container_take_console(int *out_fd, berth_container *c);
 
 /* For a detached container created with BERTH_STDIO_TERMINAL: its monitor
- * hands over (a duplicate of) the terminal master, and stops copying the
- * terminal to the log until the caller closes *out_fd and *out_lease_fd.
- * The caller reads the container's output from *out_fd, writes its input to
- * it and sets the window size on it (TIOCSWINSZ). BERTH_EUNSUPPORTED without
- * a terminal, BERTH_ESTATE if the container is not running, BERTH_EBUSY if
- * another caller is attached. */
+ * hands over the master of a pseudo-terminal of its own that it relays to
+ * and from the container's terminal (still logging the output) until the
+ * caller closes *out_fd and *out_lease_fd. The caller reads the container's
+ * output from *out_fd, writes its input to it and sets the window size on it
+ * (TIOCSWINSZ; passed on within 50 ms). Works for a created container too
+ * (attach, then start: nothing is missed). BERTH_EUNSUPPORTED without a
+ * terminal, BERTH_ESTATE if the container is not running or created,
+ * BERTH_EBUSY if another caller is attached. */
 BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_container *c);
 
 /* Ids of every container, NULL-terminated, released with one berth_free(). */

@@ -726,6 +726,33 @@ def test_run_interactive_tty(cli, rootfs):
         p.close()
 
 
+def test_run_tty_keeps_a_log(cli, rootfs, cleanup):
+    """`run -it` without --rm keeps a log, as Docker's does: the monitor holds
+    the terminal and relays it to us, logging what the container writes
+    (window size, keys and the exit code pass through)."""
+    cleanup.append("ttylog")
+    p = Pty(cli, "run", "-it", "--name", "ttylog", "--rootfs", rootfs, "sh")
+    try:
+        sh_prompt(p)
+        p.send(b"stty size; echo logged-$((40+2))\n")
+        p.expect(rb"30 100\r\n")
+        p.expect(rb"logged-42")
+        sh_prompt(p)
+        p.resize(40, 120)
+        p.proc.send_signal(signal.SIGWINCH)
+        time.sleep(0.3)
+        p.send(b"stty size\n")
+        p.expect(rb"40 120\r\n")
+        sh_prompt(p)
+        p.send(b"exit 5\n")
+        assert p.wait() == 5
+    finally:
+        p.close()
+    logs = cli("logs", "ttylog").stdout
+    assert "logged-42" in logs and "30 100" in logs, logs
+    assert cli("rm", "ttylog").returncode == 0
+
+
 def test_run_tty_ctrl_c(cli, rootfs):
     # Ctrl-C is a byte in raw mode; the container's terminal makes it SIGINT
     # for its foreground process (as in Docker, pid 1 itself ignores it).
