@@ -131,6 +131,10 @@ def fcli(roots, hostns, monkeypatch):
 
     run.root, run.run_root, run.ns = root, run_root, hostns
     yield run
+    # a failed test may leave containers running: remove them before the
+    # roots fixture checks (and its monitors are gone)
+    for cid in run("ps", "-aq").stdout.split():
+        run("rm", "-f", "-v", cid)
     for h in os.listdir("/sys/fs/cgroup"):
         d = os.path.join("/sys/fs/cgroup", h, CGPARENT)
         if os.path.isdir(d):
@@ -177,7 +181,9 @@ def pcli(roots, monkeypatch):
                               text=True, timeout=timeout, env=e)
 
     run.root, run.run_root = root, run_root
-    return run
+    yield run
+    for cid in run("ps", "-aq").stdout.split():
+        run("rm", "-f", "-v", cid)
 
 
 def test_fault_every_step_of_run_with_network_volume_and_port(fcli, rootfs, tmp_path):
