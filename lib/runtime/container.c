@@ -7,7 +7,7 @@
  *   <root>/names/<name> -> <id>            unique names (symlink, made with O_EXCL semantics)
  *   <run_root>/containers/<id>/state.json  status, pid, owner, exit status
  *   <run_root>/containers/<id>/exec.fifo   the created state's start gate
- *   <run_root>/containers/<id>/owner       the creator of a container that dies with it (orphans.c)
+ *   <run_root>/orphans/<id>                the creator of a container that dies with it (orphans.c)
  * Every write is temp + rename; read-modify-write holds flock on the directory <root>/containers/<id>.
  */
 #include "runtime/container.h"
@@ -469,7 +469,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		goto fail;
 	}
 	made_run = 1;
-	if ((opts->flags & BERTH__CREATE_DIE_WITH_OWNER) && (r = berth__orphan_mark(c->run_dir, id)) < 0)
+	if ((opts->flags & BERTH__CREATE_DIE_WITH_OWNER) && (r = berth__orphan_mark(ctx, id)) < 0)
 		goto fail;
 	/* volumes: created, seeded and marked used; the stored config binds them */
 	if ((r = berth__volumes_attach(&vspec, ctx, sj, id, c->root_dir, layers, rootfs_abs, opts->flags)) < 0)
@@ -579,6 +579,8 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_object_set_new(stj, "logPath", json_string(berth__container_has_log(stj, c->log_path) > 0 ? c->log_path : ""));
 	if (opts->flags & BERTH_CREATE_REMOVE)
 		json_object_set_new(stj, "autoRemove", json_true());
+	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
+		json_object_set_new(stj, "orphanMark", json_true());
 	set_time(stj, "created");
 	if (start_now)
 		set_time(stj, "started");
@@ -650,8 +652,11 @@ fail: {
 		berth_cgroup_destroy(cg);
 		berth_cgroup_free(cg);
 	}
-	if (made_run)
+	if (made_run) {
 		berth__rm_rf(c->run_dir);
+		if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
+			berth__orphan_unmark(ctx, id);
+	}
 	if (claimed)
 		name_release(ctx, opts->name, id);
 	if (made_root) {
@@ -1419,6 +1424,8 @@ BERTH_EXTERN int berth_container_delete(berth_container *c, unsigned int flags)
 	r = berth__rm_rf(c->run_dir);
 	if (r == 0)
 		r = berth__rm_rf(c->root_dir);
+	if (r == 0 && json_is_true(json_object_get(c->state, "orphanMark")))
+		berth__orphan_unmark(c->ctx, c->id);
 	if (lk >= 0)
 		close(lk);
 	/* its volumes are free once it is gone (anonymous ones removed with -v or --rm) */

@@ -4,36 +4,53 @@
  * A builder killed with SIGKILL while a RUN step runs cannot delete the
  * step's container. Its init dies with the builder (the parent-death
  * signal); what it leaves (state, root dir, cgroup) is deleted by the next
- * berth command, which finds it by the mark <run_dir>/owner, written before
- * the init is cloned, naming the creator by pid and start time (a reused pid
- * has another start time). */
+ * berth command, which finds it by its mark <run_root>/orphans/<id>, written
+ * before the init is cloned, naming the creator by pid and start time (a
+ * reused pid has another start time). The marks have a directory of their
+ * own so that a sweep reads only them (almost always none): not every
+ * container's directory on each create. */
 #include "runtime/orphans.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MARK "owner"
+#define MARKS "orphans"
 
-int berth__orphan_mark(const char *run_dir, const char *id)
+static void mark_path(char *buf, size_t n, berth_ctx *ctx, const char *id)
+{
+	snprintf(buf, n, "%s/" MARKS "/%s", ctx->run_root, id);
+}
+
+int berth__orphan_mark(berth_ctx *ctx, const char *id)
 {
 	char path[4200], buf[64];
-	snprintf(path, sizeof path, "%s/" MARK, run_dir);
+	snprintf(path, sizeof path, "%s/" MARKS, ctx->run_root);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return berth__err_sys(errno, "container %s: create %s", id, path);
+	mark_path(path, sizeof path, ctx, id);
 	int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)getpid(),
 		(unsigned long long)berth__proc_start_time(getpid()));
 	int r = berth__write_file_atomic(path, buf, (size_t)n, 0600);
 	return r < 0 ? berth__err_prefix("container %s", id) : 0;
 }
 
+void berth__orphan_unmark(berth_ctx *ctx, const char *id)
+{
+	char path[4200];
+	mark_path(path, sizeof path, ctx, id);
+	unlink(path);
+}
+
 /* Is the creator named in the mark still there? A mark that cannot be
  * read yet (being written) counts as alive. */
 static int creator_alive(int dirfd, const char *id)
 {
-	char path[300], buf[64];
-	snprintf(path, sizeof path, "%s/" MARK, id);
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[64];
+	int fd = openat(dirfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno != ENOENT;
 	ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -49,10 +66,10 @@ static int creator_alive(int dirfd, const char *id)
 void berth__container_sweep_orphans(berth_ctx *ctx)
 {
 	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/containers", ctx->run_root);
+	snprintf(dir, sizeof dir, "%s/" MARKS, ctx->run_root);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return;
+		return; /* no container ever marked */
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
@@ -62,10 +79,7 @@ void berth__container_sweep_orphans(berth_ctx *ctx)
 	berth__err_save(&sv);
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		char mark[300];
-		snprintf(mark, sizeof mark, "%s/" MARK, de->d_name);
-		if (de->d_name[0] == '.' || faccessat(dfd, mark, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    creator_alive(dfd, de->d_name))
+		if (de->d_name[0] == '.' || creator_alive(dfd, de->d_name))
 			continue;
 		berth_container *c = NULL;
 		char meta[4300];
@@ -79,10 +93,12 @@ void berth__container_sweep_orphans(berth_ctx *ctx)
 			char p[4300];
 			snprintf(p, sizeof p, "%s/containers/%s", ctx->root, de->d_name);
 			r = berth__rm_rf(p);
-			snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+			snprintf(p, sizeof p, "%s/containers/%s", ctx->run_root, de->d_name);
 			if (r == 0)
 				r = berth__rm_rf(p);
 		}
+		if (r == 0)
+			unlinkat(dfd, de->d_name, 0);
 		berth__log(ctx, r < 0 ? BERTH_LOG_WARN : BERTH_LOG_INFO, "container %s: its creator is gone: %s%s", de->d_name,
 			r < 0 ? "could not delete it: " : "deleted", r < 0 ? berth_error_last()->message : "");
 		berth_container_free(c);

@@ -12,13 +12,16 @@
  * (berth__container_sweep_orphans). In-process containers only. */
 #define BERTH__CREATE_DIE_WITH_OWNER (1u << 31)
 
-/* Records the creating process in <run_dir>/owner (pid and start time):
- * the mark of a container that dies with it. */
-BERTH_HIDDEN int berth__orphan_mark(const char *run_dir, const char *id);
+/* Records the creating process in <run_root>/orphans/<id> (pid and start
+ * time): the mark of a container that dies with it. */
+BERTH_HIDDEN int berth__orphan_mark(berth_ctx *ctx, const char *id);
+/* Removes the mark (the container is gone); nothing if there is none. */
+BERTH_HIDDEN void berth__orphan_unmark(berth_ctx *ctx, const char *id);
 /* Deletes (force) every marked container whose creator is gone: its
- * processes, cgroup, network, state and root dir. One readdir of
- * <run_root>/containers and one access() per container; never fails.
- * Called by berth_container_list, berth_container_create and berth_build. */
+ * processes, cgroup, network, state and root dir, and its mark. One open()
+ * of <run_root>/orphans when no container was ever marked, else a readdir of
+ * the marks; never fails. Called by berth_container_list,
+ * berth_container_create and berth_build. */
 BERTH_HIDDEN void berth__container_sweep_orphans(berth_ctx *ctx);
 
 #endif
