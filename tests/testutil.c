@@ -53,10 +53,61 @@ const char *tu_rootfs(void)
 	return path;
 }
 
+/* A test that fails an assertion ends its forked process at once (Check's
+ * _exit), without its teardown. Its environment is named after the suite's
+ * runner process, which removes what is left once the suite has run
+ * (abandoned_envs): containers force-deleted (so their processes, cgroups
+ * and mounts go too), then the directory. */
+static pid_t g_runner;
+
+static void remove_env_dir(const char *dir)
+{
+	char root[300], run_root[300];
+	snprintf(root, sizeof root, "%s/root", dir);
+	snprintf(run_root, sizeof run_root, "%s/run", dir);
+	berth_ctx_options o = BERTH_CTX_OPTIONS_INIT;
+	o.root = root;
+	o.run_root = run_root;
+	berth_ctx *ctx = NULL;
+	char **ids = NULL;
+	berth_container *c = NULL;
+	if (berth_ctx_new(&ctx, &o) == 0 && berth_container_list(&ids, ctx) == 0) {
+		for (char **id = ids; *id; id++, c = NULL) {
+			if (berth_container_open(&c, ctx, *id) < 0 ||
+			    berth_container_delete(c, BERTH_DELETE_FORCE | BERTH_DELETE_VOLUMES) < 0)
+				fprintf(stderr, "%s: a failed test's container %s: %s\n", dir, *id, berth_error_last()->message);
+			berth_container_free(c);
+		}
+		berth_free(ids);
+	}
+	berth_ctx_free(ctx);
+	char cmd[800];
+	snprintf(cmd, sizeof cmd,
+	         "grep '%s' /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l; rm -rf '%s'", dir, dir);
+	sh(cmd);
+}
+
+static void abandoned_envs(pid_t runner)
+{
+	char prefix[64];
+	int pl = snprintf(prefix, sizeof prefix, "berth-test-%d-", (int)runner);
+	DIR *d = opendir("/tmp");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, (size_t)pl))
+			continue;
+		char dir[300];
+		snprintf(dir, sizeof dir, "/tmp/%s", de->d_name);
+		remove_env_dir(dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 void tu_env_init(tu_env *e)
 {
 	memset(e, 0, sizeof *e);
-	snprintf(e->dir, sizeof e->dir, "/tmp/berth-test-XXXXXX");
+	snprintf(e->dir, sizeof e->dir, "/tmp/berth-test-%d-XXXXXX", (int)(g_runner ? g_runner : getpid()));
 	ck_assert_ptr_nonnull(mkdtemp(e->dir));
 	snprintf(e->root, sizeof e->root, "%s/root", e->dir);
 	snprintf(e->run_root, sizeof e->run_root, "%s/run", e->dir);
@@ -275,7 +326,9 @@ int tu_run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
+	g_runner = getpid();
 	srunner_run_all(sr, CK_NORMAL);
+	abandoned_envs(g_runner); /* of tests that failed */
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
