@@ -387,9 +387,8 @@ static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
 
 /* A caller's fd, or the container's own /dev/null (opened by the child in
  * the container: never the host's, which root inside could chmod). */
-static int stdio_fd(int given, int *opened)
+static int stdio_fd(int given)
 {
-	(void)opened;
 	return given >= 0 ? given : BERTH__STDIO_NULL;
 }
 
@@ -432,7 +431,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
-	int devnull = -1, master = -1, sync = -1, fifo = -1;
+	int master = -1, sync = -1, fifo = -1;
 	json_t *stj = NULL;
 	berth_cgroup *cg = NULL;
 	int made_root = 0, made_run = 0, claimed = 0;
@@ -517,9 +516,9 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		plan.terminal = 1;
 	} else {
 		/* BERTH_STDIO_LOG here (in the monitor): its pipes, never a file */
-		plan.stdio[0] = stdio_fd(opts->stdin_fd, &devnull);
-		plan.stdio[1] = stdio_fd(opts->stdout_fd, &devnull);
-		plan.stdio[2] = stdio_fd(opts->stderr_fd, &devnull);
+		plan.stdio[0] = stdio_fd(opts->stdin_fd);
+		plan.stdio[1] = stdio_fd(opts->stdout_fd);
+		plan.stdio[2] = stdio_fd(opts->stderr_fd);
 	}
 	plan.exec_fifo_fd = fifo;
 	char what[200];
@@ -613,8 +612,6 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if (rootfs_mount_fd >= 0)
 		close(rootfs_mount_fd);
 	json_decref(vspec);
-	if (devnull >= 0)
-		close(devnull);
 	berth__plan_free(&plan);
 	*out = c;
 	berth__err_ok();
@@ -638,8 +635,6 @@ fail: {
 		close(fifo);
 	if (master >= 0)
 		close(master);
-	if (devnull >= 0)
-		close(devnull);
 	berth__plan_free(&plan);
 	free(layers);
 	if (rootfs_mount_fd >= 0)
