@@ -4,7 +4,12 @@
 seccomp), sequentially, through `berth run --rm`, through the C API, through
 `runc run` and `crun run` on the same bundle, in one run. Prints medians and ratios.
 
-    sudo bench/start_latency.py [--runs N] [--build DIR]
+    sudo bench/start_latency.py [--runs N] [--build DIR] [--baseline DIR]
+
+With --baseline (another build directory, e.g. of the previous commit in a
+worktree), that build's CLI and C API loop run interleaved with this one's,
+each with a state root of its own, and the ratios build/baseline are printed:
+the before/after figure of a change, under the same load.
 
 crun refuses this host's hybrid cgroups: it runs in a private mount namespace
 with cgroup2 mounted on /sys/fs/cgroup and --cgroup-manager=disabled. runc
@@ -59,6 +64,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--no-peers", action="store_true", help="berth only (no runc, no crun)")
+    ap.add_argument("--baseline", help="another build directory, timed interleaved with --build")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     berth_cli = os.path.join(build, "bin", "berth")
@@ -88,7 +95,18 @@ def main():
                    BERTH_NETWORK="none")  # as runc/crun here: no network setup, never the host's
         results = {"berth run --rm (CLI)": [], "berth C API loop": []}
         tools = [("berth run --rm (CLI)", lambda i: [berth_cli, "run", "--rm", "--rootfs", rootfs, "/bin/true"], env)]
-        if shutil.which("runc"):
+        apis = [("berth C API loop", api, env)]
+        if a.baseline:
+            base = os.path.abspath(a.baseline)
+            benv = dict(env, BERTH_ROOT=os.path.join(tmp, "root-baseline"),
+                        BERTH_RUN_ROOT=os.path.join(runtmp, "berth-baseline"))
+            bcli = os.path.join(base, "bin", "berth")
+            results["baseline: berth run --rm (CLI)"] = []
+            results["baseline: berth C API loop"] = []
+            tools.append(("baseline: berth run --rm (CLI)",
+                          lambda i: [bcli, "run", "--rm", "--rootfs", rootfs, "/bin/true"], benv))
+            apis.append(("baseline: berth C API loop", os.path.join(base, "bin", "berth-bench-start"), benv))
+        if shutil.which("runc") and not a.no_peers:
             results["runc run"] = []
             tools.append(("runc run", lambda i: ["runc", "--root", os.path.join(runtmp, "runc"), "run", "--bundle",
                                                   bundle, "bench%d" % i], None))
@@ -99,12 +117,13 @@ def main():
             n = min(10, a.runs - done)
             for name, cmd, e in tools:
                 results[name] += timeit(lambda i, cmd=cmd: cmd(done + i), n, e)
-            r = subprocess.run([api, rootfs, str(n)], env=env, capture_output=True, text=True)
-            if r.returncode:
-                sys.exit("api bench failed: " + r.stderr)
-            results["berth C API loop"] += [float(x) / 1000 for x in r.stdout.split()]
+            for name, prog, e in apis:
+                r = subprocess.run([prog, rootfs, str(n)], env=e, capture_output=True, text=True)
+                if r.returncode:
+                    sys.exit("api bench failed: " + r.stderr)
+                results[name] += [float(x) / 1000 for x in r.stdout.split()]
             done += n
-        if shutil.which("crun"):
+        if shutil.which("crun") and not a.no_peers:
             # in a private mount namespace with cgroup2 on /sys/fs/cgroup, timed by the same loop
             r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, os.path.abspath(__file__),
                                 "--crun-inner", tmp, bundle, str(a.runs)], capture_output=True, text=True)
@@ -116,6 +135,9 @@ def main():
         cli = med["berth run --rm (CLI)"]
         for k, v in med.items():
             print("  %-42s %8.2f ms" % (k, v))
+        if a.baseline:
+            for k in ("berth run --rm (CLI)", "berth C API loop"):
+                print("  %-42s %8.3f  (build / baseline)" % (k, med[k] / med["baseline: " + k]))
         for peer in ("crun run (cgroup2 ns, manager=disabled)", "runc run"):
             if peer in med:
                 print("  berth CLI / %-30s %6.2f  (target <= %s)" % (peer.split(" (")[0], cli / med[peer],
