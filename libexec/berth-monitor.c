@@ -24,6 +24,7 @@
  * monitor adopts the running container ID whose monitor died (adopt_container).
  */
 #include "monitor_log.h"
+#include "common/layout.h"
 #include <berth/berth.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,12 +157,12 @@ static int send_master(int conn, int master)
  * attach right after create finds it. */
 static int attach_listen(berth_container *c, const char *run_root)
 {
-	char sock[4096];
-	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
+	char sock[4096], dir[4096];
+	if (berth__path_container(sock, sizeof sock, run_root, berth_container_id(c), "attach.sock") < 0 ||
+	    berth__path_container(dir, sizeof dir, run_root, berth_container_id(c), NULL) < 0)
+		return -1;
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* bound through a directory fd: socket paths are limited to 108 bytes */
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/containers/%s", run_root, berth_container_id(c));
 	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
@@ -224,7 +225,7 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 {
 	static struct mlog_src out = { .fd = -1, .stream = 1, .tee = -1 };
 	char sock[4096];
-	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
+	berth__path_container(sock, sizeof sock, run_root, berth_container_id(c), "attach.sock");
 	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
 	int lease = -1, relay = -1, exited = 0;
 	struct winsize last = { 0 };

@@ -18,6 +18,7 @@
 #define BERTH_IMAGE_STORE_H
 
 #include "internal.h"
+#include "common/layout.h"
 #include <stdint.h>
 
 #define BERTH__MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"

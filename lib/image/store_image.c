@@ -628,7 +628,7 @@ BERTH_EXTERN int berth_image_tag(berth_ctx *ctx, const char *src, const char *ds
 static int used_by(char *who, size_t len, const berth__store *s, const char *id)
 {
 	char p[4200];
-	snprintf(p, sizeof p, "%s/containers", s->root);
+	berth__path_container(p, sizeof p, s->root, NULL, NULL);
 	DIR *d = opendir(p);
 	if (!d)
 		return 0;
@@ -912,7 +912,7 @@ BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx)
 	DIR *dd;
 	struct dirent *de;
 	/* blobs */
-	snprintf(dir, sizeof dir, "%s/blobs/sha256", s.images);
+	berth__path_blob(dir, sizeof dir, s.root, NULL);
 	if ((dd = opendir(dir))) {
 		while (r == 0 && (de = readdir(dd)))
 			if (is_hex64(de->d_name) && !set_has(&blobs, de->d_name))

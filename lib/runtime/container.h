@@ -2,6 +2,7 @@
 #ifndef BERTH_RUNTIME_CONTAINER_H
 #define BERTH_RUNTIME_CONTAINER_H
 #include "runtime/runtime.h"
+#include "common/layout.h"
 
 struct berth_container {
 	berth_ctx *ctx;

@@ -127,7 +127,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	char what[200];
 	snprintf(what, sizeof what, "exec in %s", c->id);
 	char cache[PATH_MAX];
-	snprintf(cache, sizeof cache, "%s/cache/seccomp", c->ctx->root);
+	berth__path_seccomp_cache(cache, sizeof cache, c->ctx->root);
 	plan.seccomp_cache = cache;
 	if ((r = berth__plan_process(&plan, proc)) < 0) {
 		berth__err_prefix("%s", what);
