@@ -6,13 +6,14 @@ without cycles (docs/layout.md: "Areas depend downward only").
 The graph is derived from the #include "..." lines of lib/<area>/*.c and *.h:
 an include of "<other>/x.h" or "../<other>/x.h" (an existing lib/<other>/
 directory) is an edge area -> other. lib/internal.h and lib/common/ are the
-bottom layer ("common"). Every cycle of that graph (each strongly connected
+bottom layer ("common"); lib/*.c (lib/wiring.c: the areas above plugged into
+the hooks of those below) belong to no area and may include any. Every cycle of that graph (each strongly connected
 component with more than one area) is printed with the includes that make it;
 the exit status is 1 when there is one that the allow-list does not name.
 
   check-layers.py [--lib DIR] [--allow FILE] [--graph]
 
---allow FILE: known cycles, one a line as "a b" (the areas of one cycle, any
+--allow FILE: known cycles (default: scripts/check-layers.allow; "" for none), one a line as "a b" (the areas of one cycle, any
 order; '#' starts a comment). A listed cycle is reported but does not fail;
 a listed cycle that is gone is reported too, so the list gets emptied.
 --graph: prints the edges (area -> areas it includes) as well.
@@ -109,7 +110,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lib", default=os.path.join(here, "..", "lib"))
-    ap.add_argument("--allow", default=None)
+    ap.add_argument("--allow", default=os.path.join(here, "check-layers.allow"))
     ap.add_argument("--graph", action="store_true")
     args = ap.parse_args()
 

@@ -3,7 +3,7 @@
  * API (include/berth/volume.h) and what the runtime calls at container
  * create and delete. */
 #include "volume/volume.h"
-#include "runtime/container.h"
+#include "image/layer_copy.h"
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
