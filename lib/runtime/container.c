@@ -789,8 +789,8 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	char lvl[16];
 	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
-	char *argv[] = { "berth-monitor", "--root", ctx->root, "--run-root", ctx->run_root, "--sync-fd", "3",
-		         "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
+	char *argv[] = { "berth-monitor", BERTH__MONITOR_ARG_PROTO, BERTH__MONITOR_PROTO_STRING, "--root", ctx->root,
+		         "--run-root", ctx->run_root, "--sync-fd", "3", "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -830,36 +830,6 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	if (r2 == 0 && json_is_true(json_object_get((*out)->state, "cgroupUnavailable")))
 		berth__container_cgroup_warn(ctx, id); /* the monitor's own warning went to /dev/null */
 	return r2;
-}
-
-int berth__monitor_reply(int fd, const char *id, const char *monitor_path)
-{
-	char reply[2048];
-	size_t rl = 0;
-	while (rl < sizeof reply - 1) {
-		ssize_t n = recv(fd, reply + rl, sizeof reply - 1 - rl, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		rl += (size_t)n;
-	}
-	reply[rl] = '\0';
-	json_t *rep = json_loads(reply, 0, NULL);
-	if (!rep)
-		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, monitor_path);
-	int code = (int)json_integer_value(json_object_get(rep, "code"));
-	if (code < 0) {
-		const char *msg = json_string_value(json_object_get(rep, "message"));
-		int sys = (int)json_integer_value(json_object_get(rep, "errno"));
-		berth__err(code, "%s", msg ? msg : "monitor failed");
-		if (sys) {
-			berth_error *e2 = (berth_error *)berth_error_last();
-			e2->sys_errno = sys;
-		}
-	}
-	json_decref(rep);
-	return code < 0 ? code : 0;
 }
 
 /* --- open, list --- */
