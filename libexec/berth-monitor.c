@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * berth-monitor: the parent of a detached container. libberth starts it with
- *   berth-monitor --root R --run-root RR --sync-fd 3 --id ID
- * and sends on fd 3 a JSON request {id, name, flags, stdio, spec}. The monitor
+ *   berth-monitor --proto V --root R --run-root RR --sync-fd 3 --id ID
+ * and sends on fd 3 a JSON request {id, name, flags, stdio, spec} (the
+ * protocol, its version V and its messages: lib/runtime/monitor_proto.h). The monitor
  * forks once (its first process exits at once so the library can reap it and
  * the monitor is nobody's zombie), creates the container through the public
  * API (so it is the init's parent), answers {code, errno, message} and closes
@@ -24,6 +25,8 @@
  * monitor adopts the running container ID whose monitor died (adopt_container).
  */
 #include "monitor_log.h"
+#include "common/layout.h"
+#include "runtime/monitor_proto.h"
 #include <berth/berth.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,23 +78,25 @@ static struct mlog *log_open(berth_container *c, json_t *opts)
 	                 (int)json_integer_value(json_object_get(opts, "maxFile")));
 }
 
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
 static void reply(int fd, int code, int sys, const char *msg)
 {
-	json_t *j = json_pack("{s:i, s:i, s:s}", "code", code, "errno", sys, "message", msg ? msg : "");
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (s) {
-		size_t len = strlen(s), off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, s + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-	}
+	char *s = berth__monitor_reply_encode(code, sys, msg);
+	if (s)
+		write_all(fd, s, strlen(s));
 	free(s);
-	json_decref(j);
 }
 
 static int fail(int fd, const char *what)
@@ -120,22 +125,9 @@ static int passed_stdio(int first, int i)
 	return first + i;
 }
 
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
-	}
-}
-
 static int send_master(int conn, int master)
 {
-	char byte = 'T';
+	char byte = BERTH__MONITOR_ATTACH_OK;
 	struct iovec iov = { &byte, 1 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	memset(cbuf, 0, sizeof cbuf);
@@ -156,15 +148,15 @@ static int send_master(int conn, int master)
  * attach right after create finds it. */
 static int attach_listen(berth_container *c, const char *run_root)
 {
-	char sock[4096];
-	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
+	char sock[4096], dir[4096];
+	if (berth__path_container(sock, sizeof sock, run_root, berth_container_id(c), BERTH__MONITOR_ATTACH_SOCK) < 0 ||
+	    berth__path_container(dir, sizeof dir, run_root, berth_container_id(c), NULL) < 0)
+		return -1;
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* bound through a directory fd: socket paths are limited to 108 bytes */
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/containers/%s", run_root, berth_container_id(c));
 	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" BERTH__MONITOR_ATTACH_SOCK, dfd);
 	unlink(sock);
 	if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0)) {
 		close(lfd);
@@ -224,7 +216,7 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 {
 	static struct mlog_src out = { .fd = -1, .stream = 1, .tee = -1 };
 	char sock[4096];
-	snprintf(sock, sizeof sock, "%s/containers/%s/attach.sock", run_root, berth_container_id(c));
+	berth__path_container(sock, sizeof sock, run_root, berth_container_id(c), BERTH__MONITOR_ATTACH_SOCK);
 	int pidfd = (int)syscall(SYS_pidfd_open, berth_container_pid(c), 0);
 	int lease = -1, relay = -1, exited = 0;
 	struct winsize last = { 0 };
@@ -271,7 +263,7 @@ static void supervise_terminal(berth_container *c, int master, int lfd, const ch
 			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (conn >= 0) {
 				if (lease >= 0) {
-					write_all(conn, "B", 1);
+					write_all(conn, (char[]){ BERTH__MONITOR_ATTACH_BUSY }, 1);
 					close(conn);
 				} else if ((relay = relay_pty(conn, master)) >= 0) {
 					lease = conn;
@@ -393,12 +385,56 @@ static int adopt_container(int sync, const char *root, const char *run_root, con
 	return 0;
 }
 
+/* The request (a JSON text, malloc'd) read from the sync fd to its end, or NULL. */
+static char *read_request(int sync)
+{
+	size_t cap = 65536, len = 0;
+	char *req = malloc(cap);
+	for (;;) {
+		if (!req)
+			return NULL;
+		if (len + 1 >= cap) {
+			char *n = realloc(req, cap *= 2);
+			if (!n) {
+				free(req);
+				return NULL;
+			}
+			req = n;
+		}
+		ssize_t r = read(sync, req + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(req);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	req[len] = '\0';
+	return req;
+}
+
+/* A library of another protocol version: answered without acting. */
+static int refuse_version(int sync, long theirs, const char *self)
+{
+	char msg[4200], who[4200];
+	snprintf(who, sizeof who, "the monitor %s", self);
+	berth__monitor_proto_check(msg, sizeof msg, theirs, "the library (libberth)", who);
+	reply(sync, BERTH_EUNSUPPORTED, 0, msg);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = NULL, *run_root = NULL, *id = NULL;
 	int sync = -1, stdio_fds = -1, adopt = 0;
+	long proto = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--root"))
+		if (!strcmp(argv[i], BERTH__MONITOR_ARG_PROTO))
+			proto = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--root"))
 			root = argv[i + 1];
 		else if (!strcmp(argv[i], "--run-root"))
 			run_root = argv[i + 1];
@@ -412,7 +448,7 @@ int main(int argc, char **argv)
 			adopt = atoi(argv[i + 1]);
 	}
 	if (!root || !run_root || !id || sync < 3) {
-		fprintf(stderr, "usage: berth-monitor --root DIR --run-root DIR --sync-fd N --id ID\n"
+		fprintf(stderr, "usage: berth-monitor --proto V --root DIR --run-root DIR --sync-fd N --id ID\n"
 		                "(started by libberth for a detached container; not for direct use)\n");
 		return 2;
 	}
@@ -429,31 +465,17 @@ int main(int argc, char **argv)
 	}
 	if (daemonize() < 0)
 		return fail(sync, "fork");
+	/* the request is read whole first (the library sends it before it
+	 * reads the reply), also from a library of another version */
+	char *req = adopt ? NULL : read_request(sync);
+	if (proto != BERTH__MONITOR_PROTO_VERSION) {
+		free(req);
+		return refuse_version(sync, proto, argv[0]);
+	}
 	if (adopt)
 		return adopt_container(sync, root, run_root, id);
-
-	/* the request */
-	size_t cap = 65536, len = 0;
-	char *req = malloc(cap);
-	for (;;) {
-		if (!req)
-			return fail(sync, "out of memory");
-		if (len + 1 >= cap) {
-			char *n = realloc(req, cap *= 2);
-			if (!n)
-				return fail(sync, "out of memory");
-			req = n;
-		}
-		ssize_t r = read(sync, req + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return fail(sync, "read the request");
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	req[len] = '\0';
+	if (!req)
+		return fail(sync, "read the request");
 	json_error_t je;
 	json_t *j = json_loads(req, 0, &je);
 	free(req);

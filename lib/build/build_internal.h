@@ -125,7 +125,8 @@ BERTH_HIDDEN int berth__bd_hash_sources(char hex[65], const char *ctx_dir, const
 BERTH_HIDDEN int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty,
                                               const char *upper, const char *work);
 
-/* --- the build cache in berth image prune (cache_prune.c) --- */
+/* --- the build cache in berth image prune (cache_prune.c; a prune participant of
+ * the image store, registered in lib/wiring.c) --- */
 /* Removes the entries of <root>/build-cache whose layer (blob or unpacked
  * directory), base image or parent entry is gone, unreadable entries and
  * temp files; adds their sizes to *bytes, their number to *removed (may be

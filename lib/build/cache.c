@@ -5,7 +5,9 @@
 
 static int cache_path(char *buf, size_t len, bctx *b, const char *key)
 {
-	return berth__store_path(buf, len, "%s/build-cache/%s.json", b->st.root, key);
+	if (berth__path_build_cache(buf, len, b->st.root, key) < 0)
+		return berth__err(BERTH_EINVAL, "build cache: path too long: %.100s...", buf);
+	return 0;
 }
 
 /* A usable cache entry for key, or NULL. */
@@ -40,7 +42,7 @@ static void cache_put(bctx *b, stage *s, const char *key, json_t *entry)
 		json_object_set_new(entry, "base", json_string(s->base));
 	memcpy(s->entry, key, 65);
 	char p[4200], dir[4200];
-	snprintf(dir, sizeof dir, "%s/build-cache", b->st.root);
+	berth__path_build_cache(dir, sizeof dir, b->st.root, NULL);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
 	if (cache_path(p, sizeof p, b, key) < 0)

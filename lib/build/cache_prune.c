@@ -44,8 +44,7 @@ static int blob_there(const berth__store *st, const char *digest)
 		return 0;
 	char p[4400];
 	struct stat sb;
-	snprintf(p, sizeof p, "%s/blobs/sha256/%s", st->images, digest + 7);
-	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+	return berth__path_blob(p, sizeof p, st->root, digest + 7) == 0 && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 static int live(const berth__store *st, centry *v, size_t n, centry *e)
@@ -65,8 +64,8 @@ static int live(const berth__store *st, centry *v, size_t n, centry *e)
 			char p[4400];
 			struct stat sb;
 			ok = !strncmp(chain, "sha256:", 7) && strlen(chain) == 71 && is_hex64(chain + 7);
-			snprintf(p, sizeof p, "%s/%s", st->layers, ok ? chain + 7 : "-");
-			ok = ok && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+			ok = ok && berth__path_layer(p, sizeof p, st->root, chain + 7) == 0 && stat(p, &sb) == 0 &&
+			     S_ISDIR(sb.st_mode);
 		}
 	}
 	const char *base = ok ? json_string_value(json_object_get(e->j, "base")) : NULL;
@@ -88,7 +87,7 @@ int berth__bd_cache_prune(const berth__store *st, uint64_t *bytes, size_t *remov
 	char dir[4200];
 	if (removed)
 		*removed = 0;
-	snprintf(dir, sizeof dir, "%s/build-cache", st->root);
+	berth__path_build_cache(dir, sizeof dir, st->root, NULL);
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : berth__err_sys(errno, "image prune: build cache %s", dir);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "internal.h"
+#include "common/layout.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
@@ -92,6 +93,10 @@ static char *pick_root(const char *given, const char *env, const char *dflt, con
 		berth__err(BERTH_EINVAL, "%s '%s': must be an absolute path", what, v);
 		return NULL;
 	}
+	if (strlen(v) > BERTH__ROOT_MAX) {
+		berth__err(BERTH_EINVAL, "%s '%.60s...': longer than %d bytes", what, v, BERTH__ROOT_MAX);
+		return NULL;
+	}
 	char *r = berth__strdup(v);
 	if (r) {
 		size_t n = strlen(r);
@@ -128,18 +133,13 @@ BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts)
 	if (!ctx->root || !ctx->run_root || !ctx->monitor_path)
 		r = berth_error_last()->code ? berth_error_last()->code : BERTH_ENOMEM;
 	if (r == 0) {
-		char *p;
+		char p[PATH_MAX];
 		if ((r = berth__mkdir_p(ctx->root, 0700)) == 0 && (r = berth__mkdir_p(ctx->run_root, 0700)) == 0) {
-			if ((p = berth__path_join(ctx->root, "containers"))) {
+			berth__path_container(p, sizeof p, ctx->root, NULL, NULL);
+			r = berth__mkdir_p(p, 0700);
+			berth__path_container(p, sizeof p, ctx->run_root, NULL, NULL);
+			if (r == 0)
 				r = berth__mkdir_p(p, 0700);
-				free(p);
-			} else
-				r = BERTH_ENOMEM;
-			if (r == 0 && (p = berth__path_join(ctx->run_root, "containers"))) {
-				r = berth__mkdir_p(p, 0700);
-				free(p);
-			} else if (r == 0)
-				r = BERTH_ENOMEM;
 		}
 	}
 	if (r < 0) {

@@ -18,6 +18,7 @@
 #define BERTH_IMAGE_STORE_H
 
 #include "internal.h"
+#include "common/layout.h"
 #include <stdint.h>
 
 #define BERTH__MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -171,6 +172,19 @@ BERTH_HIDDEN const berth__store *berth__image_store(const berth_image *img);
  * ref NULL adds an untagged entry. Takes the index lock. */
 BERTH_HIDDEN int berth__index_tag(const berth__store *s, const char *media_type, const char *digest, int64_t size,
 	const char *ref);
+
+/* --- what else berth_image_prune removes ---
+ * A cache of an area above the store (the build cache) whose entries name
+ * blobs and layers: after image prune removed what no image uses (holding
+ * the store's locks), each participant drops its entries that named them and
+ * adds the bytes it freed to *bytes (and their number to *removed, when not
+ * NULL). The list, ended by an entry whose prune is NULL, is made in
+ * lib/wiring.c, so that the image area never names the areas above it. */
+typedef struct berth__prune_participant {
+	const char *what;
+	int (*prune)(const berth__store *s, uint64_t *bytes, size_t *removed);
+} berth__prune_participant;
+BERTH_HIDDEN extern const berth__prune_participant berth__image_prune_participants[];
 
 /* --- layers (store_layer.c) --- */
 typedef struct berth__layer_result {

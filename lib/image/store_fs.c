@@ -29,10 +29,19 @@ int berth__store_init(berth__store *s, berth_ctx *ctx)
 		return berth__err(BERTH_EINVAL, "image store: a context is required");
 	s->ctx = ctx;
 	int r;
-	if ((r = berth__store_path(s->root, sizeof s->root, "%s", ctx->root)) < 0 ||
-	    (r = berth__store_path(s->images, sizeof s->images, "%s/images", ctx->root)) < 0 ||
-	    (r = berth__store_path(s->layers, sizeof s->layers, "%s/layers", ctx->root)) < 0)
+	if ((r = berth__store_path(s->root, sizeof s->root, "%s", ctx->root)) < 0)
 		return r;
+	if (berth__path_images(s->images, sizeof s->images, ctx->root, NULL) < 0 ||
+	    berth__path_layer(s->layers, sizeof s->layers, ctx->root, NULL) < 0)
+		return berth__err(BERTH_EINVAL, "image store: path too long: %.100s...", s->root);
+	return 0;
+}
+
+/* <root>/images/blobs/sha256[/<hex>] */
+static int blob_hex_path(char *buf, size_t len, const berth__store *s, const char *hex)
+{
+	if (berth__path_blob(buf, len, s->root, hex) < 0)
+		return berth__err(BERTH_EINVAL, "image store: path too long: %.100s...", buf);
 	return 0;
 }
 
@@ -54,8 +63,7 @@ int berth__store_ensure(berth__store *s)
 {
 	char p[4200];
 	int r;
-	snprintf(p, sizeof p, "%s/blobs/sha256", s->images);
-	if ((r = berth__mkdir_p(p, 0755)) < 0)
+	if ((r = blob_hex_path(p, sizeof p, s, NULL)) < 0 || (r = berth__mkdir_p(p, 0755)) < 0)
 		return r;
 	snprintf(p, sizeof p, "%s/.tmp", s->images);
 	if ((r = berth__mkdir_p(p, 0700)) < 0)
@@ -140,7 +148,7 @@ int berth__blob_path(char *buf, size_t len, const berth__store *s, const char *d
 {
 	if (!berth__digest_valid(digest))
 		return berth__err(BERTH_EINVAL, "image store: '%.80s' is not a sha256 digest", digest ? digest : "");
-	return berth__store_path(buf, len, "%s/blobs/sha256/%s", s->images, digest + 7);
+	return blob_hex_path(buf, len, s, digest + 7);
 }
 
 int berth__blob_read_json(json_t **out, const berth__store *s, const char *digest, int64_t size, const char *what)
@@ -279,7 +287,7 @@ static int commit(berth__blob_writer *w, const berth__store *s, const char *expe
 	if (expect && (strncmp(expect, "sha256:", 7) || strcmp(expect + 7, hex)))
 		r = berth__err(BERTH_EDIGEST, "image store: blob content hashes to sha256:%s, expected %s", hex, expect);
 	if (r == 0)
-		r = berth__store_path(dst, sizeof dst, "%s/blobs/sha256/%s", s->images, hex);
+		r = blob_hex_path(dst, sizeof dst, s, hex);
 	/* renamed while its fd (and so its lock) is held, then closed: a sweep
 	 * never sees it unlocked under its temp name */
 	if (r == 0 && rename(w->tmp, dst) < 0)
@@ -317,7 +325,7 @@ int berth__blob_put(const berth__store *s, const void *data, size_t len, char di
 	berth__sha256_init(&c);
 	berth__sha256_update(&c, data, len);
 	berth__sha256_final_hex(&c, hex);
-	int r = berth__store_path(dst, sizeof dst, "%s/blobs/sha256/%s", s->images, hex);
+	int r = blob_hex_path(dst, sizeof dst, s, hex);
 	if (r < 0)
 		return r;
 	struct stat st;

@@ -3,7 +3,6 @@
  * open, inspect, config, layer directories, list, tags, tag, remove, prune.
  * Import is in store_import.c; the layout in store_fs.c. */
 #include "image/store.h"
-#include "build/build_internal.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -628,7 +627,7 @@ BERTH_EXTERN int berth_image_tag(berth_ctx *ctx, const char *src, const char *ds
 static int used_by(char *who, size_t len, const berth__store *s, const char *id)
 {
 	char p[4200];
-	snprintf(p, sizeof p, "%s/containers", s->root);
+	berth__path_container(p, sizeof p, s->root, NULL, NULL);
 	DIR *d = opendir(p);
 	if (!d)
 		return 0;
@@ -912,7 +911,7 @@ BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx)
 	DIR *dd;
 	struct dirent *de;
 	/* blobs */
-	snprintf(dir, sizeof dir, "%s/blobs/sha256", s.images);
+	berth__path_blob(dir, sizeof dir, s.root, NULL);
 	if ((dd = opendir(dir))) {
 		while (r == 0 && (de = readdir(dd)))
 			if (is_hex64(de->d_name) && !set_has(&blobs, de->d_name))
@@ -946,9 +945,9 @@ BERTH_EXTERN int berth_image_prune(uint64_t *out_bytes, berth_ctx *ctx)
 	}
 	if (unsure)
 		berth__log(ctx, BERTH_LOG_WARN, "image prune: some manifests or configs could not be read: unpacked layers kept");
-	/* build-cache entries whose layers or base images just went (lib/build/cache_prune.c) */
-	if (r == 0)
-		r = berth__bd_cache_prune(&s, &bytes, NULL);
+	/* the entries of caches above the store (the build cache) that named what just went */
+	for (const berth__prune_participant *pp = berth__image_prune_participants; r == 0 && pp->prune; pp++)
+		r = pp->prune(&s, &bytes, NULL);
 out:
 	json_decref(index);
 	free(blobs.v);

@@ -120,7 +120,7 @@ static int join_container(berth_ctx *ctx, const char *id, const char *root_dir, 
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
 	char odir[PATH_MAX];
-	snprintf(odir, sizeof odir, "%s/containers/%s", ctx->root, berth_container_id(o));
+	berth__path_container(odir, sizeof odir, ctx->root, berth_container_id(o), NULL);
 	json_t *rec = json_pack("{s:s, s:s}", "mode", "container", "container", berth_container_id(o));
 	berth_container_free(o);
 	if ((r = set_netns_path(spec, path)) < 0) {

@@ -157,10 +157,10 @@ static int stale(int dfd, const char *name)
 	if (owner_of(dfd, name, buf, sizeof buf, &root, &id) < 0)
 		return 0;
 	char path[PATH_MAX + 300];
-	snprintf(path, sizeof path, "%s/containers", root);
-	if (access(path, F_OK) < 0)
+	if (berth__path_container(path, sizeof path, root, NULL, NULL) < 0 || access(path, F_OK) < 0)
 		return 0;
-	snprintf(path, sizeof path, "%s/containers/%s", root, id);
+	if (berth__path_container(path, sizeof path, root, id, NULL) < 0)
+		return 0;
 	return access(path, F_OK) < 0 && errno == ENOENT;
 }
 

@@ -15,6 +15,7 @@
 #define BERTH_NET_INTERNAL_H
 
 #include "internal.h"
+#include "common/layout.h"
 #include "net/nat.h"
 #include <netinet/in.h>
 #include <stdint.h>

@@ -89,7 +89,9 @@ static int fill(berth__network *nw, const char *name, const char *subnet, const 
 
 static char *record_path(berth_ctx *ctx, const char *name)
 {
-	return berth__sprintf("%s/networks/%s.json", ctx->root, name);
+	char p[PATH_MAX];
+	berth__path_network(p, sizeof p, ctx->root, name);
+	return berth__strdup(p);
 }
 
 static int is_builtin(const char *name)
@@ -129,13 +131,10 @@ int berth__network_load(berth__network *out, berth_ctx *ctx, const char *name)
 
 static int networks_lock(berth_ctx *ctx)
 {
-	char *dir = berth__sprintf("%s/networks", ctx->root);
-	if (!dir)
-		return BERTH_ENOMEM;
-	int r = berth__mkdir_p(dir, 0700);
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/.lock", dir);
-	free(dir);
+	berth__path_network(path, sizeof path, ctx->root, NULL);
+	int r = berth__mkdir_p(path, 0700);
+	strcat(path, "/.lock");
 	if (r < 0)
 		return r;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -154,7 +153,7 @@ static int networks_lock(berth_ctx *ctx)
 static int created_names(char ***out, size_t *n, berth_ctx *ctx)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/networks", ctx->root);
+	berth__path_network(path, sizeof path, ctx->root, NULL);
 	*out = NULL;
 	*n = 0;
 	DIR *d = opendir(path);
@@ -441,7 +440,7 @@ BERTH_EXTERN int berth_network_inspect(char **out, berth_ctx *ctx, const char *n
 		if (j && berth_container_list(&ids, ctx) == 0) {
 			for (char **p = ids; *p; p++) {
 				char dir[PATH_MAX];
-				snprintf(dir, sizeof dir, "%s/containers/%s", ctx->root, *p);
+				berth__path_container(dir, sizeof dir, ctx->root, *p, NULL);
 				json_t *rec = berth__net_record_load(dir);
 				if (rec && !strcmp(json_string_value(json_object_get(rec, "network")) ?: "", name)) {
 					json_t *cname = NULL;

@@ -106,6 +106,13 @@ static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0);
 
 static berth_container *container_alloc(berth_ctx *ctx, const char *id)
 {
+	char dir[PATH_MAX], run[PATH_MAX], log[PATH_MAX];
+	if (berth__path_container(dir, sizeof dir, ctx->root, id, NULL) < 0 ||
+	    berth__path_container(run, sizeof run, ctx->run_root, id, NULL) < 0 ||
+	    berth__path_container(log, sizeof log, ctx->root, id, "container.log") < 0) {
+		berth__err_sys(errno, "container %s: %s", id, dir);
+		return NULL;
+	}
 	berth_container *c = calloc(1, sizeof *c);
 	if (!c) {
 		berth__err_nomem();
@@ -117,9 +124,9 @@ static berth_container *container_alloc(berth_ctx *ctx, const char *id)
 	c->exit_code = -1;
 	c->id = berth__strdup(id);
 	c->name = berth__strdup("");
-	c->root_dir = berth__sprintf("%s/containers/%s", ctx->root, id);
-	c->run_dir = berth__sprintf("%s/containers/%s", ctx->run_root, id);
-	c->log_path = berth__sprintf("%s/containers/%s/container.log", ctx->root, id);
+	c->root_dir = berth__strdup(dir);
+	c->run_dir = berth__strdup(run);
+	c->log_path = berth__strdup(log);
 	if (!c->id || !c->name || !c->root_dir || !c->run_dir || !c->log_path) {
 		berth_container_free(c);
 		berth__err_nomem();
@@ -280,7 +287,11 @@ BERTH_EXTERN int berth_container_refresh(berth_container *c)
 
 /* --- names --- */
 
-static char *names_dir(berth_ctx *ctx) { return berth__sprintf("%s/names", ctx->root); }
+static char *names_dir(berth_ctx *ctx)
+{
+	char p[PATH_MAX];
+	return berth__path_name(p, sizeof p, ctx->root, NULL) < 0 ? NULL : berth__strdup(p);
+}
 
 static int name_claim(berth_ctx *ctx, const char *name, const char *id)
 {
@@ -311,8 +322,8 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 {
 	if (!name || !*name)
 		return;
-	char *link = berth__sprintf("%s/names/%s", ctx->root, name);
-	if (!link)
+	char link[PATH_MAX];
+	if (berth__path_name(link, sizeof link, ctx->root, name) < 0)
 		return;
 	char other[256];
 	ssize_t n = readlink(link, other, sizeof other - 1);
@@ -321,7 +332,6 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 		if (!strcmp(other, id))
 			unlink(link);
 	}
-	free(link);
 }
 
 /* --- create --- */
@@ -410,12 +420,12 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	json_t *vspec = NULL;
 	const char *given = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.overlay"));
 	if (given) {
-		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
+		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
 	} else if (image) {
 		/* the image's layers must be there before anything is made */
 		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0)
 			return r;
-		snprintf(rootfs_abs, sizeof rootfs_abs, "%s/containers/%s/rootfs", ctx->root, id);
+		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
 	} else {
 		if (!realpath(rootfs, rootfs_abs))
 			return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
@@ -502,7 +512,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	}
 
 	char cache[PATH_MAX];
-	snprintf(cache, sizeof cache, "%s/cache/seccomp", ctx->root);
+	berth__path_seccomp_cache(cache, sizeof cache, ctx->root);
 	plan.seccomp_cache = cache;
 	if ((r = berth__plan_from_spec(&plan, sj, rootfs_abs)) < 0) {
 		berth__err_prefix("container %s", id);
@@ -779,8 +789,8 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	}
 	char lvl[16];
 	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
-	char *argv[] = { "berth-monitor", "--root", ctx->root, "--run-root", ctx->run_root, "--sync-fd", "3",
-		         "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
+	char *argv[] = { "berth-monitor", BERTH__MONITOR_ARG_PROTO, BERTH__MONITOR_PROTO_STRING, "--root", ctx->root,
+		         "--run-root", ctx->run_root, "--sync-fd", "3", "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -822,43 +832,12 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	return r2;
 }
 
-int berth__monitor_reply(int fd, const char *id, const char *monitor_path)
-{
-	char reply[2048];
-	size_t rl = 0;
-	while (rl < sizeof reply - 1) {
-		ssize_t n = recv(fd, reply + rl, sizeof reply - 1 - rl, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		rl += (size_t)n;
-	}
-	reply[rl] = '\0';
-	json_t *rep = json_loads(reply, 0, NULL);
-	if (!rep)
-		return berth__err(BERTH_ESYS, "container %s: the monitor %s exited without an answer", id, monitor_path);
-	int code = (int)json_integer_value(json_object_get(rep, "code"));
-	if (code < 0) {
-		const char *msg = json_string_value(json_object_get(rep, "message"));
-		int sys = (int)json_integer_value(json_object_get(rep, "errno"));
-		berth__err(code, "%s", msg ? msg : "monitor failed");
-		if (sys) {
-			berth_error *e2 = (berth_error *)berth_error_last();
-			e2->sys_errno = sys;
-		}
-	}
-	json_decref(rep);
-	return code < 0 ? code : 0;
-}
-
 /* --- open, list --- */
 
 static int container_exists(berth_ctx *ctx, const char *id)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/containers/%s/container.json", ctx->root, id);
-	return access(path, F_OK) == 0;
+	return berth__path_container(path, sizeof path, ctx->root, id, "container.json") == 0 && access(path, F_OK) == 0;
 }
 
 BERTH_EXTERN int berth_container_open(berth_container **out, berth_ctx *ctx, const char *ref)
@@ -872,7 +851,7 @@ BERTH_EXTERN int berth_container_open(berth_container **out, berth_ctx *ctx, con
 		snprintf(id, sizeof id, "%s", ref);
 	if (!id[0]) {
 		char link[PATH_MAX];
-		snprintf(link, sizeof link, "%s/names/%s", ctx->root, ref);
+		berth__path_name(link, sizeof link, ctx->root, ref);
 		ssize_t n = readlink(link, id, sizeof id - 1);
 		if (n > 0) {
 			id[n] = '\0';
@@ -935,7 +914,7 @@ BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx)
 		return berth__err(BERTH_EINVAL, "list containers: out and ctx are required");
 	berth__container_sweep_orphans(ctx);
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/containers", ctx->root);
+	berth__path_container(path, sizeof path, ctx->root, NULL, NULL);
 	DIR *d = opendir(path);
 	if (!d)
 		return berth__err_sys(errno, "list containers in %s", path);

@@ -2,6 +2,8 @@
 #ifndef BERTH_RUNTIME_CONTAINER_H
 #define BERTH_RUNTIME_CONTAINER_H
 #include "runtime/runtime.h"
+#include "common/layout.h"
+#include "runtime/monitor_proto.h"
 
 struct berth_container {
 	berth_ctx *ctx;
@@ -46,7 +48,9 @@ struct berth_process {
 BERTH_HIDDEN int berth__container_save_state(berth_container *c);
 BERTH_HIDDEN int berth__container_owner_alive(berth_container *c);
 BERTH_HIDDEN int berth__container_init_alive(berth_container *c);
-/* Reads a monitor's answer {code, errno, message} from fd: 0, or its error. */
+/* Reads a monitor's reply (monitor_proto.h) from fd until EOF (monitor.c):
+ * 0, or its error; BERTH_EUNSUPPORTED naming both versions when the monitor
+ * speaks another protocol version. */
 BERTH_HIDDEN int berth__monitor_reply(int fd, const char *id, const char *monitor_path);
 /* The exit status of an adopted init that has exited (supervise.c): from
  * its zombie when still there, else 255 and *known 0. */
@@ -76,14 +80,6 @@ BERTH_HIDDEN int berth__storage_driver_vfs(void);
  * layers in rootfs and *out_mount_fd -1. The caller removes root_dir on failure. */
 BERTH_HIDDEN int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const char *root_dir,
                                      const char *id);
-/* Copies layers (overlay lower-dir form, bottom first) merged into the
- * directory dst: whiteouts and opaque dirs applied in order, owners, modes,
- * xattrs, symlinks, hardlinks, nodes and times kept. sub: only that path of
- * the image (a volume's mount point; "" or NULL for all); the root of dst
- * takes the owner and mode of the topmost directory at sub. *out_found (may
- * be NULL): whether the image has a directory at sub (layer_copy.c). */
-BERTH_HIDDEN int berth__layers_copy(int dst, char *const *layers, size_t n, const char *sub, int *out_found,
-                                    const char *what);
 /* The builder's RUN steps bring their own layers and upper dir: the
  * annotation io.berth.overlay, "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W".
  * Makes <root_dir>/rootfs and *out_mount_fd the detached overlay. */

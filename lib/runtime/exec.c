@@ -127,7 +127,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	char what[200];
 	snprintf(what, sizeof what, "exec in %s", c->id);
 	char cache[PATH_MAX];
-	snprintf(cache, sizeof cache, "%s/cache/seccomp", c->ctx->root);
+	berth__path_seccomp_cache(cache, sizeof cache, c->ctx->root);
 	plan.seccomp_cache = cache;
 	if ((r = berth__plan_process(&plan, proc)) < 0) {
 		berth__err_prefix("%s", what);
@@ -316,7 +316,7 @@ BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_co
 	if (dfd < 0)
 		return berth__err_sys(errno, "container %s: attach: open %s", c->id, c->run_dir);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" BERTH__MONITOR_ATTACH_SOCK, dfd);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		close(dfd);
@@ -332,11 +332,11 @@ BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_co
 	char byte = 0;
 	int fd;
 	ssize_t n = berth__recv_fd(s, &byte, 1, &fd);
-	if (n <= 0 || byte != 'T' || fd < 0) {
+	if (n <= 0 || byte != BERTH__MONITOR_ATTACH_OK || fd < 0) {
 		if (fd >= 0)
 			close(fd);
 		close(s);
-		if (n > 0 && byte == 'B')
+		if (n > 0 && byte == BERTH__MONITOR_ATTACH_BUSY)
 			return berth__err(BERTH_EBUSY, "container %s: another client is attached", c->id);
 		return berth__err(BERTH_ESYS, "container %s: attach: the monitor did not hand over the terminal", c->id);
 	}

@@ -16,9 +16,10 @@
  * vfs (copy fallback): when the overlay filesystem is not available (fsopen
  * answers ENODEV, or creating the overlay EINVAL, e.g. an upper directory on a
  * filesystem overlay cannot use) or BERTH_STORAGE_DRIVER=vfs, the rootfs is a
- * copy of the layers, merged in order (layer_copy.c), in
+ * copy of the layers, merged in order (lib/image/layer_copy.c), in
  * <root>/containers/<id>/rootfs; it goes with the container. */
 #include "runtime/container.h"
+#include "image/layer_copy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

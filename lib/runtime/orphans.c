@@ -10,6 +10,7 @@
  * own so that a sweep reads only them (almost always none): not every
  * container's directory on each create. */
 #include "runtime/orphans.h"
+#include "common/layout.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,20 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MARKS "orphans"
-
-static void mark_path(char *buf, size_t n, berth_ctx *ctx, const char *id)
-{
-	snprintf(buf, n, "%s/" MARKS "/%s", ctx->run_root, id);
-}
-
 int berth__orphan_mark(berth_ctx *ctx, const char *id)
 {
 	char path[4200], buf[64];
-	snprintf(path, sizeof path, "%s/" MARKS, ctx->run_root);
+	berth__path_orphan(path, sizeof path, ctx->run_root, NULL);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return berth__err_sys(errno, "container %s: create %s", id, path);
-	mark_path(path, sizeof path, ctx, id);
+	berth__path_orphan(path, sizeof path, ctx->run_root, id);
 	int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)getpid(),
 		(unsigned long long)berth__proc_start_time(getpid()));
 	int r = berth__write_file_atomic(path, buf, (size_t)n, 0600);
@@ -41,7 +35,7 @@ int berth__orphan_mark(berth_ctx *ctx, const char *id)
 void berth__orphan_unmark(berth_ctx *ctx, const char *id)
 {
 	char path[4200];
-	mark_path(path, sizeof path, ctx, id);
+	berth__path_orphan(path, sizeof path, ctx->run_root, id);
 	unlink(path);
 }
 
@@ -66,7 +60,7 @@ static int creator_alive(int dirfd, const char *id)
 void berth__container_sweep_orphans(berth_ctx *ctx)
 {
 	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/" MARKS, ctx->run_root);
+	berth__path_orphan(dir, sizeof dir, ctx->run_root, NULL);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return; /* no container ever marked */
@@ -83,7 +77,7 @@ void berth__container_sweep_orphans(berth_ctx *ctx)
 			continue;
 		berth_container *c = NULL;
 		char meta[4300];
-		snprintf(meta, sizeof meta, "%s/containers/%s/container.json", ctx->root, de->d_name);
+		berth__path_container(meta, sizeof meta, ctx->root, de->d_name, "container.json");
 		/* (opened by its full id only: an open by prefix would list, and sweep) */
 		int r = access(meta, F_OK) == 0 ? berth_container_open(&c, ctx, de->d_name) : BERTH_ENOTFOUND;
 		if (r == 0)
@@ -91,9 +85,9 @@ void berth__container_sweep_orphans(berth_ctx *ctx)
 		else if (r == BERTH_ENOTFOUND) {
 			/* its creator died before container.json: what there is */
 			char p[4300];
-			snprintf(p, sizeof p, "%s/containers/%s", ctx->root, de->d_name);
+			berth__path_container(p, sizeof p, ctx->root, de->d_name, NULL);
 			r = berth__rm_rf(p);
-			snprintf(p, sizeof p, "%s/containers/%s", ctx->run_root, de->d_name);
+			berth__path_container(p, sizeof p, ctx->run_root, de->d_name, NULL);
 			if (r == 0)
 				r = berth__rm_rf(p);
 		}

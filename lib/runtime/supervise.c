@@ -165,8 +165,8 @@ BERTH_EXTERN int berth_container_supervise(berth_container *c)
 	for (int i = 0; i < 3; i++)
 		posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-	char *argv[] = { "berth-monitor", "--root", ctx->root, "--run-root", ctx->run_root, "--sync-fd", "3",
-		         "--id", c->id, "--adopt", "1", NULL };
+	char *argv[] = { "berth-monitor", BERTH__MONITOR_ARG_PROTO, BERTH__MONITOR_PROTO_STRING, "--root", ctx->root,
+		         "--run-root", ctx->run_root, "--sync-fd", "3", "--id", c->id, "--adopt", "1", NULL };
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

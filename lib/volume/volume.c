@@ -3,7 +3,7 @@
  * API (include/berth/volume.h) and what the runtime calls at container
  * create and delete. */
 #include "volume/volume.h"
-#include "runtime/container.h"
+#include "image/layer_copy.h"
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -40,9 +40,7 @@ int berth__volume_check_name(const char *name)
 
 static int vpath(char *buf, size_t len, berth_ctx *ctx, const char *name, const char *sub)
 {
-	int n = snprintf(buf, len, "%s/volumes%s%s%s%s", ctx->root, name ? "/" : "", name ? name : "", sub ? "/" : "",
-	                 sub ? sub : "");
-	if (n < 0 || (size_t)n >= len)
+	if (berth__path_volume(buf, len, ctx->root, name, sub) < 0)
 		return berth__err(BERTH_EINVAL, "volume %s: path too long", name ? name : "");
 	return 0;
 }
@@ -53,7 +51,7 @@ static int vlock(berth_ctx *ctx)
 	int r;
 	if ((r = vpath(p, sizeof p, ctx, NULL, NULL)) < 0 || (r = berth__mkdir_p(p, 0700)) < 0)
 		return r;
-	if ((r = vpath(p, sizeof p, ctx, NULL, ".lock")) < 0)
+	if ((r = vpath(p, sizeof p, ctx, ".lock", NULL)) < 0)
 		return r;
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -77,7 +75,7 @@ static int vexists(berth_ctx *ctx, const char *name)
 static int container_present(berth_ctx *ctx, const char *id)
 {
 	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/containers/%s", ctx->root, id);
+	berth__path_container(p, sizeof p, ctx->root, id, NULL);
 	struct stat st;
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
@@ -111,7 +109,7 @@ static int busy_error(berth_ctx *ctx, const char *name, json_t *users)
 {
 	const char *id = json_string_value(json_array_get(users, 0));
 	char p[PATH_MAX], cname[200] = "";
-	snprintf(p, sizeof p, "%s/containers/%s/container.json", ctx->root, id);
+	berth__path_container(p, sizeof p, ctx->root, id, "container.json");
 	json_t *meta = json_load_file(p, 0, NULL);
 	const char *nm = json_string_value(json_object_get(meta, "name"));
 	if (nm && *nm)

@@ -14,6 +14,7 @@
 #define BERTH_VOLUME_INTERNAL_H
 
 #include "internal.h"
+#include "common/layout.h"
 
 /* [A-Za-z0-9][A-Za-z0-9_.-]+, 2..128 characters. BERTH_EINVAL naming it. */
 BERTH_HIDDEN int berth__volume_check_name(const char *name);

@@ -11,7 +11,7 @@
  *
  * Every operation is relative to directory fds with O_NOFOLLOW: a symlink in a
  * layer, or one left in the destination by a lower layer, is never followed. */
-#include "runtime/container.h"
+#include "image/layer_copy.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
