@@ -56,7 +56,37 @@ BERTH_HIDDEN int berth__all_digits(const char *s);
  * and, gid non-NULL, *gid (field 4, -1 when absent). 0 found, -1 not. Never
  * the host's NSS: the caller opens the image's own file. */
 BERTH_HIDDEN int berth__id_file_lookup(FILE *f, const char *name, long *id, long *gid);
-/* Whole file into a malloc'd NUL-terminated buffer. */
+/* The file rel ("etc/passwd") of a root given as directories, lowest first
+ * (one rootfs, or an image's layer dirs): from the highest one that has it,
+ * unless a whiteout, an opaque directory or a non-directory parent above
+ * hides it; each path resolved inside its directory (berth__open_in_root).
+ * NULL when absent, hidden or not a regular file (lib/common/passwd.c). */
+BERTH_HIDDEN FILE *berth__root_fopen(char *const *dirs, size_t n, const char *rel);
+/* "NAME[:GROUP]" or "UID[:GID]" as Docker resolves them against the root's
+ * /etc/passwd and /etc/group (dirs as above; n 0: no files): a user
+ * without group gets its passwd entry's primary group (0 without one).
+ * BERTH__USER_CHOWN (COPY --chown): a numeric user is not looked up and,
+ * without group, gets gid = uid. BERTH_EINVAL "user 'SPEC': ..." (the
+ * caller prefixes what it resolves for). */
+#define BERTH__USER_CHOWN 1
+BERTH_HIDDEN int berth__user_resolve(uint32_t *uid, uint32_t *gid, char *const *dirs, size_t n, const char *user,
+                                     int flags);
+/* openat2(root, rel, flags | O_CLOEXEC) with RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS: symlinks and ".." resolve as if root were "/"; ""
+ * is the root itself; EAGAIN (a concurrent rename) retried a bounded number
+ * of times. No O_CREAT (no mode is passed). -1 with errno. System calls
+ * only: safe in the container's init before execve (lib/common/inroot.c). */
+BERTH_HIDDEN int berth__open_in_root(int root, const char *rel, int flags);
+/* Reading whole files (lib/common/slurp.c): the one helper for it.
+ * berth__slurp_fd: everything fd gives until its end into a malloc'd
+ * NUL-terminated buffer (*out_len: the length, may be NULL). 0, or -errno
+ * (-EFBIG: more than max bytes) without touching the thread's error.
+ * berth__read_file_max: path, opened O_CLOEXEC; errors set ("open PATH: ...",
+ * "read PATH: larger than MAX bytes"). berth__read_file: bounded by
+ * BERTH__READ_FILE_MAX. */
+#define BERTH__READ_FILE_MAX ((size_t)256 << 20)
+BERTH_HIDDEN int berth__slurp_fd(char **out, size_t *out_len, int fd, size_t max);
+BERTH_HIDDEN int berth__read_file_max(char **out, size_t *out_len, const char *path, size_t max);
 BERTH_HIDDEN int berth__read_file(char **out, size_t *out_len, const char *path);
 /* Atomic write: path.tmp.<pid>.<n> then fsync-free rename (crash-consistent enough for runtime state). */
 BERTH_HIDDEN int berth__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
@@ -85,11 +115,19 @@ BERTH_HIDDEN ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd
 BERTH_HIDDEN int berth__send_fd(int sock, const void *buf, size_t len, int fd);
 
 /* --- versioned options structs and sizes (lib/common/options.c) --- */
+/* The one check of a versioned struct's version field (libgit2's rule): 0 <
+ * version <= current is accepted, so a caller built against an older header
+ * keeps working. Otherwise BERTH_EINVAL "<name>: unknown version V (this
+ * library knows 1 to C; start from NAME_INIT or <name>_init())"; name is the
+ * struct's type ("berth_pull_options"). A function that reads the caller's
+ * struct in place may do so only while current is 1: once the struct has
+ * grown, it copies the caller's version with berth__options_copy. */
+BERTH_HIDDEN int berth__check_version(unsigned int version, unsigned int current, const char *name);
 /* Copies a caller's options struct of any known version into dst (already
  * holding the current version's defaults): sizes[v - 1] is the size of
  * version v, nversions the current version. Fields newer than the caller's
- * version keep their defaults. BERTH_EINVAL naming what for an unknown
- * version. */
+ * version keep their defaults. what: the struct's type, for
+ * berth__check_version's error. */
 BERTH_HIDDEN int berth__options_copy(void *dst, const void *src, const size_t *sizes, unsigned nversions,
 	const char *what);
 /* "1024", "512k", "10G", "1.5GiB"... (powers of 1024) into *out; -1 if malformed. */

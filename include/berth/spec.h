@@ -51,6 +51,18 @@ BERTH_EXTERN int berth_spec_set_cwd(berth_spec *spec, const char *cwd);
 /* additional_gids may be NULL when n_additional is 0. */
 BERTH_EXTERN int berth_spec_set_user(berth_spec *spec, uint32_t uid, uint32_t gid,
                                      const uint32_t *additional_gids, size_t n_additional);
+/* process.user from "NAME[:GROUP]" or "UID[:GID]" (docker run -u), names
+ * looked up in the container root's /etc/passwd and /etc/group, never the
+ * host's. root_dirs: the root as a NULL-terminated list of directories,
+ * lowest first: one rootfs directory, or an image's layer directories
+ * (berth_image_layer_dirs), where a file comes from the highest directory
+ * that has it unless a whiteout or an opaque directory above hides it.
+ * Paths are resolved inside each directory (symlinks do not leave it).
+ * Without a group the user's primary group from /etc/passwd, 0 if it has no
+ * entry. root_dirs NULL: only numeric ids resolve. Additional gids are
+ * cleared. BERTH_EINVAL: malformed, no such user or group, id out of range
+ * (0 to 4294967294). Since 0.2. */
+BERTH_EXTERN int berth_spec_set_user_name(berth_spec *spec, const char *const *root_dirs, const char *user);
 BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal);
 /* type is "RLIMIT_NOFILE" or "nofile". Replaces an existing entry. */
 BERTH_EXTERN int berth_spec_set_rlimit(berth_spec *spec, const char *type, uint64_t soft, uint64_t hard);

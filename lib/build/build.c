@@ -21,8 +21,9 @@ BERTH_EXTERN int berth_build_options_init(berth_build_options *opts, unsigned in
 {
 	if (!opts)
 		return berth__err(BERTH_EINVAL, "build options: NULL");
-	if (version != BERTH_BUILD_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "build options: unknown version %u", version);
+	int r = berth__check_version(version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options");
+	if (r < 0)
+		return r;
 	berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
 	*opts = d;
 	return 0;
@@ -162,8 +163,8 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 		opts = &dflt;
 	if (!ctx)
 		return berth__err(BERTH_EINVAL, "build: a context is required");
-	if (opts->version != BERTH_BUILD_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "build: unknown options version %u", opts->version);
+	if (berth__check_version(opts->version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options") < 0)
+		return berth__err_prefix("build");
 	opts->exit_code = 0;
 	opts->steps_run = opts->steps_cached = 0;
 	if (!context && !opts->dockerfile_text)

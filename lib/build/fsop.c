@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,19 +27,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int open_in(int root, const char *rel, int flags)
-{
-	struct open_how how;
-	memset(&how, 0, sizeof how);
-	how.flags = (unsigned long long)(flags | O_CLOEXEC);
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int fd;
-	do
-		fd = (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof how);
-	while (fd < 0 && errno == EAGAIN);
-	return fd;
-}
 
 static int has_wildcard(const char *s)
 {
@@ -135,7 +121,7 @@ static int expand_sources(srclist *out, int root, char *const *srcs, size_t n, c
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const char *p = srcs[i];
 		if (!has_wildcard(p)) {
-			int fd = open_in(root, p, O_PATH);
+			int fd = berth__open_in_root(root, p, O_PATH);
 			if (fd < 0 || (ig && strcmp(p, ".") && berth__ignore_match(ig, p))) {
 				if (fd >= 0)
 					close(fd);
@@ -171,7 +157,7 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 	struct stat st;
 	/* the source itself (top) is resolved inside the context: dfd is its root */
 	if (top) {
-		int pf = open_in(dfd, name, O_PATH);
+		int pf = berth__open_in_root(dfd, name, O_PATH);
 		int ok = pf >= 0 && fstat(pf, &st) == 0;
 		int e = errno;
 		if (pf >= 0)
@@ -192,7 +178,7 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 			hash_str(c, t);
 		}
 	} else if (S_ISREG(st.st_mode)) {
-		int fd = top ? open_in(dfd, name, O_RDONLY) : openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		int fd = top ? berth__open_in_root(dfd, name, O_RDONLY) : openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return berth__err_sys(errno, "%s: open %s", what, rel);
 		char buf[65536];
@@ -204,7 +190,7 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 		if (k < 0)
 			return berth__err_sys(e, "%s: read %s", what, rel);
 	} else if (S_ISDIR(st.st_mode)) {
-		int fd = top ? open_in(dfd, name, O_RDONLY | O_DIRECTORY)
+		int fd = top ? berth__open_in_root(dfd, name, O_RDONLY | O_DIRECTORY)
 		             : openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return berth__err_sys(errno, "%s: open %s", what, rel);
@@ -492,37 +478,12 @@ static int copy_node(cctx *c, int sdir, const char *name, const char *dst, int f
 }
 
 /* uid/gid of "user[:group]" from the chroot's /etc/passwd and /etc/group. */
-static int lookup_id(const char *file, const char *name, long *id, long *gid)
-{
-	FILE *f = fopen(file, "re");
-	if (!f)
-		return -1;
-	int found = berth__id_file_lookup(f, name, id, gid);
-	fclose(f);
-	return found;
-}
-
-
 static int resolve_chown(cctx *c, const char *spec)
 {
-	char u[256];
-	snprintf(u, sizeof u, "%s", spec);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = '\0';
-	long uid, gid = -1, pg = -1;
-	if (berth__all_digits(u))
-		uid = strtol(u, NULL, 10);
-	else if (lookup_id("/etc/passwd", u, &uid, &pg) < 0)
-		return berth__err(BERTH_EINVAL, "%s: --chown=%s: no user '%s' in the image's /etc/passwd", c->op->what, spec, u);
-	if (g && *g) {
-		if (berth__all_digits(g))
-			gid = strtol(g, NULL, 10);
-		else if (lookup_id("/etc/group", g, &gid, NULL) < 0)
-			return berth__err(BERTH_EINVAL, "%s: --chown=%s: no group '%s' in the image's /etc/group", c->op->what, spec,
-			                  g);
-	} else
-		gid = berth__all_digits(u) ? uid : (pg >= 0 ? pg : 0);
+	static char *const root[] = { (char *)"/" };
+	uint32_t uid, gid;
+	if (berth__user_resolve(&uid, &gid, root, 1, spec, BERTH__USER_CHOWN) < 0)
+		return berth__err_prefix("%s: --chown", c->op->what);
 	c->uid = (uid_t)uid;
 	c->gid = (gid_t)gid;
 	c->chown = 1;
@@ -555,7 +516,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 		if (slash) {
 			snprintf(parent, sizeof parent, "%.*s", (int)(slash - rel), rel);
 			base = slash + 1;
-			if ((pfd = open_in(srcroot, parent, O_PATH | O_DIRECTORY)) < 0) {
+			if ((pfd = berth__open_in_root(srcroot, parent, O_PATH | O_DIRECTORY)) < 0) {
 				r = berth__err_sys(errno, "%s: source %s", op->what, rel);
 				break;
 			}
@@ -565,7 +526,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 		}
 		struct stat st;
 		/* the source itself is followed if it is a symlink, resolved inside the source root */
-		int sfd = open_in(srcroot, rel, O_PATH);
+		int sfd = berth__open_in_root(srcroot, rel, O_PATH);
 		if (sfd < 0 || fstat(sfd, &st) < 0) {
 			r = berth__err_sys(errno, "%s: source %s", op->what, rel);
 			if (sfd >= 0)
@@ -597,7 +558,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 			r = mkdirs(&c, dparent);
 		}
 		if (r == 0 && op->kind == BD_ADD && S_ISREG(st.st_mode)) {
-			int fd = open_in(srcroot, rel, O_RDONLY);
+			int fd = berth__open_in_root(srcroot, rel, O_RDONLY);
 			int tar = fd >= 0 ? berth__archive_is_tar(fd, BERTH__UNPACK_ADD_FILTERS, op->what) : 0;
 			if (tar != 0) {
 				/* ADD of a local tar (plain, gzip, bzip2, xz, zstd): unpacked
@@ -631,7 +592,7 @@ static int child_work(const bd_fsop *op, int srcroot)
 				else
 					close(dfd);
 			} else if (S_ISREG(st.st_mode)) {
-				int in = open_in(srcroot, rel, O_RDONLY);
+				int in = berth__open_in_root(srcroot, rel, O_RDONLY);
 				if (in < 0)
 					r = berth__err_sys(errno, "%s: open %s", op->what, rel);
 				else {

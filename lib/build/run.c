@@ -2,55 +2,6 @@
  * RUN: the step's container (user, shell, overlay) and its layer. */
 #include "build/build_priv.h"
 
-/* The first regular file rel in the stage's layers, top first. */
-static FILE *open_in_layers(stage *s, const char *rel)
-{
-	for (size_t i = s->ndirs; i-- > 0;) {
-		char p[4200];
-		snprintf(p, sizeof p, "%s/%s", s->dirs[i], rel);
-		struct stat st;
-		if (lstat(p, &st) < 0)
-			continue;
-		return S_ISREG(st.st_mode) ? fopen(p, "re") : NULL;
-	}
-	return NULL;
-}
-
-static int id_lookup(stage *s, const char *file, const char *name, int by_id, long *id, long *gid)
-{
-	FILE *f = open_in_layers(s, file);
-	if (!f)
-		return -1;
-	int found = berth__id_file_lookup(f, by_id ? NULL : name, id, gid);
-	fclose(f);
-	return found;
-}
-
-static int run_user(berth_spec *spec, stage *s, const char *user, const char *what)
-{
-	char u[256];
-	snprintf(u, sizeof u, "%s", user);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = '\0';
-	long uid = 0, gid = -1, pg = -1;
-	if (berth__all_digits(u)) {
-		uid = strtol(u, NULL, 10);
-		id_lookup(s, "etc/passwd", NULL, 1, &uid, &pg);
-	} else if (id_lookup(s, "etc/passwd", u, 0, &uid, &pg) < 0)
-		return berth__err(BERTH_EINVAL, "%s: USER %s: no such user in the image's /etc/passwd", what, user);
-	if (g && *g) {
-		if (berth__all_digits(g))
-			gid = strtol(g, NULL, 10);
-		else if (id_lookup(s, "etc/group", g, 0, &gid, NULL) < 0)
-			return berth__err(BERTH_EINVAL, "%s: USER %s: no such group in the image's /etc/group", what, user);
-	} else
-		gid = pg >= 0 ? pg : 0;
-	if (uid < 0 || gid < 0 || uid > 0xfffffffe || gid > 0xfffffffe)
-		return berth__err(BERTH_EINVAL, "%s: USER %s: id out of range", what, user);
-	return berth_spec_set_user(spec, (uint32_t)uid, (uint32_t)gid, NULL, 0);
-}
-
 /* The shell: config Shell, else /bin/sh -c. */
 int berth__bd_shell_argv(json_t *argv, stage *s)
 {
@@ -187,8 +138,8 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	free(ev);
 	if (r == 0)
 		r = berth_spec_set_cwd(spec, wd && *wd ? wd : "/");
-	if (r == 0 && user && *user)
-		r = run_user(spec, s, user, b->what);
+	if (r == 0 && user && *user && (r = berth_spec_set_user_name(spec, (const char *const *)s->dirs, user)) < 0)
+		berth__err_prefix("%s: USER", b->what);
 	if (r == 0)
 		r = berth_spec_set_rootfs(spec, "rootfs", 0);
 	if (r == 0)

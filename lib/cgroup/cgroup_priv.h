@@ -7,8 +7,9 @@
 
 #include "cgroup/cgroup_internal.h"
 
-/* Whole file into a malloc'd NUL-terminated buffer. 0 or -errno; the
- * thread's error is not touched. */
+/* Whole file into a malloc'd NUL-terminated buffer (at most CG_FILE_MAX
+ * bytes: -EFBIG beyond). 0 or -errno; the thread's error is not touched. */
+#define CG_FILE_MAX ((size_t)64 << 20)
 BERTH_HIDDEN int berth__cg_slurp(char **out, const char *dir, const char *file);
 /* First line of a small file, trailing whitespace removed. 0 or -errno. */
 BERTH_HIDDEN int berth__cg_read_line(char *buf, size_t len, const char *dir, const char *file);

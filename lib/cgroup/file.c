@@ -44,40 +44,9 @@ int berth__cg_slurp(char **out, const char *dir, const char *file)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = berth__slurp_fd(out, NULL, fd, CG_FILE_MAX);
 	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return r;
 }
 
 int berth__cg_read_line(char *buf, size_t len, const char *dir, const char *file)

@@ -17,8 +17,9 @@ BERTH_EXTERN int berth_cgroup_resources_init(berth_cgroup_resources *res, unsign
 {
 	if (!res)
 		return berth__err(BERTH_EINVAL, "cgroup resources init: res is NULL");
-	if (version != BERTH_CGROUP_RESOURCES_VERSION)
-		return berth__err(BERTH_EINVAL, "cgroup resources init: unknown version %u", version);
+	int r = berth__check_version(version, BERTH_CGROUP_RESOURCES_VERSION, "berth_cgroup_resources");
+	if (r < 0)
+		return r;
 	/* from a static value: a struct copy could carry indeterminate padding */
 	static const berth_cgroup_resources init = BERTH_CGROUP_RESOURCES_INIT;
 	memcpy(res, &init, sizeof init);

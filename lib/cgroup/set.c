@@ -333,8 +333,8 @@ BERTH_EXTERN int berth_cgroup_set(berth_cgroup *cg, const berth_cgroup_resources
 {
 	if (!cg || !res)
 		return berth__err(BERTH_EINVAL, "cgroup set: cg and res are required");
-	if (res->version != BERTH_CGROUP_RESOURCES_VERSION)
-		return berth__err(BERTH_EINVAL, "cgroup %s: resources: unknown version %u", cg->rel, res->version);
+	if (berth__check_version(res->version, BERTH_CGROUP_RESOURCES_VERSION, "berth_cgroup_resources") < 0)
+		return berth__err_prefix("cgroup %s", cg->rel);
 	berth__cgroup_res x;
 	berth__cgroup_res_init(&x);
 	x.r = *res;
@@ -417,8 +417,8 @@ BERTH_EXTERN int berth_cgroup_stats_read(berth_cgroup_stats *stats, berth_cgroup
 {
 	if (!stats || !cg)
 		return berth__err(BERTH_EINVAL, "cgroup stats: stats and cg are required");
-	if (stats->version != BERTH_CGROUP_STATS_VERSION)
-		return berth__err(BERTH_EINVAL, "cgroup %s: stats: unknown version %u", cg->rel, stats->version);
+	if (berth__check_version(stats->version, BERTH_CGROUP_STATS_VERSION, "berth_cgroup_stats") < 0)
+		return berth__err_prefix("cgroup %s", cg->rel);
 	/* it must still exist somewhere */
 	int present = cg->udir && access(cg->udir, F_OK) == 0;
 	for (size_t i = 0; i < cg->nv1 && !present; i++)

@@ -21,8 +21,9 @@ BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int ve
 {
 	if (!opts)
 		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: opts is NULL");
-	if (version < 1 || version > BERTH_CTX_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: unknown options version %u", version);
+	int r = berth__check_version(version, BERTH_CTX_OPTIONS_VERSION, "berth_ctx_options");
+	if (r < 0)
+		return r;
 	/* copied member by member from a static value: a struct copy could carry
 	 * indeterminate padding bytes to the caller; only that version's part */
 	static const berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
@@ -111,8 +112,8 @@ BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts)
 	berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
 	if (!out)
 		return berth__err(BERTH_EINVAL, "berth_ctx_new: out is NULL");
-	if (opts && berth__options_copy(&d, opts, ctx_options_sizes, BERTH_CTX_OPTIONS_VERSION, "berth_ctx_new") < 0)
-		return BERTH_EINVAL;
+	if (opts && berth__options_copy(&d, opts, ctx_options_sizes, BERTH_CTX_OPTIONS_VERSION, "berth_ctx_options") < 0)
+		return berth__err_prefix("berth_ctx_new");
 	opts = &d;
 	uint64_t max_blob, max_image;
 	if (pick_limit(&max_blob, opts->max_blob_size, "BERTH_MAX_BLOB_SIZE") < 0 ||

@@ -6,12 +6,25 @@
 #include <stdio.h>
 #include <string.h>
 
+int berth__check_version(unsigned int version, unsigned int current, const char *name)
+{
+	if (version >= 1 && version <= current)
+		return 0;
+	char macro[96];
+	size_t i = 0;
+	for (; name[i] && i + 1 < sizeof macro; i++)
+		macro[i] = (char)toupper((unsigned char)name[i]);
+	macro[i] = '\0';
+	return berth__err(BERTH_EINVAL, "%s: unknown version %u (this library knows 1 to %u; start from %s_INIT or %s_init())",
+	                  name, version, current, macro, name);
+}
+
 int berth__options_copy(void *dst, const void *src, const size_t *sizes, unsigned nversions, const char *what)
 {
 	unsigned v = *(const unsigned int *)src;
-	if (v < 1 || v > nversions)
-		return berth__err(BERTH_EINVAL, "%s: unknown options version %u (this library knows 1 to %u)", what, v,
-			nversions);
+	int r = berth__check_version(v, nversions, what);
+	if (r < 0)
+		return r;
 	memcpy(dst, src, sizes[v - 1]);
 	*(unsigned int *)dst = nversions;
 	return 0;

@@ -74,49 +74,6 @@ int berth__mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int berth__read_file(char **out, size_t *out_len, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return berth__err_sys(errno, "open %s", path);
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return berth__err_nomem();
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return berth__err_nomem();
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			close(fd);
-			return berth__err_sys(e, "read %s", path);
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	if (out_len)
-		*out_len = len;
-	return 0;
-}
-
 int berth__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	static unsigned long counter;
@@ -372,23 +329,3 @@ int berth__all_digits(const char *s)
 	return 1;
 }
 
-int berth__id_file_lookup(FILE *f, const char *name, long *id, long *gid)
-{
-	char line[1024];
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
-		/* fields split at every ':' (an empty password field is still a field) */
-		char *fl[4] = { 0 }, *p = line;
-		for (int i = 0; p && i < 4; i++)
-			fl[i] = strsep(&p, ":");
-		if (!fl[0] || !*fl[0] || !fl[2] || !*fl[2])
-			continue;
-		if (name ? !strcmp(fl[0], name) : strtol(fl[2], NULL, 10) == *id) {
-			*id = strtol(fl[2], NULL, 10);
-			if (gid)
-				*gid = fl[3] && *fl[3] ? strtol(fl[3], NULL, 10) : -1;
-			return 0;
-		}
-	}
-	return -1;
-}

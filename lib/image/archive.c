@@ -17,7 +17,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,16 +458,6 @@ BERTH_EXTERN int berth_image_save(berth_ctx *ctx, const char *const *names, int 
 
 /* --- loading --- */
 
-/* openat2 confined to root: symlinks and ".." resolve as if root were "/". */
-static int open_in(int root, const char *path, int flags)
-{
-	struct open_how how;
-	memset(&how, 0, sizeof how);
-	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
-}
-
 /* A name the archive's manifest gives: relative, no "..". */
 static int safe_name(const char *p, const char *what, const char *field)
 {
@@ -490,7 +479,7 @@ static int open_member(int *fd, int root, const char *name, const char *what, co
 	int r = safe_name(name, what, field);
 	if (r < 0)
 		return r;
-	*fd = open_in(root, name, O_RDONLY);
+	*fd = berth__open_in_root(root, name, O_RDONLY | O_NOCTTY);
 	if (*fd < 0)
 		return berth__err(errno == ENOENT ? BERTH_EINVAL : BERTH_ESYS, "%s: %s '%.200s': %s in the archive", what,
 			field, name, errno == ENOENT ? "missing" : strerror(errno));
@@ -1025,12 +1014,12 @@ BERTH_EXTERN int berth_image_load(char ***out, berth_ctx *ctx, int fd)
 	if ((r = berth__layer_unpack_fd(l.root, fd, BERTH__UNPACK_NO_DEVICES | BERTH__UNPACK_NO_CHOWN, NULL,
 		     "load: archive")) < 0)
 		goto out;
-	int mfd = open_in(l.root, "manifest.json", O_RDONLY);
+	int mfd = berth__open_in_root(l.root, "manifest.json", O_RDONLY | O_NOCTTY);
 	if (mfd >= 0) {
 		close(mfd);
 		if ((r = read_member(&buf, &len, l.root, "manifest.json", "load", "manifest.json")) == 0)
 			r = load_docker(&l, buf, len);
-	} else if ((mfd = open_in(l.root, "index.json", O_RDONLY)) >= 0) {
+	} else if ((mfd = berth__open_in_root(l.root, "index.json", O_RDONLY | O_NOCTTY)) >= 0) {
 		close(mfd);
 		if ((r = read_member(&buf, &len, l.root, "index.json", "load", "index.json")) == 0)
 			r = load_oci(&l, buf, len);

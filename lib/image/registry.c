@@ -33,9 +33,9 @@ BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int 
 {
 	if (!opts)
 		return berth__err(BERTH_EINVAL, "pull options: NULL");
-	if (version != BERTH_PULL_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "pull options: unknown version %u (this library knows %u)", version,
-			BERTH_PULL_OPTIONS_VERSION);
+	int r = berth__check_version(version, BERTH_PULL_OPTIONS_VERSION, "berth_pull_options");
+	if (r < 0)
+		return r;
 	berth_pull_options d = BERTH_PULL_OPTIONS_INIT;
 	*opts = d;
 	return 0;
@@ -614,9 +614,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	berth_pull_options defaults = BERTH_PULL_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != BERTH_PULL_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "pull: options version %u unknown (this library knows %u)", opts->version,
-			BERTH_PULL_OPTIONS_VERSION);
+	if (berth__check_version(opts->version, BERTH_PULL_OPTIONS_VERSION, "berth_pull_options") < 0)
+		return berth__err_prefix("pull");
 	if (!out || !ref || !*ref)
 		return berth__err(BERTH_EINVAL, "pull: out and a reference are required");
 	berth__store s;

@@ -21,9 +21,9 @@ BERTH_EXTERN int berth_push_options_init(berth_push_options *opts, unsigned int 
 {
 	if (!opts)
 		return berth__err(BERTH_EINVAL, "push options: NULL");
-	if (version != BERTH_PUSH_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "push options: unknown version %u (this library knows %u)", version,
-			BERTH_PUSH_OPTIONS_VERSION);
+	int r = berth__check_version(version, BERTH_PUSH_OPTIONS_VERSION, "berth_push_options");
+	if (r < 0)
+		return r;
 	berth_push_options d = BERTH_PUSH_OPTIONS_INIT;
 	*opts = d;
 	return 0;
@@ -252,9 +252,8 @@ BERTH_EXTERN int berth_image_push(char **out_digest, berth_ctx *ctx, const char 
 	berth_push_options defaults = BERTH_PUSH_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != BERTH_PUSH_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "push: options version %u unknown (this library knows %u)", opts->version,
-			BERTH_PUSH_OPTIONS_VERSION);
+	if (berth__check_version(opts->version, BERTH_PUSH_OPTIONS_VERSION, "berth_push_options") < 0)
+		return berth__err_prefix("push");
 	if (!name || !*name)
 		return berth__err(BERTH_EINVAL, "push: an image is required");
 	berth_ref *dref = NULL;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,27 +163,12 @@ static const char *split_path(const char *path, char *parent)
 	return slash + 1;
 }
 
-/* openat2 confined to root: symlinks and ".." resolve as if root were "/". */
-static int open_in_root(int root, const char *path, int flags)
-{
-	struct open_how how;
-	memset(&how, 0, sizeof how);
-	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	for (int i = 0; i < 32; i++) {
-		int fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof how);
-		if (fd >= 0 || errno != EAGAIN) /* EAGAIN: a concurrent rename, retry */
-			return fd;
-	}
-	return -1;
-}
-
 /* Opens (O_PATH) the directory path, resolved inside the root. With create,
  * missing components are created (0755), each one relative to its resolved
  * parent, so a symlink met on the way is still resolved inside the root. */
 static int open_dir(unpacker *u, const char *path, int create, int *out)
 {
-	int fd = open_in_root(u->root, path, O_PATH | O_DIRECTORY);
+	int fd = berth__open_in_root(u->root, path, O_PATH | O_DIRECTORY);
 	if (fd >= 0) {
 		*out = fd;
 		return 0;
@@ -194,7 +178,7 @@ static int open_dir(unpacker *u, const char *path, int create, int *out)
 
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", path);
-	int cur = open_in_root(u->root, "", O_PATH | O_DIRECTORY);
+	int cur = berth__open_in_root(u->root, "", O_PATH | O_DIRECTORY);
 	if (cur < 0)
 		return SYS(u, errno, "open the layer directory");
 	char *p = buf;
@@ -202,7 +186,7 @@ static int open_dir(unpacker *u, const char *path, int create, int *out)
 		char *slash = strchr(p, '/');
 		if (slash)
 			*slash = '\0';
-		int next = open_in_root(u->root, buf, O_PATH | O_DIRECTORY);
+		int next = berth__open_in_root(u->root, buf, O_PATH | O_DIRECTORY);
 		if (next < 0 && errno == ENOENT) {
 			if (mkdirat(cur, p, 0755) == 0) {
 				/* exactly 0755 whatever the umask */
@@ -221,7 +205,7 @@ static int open_dir(unpacker *u, const char *path, int create, int *out)
 				return SYS(u, e, "create directory '/%s'", buf);
 			}
 			/* EEXIST: a dangling symlink (resolves to nothing inside) or a race */
-			next = open_in_root(u->root, buf, O_PATH | O_DIRECTORY);
+			next = berth__open_in_root(u->root, buf, O_PATH | O_DIRECTORY);
 		}
 		if (next < 0) {
 			int e = errno;
@@ -545,7 +529,7 @@ static int do_hardlink(unpacker *u, const char *raw_target, int pfd, const char 
 	if (!*target)
 		return BAD(u, "hardlink target '%s' is the layer root", tq);
 	const char *tbase = split_path(target, tparent);
-	int tpfd = open_in_root(u->root, tparent, O_PATH | O_DIRECTORY);
+	int tpfd = berth__open_in_root(u->root, tparent, O_PATH | O_DIRECTORY);
 	if (tpfd < 0)
 		return BADE(u, errno, "hardlink target '%s' does not exist in the layer", tq);
 	int r;
@@ -735,7 +719,7 @@ static int apply_fixes(unpacker *u)
 		char parent[PATH_MAX];
 		const char *base = split_path(f->path, parent);
 		u->entry = f->path;
-		int pfd = open_in_root(u->root, parent, O_PATH | O_DIRECTORY);
+		int pfd = berth__open_in_root(u->root, parent, O_PATH | O_DIRECTORY);
 		if (pfd < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue; /* removed later in the layer */
@@ -781,7 +765,7 @@ int berth__layer_unpack_archive(int dirfd, struct archive *a, unsigned flags,
 	if (flags & ~KNOWN_FLAGS)
 		return berth__err(BERTH_EINVAL, "%s: unknown unpack flags 0x%x", u.what, flags);
 
-	int t = open_in_root(dirfd, "", O_PATH | O_DIRECTORY);
+	int t = berth__open_in_root(dirfd, "", O_PATH | O_DIRECTORY);
 	if (t < 0) {
 		if (errno == ENOSYS)
 			return berth__err(BERTH_EUNSUPPORTED,

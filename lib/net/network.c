@@ -188,8 +188,11 @@ static void free_names(char **v, size_t n)
 
 BERTH_EXTERN int berth_network_options_init(berth_network_options *opts, unsigned int version)
 {
-	if (!opts || version != BERTH_NETWORK_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "berth_network_options_init: unknown options version %u", version);
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "berth_network_options_init: NULL options");
+	int r = berth__check_version(version, BERTH_NETWORK_OPTIONS_VERSION, "berth_network_options");
+	if (r < 0)
+		return r;
 	static const berth_network_options d = BERTH_NETWORK_OPTIONS_INIT;
 	memcpy(opts, &d, sizeof d);
 	return 0;
@@ -252,8 +255,8 @@ BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const be
 		return berth__err(BERTH_EINVAL, "network create: ctx and name are required");
 	if (!opts)
 		opts = &d;
-	if (opts->version != BERTH_NETWORK_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "network create: unknown options version %u", opts->version);
+	if (berth__check_version(opts->version, BERTH_NETWORK_OPTIONS_VERSION, "berth_network_options") < 0)
+		return berth__err_prefix("network create");
 	int r = berth__check_id("network name", name);
 	if (r < 0)
 		return r;

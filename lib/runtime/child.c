@@ -102,19 +102,6 @@ __attribute__((noreturn)) static void die3(const char *a, const char *b, const c
 
 /* --- path helpers inside the rootfs --- */
 
-static int open_in_root(int rootfd, const char *rel, int flags)
-{
-	struct open_how how;
-	memset(&how, 0, sizeof how);
-	how.flags = (unsigned long long)(flags | O_CLOEXEC);
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int fd;
-	do
-		fd = (int)syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof how);
-	while (fd < 0 && errno == EAGAIN);
-	return fd;
-}
-
 /* mkdir -p of rel (relative to the root) resolved inside the root; the last
  * component is made a file when file is set. Returns an O_PATH fd of it. */
 static int ensure_in_root(int rootfd, const char *rel, int file)
@@ -125,7 +112,7 @@ static int ensure_in_root(int rootfd, const char *rel, int file)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = open_in_root(rootfd, rel, O_PATH);
+	int fd = berth__open_in_root(rootfd, rel, O_PATH);
 	if (fd >= 0)
 		return fd;
 	if (errno != ENOENT)
@@ -143,7 +130,7 @@ static int ensure_in_root(int rootfd, const char *rel, int file)
 		char save = buf[i];
 		buf[i] = '\0';
 		int last = save == '\0';
-		int cfd = open_in_root(rootfd, buf, O_PATH);
+		int cfd = berth__open_in_root(rootfd, buf, O_PATH);
 		if (cfd < 0 && errno == ENOENT) {
 			/* make it in its parent */
 			char *slash = strrchr(buf, '/');
@@ -151,11 +138,11 @@ static int ensure_in_root(int rootfd, const char *rel, int file)
 			const char *name;
 			if (slash) {
 				*slash = '\0';
-				pfd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+				pfd = berth__open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
 				*slash = '/';
 				name = slash + 1;
 			} else {
-				pfd = open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+				pfd = berth__open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
 				name = buf;
 			}
 			if (pfd < 0)
@@ -173,7 +160,7 @@ static int ensure_in_root(int rootfd, const char *rel, int file)
 				errno = e;
 				return -1;
 			}
-			cfd = open_in_root(rootfd, buf, O_PATH);
+			cfd = berth__open_in_root(rootfd, buf, O_PATH);
 		}
 		if (cfd < 0)
 			return -1;
@@ -234,7 +221,7 @@ static void do_mount(int rootfd, const berth__mount *m)
 		if (m->remount_flags) {
 			/* the fd still names the mount point below the new mount: reopen */
 			close(tfd);
-			tfd = open_in_root(rootfd, m->target, O_PATH);
+			tfd = berth__open_in_root(rootfd, m->target, O_PATH);
 			if (tfd < 0)
 				die3("mount ", m->target, ": reopen");
 			tp = fdpath(fp, sizeof fp, tfd);
@@ -255,7 +242,7 @@ static void do_mount(int rootfd, const berth__mount *m)
 			if (mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL) < 0)
 				die3("mount sysfs on /", m->target, "");
 			close(tfd);
-			tfd = open_in_root(rootfd, m->target, O_PATH);
+			tfd = berth__open_in_root(rootfd, m->target, O_PATH);
 			tp = fdpath(fp, sizeof fp, tfd);
 			if (tfd < 0 || remount_bind(tp, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
 				die3("remount /", m->target, " read-only");
@@ -288,7 +275,7 @@ static void make_devices(int rootfd, const berth__plan *p)
 		size_t dl = slash ? (size_t)(slash - d->name) : 0;
 		memcpy(dir, d->name, dl);
 		dir[dl] = '\0';
-		int dfd = dl ? ensure_in_root(rootfd, dir, 0) : open_in_root(rootfd, ".", O_PATH);
+		int dfd = dl ? ensure_in_root(rootfd, dir, 0) : berth__open_in_root(rootfd, ".", O_PATH);
 		if (dfd < 0)
 			die3("device /", d->name, ": parent directory");
 		int real = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -310,7 +297,7 @@ static void make_devices(int rootfd, const berth__plan *p)
 		{ "stdout", "/proc/self/fd/1" },   { "stderr", "/proc/self/fd/2" },
 		{ "ptmx", "pts/ptmx" },
 	};
-	int dev = open_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
+	int dev = berth__open_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
 	if (dev < 0)
 		die("open /dev");
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {

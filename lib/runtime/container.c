@@ -67,9 +67,12 @@ static size_t create_options_size(unsigned int version)
 
 BERTH_EXTERN int berth_create_options_init(berth_create_options *opts, unsigned int version)
 {
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "berth_create_options_init: NULL options");
+	int r = berth__check_version(version, BERTH_CREATE_OPTIONS_VERSION, "berth_create_options");
+	if (r < 0)
+		return r;
 	size_t n = create_options_size(version);
-	if (!opts || !n)
-		return berth__err(BERTH_EINVAL, "berth_create_options_init: unknown options version %u", version);
 	/* copied member by member from a static value: a struct copy could carry
 	 * indeterminate padding bytes to the caller */
 	static const berth_create_options d = BERTH_CREATE_OPTIONS_INIT;
@@ -86,9 +89,9 @@ static int create_options_read(berth_create_options *dst, const berth_create_opt
 	memcpy(dst, &d, sizeof d);
 	if (!src)
 		return 0;
+	if (berth__check_version(src->version, BERTH_CREATE_OPTIONS_VERSION, "berth_create_options") < 0)
+		return berth__err_prefix("%s", what);
 	size_t n = create_options_size(src->version);
-	if (!n)
-		return berth__err(BERTH_EINVAL, "%s: unknown options version %u", what, src->version);
 	memcpy(dst, src, n);
 	dst->version = BERTH_CREATE_OPTIONS_VERSION;
 	if (dst->log_driver && strcmp(dst->log_driver, "local") && strcmp(dst->log_driver, "none"))

@@ -19,8 +19,11 @@
 
 BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version)
 {
-	if (!opts || version != BERTH_EXEC_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "berth_exec_options_init: unknown options version %u", version);
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "berth_exec_options_init: NULL options");
+	int r = berth__check_version(version, BERTH_EXEC_OPTIONS_VERSION, "berth_exec_options");
+	if (r < 0)
+		return r;
 	/* copied member by member from a static value: a struct copy could carry
 	 * indeterminate padding bytes to the caller */
 	static const berth_exec_options d = BERTH_EXEC_OPTIONS_INIT;
@@ -100,8 +103,8 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 {
 	if (!out || !c || !opts)
 		return berth__err(BERTH_EINVAL, "exec: out, container and options are required");
-	if (opts->version != BERTH_EXEC_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "exec: unknown options version %u", opts->version);
+	if (berth__check_version(opts->version, BERTH_EXEC_OPTIONS_VERSION, "berth_exec_options") < 0)
+		return berth__err_prefix("exec");
 	if (!opts->args || !opts->args[0])
 		return berth__err(BERTH_EINVAL, "exec in %s: args: must be a non-empty array", c->id);
 	int r = berth__container_load_state(c);

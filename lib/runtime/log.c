@@ -40,8 +40,11 @@ struct berth_log_reader {
 
 BERTH_EXTERN int berth_log_read_options_init(berth_log_read_options *opts, unsigned int version)
 {
-	if (!opts || version != BERTH_LOG_READ_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "berth_log_read_options_init: unknown options version %u", version);
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "berth_log_read_options_init: NULL options");
+	int r = berth__check_version(version, BERTH_LOG_READ_OPTIONS_VERSION, "berth_log_read_options");
+	if (r < 0)
+		return r;
 	static const berth_log_read_options d = BERTH_LOG_READ_OPTIONS_INIT;
 	memcpy(opts, &d, sizeof d);
 	return 0;
@@ -166,8 +169,8 @@ BERTH_EXTERN int berth_log_reader_open(berth_log_reader **out, berth_container *
 	berth_log_read_options d = BERTH_LOG_READ_OPTIONS_INIT;
 	if (!out || !c)
 		return berth__err(BERTH_EINVAL, "logs: out and container are required");
-	if (opts && opts->version != BERTH_LOG_READ_OPTIONS_VERSION)
-		return berth__err(BERTH_EINVAL, "logs: unknown options version %u", opts->version);
+	if (opts && berth__check_version(opts->version, BERTH_LOG_READ_OPTIONS_VERSION, "berth_log_read_options") < 0)
+		return berth__err_prefix("logs");
 	int r = berth__container_load_state(c);
 	if (r < 0)
 		return r;
@@ -343,8 +346,8 @@ BERTH_EXTERN int berth_log_reader_next(berth_log_record *rec, berth_log_reader *
 {
 	if (!rec || !r)
 		return berth__err(BERTH_EINVAL, "logs: record and reader are required");
-	if (rec->version != BERTH_LOG_RECORD_VERSION)
-		return berth__err(BERTH_EINVAL, "logs: unknown record version %u", rec->version);
+	if (berth__check_version(rec->version, BERTH_LOG_RECORD_VERSION, "berth_log_record") < 0)
+		return berth__err_prefix("logs");
 	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
 	int eof = 0; /* this file is read to its end and no more bytes will come */
 	while (!r->done) {

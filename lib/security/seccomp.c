@@ -704,33 +704,26 @@ fail:
 
 /* --- compilation --- */
 
-/* Reads the whole BPF program libseccomp wrote to fd. */
+/* Reads the whole BPF program libseccomp wrote to fd, from its current offset. */
 static int read_program(struct sock_fprog *out, int fd)
 {
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size < 0)
-		return berth__err_sys(errno, "linux.seccomp: reading the compiled filter");
-	if (size == 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return berth__err(BERTH_EINVAL, "linux.seccomp: compiled filter has %lld bytes (%d instructions at most)",
-		                  (long long)size, BPF_MAXINSNS);
-	struct sock_filter *buf = malloc((size_t)size);
-	if (!buf)
+	size_t len = 0;
+	char *buf = NULL;
+	/* one instruction more than the kernel takes: the check below names the size */
+	int r = berth__slurp_fd(&buf, &len, fd, (BPF_MAXINSNS + 1) * sizeof(struct sock_filter));
+	if (r == -EFBIG)
+		len = (BPF_MAXINSNS + 1) * sizeof(struct sock_filter);
+	else if (r == -ENOMEM)
 		return berth__err_nomem();
-	size_t got = 0;
-	while (got < (size_t)size) {
-		ssize_t n = pread(fd, (char *)buf + got, (size_t)size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-			free(buf);
-			return berth__err_sys(e, "linux.seccomp: reading the compiled filter");
-		}
-		got += (size_t)n;
+	else if (r < 0)
+		return berth__err_sys(-r, "linux.seccomp: reading the compiled filter");
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		free(buf);
+		return berth__err(BERTH_EINVAL, "linux.seccomp: compiled filter has %zu bytes (%d instructions at most)",
+		                  len, BPF_MAXINSNS);
 	}
-	out->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-	out->filter = buf;
+	out->len = (unsigned short)(len / sizeof(struct sock_filter));
+	out->filter = (struct sock_filter *)buf;
 	return 0;
 }
 
@@ -750,45 +743,9 @@ static int export_via_pipe(struct sock_fprog *out, scmp_filter_ctx ctx)
 		close(p[0]);
 		return berth__err_sys(-r, "linux.seccomp: exporting the filter");
 	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(p[0]);
-		return berth__err_nomem();
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(p[0]);
-				return berth__err_nomem();
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(p[0], buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(p[0]);
-			return berth__err_sys(e, "linux.seccomp: reading the compiled filter");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = read_program(out, p[0]);
 	close(p[0]);
-	if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		free(buf);
-		return berth__err(BERTH_EINVAL, "linux.seccomp: compiled filter has %zu bytes (%d instructions at most)",
-		                  len, BPF_MAXINSNS);
-	}
-	out->len = (unsigned short)(len / sizeof(struct sock_filter));
-	out->filter = (struct sock_filter *)buf;
-	return 0;
+	return r;
 }
 
 static int export_program(struct sock_fprog *out, scmp_filter_ctx ctx)
@@ -803,6 +760,10 @@ static int export_program(struct sock_fprog *out, scmp_filter_ctx ctx)
 	if (r < 0) {
 		close(fd);
 		return berth__err_sys(-r, "linux.seccomp: exporting the filter");
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return berth__err_sys(errno, "linux.seccomp: reading the compiled filter");
 	}
 	r = read_program(out, fd);
 	close(fd);

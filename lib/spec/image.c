@@ -14,71 +14,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The first regular file rel (e.g. "etc/passwd") in the layers, top first;
- * a whiteout (0/0 char device) or a directory above hides the lower ones. */
-static FILE *open_in_layers(char **dirs, const char *rel)
-{
-	size_t n = 0;
-	while (dirs[n])
-		n++;
-	for (size_t i = n; i-- > 0;) {
-		char p[4200];
-		snprintf(p, sizeof p, "%s/%s", dirs[i], rel);
-		struct stat st;
-		if (lstat(p, &st) < 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			return fopen(p, "re");
-		return NULL; /* a whiteout, a symlink (not followed out of the image) or anything else */
-	}
-	return NULL;
-}
-
-/* Looks name up in an /etc/passwd- or /etc/group-style file: field 3 (the id)
- * and, for passwd, field 4 (the primary gid). */
-static int lookup(char **dirs, const char *file, const char *name, long *id, long *gid)
-{
-	FILE *f = open_in_layers(dirs, file);
-	if (!f)
-		return -1;
-	int found = berth__id_file_lookup(f, name, id, gid);
-	fclose(f);
-	if (found == 0 && gid && *gid < 0)
-		*gid = 0;
-	return found;
-}
-
-
-/* "user", "uid", "user:group", "uid:gid" as Docker resolves them. */
-static int resolve_user(berth_spec *spec, char **dirs, const char *user, const char *what)
-{
-	char u[256], *g = NULL;
-	snprintf(u, sizeof u, "%s", user);
-	char *colon = strchr(u, ':');
-	if (colon) {
-		*colon = '\0';
-		g = colon + 1;
-	}
-	long uid = 0, gid = 0, pgid = -1;
-	if (berth__all_digits(u)) {
-		uid = strtol(u, NULL, 10);
-		/* a numeric user with a passwd entry gets its primary group */
-		long id = uid;
-		lookup(dirs, "etc/passwd", NULL, &id, &pgid);
-	} else if (lookup(dirs, "etc/passwd", u, &uid, &pgid) < 0)
-		return berth__err(BERTH_EINVAL, "%s: user '%s': no such user in the image's /etc/passwd", what, u);
-	if (g && *g) {
-		if (berth__all_digits(g))
-			gid = strtol(g, NULL, 10);
-		else if (lookup(dirs, "etc/group", g, &gid, NULL) < 0)
-			return berth__err(BERTH_EINVAL, "%s: group '%s': no such group in the image's /etc/group", what, g);
-	} else
-		gid = pgid >= 0 ? pgid : 0;
-	if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
-		return berth__err(BERTH_EINVAL, "%s: user '%s': id out of range", what, user);
-	return berth_spec_set_user(spec, (uint32_t)uid, (uint32_t)gid, NULL, 0);
-}
-
 static int signal_number(const char *s)
 {
 	static const struct { const char *n; int v; } sigs[] = {
@@ -170,8 +105,10 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 		goto out;
 	const char *user = json_string_value(json_object_get(cfg, "User"));
 	if (user && *user) {
-		if ((r = berth_image_layer_dirs(&dirs, img)) < 0 || (r = resolve_user(spec, dirs, user, what)) < 0)
+		if ((r = berth_image_layer_dirs(&dirs, img)) < 0 || (r = berth_spec_set_user_name(spec, (const char *const *)dirs, user)) < 0) {
+			berth__err_prefix("%s", what);
 			goto out;
+		}
 	}
 	const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
 	if (ss && *ss) {

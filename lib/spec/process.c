@@ -132,6 +132,20 @@ BERTH_EXTERN int berth_spec_set_user(berth_spec *spec, uint32_t uid, uint32_t gi
 	return berth__spec_ok();
 }
 
+BERTH_EXTERN int berth_spec_set_user_name(berth_spec *spec, const char *const *root_dirs, const char *user)
+{
+	int r;
+	if ((r = berth__spec_check(spec, "process.user")) < 0)
+		return r;
+	size_t n = 0;
+	while (root_dirs && root_dirs[n])
+		n++;
+	uint32_t uid, gid;
+	if (berth__user_resolve(&uid, &gid, (char *const *)root_dirs, n, user, 0) < 0)
+		return berth__err_prefix("process.user");
+	return berth_spec_set_user(spec, uid, gid, NULL, 0);
+}
+
 BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal)
 {
 	int r;

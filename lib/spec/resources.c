@@ -24,8 +24,8 @@ BERTH_EXTERN int berth_spec_set_resources(berth_spec *spec, const berth_cgroup_r
 {
 	if (!spec || !res)
 		return berth__err(BERTH_EINVAL, "set resources: spec and resources are required");
-	if (res->version != BERTH_CGROUP_RESOURCES_VERSION)
-		return berth__err(BERTH_EINVAL, "set resources: unknown version %u", res->version);
+	if (berth__check_version(res->version, BERTH_CGROUP_RESOURCES_VERSION, "berth_cgroup_resources") < 0)
+		return berth__err_prefix("set resources");
 	json_t *linux_ = obj_at(spec->root, "linux");
 	json_t *old = json_object_get(linux_, "resources");
 	json_t *r = json_is_object(old) ? json_deep_copy(old) : json_object();
