@@ -3,10 +3,11 @@
  * berth-monitor: the parent of a detached container. libberth starts it with
  *   berth-monitor --proto V --root R --run-root RR --sync-fd 3 --id ID
  * and sends on fd 3 a JSON request {id, name, flags, stdio, spec} (the
- * protocol, its version V and its messages: lib/runtime/monitor_proto.h). The monitor
- * forks once (its first process exits at once so the library can reap it and
- * the monitor is nobody's zombie), creates the container through the public
- * API (so it is the init's parent), answers {code, errno, message} and closes
+ * protocol, its version V and its messages: lib/runtime/monitor_proto.h).
+ * The monitor forks once (its first process exits at once so the library can
+ * reap it and the monitor is nobody's zombie), refuses a library of another
+ * protocol version, creates the container through the public API (so it is
+ * the init's parent), answers {proto, code, errno, message} and closes
  * fd 3. Then it waits for the container to exit and records the exit status;
  * with BERTH_STDIO_LOG the container's stdout and stderr are pipes that the
  * monitor reads into the log (monitor_log.c); with a terminal it copies the

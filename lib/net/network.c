@@ -134,7 +134,8 @@ static int networks_lock(berth_ctx *ctx)
 	char path[PATH_MAX];
 	berth__path_network(path, sizeof path, ctx->root, NULL);
 	int r = berth__mkdir_p(path, 0700);
-	strcat(path, "/.lock");
+	size_t n = strlen(path);
+	snprintf(path + n, sizeof path - n, "/.lock");
 	if (r < 0)
 		return r;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

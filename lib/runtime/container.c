@@ -793,7 +793,8 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	char lvl[16];
 	snprintf(lvl, sizeof lvl, "%d", ctx->log_level);
 	char *argv[] = { "berth-monitor", BERTH__MONITOR_ARG_PROTO, BERTH__MONITOR_PROTO_STRING, "--root", ctx->root,
-		         "--run-root", ctx->run_root, "--sync-fd", "3", "--id", (char *)id, pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
+		         "--run-root", ctx->run_root, "--sync-fd", "3", "--id", (char *)id,
+		         pass_fds ? "--stdio-fds" : NULL, pass_fds ? "4" : NULL, NULL };
 	pid_t mpid;
 	int e = posix_spawn(&mpid, ctx->monitor_path, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
