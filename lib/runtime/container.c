@@ -151,6 +151,7 @@ BERTH_EXTERN void berth_container_free(berth_container *c)
 	free(c->ports);
 	free(c->net_addr);
 	json_decref(c->state);
+	berth__config_free(c->config);
 	free(c->id);
 	free(c->name);
 	free(c->root_dir);
@@ -364,19 +365,18 @@ static void state_set_log(json_t *stj, const berth_create_options *opts, int ter
 	json_object_set_new(stj, "logMaxFile", json_integer(opts->log_max_file ? opts->log_max_file : BERTH_LOG_DEFAULT_MAX_FILE));
 }
 
-static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
+static int write_id_maps(pid_t pid, const berth__config *cfg, const char *id)
 {
 	static const char *const keys[2] = { "uidMappings", "gidMappings" };
 	static const char *const files[2] = { "uid_map", "gid_map" };
 	for (int k = 0; k < 2; k++) {
 		char buf[4096] = "";
-		size_t len = 0, i;
-		json_t *m;
-		json_array_foreach(json_object_get(linux_, keys[k]), i, m) {
-			len += (size_t)snprintf(buf + len, sizeof buf - len, "%lld %lld %lld\n",
-			                        (long long)json_integer_value(json_object_get(m, "containerID")),
-			                        (long long)json_integer_value(json_object_get(m, "hostID")),
-			                        (long long)json_integer_value(json_object_get(m, "size")));
+		size_t len = 0;
+		const berth__cfg_idmap *maps = k ? cfg->gid_maps : cfg->uid_maps;
+		size_t n = k ? cfg->n_gid_maps : cfg->n_uid_maps;
+		for (size_t i = 0; i < n; i++) {
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%u %u %u\n", maps[i].container_id,
+			                        maps[i].host_id, maps[i].size);
 			if (len >= sizeof buf)
 				return berth__err(BERTH_EINVAL, "container %s: linux.%s: too many mappings", id, keys[k]);
 		}
@@ -405,14 +405,14 @@ static int stdio_fd(int given)
 static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
                          const berth_create_options *opts, const char *id);
 
-static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+static int create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,
                              const berth_create_options *opts, const char *id)
 {
-	json_t *sj = berth__spec_json(spec);
+	json_t *sj = cfg->json;
 	json_t *own_spec = NULL; /* a copy the network setup may change */
 	berth__netsetup *net = NULL;
 	int r;
-	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
+	const char *rootfs = cfg->root_path;
 	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
 	char rootfs_abs[PATH_MAX];
 	char **layers = NULL;
@@ -423,22 +423,30 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
 	} else if (image) {
 		/* the image's layers must be there before anything is made */
-		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0)
+		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0) {
+			berth__config_free(cfg);
 			return r;
+		}
 		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
 	} else {
-		if (!realpath(rootfs, rootfs_abs))
-			return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
 		struct stat st;
-		if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (!realpath(rootfs, rootfs_abs)) {
+			berth__config_free(cfg);
+			return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
+		}
+		if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			berth__config_free(cfg);
 			return berth__err(BERTH_EINVAL, "container %s: rootfs %s: not a directory", id, rootfs_abs);
+		}
 	}
 
 	berth_container *c = container_alloc(ctx, id);
 	if (!c) {
+		berth__config_free(cfg);
 		free(layers);
 		return BERTH_ENOMEM;
 	}
+	c->config = cfg; /* freed with the container */
 	berth__plan plan;
 	berth__plan_init(&plan);
 	int master = -1, sync = -1, fifo = -1;
@@ -499,6 +507,16 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		    (r = BERTH_FAULT("container.create.network")) < 0)
 			goto fail;
 	}
+	if (sj != cfg->json) {
+		/* volumes and the network rewrote mounts, namespaces or the hostname */
+		berth__config *now;
+		if ((r = berth__config_parse(&now, sj)) < 0) {
+			berth__err_prefix("container %s", id);
+			goto fail;
+		}
+		berth__config_free(cfg);
+		c->config = cfg = now;
+	}
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	if ((r = berth__json_save_file(sj, path)) < 0)
@@ -514,14 +532,14 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	char cache[PATH_MAX];
 	berth__path_seccomp_cache(cache, sizeof cache, ctx->root);
 	plan.seccomp_cache = cache;
-	if ((r = berth__plan_from_spec(&plan, sj, rootfs_abs)) < 0) {
+	if ((r = berth__plan_from_config(&plan, cfg, rootfs_abs)) < 0) {
 		berth__err_prefix("container %s", id);
 		goto fail;
 	}
 	plan.rootfs_mount_fd = rootfs_mount_fd;
 	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
 		plan.pdeathsig = SIGKILL;
-	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
+	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || cfg->process.terminal;
 	if (terminal) {
 		plan.terminal = 1;
 	} else {
@@ -537,7 +555,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 		r = berth__err_nomem();
 		goto fail;
 	}
-	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, sj, id, &plan)) < 0 ||
+	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, cfg, id, &plan)) < 0 ||
 	    (r = BERTH_FAULT("container.create.cgroup")) < 0)
 		goto fail;
 	if (net)
@@ -547,7 +565,7 @@ static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_
 	if ((r = BERTH_FAULT("container.create.spawn")) < 0)
 		goto fail;
 	if (plan.userns || plan.gate) {
-		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
+		if ((plan.userns && (r = write_id_maps(pid, cfg, id)) < 0) ||
 		    (r = berth__container_cgroup_join(cg, pid, &plan, what)) < 0 || (r = berth__net_attach(net, pid)) < 0) {
 			close(sync); /* the child reads EOF and exits */
 			sync = -1;
@@ -701,18 +719,20 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	}
 	if (opts->name && (r = berth__check_id("container name", opts->name)) < 0)
 		return r;
-	if ((r = berth_spec_validate(spec)) < 0)
+	/* parsed and validated once: every step below reads the typed config */
+	berth__config *cfg;
+	if ((r = berth__config_parse(&cfg, berth__spec_json(spec))) < 0)
 		return r;
-	int published = berth__net_check_spec(berth__spec_json(spec), id);
-	if (published < 0)
-		return published;
-	if (opts->flags & BERTH_CREATE_DETACH)
-		return spawn_monitor(out, ctx, spec, opts, id);
+	int published = berth__net_check_spec(cfg->json, id);
 	/* published ports: the monitor holds the host ports and serves
 	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
-	if ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS))
-		return spawn_monitor(out, ctx, spec, opts, id);
-	return create_in_process(out, ctx, spec, opts, id);
+	int monitor = (opts->flags & BERTH_CREATE_DETACH) ||
+	              ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS));
+	if (published < 0 || monitor) {
+		berth__config_free(cfg); /* the monitor parses its own */
+		return published < 0 ? published : spawn_monitor(out, ctx, spec, opts, id);
+	}
+	return create_in_process(out, ctx, cfg, opts, id);
 }
 
 void berth__container_net_stale(berth_container *c)

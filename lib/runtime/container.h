@@ -13,6 +13,7 @@ struct berth_container {
 	char *run_dir;    /* <run_root>/containers/<id> */
 	char *log_path;
 	json_t *state;    /* state.json as last read or written */
+	berth__config *config; /* the typed spec of its create, in the creating process; else NULL */
 	int status;
 	pid_t pid;
 	int exit_code;
@@ -89,7 +90,7 @@ BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opt
  * the spec asks for one, else a warning, state "cgroupUnavailable" and *out NULL. */
 BERTH_HIDDEN void berth__container_cgroup_warn(berth_ctx *ctx, const char *id);
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state,
-                                                 const json_t *spec, const char *id, berth__plan *plan);
+                                                 const berth__config *cfg, const char *id, berth__plan *plan);
 BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
 /* Network teardown of a container whose init and owner are both gone. */
 BERTH_HIDDEN void berth__container_net_stale(berth_container *c);
