@@ -45,6 +45,18 @@ struct berth_process {
 	int exit_code, signal;
 };
 
+/* Creates a container in this process (create.c): cfg is the spec parsed
+ * (berth__config_parse), owned by the container from here on (freed on failure). */
+BERTH_HIDDEN int berth__container_create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,
+                                                    const berth_create_options *opts, const char *id);
+/* A handle for id, nothing read yet (container.c). */
+BERTH_HIDDEN berth_container *berth__container_alloc(berth_ctx *ctx, const char *id);
+/* <root>/names/<name> -> id: BERTH_EEXISTS naming the holder if taken; the
+ * release removes it only while it points at id. */
+BERTH_HIDDEN int berth__container_name_claim(berth_ctx *ctx, const char *name, const char *id);
+BERTH_HIDDEN void berth__container_name_release(berth_ctx *ctx, const char *name, const char *id);
+/* st[key] = now, RFC 3339. */
+BERTH_HIDDEN void berth__container_set_time(json_t *st, const char *key);
 /* state.json helpers (container.c) */
 BERTH_HIDDEN int berth__container_save_state(berth_container *c);
 BERTH_HIDDEN int berth__container_owner_alive(berth_container *c);
