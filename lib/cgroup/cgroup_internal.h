@@ -105,6 +105,8 @@ BERTH_HIDDEN void berth__cgroup_res_init(berth__cgroup_res *res);
  * runc does, 0 means "not set" for memory limit/reservation/swap, cpu
  * shares/quota/period, pids limit and blkio weight; "" for cpus/mems. */
 BERTH_HIDDEN int berth__cgroup_res_from_json(berth__cgroup_res *out, const json_t *resources);
+/* Applies limits already parsed (and checked) to a cgroup (set.c). */
+BERTH_HIDDEN int berth__cgroup_set_res(berth_cgroup *cg, const berth__cgroup_res *res);
 /* Range checks. cpus_online/mems_online: the machine's lists ("0-1"); NULL
  * reads /sys/devices/system/{cpu,node}/online. */
 BERTH_HIDDEN int berth__cgroup_res_check(const berth__cgroup_res *res, const char *cpus_online,

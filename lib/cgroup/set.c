@@ -341,6 +341,8 @@ BERTH_EXTERN int berth_cgroup_set(berth_cgroup *cg, const berth_cgroup_resources
 	return apply(cg, &x);
 }
 
+int berth__cgroup_set_res(berth_cgroup *cg, const berth__cgroup_res *res) { return apply(cg, res); }
+
 BERTH_EXTERN int berth_cgroup_set_json(berth_cgroup *cg, const char *resources_json)
 {
 	if (!cg || !resources_json)

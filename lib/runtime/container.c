@@ -154,6 +154,7 @@ BERTH_EXTERN void berth_container_free(berth_container *c)
 	free(c->ports);
 	free(c->net_addr);
 	json_decref(c->state);
+	berth__config_free(c->config);
 	free(c->id);
 	free(c->name);
 	free(c->root_dir);
@@ -191,6 +192,7 @@ static int save_state(berth_container *c)
 }
 
 int berth__container_save_state(berth_container *c) { return save_state(c); }
+berth_container *berth__container_alloc(berth_ctx *ctx, const char *id) { return container_alloc(ctx, id); }
 
 static void set_time(json_t *st, const char *key)
 {
@@ -198,6 +200,8 @@ static void set_time(json_t *st, const char *key)
 	berth__format_time(buf, sizeof buf, berth__now_ns());
 	json_object_set_new(st, key, json_string(buf));
 }
+
+void berth__container_set_time(json_t *st, const char *key) { set_time(st, key); }
 
 /* Is the recorded init still the same live (not zombie) process? */
 static int init_alive(berth_container *c)
@@ -321,6 +325,11 @@ static int name_claim(berth_ctx *ctx, const char *name, const char *id)
 	return 0;
 }
 
+int berth__container_name_claim(berth_ctx *ctx, const char *name, const char *id)
+{
+	return name_claim(ctx, name, id);
+}
+
 static void name_release(berth_ctx *ctx, const char *name, const char *id)
 {
 	if (!name || !*name)
@@ -337,7 +346,12 @@ static void name_release(berth_ctx *ctx, const char *name, const char *id)
 	}
 }
 
-/* --- create --- */
+void berth__container_name_release(berth_ctx *ctx, const char *name, const char *id)
+{
+	name_release(ctx, name, id);
+}
+
+/* --- create (the phases are in create.c) --- */
 
 /* 1 if the container keeps a log at path, 0 if not: "logDriver" local (or,
  * from before it, stdio "log"); without runtime state (after a reboot) the
@@ -353,332 +367,8 @@ int berth__container_has_log(const json_t *st, const char *path)
 	return path && access(path, F_OK) == 0;
 }
 
-/* Who keeps a log and how: the monitor passes its driver explicitly (for a
- * terminal too); BERTH_STDIO_LOG means the default driver. */
-static void state_set_log(json_t *stj, const berth_create_options *opts, int terminal)
-{
-	const char *driver = opts->log_driver;
-	if (!driver && opts->stdio_mode == BERTH_STDIO_LOG && !terminal)
-		driver = "local";
-	if (!driver)
-		return;
-	json_object_set_new(stj, "logDriver", json_string(driver));
-	json_object_set_new(stj, "logMaxSize", json_integer(opts->log_max_size ? opts->log_max_size : BERTH_LOG_DEFAULT_MAX_SIZE));
-	json_object_set_new(stj, "logMaxFile", json_integer(opts->log_max_file ? opts->log_max_file : BERTH_LOG_DEFAULT_MAX_FILE));
-}
-
-static int write_id_maps(pid_t pid, const json_t *linux_, const char *id)
-{
-	static const char *const keys[2] = { "uidMappings", "gidMappings" };
-	static const char *const files[2] = { "uid_map", "gid_map" };
-	for (int k = 0; k < 2; k++) {
-		char buf[4096] = "";
-		size_t len = 0, i;
-		json_t *m;
-		json_array_foreach(json_object_get(linux_, keys[k]), i, m) {
-			len += (size_t)snprintf(buf + len, sizeof buf - len, "%lld %lld %lld\n",
-			                        (long long)json_integer_value(json_object_get(m, "containerID")),
-			                        (long long)json_integer_value(json_object_get(m, "hostID")),
-			                        (long long)json_integer_value(json_object_get(m, "size")));
-			if (len >= sizeof buf)
-				return berth__err(BERTH_EINVAL, "container %s: linux.%s: too many mappings", id, keys[k]);
-		}
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[k]);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return berth__err_sys(errno, "container %s: open %s", id, path);
-		ssize_t w = write(fd, buf, len);
-		int e = errno;
-		close(fd);
-		if (w != (ssize_t)len)
-			return berth__err_sys(e, "container %s: linux.%s: the kernel refused the mapping '%.*s'", id, keys[k],
-			                      (int)(len && buf[len - 1] == '\n' ? len - 1 : len), buf);
-	}
-	return 0;
-}
-
-/* A caller's fd, or the container's own /dev/null (opened by the child in
- * the container: never the host's, which root inside could chmod). */
-static int stdio_fd(int given)
-{
-	return given >= 0 ? given : BERTH__STDIO_NULL;
-}
-
 static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
                          const berth_create_options *opts, const char *id);
-
-static int create_in_process(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
-                             const berth_create_options *opts, const char *id)
-{
-	json_t *sj = berth__spec_json(spec);
-	json_t *own_spec = NULL; /* a copy the network setup may change */
-	berth__netsetup *net = NULL;
-	int r;
-	const char *rootfs = json_string_value(json_object_get(json_object_get(sj, "root"), "path"));
-	const char *image = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.image"));
-	char rootfs_abs[PATH_MAX];
-	char **layers = NULL;
-	int rootfs_mount_fd = -1;
-	json_t *vspec = NULL;
-	const char *given = json_string_value(json_object_get(json_object_get(sj, "annotations"), "io.berth.overlay"));
-	if (given) {
-		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
-	} else if (image) {
-		/* the image's layers must be there before anything is made */
-		if ((r = berth__image_layers(&layers, ctx, image, id)) < 0)
-			return r;
-		berth__path_container(rootfs_abs, sizeof rootfs_abs, ctx->root, id, "rootfs");
-	} else {
-		if (!realpath(rootfs, rootfs_abs))
-			return berth__err_sys(errno, "container %s: rootfs %s", id, rootfs);
-		struct stat st;
-		if (stat(rootfs_abs, &st) < 0 || !S_ISDIR(st.st_mode))
-			return berth__err(BERTH_EINVAL, "container %s: rootfs %s: not a directory", id, rootfs_abs);
-	}
-
-	berth_container *c = container_alloc(ctx, id);
-	if (!c) {
-		free(layers);
-		return BERTH_ENOMEM;
-	}
-	berth__plan plan;
-	berth__plan_init(&plan);
-	int master = -1, sync = -1, fifo = -1;
-	json_t *stj = NULL;
-	berth_cgroup *cg = NULL;
-	int made_root = 0, made_run = 0, claimed = 0;
-	pid_t pid = 0;
-	int pidfd = -1;
-
-	if (mkdir(c->root_dir, 0700) < 0) {
-		r = errno == EEXIST ? berth__err(BERTH_EEXISTS, "container id %s: already exists", id)
-		                    : berth__err_sys(errno, "container %s: create %s", id, c->root_dir);
-		goto fail;
-	}
-	made_root = 1;
-	/* the rootfs: an overlay (made here, attached by the child) or a copy */
-	if (given && (r = berth__given_overlay(&rootfs_mount_fd, given, c->root_dir, id)) < 0)
-		goto fail;
-	if (layers && (r = berth__image_rootfs(&rootfs_mount_fd, ctx, layers, c->root_dir, id)) < 0)
-		goto fail;
-	if ((r = BERTH_FAULT("container.create.rootfs")) < 0)
-		goto fail;
-	if (opts->name && *opts->name) {
-		if ((r = name_claim(ctx, opts->name, id)) < 0)
-			goto fail;
-		claimed = 1;
-		if ((r = BERTH_FAULT("container.create.name")) < 0)
-			goto fail;
-		free(c->name);
-		if (!(c->name = berth__strdup(opts->name))) {
-			r = BERTH_ENOMEM;
-			goto fail;
-		}
-	}
-	if (mkdir(c->run_dir, 0700) < 0) {
-		r = berth__err_sys(errno, "container %s: create %s", id, c->run_dir);
-		goto fail;
-	}
-	made_run = 1;
-	if ((opts->flags & BERTH__CREATE_DIE_WITH_OWNER) && (r = berth__orphan_mark(ctx, id)) < 0)
-		goto fail;
-	/* volumes: created, seeded and marked used; the stored config binds them */
-	if ((r = berth__volumes_attach(&vspec, ctx, sj, id, c->root_dir, layers, rootfs_abs, opts->flags)) < 0)
-		goto fail;
-	if (vspec)
-		sj = vspec;
-	if ((r = BERTH_FAULT("container.create.volumes")) < 0)
-		goto fail;
-	if (strcmp(berth__spec_network(sj), "none")) {
-		/* bridge (address, ports, /etc files), container:ID (its netns);
-		 * none costs nothing here */
-		if (!(own_spec = json_deep_copy(sj))) {
-			r = berth__err_nomem();
-			goto fail;
-		}
-		sj = own_spec;
-		if ((r = berth__net_prepare(&net, ctx, id, c->root_dir, sj)) < 0 ||
-		    (r = BERTH_FAULT("container.create.network")) < 0)
-			goto fail;
-	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
-	if ((r = berth__json_save_file(sj, path)) < 0)
-		goto fail;
-	/* BERTH_CREATE_START: no created state, the init execs once set up */
-	int start_now = (opts->flags & BERTH_CREATE_START) != 0;
-	snprintf(path, sizeof path, "%s/exec.fifo", c->run_dir);
-	if (!start_now && (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_CLOEXEC)) < 0)) {
-		r = berth__err_sys(errno, "container %s: exec fifo %s", id, path);
-		goto fail;
-	}
-
-	char cache[PATH_MAX];
-	berth__path_seccomp_cache(cache, sizeof cache, ctx->root);
-	plan.seccomp_cache = cache;
-	if ((r = berth__plan_from_spec(&plan, sj, rootfs_abs)) < 0) {
-		berth__err_prefix("container %s", id);
-		goto fail;
-	}
-	plan.rootfs_mount_fd = rootfs_mount_fd;
-	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
-		plan.pdeathsig = SIGKILL;
-	int terminal = opts->stdio_mode == BERTH_STDIO_TERMINAL || json_is_true(json_object_get(json_object_get(sj, "process"), "terminal"));
-	if (terminal) {
-		plan.terminal = 1;
-	} else {
-		/* BERTH_STDIO_LOG here (in the monitor): its pipes, never a file */
-		plan.stdio[0] = stdio_fd(opts->stdin_fd);
-		plan.stdio[1] = stdio_fd(opts->stdout_fd);
-		plan.stdio[2] = stdio_fd(opts->stderr_fd);
-	}
-	plan.exec_fifo_fd = fifo;
-	char what[200];
-	snprintf(what, sizeof what, "container %s", id);
-	if (!(stj = json_object())) {
-		r = berth__err_nomem();
-		goto fail;
-	}
-	if ((r = berth__container_cgroup_prepare(&cg, ctx, stj, sj, id, &plan)) < 0 ||
-	    (r = BERTH_FAULT("container.create.cgroup")) < 0)
-		goto fail;
-	if (net)
-		plan.gate = 1; /* the veth goes into the child's netns before it goes on */
-	if ((r = berth__spawn(&pid, &pidfd, &sync, &plan, what)) < 0)
-		goto fail;
-	if ((r = BERTH_FAULT("container.create.spawn")) < 0)
-		goto fail;
-	if (plan.userns || plan.gate) {
-		if ((plan.userns && (r = write_id_maps(pid, json_object_get(sj, "linux"), id)) < 0) ||
-		    (r = berth__container_cgroup_join(cg, pid, &plan, what)) < 0 || (r = berth__net_attach(net, pid)) < 0) {
-			close(sync); /* the child reads EOF and exits */
-			sync = -1;
-			goto fail;
-		}
-		if (write(sync, "M", 1) != 1) {
-			r = berth__err_sys(errno, "container %s: signal the init", id);
-			goto fail;
-		}
-	}
-	if ((terminal && (r = berth__spawn_recv_console(&master, sync, pid, pidfd, what)) < 0) ||
-	    (r = berth__spawn_wait_ready(sync, pid, pidfd, what)) < 0) {
-		pid = 0; /* reaped */
-		goto fail;
-	}
-	close(sync);
-	sync = -1;
-	if (fifo >= 0)
-		close(fifo); /* the init holds it open: start writes, the init reads */
-	fifo = -1;
-	if ((r = BERTH_FAULT("container.create.ready")) < 0)
-		goto fail;
-
-	/* the state */
-	json_object_set_new(stj, "ociVersion", json_string("1.2.0"));
-	json_object_set_new(stj, "id", json_string(id));
-	json_object_set_new(stj, "name", json_string(c->name));
-	json_object_set_new(stj, "status", json_string(start_now ? "running" : "created"));
-	json_object_set_new(stj, "pid", json_integer(pid));
-	json_object_set_new(stj, "pidStartTime", json_integer((json_int_t)berth__proc_start_time(pid)));
-	json_object_set_new(stj, "ownerPid", json_integer(getpid()));
-	json_object_set_new(stj, "ownerStartTime", json_integer((json_int_t)berth__proc_start_time(getpid())));
-	json_object_set_new(stj, "bundle", json_string(c->root_dir));
-	json_object_set_new(stj, "rootfs", json_string(rootfs_abs));
-	json_object_set_new(stj, "terminal", json_boolean(terminal));
-	json_object_set_new(stj, "stdio", json_string(terminal ? "terminal" : opts->stdio_mode == BERTH_STDIO_LOG ? "log" : "fds"));
-	state_set_log(stj, opts, terminal);
-	json_object_set_new(stj, "logPath", json_string(berth__container_has_log(stj, c->log_path) > 0 ? c->log_path : ""));
-	if (opts->flags & BERTH_CREATE_REMOVE)
-		json_object_set_new(stj, "autoRemove", json_true());
-	if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
-		json_object_set_new(stj, "orphanMark", json_true());
-	set_time(stj, "created");
-	if (start_now)
-		set_time(stj, "started");
-	json_t *ann = json_object_get(sj, "annotations");
-	if (ann)
-		json_object_set(stj, "annotations", ann);
-	c->state = stj;
-	stj = NULL;
-	json_t *meta = json_pack("{s:s, s:s, s:O}", "id", id, "name", c->name, "created", json_object_get(c->state, "created"));
-	snprintf(path, sizeof path, "%s/container.json", c->root_dir);
-	if (!meta || (r = berth__json_save_file(meta, path)) < 0 || (r = BERTH_FAULT("container.create.state")) < 0 ||
-	    (r = save_state(c)) < 0) {
-		json_decref(meta);
-		if (!r)
-			r = berth__err_nomem();
-		goto fail;
-	}
-	json_decref(meta);
-	c->status = start_now ? BERTH_STATUS_RUNNING : BERTH_STATUS_CREATED;
-	c->pid = pid;
-	c->pidfd = pidfd;
-	c->owner = 1;
-	c->console_fd = master;
-	berth__net_done(net, &c->port_fds, &c->ports, &c->n_ports, &c->net_addr);
-	net = NULL;
-	json_decref(own_spec);
-	berth__log(ctx, BERTH_LOG_INFO, start_now ? "container %s: created and started, init pid %d" : "container %s: created, init pid %d", id, (int)pid);
-	berth_cgroup_free(cg);
-	free(layers);
-	if (rootfs_mount_fd >= 0)
-		close(rootfs_mount_fd);
-	json_decref(vspec);
-	berth__plan_free(&plan);
-	*out = c;
-	berth__err_ok();
-	return 0;
-
-fail: {
-	berth__err_saved saved;
-	berth__err_save(&saved);
-	berth__log(ctx, BERTH_LOG_ERROR, "container %s: create failed: %s", id, saved.message ? saved.message : "");
-	if (pid > 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		siginfo_t si;
-		while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-			;
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (sync >= 0)
-		close(sync);
-	if (fifo >= 0)
-		close(fifo);
-	if (master >= 0)
-		close(master);
-	berth__plan_free(&plan);
-	free(layers);
-	if (rootfs_mount_fd >= 0)
-		close(rootfs_mount_fd);
-	json_decref(stj);
-	berth__net_abort(net);
-	json_decref(own_spec);
-	if (cg) {
-		berth_cgroup_kill(cg);
-		berth_cgroup_destroy(cg);
-		berth_cgroup_free(cg);
-	}
-	if (made_run) {
-		berth__rm_rf(c->run_dir);
-		if (opts->flags & BERTH__CREATE_DIE_WITH_OWNER)
-			berth__orphan_unmark(ctx, id);
-	}
-	if (claimed)
-		name_release(ctx, opts->name, id);
-	if (made_root) {
-		json_t *vrec = berth__volumes_record(c->root_dir);
-		berth__rm_rf(c->root_dir);
-		berth__volumes_release(ctx, id, vrec, 1, 1);
-		json_decref(vrec);
-	}
-	json_decref(vspec);
-	berth_container_free(c);
-	berth__err_restore(&saved);
-	return r;
-}
-}
 
 BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
                                         const berth_create_options *given)
@@ -704,18 +394,20 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	}
 	if (opts->name && (r = berth__check_id("container name", opts->name)) < 0)
 		return r;
-	if ((r = berth_spec_validate(spec)) < 0)
+	/* parsed and validated once: every step below reads the typed config */
+	berth__config *cfg;
+	if ((r = berth__config_parse(&cfg, berth__spec_json(spec))) < 0)
 		return r;
-	int published = berth__net_check_spec(berth__spec_json(spec), id);
-	if (published < 0)
-		return published;
-	if (opts->flags & BERTH_CREATE_DETACH)
-		return spawn_monitor(out, ctx, spec, opts, id);
+	int published = berth__net_check_spec(cfg->json, id);
 	/* published ports: the monitor holds the host ports and serves
 	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
-	if ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS))
-		return spawn_monitor(out, ctx, spec, opts, id);
-	return create_in_process(out, ctx, spec, opts, id);
+	int monitor = (opts->flags & BERTH_CREATE_DETACH) ||
+	              ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS));
+	if (published < 0 || monitor) {
+		berth__config_free(cfg); /* the monitor parses its own */
+		return published < 0 ? published : spawn_monitor(out, ctx, spec, opts, id);
+	}
+	return berth__container_create_in_process(out, ctx, cfg, opts, id);
 }
 
 void berth__container_net_stale(berth_container *c)

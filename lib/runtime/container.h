@@ -13,6 +13,7 @@ struct berth_container {
 	char *run_dir;    /* <run_root>/containers/<id> */
 	char *log_path;
 	json_t *state;    /* state.json as last read or written */
+	berth__config *config; /* the typed spec of its create, in the creating process; else NULL */
 	int status;
 	pid_t pid;
 	int exit_code;
@@ -44,6 +45,18 @@ struct berth_process {
 	int exit_code, signal;
 };
 
+/* Creates a container in this process (create.c): cfg is the spec parsed
+ * (berth__config_parse), owned by the container from here on (freed on failure). */
+BERTH_HIDDEN int berth__container_create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,
+                                                    const berth_create_options *opts, const char *id);
+/* A handle for id, nothing read yet (container.c). */
+BERTH_HIDDEN berth_container *berth__container_alloc(berth_ctx *ctx, const char *id);
+/* <root>/names/<name> -> id: BERTH_EEXISTS naming the holder if taken; the
+ * release removes it only while it points at id. */
+BERTH_HIDDEN int berth__container_name_claim(berth_ctx *ctx, const char *name, const char *id);
+BERTH_HIDDEN void berth__container_name_release(berth_ctx *ctx, const char *name, const char *id);
+/* st[key] = now, RFC 3339. */
+BERTH_HIDDEN void berth__container_set_time(json_t *st, const char *key);
 /* state.json helpers (container.c) */
 BERTH_HIDDEN int berth__container_save_state(berth_container *c);
 BERTH_HIDDEN int berth__container_owner_alive(berth_container *c);
@@ -89,7 +102,7 @@ BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opt
  * the spec asks for one, else a warning, state "cgroupUnavailable" and *out NULL. */
 BERTH_HIDDEN void berth__container_cgroup_warn(berth_ctx *ctx, const char *id);
 BERTH_HIDDEN int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state,
-                                                 const json_t *spec, const char *id, berth__plan *plan);
+                                                 const berth__config *cfg, const char *id, berth__plan *plan);
 BERTH_HIDDEN int berth__container_cgroup_join(berth_cgroup *cg, pid_t pid, const berth__plan *plan, const char *what);
 /* Network teardown of a container whose init and owner are both gone. */
 BERTH_HIDDEN void berth__container_net_stale(berth_container *c);

@@ -124,6 +124,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	}
 	berth__plan plan;
 	berth__plan_init(&plan);
+	berth__config *cfg = berth__config_new(spec); /* the exec's process, typed */
 	int initfd = -1, master = -1, sync = -1, pidfd = -1;
 	berth_cgroup *cg = NULL;
 	pid_t pid = 0;
@@ -132,7 +133,12 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	char cache[PATH_MAX];
 	berth__path_seccomp_cache(cache, sizeof cache, c->ctx->root);
 	plan.seccomp_cache = cache;
-	if ((r = berth__plan_process(&plan, proc)) < 0) {
+	if (!cfg) {
+		r = BERTH_ENOMEM;
+		goto out;
+	}
+	if ((r = berth__config_parse_process(&cfg->process, cfg, proc)) < 0 ||
+	    (r = berth__plan_process(&plan, &cfg->process)) < 0) {
 		berth__err_prefix("%s", what);
 		goto out;
 	}
@@ -232,6 +238,7 @@ out:
 	if (master >= 0)
 		close(master);
 	berth__plan_free(&plan);
+	berth__config_free(cfg);
 	json_decref(proc);
 	json_decref(spec);
 	return r;

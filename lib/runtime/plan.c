@@ -105,14 +105,9 @@ static const struct { const char *name; unsigned long flag; } prop_flags[] = {
 	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
-static int parse_mount(berth__plan *p, berth__mount *m, const json_t *j, size_t idx)
+static int parse_mount(berth__plan *p, berth__mount *m, const berth__cfg_mount *j, size_t idx)
 {
-	const char *dest = json_string_value(json_object_get(j, "destination"));
-	const char *type = json_string_value(json_object_get(j, "type"));
-	const char *src = json_string_value(json_object_get(j, "source"));
-	json_t *opts = json_object_get(j, "options");
-	if (!dest || dest[0] != '/')
-		return berth__err(BERTH_EINVAL, "mounts[%zu].destination: must be an absolute path", idx);
+	const char *dest = j->destination, *type = j->type, *src = j->source;
 	while (*dest == '/')
 		dest++;
 	if (!(m->target = pstrdup(p, dest)))
@@ -120,12 +115,8 @@ static int parse_mount(berth__plan *p, berth__mount *m, const json_t *j, size_t 
 	char data[4096] = "";
 	size_t dl = 0;
 	int bind = type && !strcmp(type, "bind");
-	size_t i;
-	json_t *o;
-	json_array_foreach(opts, i, o) {
-		const char *s = json_string_value(o);
-		if (!s)
-			continue;
+	for (size_t i = 0; i < j->n_options; i++) {
+		const char *s = j->options[i];
 		if (!strcmp(s, "bind")) {
 			if (!bind)
 				bind = 1;
@@ -256,19 +247,16 @@ static int add_cgroup_mounts(berth__plan *p, berth__mount *base, size_t *n, size
 	return 0;
 }
 
-static int build_mounts(berth__plan *p, const json_t *spec)
+static int build_mounts(berth__plan *p, const berth__config *cfg)
 {
-	json_t *mounts = json_object_get(spec, "mounts");
-	size_t n = json_array_size(mounts);
-	size_t cap = n + 32;
+	size_t cap = cfg->n_mounts + 32;
 	p->mounts = pa(p, cap * sizeof *p->mounts);
 	if (!p->mounts)
 		return BERTH_ENOMEM;
-	size_t i, k = 0;
-	json_t *m;
-	json_array_foreach(mounts, i, m) {
+	size_t k = 0;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		berth__mount tmp = { 0 };
-		int r = parse_mount(p, &tmp, m, i);
+		int r = parse_mount(p, &tmp, &cfg->mounts[i], i);
 		if (r < 0)
 			return r;
 		if (tmp.fstype && !strcmp(tmp.fstype, "cgroup")) {
@@ -293,36 +281,26 @@ static const berth__device default_devices[] = {
 	{ "dev/tty", "/dev/tty", S_IFCHR | 0666, 5, 0, 0, 0 },
 };
 
-static int build_devices(berth__plan *p, const json_t *spec, int privileged)
+static int build_devices(berth__plan *p, const berth__config *cfg, int privileged)
 {
-	json_t *devs = json_object_get(json_object_get(spec, "linux"), "devices");
-	size_t extra = json_array_size(devs);
-	size_t cap = BERTH_ARRAY_SIZE(default_devices) + extra + (privileged ? 512 : 0);
+	size_t cap = BERTH_ARRAY_SIZE(default_devices) + cfg->n_devices + (privileged ? 512 : 0);
 	p->devices = pa(p, cap * sizeof *p->devices);
 	if (!p->devices)
 		return BERTH_ENOMEM;
 	size_t n = 0;
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(default_devices); i++)
 		p->devices[n++] = default_devices[i];
-	size_t i;
-	json_t *d;
-	json_array_foreach(devs, i, d) {
-		const char *path = json_string_value(json_object_get(d, "path"));
-		const char *type = json_string_value(json_object_get(d, "type"));
-		if (!path || path[0] != '/' || !type)
-			return berth__err(BERTH_EINVAL, "linux.devices[%zu]: needs an absolute path and a type", i);
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		const berth__cfg_device *d = &cfg->devices[i];
 		berth__device dv = { 0 };
-		dv.name = pstrdup(p, path + 1);
-		dv.host = pstrdup(p, path);
-		if (!dv.name || !dv.host)
-			return BERTH_ENOMEM;
-		unsigned int kind = type[0] == 'b' ? S_IFBLK : type[0] == 'p' ? S_IFIFO : S_IFCHR;
-		json_t *fm = json_object_get(d, "fileMode");
-		dv.mode = kind | (fm ? (unsigned)json_integer_value(fm) & 07777 : 0666);
-		dv.major = (unsigned)json_integer_value(json_object_get(d, "major"));
-		dv.minor = (unsigned)json_integer_value(json_object_get(d, "minor"));
-		dv.uid = (unsigned)json_integer_value(json_object_get(d, "uid"));
-		dv.gid = (unsigned)json_integer_value(json_object_get(d, "gid"));
+		dv.name = d->path + 1;
+		dv.host = d->path;
+		unsigned int kind = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		dv.mode = kind | (d->has_mode ? d->mode : 0666);
+		dv.major = d->major;
+		dv.minor = d->minor;
+		dv.uid = d->uid;
+		dv.gid = d->gid;
 		p->devices[n++] = dv;
 	}
 	if (privileged) {
@@ -369,58 +347,15 @@ static int build_devices(berth__plan *p, const json_t *spec, int privileged)
 	return 0;
 }
 
-static int str_list(berth__plan *p, const char ***out, size_t *n_out, const json_t *arr)
+int berth__plan_process(berth__plan *p, const berth__cfg_process *proc)
 {
-	size_t n = json_array_size(arr), i;
-	const char **v = pa(p, (n + 1) * sizeof *v);
-	if (!v)
-		return BERTH_ENOMEM;
-	json_t *e;
-	json_array_foreach(arr, i, e) {
-		if (!(v[i] = pstrdup(p, json_string_value(e) ? json_string_value(e) : "")))
-			return BERTH_ENOMEM;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
-static const struct { const char *name; int res; } rlimit_names[] = {
-	{ "RLIMIT_CPU", RLIMIT_CPU },       { "RLIMIT_FSIZE", RLIMIT_FSIZE },   { "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_STACK", RLIMIT_STACK },   { "RLIMIT_CORE", RLIMIT_CORE },     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },   { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-	{ "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_LOCKS", RLIMIT_LOCKS },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE }, { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
-};
-
-int berth__plan_process(berth__plan *p, const json_t *proc)
-{
-	int r;
-	json_t *args = json_object_get(proc, "args");
-	size_t n = json_array_size(args), i;
-	if (n == 0)
-		return berth__err(BERTH_EINVAL, "process.args: must be a non-empty array");
-	if (!(p->argv = pa(p, (n + 1) * sizeof(char *))))
-		return BERTH_ENOMEM;
-	json_t *e;
-	json_array_foreach(args, i, e) {
-		if (!json_is_string(e))
-			return berth__err(BERTH_EINVAL, "process.args[%zu]: must be a string", i);
-		if (!(p->argv[i] = pstrdup(p, json_string_value(e))))
-			return BERTH_ENOMEM;
-	}
-	json_t *env = json_object_get(proc, "env");
-	n = json_array_size(env);
-	if (!(p->envp = pa(p, (n + 1) * sizeof(char *))))
-		return BERTH_ENOMEM;
+	/* the child gets char ** as execve wants them; nothing writes through them */
+	p->argv = (char **)proc->args;
+	p->envp = (char **)proc->env;
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	json_array_foreach(env, i, e) {
-		if (!(p->envp[i] = pstrdup(p, json_string_value(e) ? json_string_value(e) : "")))
-			return BERTH_ENOMEM;
-		if (!strncmp(p->envp[i], "PATH=", 5))
-			path = p->envp[i] + 5;
-	}
+	for (size_t i = 0; i < proc->n_env; i++)
+		if (!strncmp(proc->env[i], "PATH=", 5))
+			path = proc->env[i] + 5;
 	/* $PATH split for the search in the child */
 	size_t nd = 1;
 	for (const char *c = path; *c; c++)
@@ -433,24 +368,17 @@ int berth__plan_process(berth__plan *p, const json_t *proc)
 	size_t k = 0;
 	for (char *save = NULL, *t = strtok_r(pcopy, ":", &save); t; t = strtok_r(NULL, ":", &save))
 		p->path_dirs[k++] = t;
-	const char *cwd = json_string_value(json_object_get(proc, "cwd"));
-	if (!(p->cwd = pstrdup(p, cwd ? cwd : "/")))
-		return BERTH_ENOMEM;
-	json_t *user = json_object_get(proc, "user");
-	p->uid = (uint32_t)json_integer_value(json_object_get(user, "uid"));
-	p->gid = (uint32_t)json_integer_value(json_object_get(user, "gid"));
-	json_t *um = json_object_get(user, "umask");
-	if (json_is_integer(um))
-		p->umask = (int)json_integer_value(um);
-	json_t *gids = json_object_get(user, "additionalGids");
-	p->n_gids = json_array_size(gids);
+	p->cwd = proc->cwd;
+	p->uid = proc->uid;
+	p->gid = proc->gid;
+	p->umask = proc->umask;
+	p->n_gids = proc->n_gids;
 	if (!(p->gids = pa(p, (p->n_gids + 1) * sizeof(gid_t))))
 		return BERTH_ENOMEM;
-	json_array_foreach(gids, i, e)
-		p->gids[i] = (gid_t)json_integer_value(e);
+	for (size_t i = 0; i < p->n_gids; i++)
+		p->gids[i] = (gid_t)proc->gids[i];
 	p->set_groups = 1;
-	if ((r = berth__caps_from_json(&p->caps, json_object_get(proc, "capabilities"))) < 0)
-		return r;
+	p->caps = proc->caps;
 	p->last_cap = berth__cap_last();
 	/* A container cannot hold a capability its creator lacks (on some hosts
 	 * CAP_SYS_RESOURCE is not even in the bounding set): "all capabilities"
@@ -469,58 +397,36 @@ int berth__plan_process(berth__plan *p, const json_t *proc)
 	p->caps.permitted &= have_prm;
 	p->caps.inheritable &= have_prm;
 	p->caps.ambient &= have_prm;
-	p->no_new_privs = json_is_true(json_object_get(proc, "noNewPrivileges"));
-	json_t *oom = json_object_get(proc, "oomScoreAdj");
-	if (json_is_integer(oom)) {
+	p->no_new_privs = proc->no_new_privileges;
+	if (proc->has_oom_score_adj) {
 		p->has_oom_score_adj = 1;
-		snprintf(p->oom_score_adj, sizeof p->oom_score_adj, "%d", (int)json_integer_value(oom));
+		snprintf(p->oom_score_adj, sizeof p->oom_score_adj, "%d", proc->oom_score_adj);
 	}
-	json_t *rl = json_object_get(proc, "rlimits");
-	p->n_rlimits = json_array_size(rl);
+	p->n_rlimits = proc->n_rlimits;
 	if (!(p->rlimits = pa(p, (p->n_rlimits + 1) * sizeof *p->rlimits)))
 		return BERTH_ENOMEM;
-	json_array_foreach(rl, i, e) {
-		const char *t = json_string_value(json_object_get(e, "type"));
-		int res = -1;
-		for (size_t x = 0; t && x < BERTH_ARRAY_SIZE(rlimit_names); x++)
-			if (!strcasecmp(t, rlimit_names[x].name))
-				res = rlimit_names[x].res;
-		if (res < 0)
-			return berth__err(BERTH_EINVAL, "process.rlimits[%zu].type: unknown rlimit '%s'", i, t ? t : "");
-		p->rlimits[i].resource = res;
-		p->rlimits[i].name = pstrdup(p, t);
-		/* a negative or real (too big for int64) value means unlimited */
-		json_t *soft = json_object_get(e, "soft"), *hard = json_object_get(e, "hard");
-		p->rlimits[i].lim.rlim_cur = json_is_integer(soft) && json_integer_value(soft) >= 0
-		                                 ? (rlim_t)json_integer_value(soft) : RLIM_INFINITY;
-		p->rlimits[i].lim.rlim_max = json_is_integer(hard) && json_integer_value(hard) >= 0
-		                                 ? (rlim_t)json_integer_value(hard) : RLIM_INFINITY;
+	for (size_t i = 0; i < proc->n_rlimits; i++) {
+		const berth__cfg_rlimit *rl = &proc->rlimits[i];
+		p->rlimits[i].resource = rl->resource;
+		p->rlimits[i].name = rl->type;
+		/* a value beyond rlim_t's range means unlimited */
+		p->rlimits[i].lim.rlim_cur = rl->soft >= (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rl->soft;
+		p->rlimits[i].lim.rlim_max = rl->hard >= (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rl->hard;
 	}
 	return 0;
 }
 
-int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs_abs)
+/* The namespaces: new ones as clone flags, joined ones opened here. */
+static int plan_namespaces(berth__plan *p, const berth__config *cfg)
 {
-	int r;
-	json_t *linux_ = json_object_get(spec, "linux");
-	json_t *proc = json_object_get(spec, "process");
-	if ((r = berth__plan_process(p, proc)) < 0)
-		return r;
-
-	/* namespaces */
-	size_t i;
-	json_t *ns;
-	json_array_foreach(json_object_get(linux_, "namespaces"), i, ns) {
-		int type;
-		const char *tn = json_string_value(json_object_get(ns, "type"));
-		if (!tn || berth_ns_type_from_name(&type, tn) < 0)
-			return berth__err(BERTH_EINVAL, "linux.namespaces[%zu].type: unknown namespace type '%s'", i,
-			                  tn ? tn : "");
-		const char *path = json_string_value(json_object_get(ns, "path"));
-		if (path && *path) {
+	for (size_t i = 0; i < cfg->n_namespaces; i++) {
+		int type = cfg->namespaces[i].type;
+		const char *path = cfg->namespaces[i].path;
+		if (path) {
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
-				return berth__err_sys(errno, "linux.namespaces[%zu]: join %s namespace %s", i, tn, path);
+				return berth__err_sys(errno, "linux.namespaces[%zu]: join %s namespace %s", i,
+				                      berth_ns_type_name(type), path);
 			if (type == BERTH_NS_PID)
 				p->join_pid_fd = fd;
 			else
@@ -539,52 +445,56 @@ int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs
 	}
 	if (!p->mountns)
 		return berth__err(BERTH_EINVAL, "linux.namespaces: berth needs a new mount namespace for the root filesystem");
-	if (p->userns) {
-		/* setgroups is denied in a user namespace unless the parent allows it; it does */
-	}
-	const char *hn = json_string_value(json_object_get(spec, "hostname"));
+	const char *hn = cfg->hostname;
 	if (hn && *hn) {
 		if (!(p->clone_flags & CLONE_NEWUTS) && p->ns_join_fds[BERTH_NS_UTS] < 0)
 			return berth__err(BERTH_EINVAL, "hostname: needs a uts namespace");
 		/* a joined uts namespace keeps its owner's hostname (as docker --uts=container:X) */
-		if ((p->clone_flags & CLONE_NEWUTS) && !(p->hostname = pstrdup(p, hn)))
-			return BERTH_ENOMEM;
+		if (p->clone_flags & CLONE_NEWUTS)
+			p->hostname = hn;
 	}
-	json_t *root = json_object_get(spec, "root");
-	p->rootfs_readonly = json_is_true(json_object_get(root, "readonly"));
-	if (!(p->rootfs = pstrdup(p, rootfs_abs)))
-		return BERTH_ENOMEM;
-	if ((r = build_mounts(p, spec)) < 0)
-		return r;
-	const char *priv = json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.privileged"));
-	if ((r = build_devices(p, spec, priv && !strcmp(priv, "true"))) < 0)
-		return r;
-	p->devices_bind = p->userns;
-	if ((r = str_list(p, &p->masked, &p->n_masked, json_object_get(linux_, "maskedPaths"))) < 0 ||
-	    (r = str_list(p, &p->readonly, &p->n_readonly, json_object_get(linux_, "readonlyPaths"))) < 0)
-		return r;
-	json_t *sysctl = json_object_get(linux_, "sysctl");
-	p->n_sysctls = json_object_size(sysctl);
+	return 0;
+}
+
+static int plan_sysctls(berth__plan *p, const berth__config *cfg)
+{
+	p->n_sysctls = cfg->n_sysctls;
 	if (!(p->sysctls = pa(p, (p->n_sysctls + 1) * sizeof *p->sysctls)))
 		return BERTH_ENOMEM;
-	const char *key;
-	json_t *val;
-	size_t k = 0;
-	json_object_foreach(sysctl, key, val) {
-		if (strchr(key, '/') || strstr(key, ".."))
-			return berth__err(BERTH_EINVAL, "linux.sysctl: bad key '%s'", key);
+	for (size_t k = 0; k < cfg->n_sysctls; k++) {
 		char pathb[512];
-		snprintf(pathb, sizeof pathb, "/proc/sys/%s", key);
+		snprintf(pathb, sizeof pathb, "/proc/sys/%s", cfg->sysctls[k].key);
 		for (char *c = pathb + 10; *c; c++)
 			if (*c == '.')
 				*c = '/';
-		p->sysctls[k].path = pstrdup(p, pathb);
-		p->sysctls[k].value = pstrdup(p, json_string_value(val) ? json_string_value(val) : "");
-		if (!p->sysctls[k].path || !p->sysctls[k].value)
+		if (!(p->sysctls[k].path = pstrdup(p, pathb)))
 			return BERTH_ENOMEM;
-		k++;
+		p->sysctls[k].value = cfg->sysctls[k].value;
 	}
-	return berth__plan_seccomp(p, json_object_get(linux_, "seccomp"));
+	return 0;
+}
+
+int berth__plan_from_config(berth__plan *p, const berth__config *cfg, const char *rootfs_abs)
+{
+	int r;
+	if ((r = berth__plan_process(p, &cfg->process)) < 0 || (r = plan_namespaces(p, cfg)) < 0)
+		return r;
+	p->rootfs_readonly = cfg->root_readonly;
+	if (!(p->rootfs = pstrdup(p, rootfs_abs)))
+		return BERTH_ENOMEM;
+	if ((r = build_mounts(p, cfg)) < 0)
+		return r;
+	const char *priv = json_string_value(json_object_get(cfg->annotations, "io.berth.privileged"));
+	if ((r = build_devices(p, cfg, priv && !strcmp(priv, "true"))) < 0)
+		return r;
+	p->devices_bind = p->userns;
+	p->masked = cfg->masked_paths;
+	p->n_masked = cfg->n_masked_paths;
+	p->readonly = cfg->readonly_paths;
+	p->n_readonly = cfg->n_readonly_paths;
+	if ((r = plan_sysctls(p, cfg)) < 0)
+		return r;
+	return berth__plan_seccomp(p, cfg->seccomp);
 }
 
 int berth__plan_seccomp(berth__plan *p, const json_t *sec)

@@ -14,9 +14,9 @@
 
 /* parent/path of the container's cgroup from the spec: linux.cgroupsPath
  * ("/a/b/c" -> parent "a/b", path "c"), else <annotation or "berth">/<id>. */
-static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const json_t *spec, const char *id)
+static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const berth__config *cfg, const char *id)
 {
-	const char *cp = json_string_value(json_object_get(json_object_get(spec, "linux"), "cgroupsPath"));
+	const char *cp = cfg->cgroups_path;
 	if (cp && *cp) {
 		while (*cp == '/')
 			cp++;
@@ -26,8 +26,7 @@ static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const
 		snprintf(parent, pl, "%.*s", (int)(slash - cp), cp);
 		snprintf(path, ql, "%s", slash + 1);
 	} else {
-		const char *ann =
-		    json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.cgroup-parent"));
+		const char *ann = json_string_value(json_object_get(cfg->annotations, "io.berth.cgroup-parent"));
 		snprintf(parent, pl, "%s", ann && *ann ? ann : "berth");
 		snprintf(path, ql, "%s", id);
 	}
@@ -90,16 +89,17 @@ static int no_cgroupfs(berth_ctx *ctx, json_t *state, const json_t *res, const c
 	return 0;
 }
 
-int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state, const json_t *spec,
+int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *state, const berth__config *cfg,
                                     const char *id, berth__plan *plan)
 {
 	*out = NULL;
 	char parent[PATH_MAX], path[256];
-	int r = cgroup_location(parent, sizeof parent, path, sizeof path, spec, id);
+	int r = cgroup_location(parent, sizeof parent, path, sizeof path, cfg, id);
 	if (r < 0)
 		return r;
-	json_t *res = json_object_get(json_object_get(spec, "linux"), "resources");
-	if (res && (r = berth__cgroup_resources_validate(res)) < 0)
+	const json_t *res = cfg->resources;
+	berth__cgroup_res limits; /* parsed and checked once, applied below */
+	if ((r = berth__cgroup_res_from_json(&limits, res)) < 0 || (r = berth__cgroup_res_check(&limits, NULL, NULL)) < 0)
 		return berth__err_prefix("container %s", id);
 	berth_cgroup *cg;
 	/* not cpuset, hugetlb or the named hierarchies unless a limit needs them
@@ -108,16 +108,11 @@ int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *
 	if ((r = berth__cgroup_create_need(&cg, parent, path, need)) < 0)
 		return r == BERTH_EUNSUPPORTED ? no_cgroupfs(ctx, state, res, id) : berth__err_prefix("container %s", id);
 	int mode = berth_cgroup_get_mode(cg);
-	if (res && json_object_size(res)) {
-		char *js = berth__json_dump(res, 0);
-		r = js ? berth_cgroup_set_json(cg, js) : BERTH_ENOMEM;
-		free(js);
-		if (r < 0) {
-			drop_cgroup(cg);
-			return berth__err_prefix("container %s", id);
-		}
+	if (json_object_size(res) && (r = berth__cgroup_set_res(cg, &limits)) < 0) {
+		drop_cgroup(cg);
+		return berth__err_prefix("container %s", id);
 	}
-	const char *priv = json_string_value(json_object_get(json_object_get(spec, "annotations"), "io.berth.privileged"));
+	const char *priv = json_string_value(json_object_get(cfg->annotations, "io.berth.privileged"));
 	if ((r = berth__cgroup_devices_set(cg, res ? json_object_get(res, "devices") : NULL,
 	                                   priv && !strcmp(priv, "true"))) < 0) {
 		drop_cgroup(cg);

@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "security/security.h"
+#include "spec/config.h"
 #include <sys/resource.h>
 
 /* One mount, fully resolved in the parent. */
@@ -75,9 +76,9 @@ typedef struct berth__plan {
 	berth__device *devices;
 	size_t n_devices;
 	int devices_bind;                 /* bind-mount devices from the host (user namespace) */
-	const char **masked;
+	const char *const *masked;
 	size_t n_masked;
-	const char **readonly;
+	const char *const *readonly;
 	size_t n_readonly;
 	const char *hostname;
 	berth__sysctl *sysctls;
@@ -118,11 +119,12 @@ typedef struct berth__plan {
 
 #define BERTH__STDIO_NULL (-2)
 
-/* Builds a plan from a validated spec. Everything is allocated in *arena
- * (freed by berth__plan_free). For an exec, proc overrides process fields. */
+/* Builds a plan from a typed config. What the plan computes is allocated in
+ * its arena (freed by berth__plan_free); strings of the config are borrowed:
+ * the config outlives the plan. An exec plans only a process. */
 BERTH_HIDDEN int berth__plan_init(berth__plan *p);
-BERTH_HIDDEN int berth__plan_from_spec(berth__plan *p, const json_t *spec, const char *rootfs_abs);
-BERTH_HIDDEN int berth__plan_process(berth__plan *p, const json_t *process);
+BERTH_HIDDEN int berth__plan_from_config(berth__plan *p, const berth__config *cfg, const char *rootfs_abs);
+BERTH_HIDDEN int berth__plan_process(berth__plan *p, const berth__cfg_process *proc);
 BERTH_HIDDEN int berth__plan_seccomp(berth__plan *p, const json_t *seccomp);
 BERTH_HIDDEN void berth__plan_free(berth__plan *p);
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * berth_spec_validate(): checks every field of an OCI config.json that berth
- * reads, so that the runtime can read them without checking types again.
- * Each error names the JSON field: "linux.namespaces[2].type: ...". */
+ * berth__config_parse(): checks every field of an OCI config.json that berth
+ * reads and fills the typed configuration (config.h) in the same pass, so
+ * that no area reads the JSON again. berth_spec_validate() is the same
+ * without keeping the result. Each error names the JSON field:
+ * "linux.namespaces[2].type: ...". */
 #include "spec_priv.h"
+#include "spec/config.h"
 #include "volume/volume.h"
 #include "security/security.h"
 #include <ctype.h>
@@ -12,25 +15,6 @@
 #include <strings.h>
 
 #define FIELD_MAX 256
-
-static const char *const rlimit_names[] = {
-	"RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",    "RLIMIT_DATA",       "RLIMIT_FSIZE",  "RLIMIT_LOCKS",
-	"RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE",     "RLIMIT_NPROC",  "RLIMIT_RSS",
-	"RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
-};
-
-const char *berth__spec_rlimit_canon(const char *name)
-{
-	if (!name)
-		return NULL;
-	const char *n = name;
-	if (!strncasecmp(n, "RLIMIT_", 7))
-		n += 7;
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(rlimit_names); i++)
-		if (!strcasecmp(n, rlimit_names[i] + 7))
-			return rlimit_names[i];
-	return NULL;
-}
 
 int berth__spec_ns_type(const char *oci_name)
 {
@@ -245,9 +229,9 @@ static int ensure_prefix(int r, const char *field)
 	return r;
 }
 
-/* ---- sections ---- */
+/* ---- sections: each checks its fields and fills its part of the config ---- */
 
-static int validate_user(const json_t *user)
+static int parse_user(berth__cfg_process *p, berth__config *cfg, const json_t *user)
 {
 	int r;
 	if ((r = check_obj(user, "process.user")) < 0)
@@ -259,21 +243,35 @@ static int validate_user(const json_t *user)
 	json_t *a;
 	if ((r = get_array(&a, user, "additionalGids", "process.user.additionalGids")) < 0)
 		return r;
+	uint32_t *gids = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *gids);
+	if (!gids)
+		return BERTH_ENOMEM;
 	size_t i;
 	json_t *v;
 	char f[FIELD_MAX];
-	json_array_foreach(a, i, v)
+	json_array_foreach(a, i, v) {
 		if ((r = check_int(v, fmt_field(f, "process.user.additionalGids[%zu]", i), 0, UINT32_MAX)) < 0)
 			return r;
+		gids[i] = (uint32_t)json_integer_value(v);
+	}
+	p->gids = gids;
+	p->n_gids = json_array_size(a);
+	p->uid = (uint32_t)json_integer_value(json_object_get(user, "uid"));
+	p->gid = (uint32_t)json_integer_value(json_object_get(user, "gid"));
+	json_t *um = json_object_get(user, "umask");
+	p->umask = um ? (int)json_integer_value(um) : -1;
 	return 0;
 }
 
-static int validate_rlimits(const json_t *proc)
+static int parse_rlimits(berth__cfg_process *p, berth__config *cfg, const json_t *proc)
 {
 	json_t *a;
 	int r = get_array(&a, proc, "rlimits", "process.rlimits");
 	if (r < 0 || !a)
 		return r;
+	berth__cfg_rlimit *rl = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *rl);
+	if (!rl)
+		return BERTH_ENOMEM;
 	size_t i, j;
 	json_t *v;
 	char f[FIELD_MAX];
@@ -286,11 +284,9 @@ static int validate_rlimits(const json_t *proc)
 		if (!berth__spec_rlimit_canon(type) || strncmp(type, "RLIMIT_", 7) != 0 ||
 		    strcmp(berth__spec_rlimit_canon(type), type) != 0)
 			return berth__err(BERTH_EINVAL, "%s: unknown rlimit type '%s'", f, type);
-		for (j = 0; j < i; j++) {
-			const char *prev = json_string_value(json_object_get(json_array_get(a, j), "type"));
-			if (prev && !strcmp(prev, type))
+		for (j = 0; j < i; j++)
+			if (!strcmp(rl[j].type, type))
 				return berth__err(BERTH_EINVAL, "%s: duplicate rlimit type '%s'", f, type);
-		}
 		if ((r = check_member_int(v, "soft", fmt_field(f, "process.rlimits[%zu].soft", i), 1, 0, INT64_MAX)) < 0 ||
 		    (r = check_member_int(v, "hard", fmt_field(f, "process.rlimits[%zu].hard", i), 1, 0, INT64_MAX)) < 0)
 			return r;
@@ -299,19 +295,19 @@ static int validate_rlimits(const json_t *proc)
 		if (soft > hard)
 			return berth__err(BERTH_EINVAL, "process.rlimits[%zu]: soft limit %" JSON_INTEGER_FORMAT
 			                  " is above the hard limit %" JSON_INTEGER_FORMAT " (%s)", i, soft, hard, type);
+		rl[i].type = type;
+		rl[i].resource = berth__config_rlimit_resource(type);
+		rl[i].soft = (uint64_t)soft;
+		rl[i].hard = (uint64_t)hard;
 	}
+	p->rlimits = rl;
+	p->n_rlimits = json_array_size(a);
 	return 0;
 }
 
-static int validate_process(const json_t *root)
+static int parse_args_env(berth__cfg_process *p, berth__config *cfg, const json_t *proc)
 {
-	json_t *proc = json_object_get(root, "process");
 	int r;
-	if (!proc)
-		return berth__err(BERTH_EINVAL, "process: required");
-	if ((r = check_obj(proc, "process")) < 0)
-		return r;
-
 	json_t *args = json_object_get(proc, "args");
 	if (!json_is_array(args) || json_array_size(args) == 0)
 		return berth__err(BERTH_EINVAL, "process.args: must be a non-empty array");
@@ -333,33 +329,46 @@ static int validate_process(const json_t *root)
 		if (!eq || eq == s)
 			return berth__err(BERTH_EINVAL, "process.env[%zu]: '%s' is not of the form KEY=VALUE", i, s);
 	}
+	if (!(p->args = berth__config_strv(cfg, args, &p->n_args)) || !(p->env = berth__config_strv(cfg, env, &p->n_env)))
+		return BERTH_ENOMEM;
+	return 0;
+}
 
-	const char *cwd;
-	if ((r = get_str(&cwd, proc, "cwd", "process.cwd", 1)) < 0)
+int berth__config_parse_process(berth__cfg_process *p, berth__config *cfg, const json_t *proc)
+{
+	int r;
+	if ((r = check_obj(proc, "process")) < 0 || (r = parse_args_env(p, cfg, proc)) < 0)
 		return r;
-	if (cwd[0] != '/')
-		return berth__err(BERTH_EINVAL, "process.cwd: must be an absolute path ('%s')", cwd);
+	if ((r = get_str(&p->cwd, proc, "cwd", "process.cwd", 1)) < 0)
+		return r;
+	if (p->cwd[0] != '/')
+		return berth__err(BERTH_EINVAL, "process.cwd: must be an absolute path ('%s')", p->cwd);
 
 	json_t *user = json_object_get(proc, "user");
 	if (!user)
 		return berth__err(BERTH_EINVAL, "process.user: required");
-	if ((r = validate_user(user)) < 0)
+	if ((r = parse_user(p, cfg, user)) < 0)
 		return r;
 
 	if ((r = check_bool(proc, "terminal", "process.terminal")) < 0 ||
 	    (r = check_bool(proc, "noNewPrivileges", "process.noNewPrivileges")) < 0 ||
 	    (r = check_member_int(proc, "oomScoreAdj", "process.oomScoreAdj", 0, -1000, 1000)) < 0)
 		return r;
+	p->terminal = json_is_true(json_object_get(proc, "terminal"));
+	p->no_new_privileges = json_is_true(json_object_get(proc, "noNewPrivileges"));
+	json_t *oom = json_object_get(proc, "oomScoreAdj");
+	p->has_oom_score_adj = oom != NULL;
+	p->oom_score_adj = (int)json_integer_value(oom);
 
 	json_t *caps = json_object_get(proc, "capabilities");
+	memset(&p->caps, 0, sizeof p->caps);
 	if (caps) {
 		if ((r = check_obj(caps, "process.capabilities")) < 0)
 			return r;
-		berth__capsets cs;
-		if ((r = berth__caps_from_json(&cs, caps)) < 0)
+		if ((r = berth__caps_from_json(&p->caps, caps)) < 0)
 			return ensure_prefix(r, "process.capabilities");
 	}
-	if ((r = validate_rlimits(proc)) < 0)
+	if ((r = parse_rlimits(p, cfg, proc)) < 0)
 		return r;
 	const char *s;
 	if ((r = get_str(&s, proc, "apparmorProfile", "process.apparmorProfile", 0)) < 0 ||
@@ -368,7 +377,7 @@ static int validate_process(const json_t *root)
 	return 0;
 }
 
-static int validate_root(const json_t *root)
+static int parse_root(berth__config *cfg, const json_t *root)
 {
 	json_t *o = json_object_get(root, "root");
 	int r;
@@ -376,54 +385,69 @@ static int validate_root(const json_t *root)
 		return berth__err(BERTH_EINVAL, "root: required");
 	if ((r = check_obj(o, "root")) < 0)
 		return r;
-	const char *path;
-	if ((r = get_str(&path, o, "path", "root.path", 1)) < 0)
+	if ((r = get_str(&cfg->root_path, o, "path", "root.path", 1)) < 0)
 		return r;
-	if (!path[0])
+	if (!cfg->root_path[0])
 		return berth__err(BERTH_EINVAL, "root.path: must not be empty");
+	cfg->root_readonly = json_is_true(json_object_get(o, "readonly"));
 	return check_bool(o, "readonly", "root.readonly");
 }
 
-static int validate_mounts(const json_t *root)
+static int parse_mount(berth__cfg_mount *m, berth__config *cfg, const json_t *j, size_t i)
+{
+	char f[FIELD_MAX];
+	int r;
+	if ((r = check_obj(j, fmt_field(f, "mounts[%zu]", i))) < 0)
+		return r;
+	if ((r = get_str(&m->destination, j, "destination", fmt_field(f, "mounts[%zu].destination", i), 1)) < 0 ||
+	    (r = berth__spec_check_abs_path(f, m->destination)) < 0)
+		return r;
+	if ((r = get_str(&m->type, j, "type", fmt_field(f, "mounts[%zu].type", i), 0)) < 0)
+		return r;
+	if (m->type && !m->type[0])
+		return berth__err(BERTH_EINVAL, "%s: must not be empty", f);
+	int volume = m->type && !strcmp(m->type, "volume");
+	if (volume && !strcmp(m->destination, "/"))
+		return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
+	if ((r = get_str(&m->source, j, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
+	    (r = check_string_array(j, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
+		return r;
+	/* a volume: its name, or none for an anonymous one (lib/volume) */
+	if (volume && m->source && m->source[0] && berth__volume_check_name(m->source) < 0)
+		return berth__err_prefix("mounts[%zu].source", i);
+	if (!(m->options = berth__config_strv(cfg, json_object_get(j, "options"), &m->n_options)))
+		return BERTH_ENOMEM;
+	return 0;
+}
+
+static int parse_mounts(berth__config *cfg, const json_t *root)
 {
 	json_t *a;
 	int r = get_array(&a, root, "mounts", "mounts");
 	if (r < 0 || !a)
 		return r;
+	berth__cfg_mount *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
+	if (!v)
+		return BERTH_ENOMEM;
 	size_t i;
 	json_t *m;
-	char f[FIELD_MAX];
-	json_array_foreach(a, i, m) {
-		if ((r = check_obj(m, fmt_field(f, "mounts[%zu]", i))) < 0)
+	json_array_foreach(a, i, m)
+		if ((r = parse_mount(&v[i], cfg, m, i)) < 0)
 			return r;
-		const char *s;
-		if ((r = get_str(&s, m, "destination", fmt_field(f, "mounts[%zu].destination", i), 1)) < 0 ||
-		    (r = berth__spec_check_abs_path(f, s)) < 0)
-			return r;
-		if ((r = get_str(&s, m, "type", fmt_field(f, "mounts[%zu].type", i), 0)) < 0)
-			return r;
-		if (s && !s[0])
-			return berth__err(BERTH_EINVAL, "%s: must not be empty", f);
-		const char *type = s, *dest = json_string_value(json_object_get(m, "destination"));
-		if (type && !strcmp(type, "volume") && dest && !strcmp(dest, "/"))
-			return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
-		if ((r = get_str(&s, m, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
-		    (r = check_string_array(m, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
-			return r;
-		/* a volume: its name, or none for an anonymous one (lib/volume) */
-		if (type && !strcmp(type, "volume") && s && s[0] && berth__volume_check_name(s) < 0)
-			return berth__err_prefix("mounts[%zu].source", i);
-	}
+	cfg->mounts = v;
+	cfg->n_mounts = json_array_size(a);
 	return 0;
 }
 
-static int validate_namespaces(const json_t *lnx, unsigned *mask, unsigned *joined)
+static int parse_namespaces(berth__config *cfg, const json_t *lnx)
 {
 	json_t *a;
 	int r = get_array(&a, lnx, "namespaces", "linux.namespaces");
-	*mask = *joined = 0;
 	if (r < 0 || !a)
 		return r;
+	berth__cfg_ns *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
+	if (!v)
+		return BERTH_ENOMEM;
 	size_t i;
 	json_t *ns;
 	char f[FIELD_MAX];
@@ -436,22 +460,26 @@ static int validate_namespaces(const json_t *lnx, unsigned *mask, unsigned *join
 		int t = berth__spec_ns_type(type);
 		if (!t)
 			return berth__err(BERTH_EINVAL, "%s: unknown namespace type '%s'", f, type);
-		if (*mask & BERTH_NS_BIT(t))
+		if (cfg->ns_mask & BERTH_NS_BIT(t))
 			return berth__err(BERTH_EINVAL, "%s: duplicate namespace type '%s'", f, type);
-		*mask |= BERTH_NS_BIT(t);
+		cfg->ns_mask |= BERTH_NS_BIT(t);
 		if ((r = get_str(&path, ns, "path", fmt_field(f, "linux.namespaces[%zu].path", i), 0)) < 0)
 			return r;
 		if (path) {
 			if ((r = berth__spec_check_abs_path(f, path)) < 0)
 				return r;
-			*joined |= BERTH_NS_BIT(t);
+			cfg->ns_joined |= BERTH_NS_BIT(t);
 		}
+		v[i].type = t;
+		v[i].path = path && path[0] ? path : NULL;
 	}
+	cfg->namespaces = v;
+	cfg->n_namespaces = json_array_size(a);
 	return 0;
 }
 
-/* Returns the number of entries in *n. */
-static int validate_mappings(const json_t *lnx, const char *key, size_t *n)
+static int parse_mappings(const berth__cfg_idmap **out, size_t *n, berth__config *cfg, const json_t *lnx,
+                          const char *key)
 {
 	json_t *a;
 	char field[64], f[FIELD_MAX];
@@ -463,6 +491,9 @@ static int validate_mappings(const json_t *lnx, const char *key, size_t *n)
 	size_t cnt = json_array_size(a);
 	if (cnt > 340)
 		return berth__err(BERTH_EINVAL, "%s: %zu entries, the kernel accepts at most 340", field, cnt);
+	berth__cfg_idmap *v = berth__config_alloc(cfg, (cnt + 1) * sizeof *v);
+	if (!v)
+		return BERTH_ENOMEM;
 	size_t i, j;
 	json_t *m;
 	json_array_foreach(a, i, m) {
@@ -479,55 +510,74 @@ static int validate_mappings(const json_t *lnx, const char *key, size_t *n)
 		if (c + s > (json_int_t)UINT32_MAX + 1 || h + s > (json_int_t)UINT32_MAX + 1)
 			return berth__err(BERTH_EINVAL, "%s[%zu]: range goes beyond 4294967295", field, i);
 		for (j = 0; j < i; j++) {
-			json_t *p = json_array_get(a, j);
-			json_int_t pc = json_integer_value(json_object_get(p, "containerID"));
-			json_int_t ph = json_integer_value(json_object_get(p, "hostID"));
-			json_int_t ps = json_integer_value(json_object_get(p, "size"));
+			json_int_t pc = v[j].container_id, ph = v[j].host_id, ps = v[j].size;
 			if (c < pc + ps && pc < c + s)
 				return berth__err(BERTH_EINVAL, "%s[%zu]: container range overlaps %s[%zu]", field, i,
 				                  field, j);
 			if (h < ph + ps && ph < h + s)
 				return berth__err(BERTH_EINVAL, "%s[%zu]: host range overlaps %s[%zu]", field, i, field, j);
 		}
+		v[i] = (berth__cfg_idmap){ (uint32_t)c, (uint32_t)h, (uint32_t)s };
 	}
+	*out = v;
 	*n = cnt;
 	return 0;
 }
 
-static int validate_devices(const json_t *lnx)
+static int parse_device(berth__cfg_device *d, const json_t *j, size_t i)
+{
+	int r;
+	char f[FIELD_MAX];
+	if ((r = check_obj(j, fmt_field(f, "linux.devices[%zu]", i))) < 0)
+		return r;
+	const char *s;
+	if ((r = get_str(&d->path, j, "path", fmt_field(f, "linux.devices[%zu].path", i), 1)) < 0 ||
+	    (r = berth__spec_check_abs_path(f, d->path)) < 0)
+		return r;
+	if ((r = get_str(&s, j, "type", fmt_field(f, "linux.devices[%zu].type", i), 1)) < 0)
+		return r;
+	if (strcmp(s, "c") && strcmp(s, "b") && strcmp(s, "u") && strcmp(s, "p"))
+		return berth__err(BERTH_EINVAL, "%s: unknown device type '%s' (c, b, u or p)", f, s);
+	int need_nums = strcmp(s, "p") != 0;
+	if ((r = check_member_int(j, "major", fmt_field(f, "linux.devices[%zu].major", i), need_nums, 0,
+	                          UINT32_MAX)) < 0 ||
+	    (r = check_member_int(j, "minor", fmt_field(f, "linux.devices[%zu].minor", i), need_nums, 0,
+	                          UINT32_MAX)) < 0 ||
+	    (r = check_member_int(j, "fileMode", fmt_field(f, "linux.devices[%zu].fileMode", i), 0, 0, 07777)) < 0 ||
+	    (r = check_member_int(j, "uid", fmt_field(f, "linux.devices[%zu].uid", i), 0, 0, UINT32_MAX)) < 0 ||
+	    (r = check_member_int(j, "gid", fmt_field(f, "linux.devices[%zu].gid", i), 0, 0, UINT32_MAX)) < 0)
+		return r;
+	json_t *fm = json_object_get(j, "fileMode");
+	d->type = s[0];
+	d->major = (uint32_t)json_integer_value(json_object_get(j, "major"));
+	d->minor = (uint32_t)json_integer_value(json_object_get(j, "minor"));
+	d->has_mode = fm != NULL;
+	d->mode = (unsigned)json_integer_value(fm) & 07777;
+	d->uid = (uint32_t)json_integer_value(json_object_get(j, "uid"));
+	d->gid = (uint32_t)json_integer_value(json_object_get(j, "gid"));
+	return 0;
+}
+
+static int parse_devices(berth__config *cfg, const json_t *lnx)
 {
 	json_t *a;
 	int r = get_array(&a, lnx, "devices", "linux.devices");
 	if (r < 0 || !a)
 		return r;
+	berth__cfg_device *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
+	if (!v)
+		return BERTH_ENOMEM;
 	size_t i;
 	json_t *d;
-	char f[FIELD_MAX];
-	json_array_foreach(a, i, d) {
-		if ((r = check_obj(d, fmt_field(f, "linux.devices[%zu]", i))) < 0)
+	json_array_foreach(a, i, d)
+		if ((r = parse_device(&v[i], d, i)) < 0)
 			return r;
-		const char *s;
-		if ((r = get_str(&s, d, "path", fmt_field(f, "linux.devices[%zu].path", i), 1)) < 0 ||
-		    (r = berth__spec_check_abs_path(f, s)) < 0)
-			return r;
-		if ((r = get_str(&s, d, "type", fmt_field(f, "linux.devices[%zu].type", i), 1)) < 0)
-			return r;
-		if (strcmp(s, "c") && strcmp(s, "b") && strcmp(s, "u") && strcmp(s, "p"))
-			return berth__err(BERTH_EINVAL, "%s: unknown device type '%s' (c, b, u or p)", f, s);
-		int need_nums = strcmp(s, "p") != 0;
-		if ((r = check_member_int(d, "major", fmt_field(f, "linux.devices[%zu].major", i), need_nums, 0,
-		                          UINT32_MAX)) < 0 ||
-		    (r = check_member_int(d, "minor", fmt_field(f, "linux.devices[%zu].minor", i), need_nums, 0,
-		                          UINT32_MAX)) < 0 ||
-		    (r = check_member_int(d, "fileMode", fmt_field(f, "linux.devices[%zu].fileMode", i), 0, 0, 07777)) < 0 ||
-		    (r = check_member_int(d, "uid", fmt_field(f, "linux.devices[%zu].uid", i), 0, 0, UINT32_MAX)) < 0 ||
-		    (r = check_member_int(d, "gid", fmt_field(f, "linux.devices[%zu].gid", i), 0, 0, UINT32_MAX)) < 0)
-			return r;
-	}
+	cfg->devices = v;
+	cfg->n_devices = json_array_size(a);
 	return 0;
 }
 
-static int validate_sysctl(const json_t *lnx, unsigned ns_mask)
+static int parse_sysctl(berth__config *cfg, const json_t *lnx)
 {
 	json_t *m = json_object_get(lnx, "sysctl");
 	int r;
@@ -535,24 +585,87 @@ static int validate_sysctl(const json_t *lnx, unsigned ns_mask)
 		return 0;
 	if ((r = check_obj(m, "linux.sysctl")) < 0)
 		return r;
+	berth__cfg_sysctl *v = berth__config_alloc(cfg, (json_object_size(m) + 1) * sizeof *v);
+	if (!v)
+		return BERTH_ENOMEM;
 	const char *k;
-	json_t *v;
+	json_t *val;
 	char f[FIELD_MAX];
-	json_object_foreach(m, k, v) {
+	size_t n = 0;
+	json_object_foreach(m, k, val) {
 		fmt_field(f, "linux.sysctl.%s", k);
 		int t = 0;
 		if ((r = berth__spec_check_sysctl_key(f, k, &t)) < 0)
 			return r;
-		if (!json_is_string(v))
+		if (!json_is_string(val))
 			return berth__err(BERTH_EINVAL, "%s: must be a string", f);
-		if (!(ns_mask & BERTH_NS_BIT(t)))
+		if (!(cfg->ns_mask & BERTH_NS_BIT(t)))
 			return berth__err(BERTH_EINVAL, "%s: needs its own %s namespace in linux.namespaces", f,
 			                  berth_ns_type_name(t));
+		v[n++] = (berth__cfg_sysctl){ k, json_string_value(val) };
+	}
+	cfg->sysctls = v;
+	cfg->n_sysctls = n;
+	return 0;
+}
+
+static int check_user_ns(const berth__config *cfg)
+{
+	if (!(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_USER))) {
+		if (cfg->n_uid_maps)
+			return berth__err(BERTH_EINVAL, "linux.uidMappings: only valid with a user namespace in linux.namespaces");
+		if (cfg->n_gid_maps)
+			return berth__err(BERTH_EINVAL, "linux.gidMappings: only valid with a user namespace in linux.namespaces");
+	} else if (!(cfg->ns_joined & BERTH_NS_BIT(BERTH_NS_USER))) {
+		if (!cfg->n_uid_maps)
+			return berth__err(BERTH_EINVAL, "linux.uidMappings: a new user namespace needs uid mappings");
+		if (!cfg->n_gid_maps)
+			return berth__err(BERTH_EINVAL, "linux.gidMappings: a new user namespace needs gid mappings");
 	}
 	return 0;
 }
 
-static int validate_linux(const json_t *root)
+static int parse_paths(const char *const **out, size_t *n, berth__config *cfg, const json_t *lnx, const char *key,
+                       const char *field)
+{
+	int r = check_path_array(lnx, key, field);
+	if (r < 0)
+		return r;
+	return (*out = berth__config_strv(cfg, json_object_get(lnx, key), n)) ? 0 : BERTH_ENOMEM;
+}
+
+static int parse_seccomp(berth__config *cfg, const json_t *lnx)
+{
+	json_t *sc = json_object_get(lnx, "seccomp");
+	int r;
+	if (!sc)
+		return 0;
+	if ((r = check_obj(sc, "linux.seccomp")) < 0)
+		return r;
+	if ((r = berth__seccomp_validate(sc)) < 0)
+		return ensure_prefix(r, "linux.seccomp");
+	cfg->seccomp = sc;
+	return 0;
+}
+
+static int parse_propagation(berth__config *cfg, const json_t *lnx)
+{
+	const char *s;
+	int r;
+	if ((r = get_str(&s, lnx, "rootfsPropagation", "linux.rootfsPropagation", 0)) < 0 || !s)
+		return r;
+	static const char *const props[] = { "private", "rprivate", "slave",      "rslave",
+		                             "shared",  "rshared",  "unbindable", "runbindable" };
+	size_t k;
+	for (k = 0; k < BERTH_ARRAY_SIZE(props) && strcmp(s, props[k]); k++)
+		;
+	if (k == BERTH_ARRAY_SIZE(props))
+		return berth__err(BERTH_EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", s);
+	cfg->rootfs_propagation = s;
+	return 0;
+}
+
+static int parse_linux(berth__config *cfg, const json_t *root)
 {
 	json_t *lnx = json_object_get(root, "linux");
 	int r;
@@ -560,67 +673,79 @@ static int validate_linux(const json_t *root)
 		return berth__err(BERTH_EINVAL, "linux: required");
 	if ((r = check_obj(lnx, "linux")) < 0)
 		return r;
-
-	unsigned mask, joined;
-	if ((r = validate_namespaces(lnx, &mask, &joined)) < 0)
+	if ((r = parse_namespaces(cfg, lnx)) < 0)
 		return r;
-	if (!(mask & BERTH_NS_BIT(BERTH_NS_MOUNT)))
+	if (!(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_MOUNT)))
 		return berth__err(BERTH_EINVAL, "linux.namespaces: a mount namespace is required");
-
-	size_t nuid, ngid;
-	if ((r = validate_mappings(lnx, "uidMappings", &nuid)) < 0 ||
-	    (r = validate_mappings(lnx, "gidMappings", &ngid)) < 0)
+	if ((r = parse_mappings(&cfg->uid_maps, &cfg->n_uid_maps, cfg, lnx, "uidMappings")) < 0 ||
+	    (r = parse_mappings(&cfg->gid_maps, &cfg->n_gid_maps, cfg, lnx, "gidMappings")) < 0 ||
+	    (r = check_user_ns(cfg)) < 0)
 		return r;
-	if (!(mask & BERTH_NS_BIT(BERTH_NS_USER))) {
-		if (nuid)
-			return berth__err(BERTH_EINVAL, "linux.uidMappings: only valid with a user namespace in linux.namespaces");
-		if (ngid)
-			return berth__err(BERTH_EINVAL, "linux.gidMappings: only valid with a user namespace in linux.namespaces");
-	} else if (!(joined & BERTH_NS_BIT(BERTH_NS_USER))) {
-		if (!nuid)
-			return berth__err(BERTH_EINVAL, "linux.uidMappings: a new user namespace needs uid mappings");
-		if (!ngid)
-			return berth__err(BERTH_EINVAL, "linux.gidMappings: a new user namespace needs gid mappings");
-	}
-
-	if ((r = check_path_array(lnx, "maskedPaths", "linux.maskedPaths")) < 0 ||
-	    (r = check_path_array(lnx, "readonlyPaths", "linux.readonlyPaths")) < 0 ||
-	    (r = validate_sysctl(lnx, mask)) < 0 || (r = validate_devices(lnx)) < 0)
+	if ((r = parse_paths(&cfg->masked_paths, &cfg->n_masked_paths, cfg, lnx, "maskedPaths", "linux.maskedPaths")) < 0 ||
+	    (r = parse_paths(&cfg->readonly_paths, &cfg->n_readonly_paths, cfg, lnx, "readonlyPaths",
+	                     "linux.readonlyPaths")) < 0 ||
+	    (r = parse_sysctl(cfg, lnx)) < 0 || (r = parse_devices(cfg, lnx)) < 0 || (r = parse_seccomp(cfg, lnx)) < 0)
 		return r;
-
-	json_t *sc = json_object_get(lnx, "seccomp");
-	if (sc) {
-		if ((r = check_obj(sc, "linux.seccomp")) < 0)
-			return r;
-		if ((r = berth__seccomp_validate(sc)) < 0)
-			return ensure_prefix(r, "linux.seccomp");
-	}
-
-	const char *s;
-	if ((r = get_str(&s, lnx, "cgroupsPath", "linux.cgroupsPath", 0)) < 0)
+	if ((r = get_str(&cfg->cgroups_path, lnx, "cgroupsPath", "linux.cgroupsPath", 0)) < 0 ||
+	    (r = parse_propagation(cfg, lnx)) < 0)
 		return r;
-	if ((r = get_str(&s, lnx, "rootfsPropagation", "linux.rootfsPropagation", 0)) < 0)
-		return r;
-	if (s) {
-		static const char *const props[] = { "private", "rprivate", "slave",      "rslave",
-			                             "shared",  "rshared",  "unbindable", "runbindable" };
-		size_t k;
-		for (k = 0; k < BERTH_ARRAY_SIZE(props) && strcmp(s, props[k]); k++)
-			;
-		if (k == BERTH_ARRAY_SIZE(props))
-			return berth__err(BERTH_EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", s);
-	}
 	json_t *res = json_object_get(lnx, "resources");
 	if (res && (r = check_obj(res, "linux.resources")) < 0)
 		return r;
+	cfg->resources = res;
 
 	/* hostname needs its own UTS namespace or it would rename the host. */
-	const char *host = json_string_value(json_object_get(root, "hostname"));
-	if (host && host[0] && !(mask & BERTH_NS_BIT(BERTH_NS_UTS)))
+	if (cfg->hostname && cfg->hostname[0] && !(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_UTS)))
 		return berth__err(BERTH_EINVAL, "hostname: needs a uts namespace in linux.namespaces");
-	const char *dom = json_string_value(json_object_get(root, "domainname"));
-	if (dom && dom[0] && !(mask & BERTH_NS_BIT(BERTH_NS_UTS)))
+	if (cfg->domainname && cfg->domainname[0] && !(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_UTS)))
 		return berth__err(BERTH_EINVAL, "domainname: needs a uts namespace in linux.namespaces");
+	return 0;
+}
+
+static int parse_spec(berth__config *cfg, const json_t *root)
+{
+	int r;
+	if (!json_is_object(root))
+		return berth__err(BERTH_EINVAL, "spec: must be a JSON object");
+	const char *ver;
+	if ((r = get_str(&ver, root, "ociVersion", "ociVersion", 1)) < 0)
+		return r;
+	if (strncmp(ver, "1.", 2) != 0)
+		return berth__err(BERTH_EINVAL, "ociVersion: unsupported version '%s' (1.x expected)", ver);
+	if ((r = parse_root(cfg, root)) < 0)
+		return r;
+	json_t *proc = json_object_get(root, "process");
+	if (!proc)
+		return berth__err(BERTH_EINVAL, "process: required");
+	if ((r = berth__config_parse_process(&cfg->process, cfg, proc)) < 0)
+		return r;
+	if ((r = get_str(&cfg->hostname, root, "hostname", "hostname", 0)) < 0)
+		return r;
+	if (cfg->hostname && (r = berth__spec_check_hostname("hostname", cfg->hostname, 1)) < 0)
+		return r;
+	if ((r = get_str(&cfg->domainname, root, "domainname", "domainname", 0)) < 0)
+		return r;
+	if (cfg->domainname && (r = berth__spec_check_hostname("domainname", cfg->domainname, 1)) < 0)
+		return r;
+	if ((r = parse_mounts(cfg, root)) < 0 || (r = parse_linux(cfg, root)) < 0 ||
+	    (r = check_string_map(root, "annotations", "annotations")) < 0)
+		return r;
+	cfg->annotations = json_object_get(root, "annotations");
+	return 0;
+}
+
+int berth__config_parse(berth__config **out, json_t *spec)
+{
+	berth__config *cfg = berth__config_new(spec);
+	if (!cfg)
+		return BERTH_ENOMEM;
+	int r = parse_spec(cfg, spec);
+	if (r < 0 || !out) {
+		berth__config_free(cfg);
+		return r;
+	}
+	*out = cfg;
+	berth__err_ok();
 	return 0;
 }
 
@@ -628,33 +753,8 @@ BERTH_EXTERN int berth_spec_validate(const berth_spec *spec)
 {
 	if (!spec || !spec->root)
 		return berth__err(BERTH_EINVAL, "validate spec: NULL spec");
-	const json_t *root = spec->root;
-	int r;
-	if (!json_is_object(root))
-		return berth__err(BERTH_EINVAL, "spec: must be a JSON object");
-
-	const char *ver;
-	if ((r = get_str(&ver, root, "ociVersion", "ociVersion", 1)) < 0)
-		return r;
-	if (strncmp(ver, "1.", 2) != 0)
-		return berth__err(BERTH_EINVAL, "ociVersion: unsupported version '%s' (1.x expected)", ver);
-
-	if ((r = validate_root(root)) < 0 || (r = validate_process(root)) < 0)
-		return r;
-
-	const char *s;
-	if ((r = get_str(&s, root, "hostname", "hostname", 0)) < 0)
-		return r;
-	if (s && (r = berth__spec_check_hostname("hostname", s, 1)) < 0)
-		return r;
-	if ((r = get_str(&s, root, "domainname", "domainname", 0)) < 0)
-		return r;
-	if (s && (r = berth__spec_check_hostname("domainname", s, 1)) < 0)
-		return r;
-
-	if ((r = validate_mounts(root)) < 0 || (r = validate_linux(root)) < 0 ||
-	    (r = check_string_map(root, "annotations", "annotations")) < 0)
-		return r;
-	berth__err_ok();
-	return 0;
+	int r = berth__config_parse(NULL, spec->root);
+	if (r == 0)
+		berth__err_ok();
+	return r;
 }
