@@ -5,9 +5,10 @@
  * that would be most of a container's start time. The program depends only
  * on the profile and on libseccomp, so it is kept on disk under
  * <root>/cache/seccomp/<sha256>.bpf, the name being the SHA-256 of the
- * profile's canonical JSON, the libseccomp version and the build's
- * architecture. The directory is root's (0700); files are written temp +
- * rename and checked for a sane size when read.
+ * profile's canonical JSON, the version of the libseccomp loaded
+ * (seccomp_version(), asked at run time: an upgrade of libseccomp alone
+ * makes new programs) and the compiler's. The directory is root's (0700);
+ * files are written temp + rename and checked for a sane size when read.
  */
 #include "security/security.h"
 #include <errno.h>
@@ -29,11 +30,15 @@ static int cache_key(char out[65], const json_t *seccomp)
 	char *canon = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!canon)
 		return -1;
-	/* the libseccomp berth was built against (asking the loaded one would
-	 * load libseccomp on every run, cache hit or not) */
+	/* the libseccomp this process loaded (the one that would compile it):
+	 * an upgrade of the library, not only of berth, makes a new program */
+	const struct scmp_version *v = seccomp_version();
+	if (!v) {
+		free(canon);
+		return -1;
+	}
 	char extra[128];
-	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", (unsigned)SCMP_VER_MAJOR, (unsigned)SCMP_VER_MINOR,
-	         (unsigned)SCMP_VER_MICRO, __VERSION__);
+	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", v->major, v->minor, v->micro, __VERSION__);
 	berth__sha256_ctx h;
 	berth__sha256_init(&h);
 	berth__sha256_update(&h, canon, strlen(canon));

@@ -43,7 +43,7 @@ BERTH_HIDDEN int berth__seccomp_compile(struct sock_fprog *out, const json_t *se
 /* berth__seccomp_compile through an on-disk cache in cache_dir (NULL: no cache). */
 BERTH_HIDDEN int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir);
 
-/* Why libseccomp could not be loaded (seccomp_dl.c), or NULL. */
+/* Why libseccomp could not be loaded (seccomp_dl.c, from seccomp.dl), or NULL. */
 BERTH_HIDDEN const char *berth__seccomp_dl_error(void);
 
 #endif
