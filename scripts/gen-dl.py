@@ -26,7 +26,8 @@ A list (lib/<area>/<name>.dl) declares one library:
     fail        int -ENOSYS              what a wrapper returning int returns
                                          when the library cannot be loaded
                                          (pointers: NULL; other types: 0)
-    only_if     <isa-l/igzip_lib.h>      compile the wrappers only if it exists
+    only_if     __has_include(<x.h>)     compile the wrappers only if this
+                                         preprocessor condition holds
     symbols
     scmp_filter_ctx seccomp_init(uint32_t def_action);
     int seccomp_syscall_resolve_name(const char *name) = __NR_SCMP_ERROR;
@@ -229,7 +230,7 @@ def generate(lib):
     w.append('#include "common/dl.h"\n')
     guard = lib["only_if"]
     for g in guard:
-        w.append("#if __has_include(%s)\n" % g)
+        w.append("#if %s\n" % g)
     for inc in lib["include"]:
         w.append("#include %s\n" % inc)
     w.append("#include <pthread.h>\n")
@@ -284,14 +285,16 @@ def protos(libs):
          " * assigned to a pointer of the declared type (compiled with -Werror). */\n"]
     for lib in libs:
         sysinc = [i for i in lib["include"] if i.startswith("<")]
-        for g in lib["only_if"]:
-            w.append("#if __has_include(%s)\n" % g)
+        # a build choice (a macro) does not matter here: the headers do
+        guard = [g for g in lib["only_if"] if g.startswith("__has_include")]
+        for g in guard:
+            w.append("#if %s\n" % g)
         w.append("".join("#include %s\n" % i for i in sysinc))
         w.append("\n/* %s */\n" % lib["library"][0])
         w.append(typedefs(lib, "_%s_fn" % stem(lib)))
         for s in lib["symbols"]:
             w.append("%s_%s_fn *const check_%s = &%s;\n" % (s.name, stem(lib), s.name, s.name))
-        for _ in lib["only_if"]:
+        for _ in guard:
             w.append("#endif\n")
     return "".join(w)
 

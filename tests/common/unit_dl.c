@@ -68,6 +68,9 @@ START_TEST(installed_libraries_load_whole)
 		{ "libarchive", berth__archive_error() },
 		{ "libnl", berth__nl_error() },
 		{ "ISA-L", berth__isal_error() },
+#ifdef BERTH_LIBCAP_DLOPEN
+		{ "libcap", berth__libcap_error() },
+#endif
 	};
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(libs); i++)
 		ck_assert_msg(libs[i].err == NULL, "%s: %s", libs[i].what, libs[i].err);
