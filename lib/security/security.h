@@ -53,6 +53,11 @@ BERTH_HIDDEN int berth__seccomp_compile(struct sock_fprog *out, const json_t *se
 /* berth__seccomp_compile through an on-disk cache in cache_dir (NULL: no cache). */
 BERTH_HIDDEN int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir);
 
+/* "2.5.4": the version of the libseccomp a compile in this process would
+ * use, remembered in cache_dir (may be NULL) while its file is unchanged
+ * (seccomp_version.c). -1 if libseccomp cannot be loaded. */
+BERTH_HIDDEN int berth__seccomp_runtime_version(char *out, size_t size, const char *cache_dir);
+
 /* Why libseccomp could not be loaded (seccomp_dl.c, from seccomp.dl), or NULL. */
 BERTH_HIDDEN const char *berth__seccomp_dl_error(void);
 
