@@ -176,7 +176,7 @@ def decl(ret, name, params):
     return "%s%s%s(%s)" % (ret, "" if ret.endswith("*") else " ", name, ", ".join(params) or "void")
 
 
-def call_stmt(lib, sym, target, args):
+def call_stmt(lib, sym, args):
     """The body of a wrapper calling the real function with args."""
     call = "((%s_fn *)T[S_%s])(%s)" % (sym.name, sym.name, ", ".join(args))
     if sym.ret == "void":
@@ -203,11 +203,11 @@ def wrappers(lib):
         if s.aliases:
             for alias, extra in s.aliases:
                 args = names + [param_name(p, alias) for p in extra]
-                out.append("W %s\n{\n%s}\n" % (decl(s.ret, alias, fixed + extra), call_stmt(lib, s, s.name, args)))
+                out.append("W %s\n{\n%s}\n" % (decl(s.ret, alias, fixed + extra), call_stmt(lib, s, args)))
         elif s.printf:
             out.append("W %s\n{\n%s}\n" % (decl(s.ret, s.name, s.params), printf_body(lib, s, names)))
         else:
-            out.append("W %s\n{\n%s}\n" % (decl(s.ret, s.name, s.params), call_stmt(lib, s, s.name, names)))
+            out.append("W %s\n{\n%s}\n" % (decl(s.ret, s.name, s.params), call_stmt(lib, s, names)))
     return out
 
 
@@ -233,7 +233,6 @@ def generate(lib):
         w.append("#if %s\n" % g)
     for inc in lib["include"]:
         w.append("#include %s\n" % inc)
-    w.append("#include <pthread.h>\n")
     if any(s.printf for s in lib["symbols"]):
         w.append("#include <stdarg.h>\n#include <stdio.h>\n")
     w.append("\n")
@@ -248,28 +247,11 @@ def generate(lib):
     w.append("};\n")
     w.append("static const berth__dl_spec spec = { %s, sonames, %d, symbols, S__COUNT };\n" % (
         c_string(lib["library"][0]), len(lib["soname"])))
-    w.append("""static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
-
-const char *%s(void)
-{
-	return ready() ? NULL : load_error;
-}
-
-#define W BERTH_HIDDEN
-""" % lib["error"][0])
+    w.append("static void *T[S__COUNT];\n")
+    w.append("static berth__dl L = BERTH__DL_INIT(spec, T);\n")
+    w.append("#define ready() berth__dl_ready(&L)\n#define load_error (L.error)\n\n")
+    w.append("const char *%s(void)\n{\n\treturn berth__dl_error(&L);\n}\n\n" % lib["error"][0])
+    w.append("#define W BERTH_HIDDEN\n")
     w.append("".join(wrappers(lib)))
     for _ in guard:
         w.append("#endif\n")

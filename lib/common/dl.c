@@ -59,3 +59,13 @@ void berth__dl_load(const berth__dl_spec *spec, void **slots, char *err, size_t 
 		}
 	}
 }
+
+void berth__dl_load_once(berth__dl *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (!atomic_load_explicit(&d->done, memory_order_relaxed)) {
+		berth__dl_load(d->spec, d->slots, d->error, sizeof d->error);
+		atomic_store_explicit(&d->done, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&d->lock);
+}

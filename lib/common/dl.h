@@ -19,6 +19,8 @@
 #define BERTH_COMMON_DL_H
 
 #include "internal.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +39,35 @@ typedef struct berth__dl_spec {
 
 /* Loads spec's libraries and resolves each symbol into slots[i] (n_symbols
  * entries). On failure slots are all NULL, what was opened is closed, and
- * err (errlen bytes) says which library or function was missing. Called
- * once per list under pthread_once by the generated code. */
+ * err (errlen bytes) says which library or function was missing. */
 BERTH_HIDDEN void berth__dl_load(const berth__dl_spec *spec, void **slots, char *err, size_t errlen);
+
+/* One list's state: loaded once per process (the first caller loads, the
+ * others wait for it), then only read. */
+typedef struct berth__dl {
+	const berth__dl_spec *spec;
+	void **slots;
+	atomic_int done;
+	pthread_mutex_t lock;
+	char error[BERTH__DL_ERROR_MAX];
+} berth__dl;
+#define BERTH__DL_INIT(spec, slots) { &(spec), (slots), 0, PTHREAD_MUTEX_INITIALIZER, "" }
+
+BERTH_HIDDEN void berth__dl_load_once(berth__dl *d);
+
+/* 1 when every function of d is resolved (loads them the first time). */
+static inline int berth__dl_ready(berth__dl *d)
+{
+	if (!atomic_load_explicit(&d->done, memory_order_acquire))
+		berth__dl_load_once(d);
+	return !d->error[0];
+}
+
+/* Why d cannot be used, or NULL (loads it the first time). */
+static inline const char *berth__dl_error(berth__dl *d)
+{
+	return berth__dl_ready(d) ? NULL : d->error;
+}
 
 /* An ELF note in section .note.dlopen: owner "FDO", type 0x407c0c0a, the
  * JSON array given as a string literal as its zero-terminated payload. */

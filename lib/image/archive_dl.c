@@ -8,7 +8,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "internal.h"
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -252,23 +251,13 @@ static const char *const symbols[S__COUNT] = {
 };
 static const berth__dl_spec spec = { "libarchive", sonames, 1, symbols, S__COUNT };
 static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
+static berth__dl L = BERTH__DL_INIT(spec, T);
+#define ready() berth__dl_ready(&L)
+#define load_error (L.error)
 
 const char *berth__archive_error(void)
 {
-	return ready() ? NULL : load_error;
+	return berth__dl_error(&L);
 }
 
 #define W BERTH_HIDDEN

@@ -7,7 +7,6 @@
 #include "common/dl.h"
 #include "image/registry.h"
 #include <curl/curl.h>
-#include <pthread.h>
 
 BERTH__DL_NOTE(curl, "[{\"soname\":[\"libcurl.so.4\"],\"feature\":\"registry\",\"description\":\"Talks to image registries (pull, push, login)\",\"priority\":\"recommended\"}]");
 
@@ -51,23 +50,13 @@ static const char *const symbols[S__COUNT] = {
 };
 static const berth__dl_spec spec = { "libcurl", sonames, 1, symbols, S__COUNT };
 static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
+static berth__dl L = BERTH__DL_INIT(spec, T);
+#define ready() berth__dl_ready(&L)
+#define load_error (L.error)
 
 const char *berth__curl_error(void)
 {
-	return ready() ? NULL : load_error;
+	return berth__dl_error(&L);
 }
 
 #define W BERTH_HIDDEN

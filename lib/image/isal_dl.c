@@ -8,7 +8,6 @@
 #if __has_include(<isa-l/igzip_lib.h>)
 #include <isa-l/igzip_lib.h>
 #include "image/isal.h"
-#include <pthread.h>
 
 BERTH__DL_NOTE(isal, "[{\"soname\":[\"libisal.so.2\"],\"feature\":\"isal\",\"description\":\"Decompresses gzip image layers faster (pull, load)\",\"priority\":\"suggested\"}]");
 
@@ -28,23 +27,13 @@ static const char *const symbols[S__COUNT] = {
 };
 static const berth__dl_spec spec = { "ISA-L", sonames, 1, symbols, S__COUNT };
 static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
+static berth__dl L = BERTH__DL_INIT(spec, T);
+#define ready() berth__dl_ready(&L)
+#define load_error (L.error)
 
 const char *berth__isal_error(void)
 {
-	return ready() ? NULL : load_error;
+	return berth__dl_error(&L);
 }
 
 #define W BERTH_HIDDEN

@@ -21,7 +21,6 @@
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 #include "net/nl_dl.h"
-#include <pthread.h>
 
 BERTH__DL_NOTE(nl, "[{\"soname\":[\"libnl-3.so.200\",\"libnl-route-3.so.200\",\"libnl-nf-3.so.200\"],\"feature\":\"network\",\"description\":\"Sets up bridge networks and port mappings (links, addresses, routes, nftables, conntrack)\",\"priority\":\"recommended\"}]");
 
@@ -314,23 +313,13 @@ static const char *const symbols[S__COUNT] = {
 };
 static const berth__dl_spec spec = { "libnl", sonames, 3, symbols, S__COUNT };
 static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
+static berth__dl L = BERTH__DL_INIT(spec, T);
+#define ready() berth__dl_ready(&L)
+#define load_error (L.error)
 
 const char *berth__nl_error(void)
 {
-	return ready() ? NULL : load_error;
+	return berth__dl_error(&L);
 }
 
 #define W BERTH_HIDDEN

@@ -8,7 +8,6 @@
 #if defined(BERTH_LIBCAP_DLOPEN)
 #include <sys/capability.h>
 #include "security/security.h"
-#include <pthread.h>
 
 BERTH__DL_NOTE(cap, "[{\"soname\":[\"libcap.so.2\"],\"feature\":\"capabilities\",\"description\":\"Capability names and sets of every container\",\"priority\":\"required\"}]");
 
@@ -43,23 +42,13 @@ static const char *const symbols[S__COUNT] = {
 };
 static const berth__dl_spec spec = { "libcap", sonames, 1, symbols, S__COUNT };
 static void *T[S__COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char load_error[BERTH__DL_ERROR_MAX];
-
-static void load(void)
-{
-	berth__dl_load(&spec, T, load_error, sizeof load_error);
-}
-
-static int ready(void)
-{
-	pthread_once(&once, load);
-	return !load_error[0];
-}
+static berth__dl L = BERTH__DL_INIT(spec, T);
+#define ready() berth__dl_ready(&L)
+#define load_error (L.error)
 
 const char *berth__libcap_error(void)
 {
-	return ready() ? NULL : load_error;
+	return berth__dl_error(&L);
 }
 
 #define W BERTH_HIDDEN

@@ -10,6 +10,7 @@
 #include "security/security.h"
 #include <archive.h>
 #include <errno.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +56,37 @@ START_TEST(a_missing_library_fails_the_load)
 	                  strstr(err, "libberth-test-absent.so.7: cannot open"),
 	              "%s", err);
 	ck_assert_ptr_null(slots[0]);
+}
+END_TEST
+
+/* Many threads at the first use: one load, every thread sees it whole. */
+static const char *const race_syms[] = { "getpid", "getppid", "getuid", "getgid" };
+static const berth__dl_spec race_spec = { "libc", libc, 1, race_syms, 4 };
+static void *race_slots[4];
+static berth__dl race = BERTH__DL_INIT(race_spec, race_slots);
+
+static void *race_one(void *arg)
+{
+	(void)arg;
+	if (!berth__dl_ready(&race))
+		return (void *)1;
+	for (int i = 0; i < 4; i++)
+		if (!race_slots[i])
+			return (void *)2;
+	return ((pid_t(*)(void))race_slots[0])() == getpid() ? NULL : (void *)3;
+}
+
+START_TEST(loaded_once_by_racing_threads)
+{
+	pthread_t t[8];
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_one, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		void *r;
+		ck_assert_int_eq(pthread_join(t[i], &r), 0);
+		ck_assert_ptr_null(r);
+	}
+	ck_assert_ptr_null(berth__dl_error(&race));
 }
 END_TEST
 
@@ -129,6 +161,7 @@ int main(void)
 	tcase_add_test(tc, every_symbol_resolved);
 	tcase_add_test(tc, a_missing_symbol_fails_the_load);
 	tcase_add_test(tc, a_missing_library_fails_the_load);
+	tcase_add_test(tc, loaded_once_by_racing_threads);
 	tcase_add_test(tc, installed_libraries_load_whole);
 	tcase_add_test(tc, seccomp_version_at_run_time);
 	tcase_add_test(tc, archive_set_error_keeps_its_arguments);
