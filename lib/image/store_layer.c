@@ -119,7 +119,7 @@ static la_ssize_t pull_gzip(stream *s)
 			}
 			uint8_t *in = z->next_in;
 			uint32_t avail = z->avail_in;
-			berth__isal_inflate_init(z);
+			isal_inflate_init(z);
 			z->crc_flag = ISAL_GZIP;
 			z->next_in = in;
 			z->avail_in = avail;
@@ -137,7 +137,7 @@ static la_ssize_t pull_gzip(stream *s)
 		}
 		z->next_out = s->outbuf;
 		z->avail_out = sizeof s->outbuf;
-		int r = berth__isal_inflate(z);
+		int r = isal_inflate(z);
 		if (r != ISAL_DECOMP_OK) {
 			snprintf(s->raw_err, sizeof s->raw_err, "%s", isal_error(r));
 			return -1;
@@ -262,7 +262,7 @@ int berth__layer_stream(berth__layer_result *res, int dirfd, int in_fd, int copy
 			r = berth__err_nomem();
 			goto out;
 		}
-		berth__isal_inflate_init(s->inf);
+		isal_inflate_init(s->inf);
 		s->inf->crc_flag = ISAL_GZIP;
 		s->inf->next_in = s->inbuf;
 		s->inf->avail_in = (uint32_t)first;

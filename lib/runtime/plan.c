@@ -383,20 +383,8 @@ int berth__plan_process(berth__plan *p, const berth__cfg_process *proc)
 	/* A container cannot hold a capability its creator lacks (on some hosts
 	 * CAP_SYS_RESOURCE is not even in the bounding set): "all capabilities"
 	 * (--privileged, --cap-add ALL) means all the caller has. */
-	uint64_t have_bnd = 0;
-	for (int c = 0; c <= p->last_cap; c++)
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
-			have_bnd |= 1ull << c;
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	uint64_t have_prm = have_bnd;
-	if (syscall(SYS_capget, &hdr, data) == 0)
-		have_prm = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
-	p->caps.bounding &= have_bnd;
-	p->caps.effective &= have_prm;
-	p->caps.permitted &= have_prm;
-	p->caps.inheritable &= have_prm;
-	p->caps.ambient &= have_prm;
+	if ((r = berth__caps_bound_by_caller(&p->caps, p->last_cap)) < 0)
+		return r;
 	p->no_new_privs = proc->no_new_privileges;
 	if (proc->has_oom_score_adj) {
 		p->has_oom_score_adj = 1;

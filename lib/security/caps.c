@@ -1,64 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * Capabilities: names <-> numbers (our own table: libcap is not linked, one
- * library less to load in every process), the running
- * kernel's last capability, OCI process.capabilities <-> bit masks. */
+ * Capabilities, through libcap: names <-> numbers (cap_from_name,
+ * cap_to_name), the running kernel's last capability (cap_max_bits), the
+ * creator's own sets (cap_get_proc, cap_get_bound) that bound a container's;
+ * OCI process.capabilities <-> the bit masks the child applies with raw
+ * system calls (no libcap after clone). How libcap is loaded is a build
+ * choice (BERTH_LIBCAP in CMakeLists.txt, see docs/packaging.md). */
 #include "internal.h"
 #include "security/security.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/capability.h>
-#include <pthread.h>
+#include <sys/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-
-/* Canonical names, indexed by capability number (linux/capability.h). */
-static const char *const cap_names[] = {
-	[0] = "CAP_CHOWN",
-	[1] = "CAP_DAC_OVERRIDE",
-	[2] = "CAP_DAC_READ_SEARCH",
-	[3] = "CAP_FOWNER",
-	[4] = "CAP_FSETID",
-	[5] = "CAP_KILL",
-	[6] = "CAP_SETGID",
-	[7] = "CAP_SETUID",
-	[8] = "CAP_SETPCAP",
-	[9] = "CAP_LINUX_IMMUTABLE",
-	[10] = "CAP_NET_BIND_SERVICE",
-	[11] = "CAP_NET_BROADCAST",
-	[12] = "CAP_NET_ADMIN",
-	[13] = "CAP_NET_RAW",
-	[14] = "CAP_IPC_LOCK",
-	[15] = "CAP_IPC_OWNER",
-	[16] = "CAP_SYS_MODULE",
-	[17] = "CAP_SYS_RAWIO",
-	[18] = "CAP_SYS_CHROOT",
-	[19] = "CAP_SYS_PTRACE",
-	[20] = "CAP_SYS_PACCT",
-	[21] = "CAP_SYS_ADMIN",
-	[22] = "CAP_SYS_BOOT",
-	[23] = "CAP_SYS_NICE",
-	[24] = "CAP_SYS_RESOURCE",
-	[25] = "CAP_SYS_TIME",
-	[26] = "CAP_SYS_TTY_CONFIG",
-	[27] = "CAP_MKNOD",
-	[28] = "CAP_LEASE",
-	[29] = "CAP_AUDIT_WRITE",
-	[30] = "CAP_AUDIT_CONTROL",
-	[31] = "CAP_SETFCAP",
-	[32] = "CAP_MAC_OVERRIDE",
-	[33] = "CAP_MAC_ADMIN",
-	[34] = "CAP_SYSLOG",
-	[35] = "CAP_WAKE_ALARM",
-	[36] = "CAP_BLOCK_SUSPEND",
-	[37] = "CAP_AUDIT_READ",
-	[38] = "CAP_PERFMON",
-	[39] = "CAP_BPF",
-	[40] = "CAP_CHECKPOINT_RESTORE",
-};
 
 const char *const berth__default_caps[] = {
 	"CAP_CHOWN",
@@ -78,46 +34,37 @@ const char *const berth__default_caps[] = {
 	NULL,
 };
 
-/* --- the kernel's last capability, read once --- */
+#ifdef BERTH_LIBCAP_DLOPEN
+#define libcap_error() berth__libcap_error()
+#else
+#define libcap_error() ((const char *)NULL)
+#endif
 
-static pthread_once_t cap_last_once = PTHREAD_ONCE_INIT;
-static int cap_last_value; /* written once under cap_last_once */
-
-static void cap_last_init(void)
-{
-	int v = CAP_LAST_CAP; /* what we were compiled against */
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		char buf[32];
-		ssize_t n;
-		do
-			n = read(fd, buf, sizeof buf - 1);
-		while (n < 0 && errno == EINTR);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			char *end;
-			long l = strtol(buf, &end, 10);
-			if (end != buf && l >= 0 && l < 64)
-				v = (int)l;
-		}
-	}
-	cap_last_value = v;
-}
+/* --- the kernel's last capability --- */
 
 int berth__cap_last(void)
 {
-	pthread_once(&cap_last_once, cap_last_init);
-	return cap_last_value;
+	/* libcap probes the kernel once, when it is loaded */
+	int n = (int)cap_max_bits();
+	return n > 0 && n <= 64 ? n - 1 : CAP_LAST_CAP;
 }
 
 /* --- names --- */
 
-const char *berth__cap_name(int cap)
+int berth__cap_name(char *out, size_t size, int cap)
 {
-	if (cap < 0 || (size_t)cap >= BERTH_ARRAY_SIZE(cap_names))
-		return NULL;
-	return cap_names[cap];
+	if (cap < 0 || cap > 63)
+		return -1;
+	char *name = cap_to_name((cap_value_t)cap);
+	/* libcap spells a capability it has no name for as its number */
+	int ok = name && strncmp(name, "cap_", 4) == 0 && strlen(name) < size;
+	if (ok) {
+		for (size_t i = 0; name[i]; i++)
+			out[i] = (char)toupper((unsigned char)name[i]);
+		out[strlen(name)] = '\0';
+	}
+	cap_free(name);
+	return ok ? 0 : -1;
 }
 
 int berth__cap_from_name(int *out, const char *name)
@@ -127,7 +74,8 @@ int berth__cap_from_name(int *out, const char *name)
 	const char *p = name;
 	if (strncasecmp(p, "cap_", 4) == 0)
 		p += 4;
-	/* libcap would also take numbers; names only here. */
+	/* libcap also takes numbers, and stops at a space or a comma: a name
+	 * only, letters, digits and '_' */
 	size_t len = strlen(p);
 	bool letter = false, ok = len > 0 && len < 64;
 	for (size_t i = 0; ok && i < len; i++) {
@@ -139,13 +87,44 @@ int berth__cap_from_name(int *out, const char *name)
 	}
 	if (!ok || !letter)
 		return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cap_names); i++) {
-		if (cap_names[i] && strcasecmp(cap_names[i] + 4, p) == 0) {
-			*out = (int)i;
-			return 0;
-		}
+	char full[72];
+	snprintf(full, sizeof full, "cap_%s", p);
+	cap_value_t v;
+	if (cap_from_name(full, &v) < 0 || v < 0 || v > 63) {
+		if (libcap_error())
+			return berth__err(BERTH_EUNSUPPORTED, "capability '%s': %s", name, libcap_error());
+		return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
 	}
-	return berth__err(BERTH_EINVAL, "unknown capability '%s'", name);
+	*out = (int)v;
+	return 0;
+}
+
+/* --- the creator's own capabilities --- */
+
+int berth__caps_bound_by_caller(berth__capsets *s, int last)
+{
+	uint64_t have_bnd = 0, have_prm = 0;
+	for (int c = 0; c <= last; c++)
+		if (cap_get_bound((cap_value_t)c) == 1)
+			have_bnd |= UINT64_C(1) << c;
+	cap_t own = cap_get_proc();
+	if (!own) {
+		if (libcap_error())
+			return berth__err(BERTH_EUNSUPPORTED, "capabilities: %s", libcap_error());
+		return berth__err_sys(errno, "capabilities: reading this process's own");
+	}
+	for (int c = 0; c <= last; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(own, (cap_value_t)c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			have_prm |= UINT64_C(1) << c;
+	}
+	cap_free(own);
+	s->bounding &= have_bnd;
+	s->effective &= have_prm;
+	s->permitted &= have_prm;
+	s->inheritable &= have_prm;
+	s->ambient &= have_prm;
+	return 0;
 }
 
 /* --- OCI process.capabilities --- */
@@ -207,8 +186,8 @@ json_t *berth__caps_to_json(uint64_t mask)
 	for (int cap = 0; cap < 64; cap++) {
 		if (!(mask & (UINT64_C(1) << cap)))
 			continue;
-		const char *name = berth__cap_name(cap);
-		if (!name)
+		char name[64];
+		if (berth__cap_name(name, sizeof name, cap) < 0)
 			continue;
 		if (json_array_append_new(arr, json_string(name)) < 0) {
 			json_decref(arr);

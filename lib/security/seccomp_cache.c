@@ -5,15 +5,16 @@
  * that would be most of a container's start time. The program depends only
  * on the profile and on libseccomp, so it is kept on disk under
  * <root>/cache/seccomp/<sha256>.bpf, the name being the SHA-256 of the
- * profile's canonical JSON, the libseccomp version and the build's
- * architecture. The directory is root's (0700); files are written temp +
- * rename and checked for a sane size when read.
+ * profile's canonical JSON, the version of the libseccomp a compile would
+ * load (seccomp_version(), remembered while the library's file is unchanged:
+ * seccomp_version.c; an upgrade of libseccomp alone makes new programs) and
+ * the compiler's. The directory is root's (0700);
+ * files are written temp + rename and checked for a sane size when read.
  */
 #include "security/security.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,18 @@
 #define BPF_MAXINSNS 4096
 #endif
 
-static int cache_key(char out[65], const json_t *seccomp)
+static int cache_key(char out[65], const json_t *seccomp, const char *cache_dir)
 {
+	/* the libseccomp that would compile it here (seccomp_version.c): an
+	 * upgrade of the library, not only of berth, makes a new program */
+	char version[32];
+	if (berth__seccomp_runtime_version(version, sizeof version, cache_dir) < 0)
+		return -1;
 	char *canon = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!canon)
 		return -1;
-	/* the libseccomp berth was built against (asking the loaded one would
-	 * load libseccomp on every run, cache hit or not) */
 	char extra[128];
-	snprintf(extra, sizeof extra, "|libseccomp %u.%u.%u|%s|v1", (unsigned)SCMP_VER_MAJOR, (unsigned)SCMP_VER_MINOR,
-	         (unsigned)SCMP_VER_MICRO, __VERSION__);
+	snprintf(extra, sizeof extra, "|libseccomp %s|%s|v1", version, __VERSION__);
 	berth__sha256_ctx h;
 	berth__sha256_init(&h);
 	berth__sha256_update(&h, canon, strlen(canon));
@@ -69,7 +72,7 @@ static int load(struct sock_fprog *out, const char *path)
 int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir)
 {
 	char key[65];
-	if (!cache_dir || cache_key(key, seccomp) < 0)
+	if (!cache_dir || cache_key(key, seccomp, cache_dir) < 0)
 		return berth__seccomp_compile(out, seccomp);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/%s.bpf", cache_dir, key);

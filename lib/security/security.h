@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * Capabilities (libcap for names) and seccomp (libseccomp, compiled in the
+ * Capabilities (libcap, in the parent) and seccomp (libseccomp, compiled in the
  * parent into a classic BPF program the child loads with a raw syscall). */
 #ifndef BERTH_SECURITY_H
 #define BERTH_SECURITY_H
@@ -12,12 +12,22 @@ typedef struct berth__capsets {
 	uint64_t bounding, effective, permitted, inheritable, ambient;
 } berth__capsets;
 
-/* Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap). */
+/* Highest capability number the running kernel knows (libcap's cap_max_bits() - 1). */
 BERTH_HIDDEN int berth__cap_last(void);
-/* "CAP_CHOWN", "chown", "Chown" -> 0. BERTH_EINVAL naming the capability if unknown. */
+/* "CAP_CHOWN", "chown", "Chown" -> 0 (libcap's names). BERTH_EINVAL naming
+ * the capability if unknown; BERTH_EUNSUPPORTED if libcap cannot be loaded. */
 BERTH_HIDDEN int berth__cap_from_name(int *out, const char *name);
-/* "CAP_CHOWN"; NULL if unknown. Static string. */
-BERTH_HIDDEN const char *berth__cap_name(int cap);
+/* Writes "CAP_CHOWN" for 0 into out (size bytes): 0, or -1 if libcap has no
+ * name for cap. */
+BERTH_HIDDEN int berth__cap_name(char *out, size_t size, int cap);
+/* Clamps s to what the calling process holds (libcap: cap_get_bound,
+ * cap_get_proc): a container cannot get a capability its creator lacks.
+ * last: berth__cap_last(). */
+BERTH_HIDDEN int berth__caps_bound_by_caller(berth__capsets *s, int last);
+#ifdef BERTH_LIBCAP_DLOPEN
+/* Why libcap cannot be loaded (cap_dl.c, from cap.dl), or NULL. */
+BERTH_HIDDEN const char *berth__libcap_error(void);
+#endif
 /* Docker's default capability set (14 names, "CAP_..."), NULL-terminated. */
 BERTH_HIDDEN extern const char *const berth__default_caps[];
 /* Reads OCI process.capabilities (may be NULL: no capabilities at all).
@@ -43,7 +53,12 @@ BERTH_HIDDEN int berth__seccomp_compile(struct sock_fprog *out, const json_t *se
 /* berth__seccomp_compile through an on-disk cache in cache_dir (NULL: no cache). */
 BERTH_HIDDEN int berth__seccomp_compile_cached(struct sock_fprog *out, const json_t *seccomp, const char *cache_dir);
 
-/* Why libseccomp could not be loaded (seccomp_dl.c), or NULL. */
+/* "2.5.4": the version of the libseccomp a compile in this process would
+ * use, remembered in cache_dir (may be NULL) while its file is unchanged
+ * (seccomp_version.c). -1 if libseccomp cannot be loaded. */
+BERTH_HIDDEN int berth__seccomp_runtime_version(char *out, size_t size, const char *cache_dir);
+
+/* Why libseccomp could not be loaded (seccomp_dl.c, from seccomp.dl), or NULL. */
 BERTH_HIDDEN const char *berth__seccomp_dl_error(void);
 
 #endif
