@@ -2,11 +2,14 @@
 manager, and freeing the handle when the object is collected."""
 from __future__ import annotations
 
-from typing import Any, Optional, TypeVar
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, TypeVar
+
+    _H = TypeVar("_H", bound="Handle")
 
 from . import _lib
-
-_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:

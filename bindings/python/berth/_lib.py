@@ -13,9 +13,14 @@ after the call on the same thread (the error is per thread in C, and ctypes
 runs errcheck on the calling thread before any other berth call).
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
-from typing import Any, Dict, Sequence, Tuple
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Sequence, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint32,
                     c_uint64, c_ulong, c_void_p)
 

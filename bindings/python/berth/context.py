@@ -7,7 +7,6 @@ import os
 import signal as _signal
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from ctypes import byref, c_char_p, c_uint64, c_void_p
 
 from . import _lib, errors
@@ -22,7 +21,10 @@ from .spec import Spec
 from . import image as _image
 from . import volume as _volume
 
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
     from ._types import Args, Env, Mount, PathArg, Ports, Progress, Size, Stdio, User
 
 

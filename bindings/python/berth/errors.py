@@ -9,7 +9,10 @@ failing call on the same thread, so it names the object and the cause.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Type
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Type
 
 # The C error codes (include/berth/common.h).
 OK = 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Dict, List, Optional
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
 from ctypes import byref, c_void_p
 
 from . import _lib

@@ -7,11 +7,15 @@ its stream, the time it was read (unix ns) and the bytes, any bytes.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import datetime
 import time
 from ctypes import byref, c_int64
-from typing import Any, Iterator, NamedTuple, Optional, Union
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, NamedTuple, Optional, Union
 
 from . import errors
 from ._lib import (LOG_FOLLOW, LOG_PARTIAL, LOG_READ_OPTIONS_VERSION, LOG_RECORD_VERSION, LOG_STDERR, LogReaderP,
@@ -20,14 +24,14 @@ from ._lib import (LOG_FOLLOW, LOG_PARTIAL, LOG_READ_OPTIONS_VERSION, LOG_RECORD
 # stream: "stdout" or "stderr"; time_ns: int; data: bytes (with timestamps=True,
 # prefixed by the RFC 3339 time at each line start); partial: the line goes on
 # in the next record of the stream.
-class LogRecordTuple(NamedTuple):
-    stream: str
-    time_ns: int
-    data: bytes
-    partial: bool
-
-
-LogRecordTuple.__name__ = LogRecordTuple.__qualname__ = "LogRecord"  # berth.LogRecord
+if TYPE_CHECKING:
+    class LogRecordTuple(NamedTuple):
+        stream: str
+        time_ns: int
+        data: bytes
+        partial: bool
+else:
+    LogRecordTuple = collections.namedtuple("LogRecord", "stream time_ns data partial")
 
 # How long one library call waits while following (KeyboardInterrupt is seen between calls).
 _SLICE_MS = 200

@@ -9,7 +9,10 @@ process, which a Python program with threads is not.
 from __future__ import annotations
 
 from ctypes import byref, c_int
-from typing import Iterable, Union
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, Union
 
 from . import errors
 from ._lib import dec, enc, lib
@@ -23,8 +26,9 @@ NS_USER = 6
 NS_CGROUP = 7
 NS_TIME = 8
 
-#: a namespace type: NS_* or its OCI name ("pid", "network", also "net", "mnt")
-NsType = Union[int, str, bytes]
+if TYPE_CHECKING:
+    #: a namespace type: NS_* or its OCI name ("pid", "network", also "net", "mnt")
+    NsType = Union[int, str, bytes]
 
 TYPES = (NS_PID, NS_NET, NS_MOUNT, NS_UTS, NS_IPC, NS_USER, NS_CGROUP, NS_TIME)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 from ctypes import byref, c_uint32, c_void_p
 
 from . import errors
 from ._handle import Handle
 from ._lib import SpecP, enc, lib, strv, take_string
 
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
     from ._types import Args, Env, PathArg, Ports, User
     from .image import Image
 
