@@ -25,6 +25,16 @@ BERTH_HIDDEN int berth__err_nomem(void);
 /* Prefixes the current error message with "prefix: ". Returns the code. */
 BERTH_HIDDEN int berth__err_prefix(const char *fmt, ...) BERTH_PRINTF(1, 2);
 BERTH_HIDDEN void berth__err_ok(void);
+/* Each of the three above returns a negative BERTH_E* code. The macros below
+ * say so where the compiler sees it: it can then prove that a caller's
+ * "if (r < 0) return r;" skips the outputs a failed helper left unset (gcc's
+ * -Wmaybe-uninitialized at -O2/-O3 reports them otherwise). */
+static inline int berth__neg(int code) { return code < 0 ? code : BERTH_ESYS; }
+#ifndef BERTH__ERROR_IMPL
+#define berth__err(...) berth__neg(berth__err(__VA_ARGS__))
+#define berth__err_sys(...) berth__neg(berth__err_sys(__VA_ARGS__))
+#define berth__err_nomem() berth__neg(berth__err_nomem())
+#endif
 
 /* A step that tests can make fail on purpose (lib/common/fault.c): returns
  * 0, or, in a build with -DBERTH_FAULT_INJECTION=ON and BERTH_FAULT=point set,

@@ -12,6 +12,9 @@ TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables 
 docker-registry skopeo umoci apache2-utils python3-cryptography openssl"
 # compressors for the ADD tests' archives (tests/python/test_build_add.py)
 TEST="$TEST bzip2 xz-utils zstd"
+# the Python package installed as users do: pip into a venv, type hints checked
+# by mypy (tests/python/test_packaging.py); the packager's build: dpkg-buildflags
+TEST="$TEST python3-venv python3-pip python3-setuptools mypy dpkg-dev"
 BENCH="runc crun buildah iperf3 socat"
 # scripts/fuzz.sh (run by scripts/test.sh): clang's libFuzzer and sanitizer runtimes
 FUZZ="libclang-rt-dev"

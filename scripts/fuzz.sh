@@ -28,7 +28,7 @@ for t in "${targets[@]}"; do
 done
 
 start=$(date +%s)
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBERTH_FUZZ=ON -DBERTH_TESTS=OFF \
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBERTH_FUZZ=ON -DBERTH_TESTS=OFF -DBERTH_WERROR=ON \
   -DCMAKE_BUILD_TYPE=None >/dev/null
 cmake --build build-fuzz --target fuzz -j"${BERTH_FUZZ_JOBS:-$(nproc)}" >/dev/null
 echo "fuzz build: $(($(date +%s) - start)) s"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define BERTH__ERROR_IMPL /* the functions themselves, not internal.h's wrappers */
 #include "internal.h"
 #include <errno.h>
 #include <stdio.h>

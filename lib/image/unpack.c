@@ -91,9 +91,11 @@ static int fail(const unpacker *u, int code, int errnum, const char *fmt, ...)
 	return berth__err(code, "%s: entry '%s': %s", u->what, name, msg);
 }
 
-#define BAD(u, ...) fail((u), BERTH_EINVAL, 0, __VA_ARGS__)
-#define BADE(u, e, ...) fail((u), BERTH_EINVAL, (e), __VA_ARGS__)
-#define SYS(u, e, ...) fail((u), 0, (e), __VA_ARGS__)
+/* fail() is variadic, so never inlined: berth__neg() tells the caller's
+ * compiler that the result is negative (lib/internal.h) */
+#define BAD(u, ...) berth__neg(fail((u), BERTH_EINVAL, 0, __VA_ARGS__))
+#define BADE(u, e, ...) berth__neg(fail((u), BERTH_EINVAL, (e), __VA_ARGS__))
+#define SYS(u, e, ...) berth__neg(fail((u), 0, (e), __VA_ARGS__))
 
 /* libarchive's private errno values on Linux (archive_private.h) */
 #define LA_ERRNO_FILE_FORMAT EILSEQ

@@ -6,10 +6,13 @@
         r = ctx.run(["/bin/sh", "-c", "echo $$"], rootfs="/path/to/rootfs", capture_output=True)
         assert r.exit_code == 0 and r.stdout.strip() == b"1"
 
-Pure ctypes: libberth.so.0 is loaded from $BERTH_LIBRARY, else by the
-dynamic loader's search. Importing loads the library and does nothing else.
+Pure ctypes: libberth.so.0 is loaded from $BERTH_LIBRARY, else from the
+prefix it was installed in with `cmake --install` (BERTH_INSTALL_PYTHON), else
+by the dynamic loader's search. Importing loads the library and does nothing else.
 See docs/python.md.
 """
+
+from __future__ import annotations
 
 from . import namespace
 from . import cgroup
@@ -20,12 +23,12 @@ from . import net
 from .image import Image, Reference
 from . import _lib
 from ._lib import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, SIZE_UNLIMITED
-from .container import (DEVNULL, PIPE, STDOUT, CompletedContainer, Container, ContainerError, ExecResult,
-                        Process)
+from .container import DEVNULL, PIPE, STDOUT, CompletedContainer, Container, ExecResult, Process
 from .context import Context
 from .logs import LogIterator, LogRecordTuple as LogRecord
-from .errors import (AuthError, BerthError, BerthOSError, Busy, DigestError, Exists, InvalidArgument, NetworkError,
-                     NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout, Unsupported)
+from .errors import (AuthError, BerthError, BerthOSError, Busy, ContainerError, DigestError, Exists, InvalidArgument,
+                     NetworkError, NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout,
+                     Unsupported)
 from .spec import Spec
 
 __version__ = "0.1.0"
@@ -37,22 +40,27 @@ STATUS_PAUSED = "paused"
 STATUS_STOPPED = "stopped"
 
 
-def version():
+def version() -> str:
     """The loaded library's version string ("0.1.0")."""
     return _lib.dec(_lib.lib.berth_version())
 
 
-def strerror(code):
+def strerror(code: int) -> str:
     """A static description of a BERTH_E* code."""
     return _lib.strerror(code)
 
 
 __all__ = [
-    "Context", "Spec", "Container", "Process", "CompletedContainer", "ExecResult", "ContainerError",
-    "namespace", "cgroup", "image", "volume", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
-    "namespace", "cgroup", "image", "net", "Image", "Reference", "version", "strerror", "PIPE", "STDOUT", "DEVNULL",
-    "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG", "LogIterator", "LogRecord", "SIZE_UNLIMITED",
+    # the entry points and their results
+    "Context", "Spec", "Container", "Process", "CompletedContainer", "ExecResult", "Image", "Reference",
+    "LogIterator", "LogRecord", "version", "strerror", "__version__",
+    # the areas' modules
+    "namespace", "cgroup", "image", "volume", "build", "net",
+    # constants
+    "PIPE", "STDOUT", "DEVNULL", "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG", "SIZE_UNLIMITED",
+    "STATUS_CREATING", "STATUS_CREATED", "STATUS_RUNNING", "STATUS_PAUSED", "STATUS_STOPPED",
+    # exceptions
     "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
     "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",
-    "Timeout",
+    "Timeout", "ContainerError",
 ]

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Loading libberth.so.0 and the ctypes declaration of every exported function.
 
-The library is found through $BERTH_LIBRARY (a path), else the dynamic
-loader's default search for "libberth.so.0". Loading runs no code in the
+The library is found through $BERTH_LIBRARY (a path), else the one installed
+with this package by `cmake --install` (-DBERTH_INSTALL_PYTHON=ON), else the
+dynamic loader's default search for "libberth.so.0". Loading runs no code in the
 library (it has no constructors); nothing else happens at import time.
 
 Every function has argtypes and restype set from DECLARATIONS, which mirrors
@@ -12,8 +13,14 @@ after the call on the same thread (the error is per thread in C, and ctypes
 runs errcheck on the calling thread before any other berth call).
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Sequence, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint32,
                     c_uint64, c_ulong, c_void_p)
 
@@ -314,7 +321,7 @@ _OUTSTR = POINTER(c_void_p)   # char ** (freed with berth_free; not c_char_p, wh
 _OUTSTRV = POINTER(c_void_p)  # char *** (one block, freed with one berth_free)
 _OUTI = POINTER(c_int)
 
-DECLARATIONS = {
+DECLARATIONS: Dict[str, Tuple[Any, Sequence[Any], bool]] = {
     # common.h
     "berth_error_last": (POINTER(ErrorInfo), [], False),
     "berth_error_clear": (None, [], False),
@@ -502,8 +509,19 @@ DECLARATIONS = {
 }
 
 
+def _installed_library():
+    """The libberth.so.0 that `cmake --install` put beside this package
+    (-DBERTH_INSTALL_PYTHON=ON writes _install.py), or None."""
+    try:
+        from ._install import LIBDIR_FROM_PACKAGE  # type: ignore[import]  # written by cmake --install
+    except ImportError:
+        return None
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBDIR_FROM_PACKAGE, LIBRARY_NAME)
+    return path if os.path.exists(path) else None
+
+
 def _load():
-    path = os.environ.get(LIBRARY_ENV) or LIBRARY_NAME
+    path = os.environ.get(LIBRARY_ENV) or _installed_library() or LIBRARY_NAME
     try:
         return ctypes.CDLL(path), path
     except OSError as e:
@@ -561,6 +579,9 @@ class _Missing:
 
 class _Functions:
     """Attribute access to the declared functions: lib.berth_spec_new(...)."""
+
+    def __getattr__(self, name: str) -> Any:  # the declared ones are set below; for type checkers
+        raise AttributeError(name)
 
 
 lib = _Functions()

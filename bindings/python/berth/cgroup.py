@@ -13,6 +13,8 @@ Container.update() and Cgroup.set().
         cg.destroy()                        # removes it from every hierarchy
 """
 
+from __future__ import annotations
+
 import dataclasses
 import json
 import os
@@ -24,6 +26,12 @@ from . import errors
 from ._handle import Handle
 from ._lib import (CGROUP_RESOURCES_VERSION, CGROUP_STATS_VERSION, CGROUP_UNSET, CgroupP, CgroupResources,
                    CgroupStats, cgroup_resources_defaults, dec, enc, lib)
+
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Union
+    from ._types import Size
 
 MODE_NONE, MODE_V1, MODE_HYBRID, MODE_V2 = 0, 1, 2, 3
 UNSET = CGROUP_UNSET
@@ -42,7 +50,7 @@ def _einval(msg):
     return errors.InvalidArgument(errors.EINVAL, 0, msg)
 
 
-def parse_size(value, what="size", unlimited=True):
+def parse_size(value: Size, what: str = "size", unlimited: bool = True) -> int:
     """Bytes from an int or a string such as "512m", "1g", "1024k", "1.5GiB",
     "4096" (binary units, as Docker). -1 (or "-1") means unlimited when
     unlimited is true. InvalidArgument naming what for anything else."""
@@ -81,9 +89,11 @@ def _int(value, what):
     return value
 
 
-def resources(memory=None, memory_reservation=None, memory_swap=None, cpus=None, cpu_shares=None,
-              cpu_quota=None, cpu_period=None, cpuset_cpus=None, cpuset_mems=None, pids_limit=None,
-              blkio_weight=None):
+def resources(memory: Optional[Size] = None, memory_reservation: Optional[Size] = None,
+              memory_swap: Optional[Size] = None, cpus: Optional[float] = None, cpu_shares: Optional[int] = None,
+              cpu_quota: Optional[int] = None, cpu_period: Optional[int] = None, cpuset_cpus: Optional[str] = None,
+              cpuset_mems: Optional[str] = None, pids_limit: Optional[int] = None,
+              blkio_weight: Optional[int] = None) -> CgroupResources:
     """A berth_cgroup_resources (ctypes) from keywords; None leaves a field unset.
 
     memory, memory_reservation, memory_swap: bytes (int) or "512m"/"1g"
@@ -180,15 +190,15 @@ class Stats:
     def _from_c(cls, s):
         return cls(**{f.name: int(getattr(s, f.name)) for f in dataclasses.fields(cls)})
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, int]:
         return dataclasses.asdict(self)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> int:
         if key not in self.__dataclass_fields__:
             raise KeyError(key)
         return getattr(self, key)
 
-    def keys(self):
+    def keys(self) -> List[str]:
         return [f.name for f in dataclasses.fields(self)]
 
 
@@ -198,18 +208,18 @@ def new_stats():
     return s
 
 
-def mode_name(code):
+def mode_name(code: int) -> str:
     return dec(lib.berth_cgroup_mode_name(int(code)))
 
 
-def mode():
+def mode() -> str:
     """The host's cgroup mode: "v1", "hybrid", "v2" (or "none")."""
     m = c_int(0)
     lib.berth_cgroup_mode_detect(byref(m))
     return mode_name(m.value)
 
 
-def mode_code():
+def mode_code() -> int:
     """The host's mode as berth.cgroup.MODE_*."""
     m = c_int(0)
     lib.berth_cgroup_mode_detect(byref(m))
@@ -225,18 +235,18 @@ class Cgroup(Handle):
     Closing the handle (close(), with, garbage collection) leaves the cgroup;
     destroy() removes it (Busy while processes remain)."""
 
-    def __init__(self, _handle):
+    def __init__(self, _handle: Any) -> None:
         self._h = _handle
         self._lock = threading.RLock()
 
     @classmethod
-    def create(cls, path, parent=None):
+    def create(cls, path: str, parent: Optional[str] = None) -> Cgroup:
         h = CgroupP()
         lib.berth_cgroup_create(byref(h), enc(parent), enc(path))
         return cls(h)
 
     @classmethod
-    def open(cls, path, parent=None):
+    def open(cls, path: str, parent: Optional[str] = None) -> Cgroup:
         h = CgroupP()
         lib.berth_cgroup_open(byref(h), enc(parent), enc(path))
         return cls(h)
@@ -248,7 +258,7 @@ class Cgroup(Handle):
             raise errors.StateError(errors.ESTATE, 0, "cgroup: handle is closed")
         return h
 
-    def close(self):
+    def close(self) -> None:
         """Frees the handle; the cgroup stays."""
         with self._lock:
             h, self._h = self._h, None
@@ -263,25 +273,25 @@ class Cgroup(Handle):
 
     # --- properties ---
     @property
-    def path(self):
+    def path(self) -> str:
         """The path below each hierarchy's root ("berth/<path>")."""
         with self._lock:
             return dec(lib.berth_cgroup_path(self._handle()))
 
     @property
-    def mode(self):
+    def mode(self) -> str:
         """"v1", "hybrid" or "v2"."""
         with self._lock:
             return mode_name(lib.berth_cgroup_get_mode(self._handle()))
 
-    def unified_fd(self):
+    def unified_fd(self) -> Optional[int]:
         """An O_DIRECTORY fd of the cgroup in the unified hierarchy (the caller
         closes it), None on v1 hosts."""
         with self._lock:
             fd = lib.berth_cgroup_unified_fd(self._handle())
         return fd if fd >= 0 else None
 
-    def directories(self):
+    def directories(self) -> Dict[str, str]:
         """The cgroup's directories that exist: {hierarchy name: path}."""
         rel = self.path
         out = {}
@@ -302,13 +312,13 @@ class Cgroup(Handle):
         return out
 
     # --- operations ---
-    def attach(self, pid):
+    def attach(self, pid: int) -> Cgroup:
         """Moves process pid into the cgroup in every hierarchy."""
         with self._lock:
             lib.berth_cgroup_attach(self._handle(), int(pid))
         return self
 
-    def set(self, res=None, **kwargs):
+    def set(self, res: Any = None, **kwargs: Any) -> Cgroup:
         """Writes limits: keywords as berth.cgroup.resources() (memory="64m",
         cpus=0.5, pids_limit=32, ...) or a CgroupResources."""
         check_keywords(kwargs, "set")
@@ -317,7 +327,7 @@ class Cgroup(Handle):
             lib.berth_cgroup_set(self._handle(), byref(r))
         return self
 
-    def set_json(self, resources_json):
+    def set_json(self, resources_json: Union[str, Dict[str, Any]]) -> Cgroup:
         """Limits from an OCI linux.resources object (a dict or JSON text)."""
         if isinstance(resources_json, dict):
             resources_json = json.dumps(resources_json)
@@ -325,43 +335,43 @@ class Cgroup(Handle):
             lib.berth_cgroup_set_json(self._handle(), enc(resources_json))
         return self
 
-    def stats(self):
+    def stats(self) -> Stats:
         """A berth.cgroup.Stats."""
         s = new_stats()
         with self._lock:
             lib.berth_cgroup_stats_read(byref(s), self._handle())
         return Stats._from_c(s)
 
-    def freeze(self):
+    def freeze(self) -> Cgroup:
         """Freezes every process (returns once the kernel says it is frozen)."""
         with self._lock:
             lib.berth_cgroup_freeze(self._handle(), 1)
         return self
 
-    def thaw(self):
+    def thaw(self) -> Cgroup:
         with self._lock:
             lib.berth_cgroup_freeze(self._handle(), 0)
         return self
 
     @property
-    def frozen(self):
+    def frozen(self) -> bool:
         v = c_int(0)
         with self._lock:
             lib.berth_cgroup_frozen(byref(v), self._handle())
         return bool(v.value)
 
-    def kill(self):
+    def kill(self) -> Cgroup:
         """SIGKILL to every process in it."""
         with self._lock:
             lib.berth_cgroup_kill(self._handle())
         return self
 
-    def pids(self):
+    def pids(self) -> List[int]:
         """The pids of the processes in it."""
         p = c_void_p()
         with self._lock:
             lib.berth_cgroup_pids(byref(p), self._handle())
-        out = []
+        out: List[int] = []
         if not p:
             return out
         try:
@@ -374,7 +384,7 @@ class Cgroup(Handle):
             lib.berth_free(p)
         return out
 
-    def destroy(self):
+    def destroy(self) -> Cgroup:
         """Removes it from every hierarchy (Busy if processes remain), then its
         empty berth parents. The handle stays to be closed."""
         with self._lock:

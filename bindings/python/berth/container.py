@@ -7,6 +7,8 @@ that kill(), stop() and status from other threads are not held up while one
 thread waits.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import os
@@ -19,6 +21,16 @@ from ctypes import byref, c_int, c_void_p
 
 from . import errors
 from ._handle import Handle
+from .errors import ContainerError
+
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Optional, Tuple
+    from . import cgroup as _cgroup_t, net as _net_t
+    from ._types import Args, Env, PortArg, Sig, Stdio, User
+    from .context import Context
+    from .spec import Spec
 from .logs import LogIterator
 from ._lib import (CgroupP, ExecOptions, ProcessP, SpecP, EXEC_OPTIONS_VERSION, STATUS_PAUSED, STDIO_FDS,
                    STDIO_TERMINAL, DELETE_FORCE, DELETE_VOLUMES, dec, enc, lib, strv, take_string)
@@ -235,7 +247,8 @@ class CompletedContainer:
 
     __slots__ = ("exit_code", "signal", "stdout", "stderr", "id", "name", "args")
 
-    def __init__(self, exit_code, signal, stdout, stderr, id, name=None, args=None):
+    def __init__(self, exit_code: int, signal: int, stdout: Optional[bytes], stderr: Optional[bytes], id: str,
+                 name: Optional[str] = None, args: Optional[List[Any]] = None) -> None:
         self.exit_code = exit_code
         self.signal = signal
         self.stdout = stdout
@@ -245,15 +258,15 @@ class CompletedContainer:
         self.args = args
 
     @property
-    def returncode(self):
+    def returncode(self) -> int:
         return self.exit_code
 
-    def check_returncode(self):
+    def check_returncode(self) -> CompletedContainer:
         if self.exit_code != 0:
             raise ContainerError(self)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         parts = ["exit_code=%d" % self.exit_code]
         if self.signal:
             parts.append("signal=%d" % self.signal)
@@ -270,7 +283,8 @@ class ExecResult:
 
     __slots__ = ("exit_code", "signal", "stdout", "stderr", "pid", "args")
 
-    def __init__(self, exit_code, signal, stdout, stderr, pid=None, args=None):
+    def __init__(self, exit_code: int, signal: int, stdout: Optional[bytes], stderr: Optional[bytes],
+                 pid: Optional[int] = None, args: Optional[List[Any]] = None) -> None:
         self.exit_code = exit_code
         self.signal = signal
         self.stdout = stdout
@@ -279,25 +293,17 @@ class ExecResult:
         self.args = args
 
     @property
-    def returncode(self):
+    def returncode(self) -> int:
         return self.exit_code
 
-    def check_returncode(self):
+    def check_returncode(self) -> ExecResult:
         if self.exit_code != 0:
             raise ContainerError(self)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ExecResult(exit_code=%d, signal=%d, stdout=%r, stderr=%r)" % (
             self.exit_code, self.signal, self.stdout, self.stderr)
-
-
-class ContainerError(Exception):
-    """check_returncode() on a non-zero exit: .result is the result."""
-
-    def __init__(self, result):
-        self.result = result
-        super().__init__("container process %r exited with %d" % (result.args, result.exit_code))
 
 
 def _sliced_wait(waitfn, lock, get_handle, timeout):
@@ -346,13 +352,13 @@ class Container(Handle):
     """A handle on a container. Closing the handle (close(), the with block,
     garbage collection) does not stop the container; delete() removes it."""
 
-    def __init__(self, ctx, handle):
-        self._ctx = ctx  # the context must outlive the handle
+    def __init__(self, ctx: Context, handle: Any) -> None:
+        self._ctx: Optional[Context] = ctx  # the context must outlive the handle
         self._h = handle
         self._lock = threading.RLock()
         self._deleted = False
         self._signal = 0
-        self._processes = weakref.WeakSet()
+        self._processes: weakref.WeakSet[Process] = weakref.WeakSet()
         self._id = dec(lib.berth_container_id(handle))
         self._name = dec(lib.berth_container_name(handle)) or None
         ctx._track(self)
@@ -364,7 +370,7 @@ class Container(Handle):
             raise errors.StateError(errors.ESTATE, 0, "container %s: handle is closed" % self._id)
         return h
 
-    def close(self):
+    def close(self) -> None:
         """Frees the handle; the container goes on."""
         with self._lock:
             for p in list(self._processes):
@@ -383,14 +389,14 @@ class Container(Handle):
 
     # --- identity and state ---
     @property
-    def id(self):
+    def id(self) -> str:
         return self._id
 
     @property
-    def name(self):
+    def name(self) -> Optional[str]:
         return self._name
 
-    def refresh(self):
+    def refresh(self) -> Container:
         """Rereads the state from disk."""
         with self._lock:
             lib.berth_container_refresh(self._handle())
@@ -404,37 +410,38 @@ class Container(Handle):
             return getter(h)
 
     @property
-    def status(self):
+    def status(self) -> str:
         """"created", "running", "paused" or "stopped" (rereads the state;
         NotFound once the container was deleted elsewhere)."""
         return dec(lib.berth_status_name(self._state(lib.berth_container_status)))
 
     @property
-    def status_code(self):
+    def status_code(self) -> int:
         return self._state(lib.berth_container_status)
 
     @property
-    def pid(self):
+    def pid(self) -> int:
         """The init's pid (host view), 0 unless created/running/paused."""
         return self._state(lib.berth_container_pid)
 
     @property
-    def exit_code(self):
+    def exit_code(self) -> Optional[int]:
         """Exit code (128+N for signal N) once stopped, else None."""
         v = self._state(lib.berth_container_exit_code)
         return None if v < 0 else v
 
     @property
-    def signal(self):
+    def signal(self) -> int:
         """The signal that killed the process, as reported by the last wait() (0: none)."""
         return self._signal
 
     @property
-    def log_path(self):
+    def log_path(self) -> Optional[str]:
         with self._lock:
             return dec(lib.berth_container_log_path(self._handle())) or None
 
-    def logs(self, follow=False, since=None, until=None, timestamps=False, tail=None):
+    def logs(self, follow: bool = False, since: Any = None, until: Any = None, timestamps: bool = False,
+             tail: Optional[int] = None) -> LogIterator:
         """An iterator of berth.LogRecord(stream, time_ns, data, partial) over the
         container's log. follow: wait for new records until the container has
         stopped; since/until: unix seconds, a datetime, or a str as `berth logs`
@@ -444,14 +451,14 @@ class Container(Handle):
         before. berth.Unsupported when the container keeps no log."""
         return LogIterator(self, follow, since, until, timestamps, tail)
 
-    def inspect(self):
+    def inspect(self) -> dict:
         """The full state (OCI state plus berth's fields) as a dict."""
         p = c_void_p()
         with self._lock:
             lib.berth_container_inspect(byref(p), self._handle())
         return json.loads(take_string(p))
 
-    def spec(self):
+    def spec(self) -> Spec:
         """A copy of the spec the container was created with."""
         from .spec import Spec
         h = SpecP()
@@ -460,13 +467,13 @@ class Container(Handle):
         return Spec._wrap(h)
 
     # --- lifecycle ---
-    def start(self):
+    def start(self) -> Container:
         """Lets a created container exec its process. StateError unless created."""
         with self._lock:
             lib.berth_container_start(self._handle())
         return self
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> int:
         """Waits for the process to exit; returns the exit code (128+N when
         killed by signal N). Timeout (a berth.Timeout) when timeout seconds pass."""
         code, sig = _sliced_wait(lib.berth_container_wait, self._lock, self._handle, timeout)
@@ -491,7 +498,7 @@ class Container(Handle):
         except errors.BerthError:
             pass
 
-    def kill(self, sig=_signal.SIGTERM, all=False):
+    def kill(self, sig: Sig = _signal.SIGTERM, all: bool = False) -> Container:
         """Sends a signal to the init, or with all=True to every process.
         SIGKILL to a paused container also thaws it, so that it dies (as
         docker kill); other signals stay pending until resume()."""
@@ -503,7 +510,7 @@ class Container(Handle):
                 self._thaw()
         return self
 
-    def stop(self, timeout=10):
+    def stop(self, timeout: float = 10) -> Container:
         """The stop signal, then SIGKILL after timeout seconds. A paused
         container is thawed first, so that it can act on the stop signal."""
         with self._lock:
@@ -512,7 +519,7 @@ class Container(Handle):
             lib.berth_container_stop(self._handle(), int(math.ceil(timeout)))
         return self
 
-    def delete(self, force=False, volumes=False):
+    def delete(self, force: bool = False, volumes: bool = False) -> Container:
         """Removes a stopped container (force: any, killed first). StateError
         if it is running and force is False. Its volumes stay, but the
         anonymous ones with volumes=True (docker rm -v)."""
@@ -530,12 +537,12 @@ class Container(Handle):
         return self
 
     # --- published ports (berth.net) ---
-    def ports(self):
+    def ports(self) -> List[_net_t.Port]:
         """The published ports with the host ports actually bound: [berth.net.Port]."""
         from . import net
         return net.container_ports(self._handle())
 
-    def add_port(self, port):
+    def add_port(self, port: PortArg) -> None:
         """Publishes a port on a running container on a bridge network
         ("8080:80", berth.net.Port or (host, container[, proto])). The host
         port's reservation lives as long as this handle (or the monitor's
@@ -545,26 +552,26 @@ class Container(Handle):
             c = p._to_c()
             lib.berth_container_add_port(self._handle(), byref(c))
 
-    def remove_port(self, port):
+    def remove_port(self, port: PortArg) -> None:
         """Removes a mapping (matched on host address, host port, protocol)."""
         from . import net
         for p in net.to_ports(port):
             c = p._to_c()
             lib.berth_container_remove_port(self._handle(), byref(c))
 
-    def serve_ports(self):
+    def serve_ports(self) -> None:
         """Serves 127.0.0.1:HOSTPORT from a thread of this process (only for
         a handle that created the container in-process)."""
         lib.berth_container_serve_ports(self._handle())
 
-    def take_console(self):
+    def take_console(self) -> int:
         """The pseudo-terminal master of a terminal container (the caller owns the fd)."""
         fd = c_int(-1)
         with self._lock:
             lib.berth_container_take_console(byref(fd), self._handle())
         return fd.value
 
-    def attach(self):
+    def attach(self) -> Tuple[int, int]:
         """For a detached terminal container: (terminal fd, lease fd); close
         both to detach."""
         fd, lease = c_int(-1), c_int(-1)
@@ -573,13 +580,13 @@ class Container(Handle):
         return fd.value, lease.value
 
     # --- resources (cgroups) ---
-    def pause(self):
+    def pause(self) -> Container:
         """Freezes every process of the running container (status "paused")."""
         with self._lock:
             lib.berth_container_pause(self._handle())
         return self
 
-    def resume(self):
+    def resume(self) -> Container:
         """Thaws a paused container."""
         with self._lock:
             lib.berth_container_resume(self._handle())
@@ -587,7 +594,7 @@ class Container(Handle):
 
     unpause = resume
 
-    def update(self, res=None, **kwargs):
+    def update(self, res: Any = None, **kwargs: Any) -> Container:
         """Changes the limits of a created, running or paused container:
         memory, memory_swap, memory_reservation, cpus, cpu_shares, cpu_quota,
         cpu_period, cpuset_cpus, cpuset_mems, pids_limit, blkio_weight (see
@@ -599,7 +606,7 @@ class Container(Handle):
             lib.berth_container_update(self._handle(), byref(r))
         return self
 
-    def stats(self):
+    def stats(self) -> _cgroup_t.Stats:
         """Usage and limits now: a berth.cgroup.Stats (memory_usage,
         cpu_usage_ns, pids_current, ...; also usable as stats["memory_usage"]
         and stats.to_dict()). StateError when stopped."""
@@ -621,33 +628,33 @@ class Container(Handle):
             return getter(h) == 1
 
     @property
-    def oom_killed(self):
+    def oom_killed(self) -> bool:
         """True if the kernel killed a process of the container for memory."""
         return self._flag(lib.berth_container_oom_killed)
 
     @property
-    def supervised(self):
+    def supervised(self) -> bool:
         """True while a live owner (its monitor) supervises the running
         container; False when it is stopped or its monitor died (kill -9):
         then nobody serves its 127.0.0.1 ports or cleans up at its exit
         until supervise()."""
         return self._flag(lib.berth_container_supervised)
 
-    def supervise(self):
+    def supervise(self) -> None:
         """Gives a running container whose monitor died a new monitor that
         adopts it: 127.0.0.1 ports served again, the exit recorded and cleaned
         up. StateError when it is stopped or already supervised."""
         with self._lock:
             lib.berth_container_supervise(self._handle())
 
-    def adopt(self):
+    def adopt(self) -> None:
         """This process becomes the owner of a container whose monitor died
         (what berth-monitor does for supervise()): ports reserved again,
         serve_ports() serves them, wait() records the exit and cleans up."""
         with self._lock:
             lib.berth_container_adopt(self._handle())
 
-    def cgroup(self):
+    def cgroup(self) -> _cgroup_t.Cgroup:
         """The container's cgroup as a berth.cgroup.Cgroup (close it when done)."""
         from . import cgroup
         h = CgroupP()
@@ -656,8 +663,9 @@ class Container(Handle):
         return cgroup.Cgroup(h)
 
     # --- exec ---
-    def spawn(self, args, env=None, cwd=None, user=None, stdin=None, stdout=None, stderr=None,
-              capture_output=False, input=None, terminal=False):
+    def spawn(self, args: Args, env: Optional[Env] = None, cwd: Optional[str] = None, user: Optional[User] = None,
+              stdin: Stdio = None, stdout: Stdio = None, stderr: Stdio = None, capture_output: bool = False,
+              input: Optional[bytes] = None, terminal: bool = False) -> Process:
         """Starts a process in the running container and returns a Process.
         Output captured with capture_output/PIPE is in .stdout/.stderr after
         Process.wait()."""
@@ -687,8 +695,9 @@ class Container(Handle):
             self._processes.add(p)
         return p
 
-    def exec(self, args, env=None, cwd=None, user=None, stdin=None, stdout=None, stderr=None,
-             capture_output=False, input=None, timeout=None):
+    def exec(self, args: Args, env: Optional[Env] = None, cwd: Optional[str] = None, user: Optional[User] = None,
+             stdin: Stdio = None, stdout: Stdio = None, stderr: Stdio = None, capture_output: bool = False,
+             input: Optional[bytes] = None, timeout: Optional[float] = None) -> ExecResult:
         """Runs a process in the running container and waits for it:
         ExecResult(exit_code, signal, stdout, stderr, pid). StateError unless
         running. On timeout the process is killed and berth.Timeout raised."""
@@ -714,17 +723,17 @@ class Process(Handle):
 
     """A process started in a container by Container.spawn()."""
 
-    def __init__(self, container, handle, stdio, args):
+    def __init__(self, container: Container, handle: Any, stdio: _Stdio, args: List[Any]) -> None:
         self._container = container  # keeps the container handle (and context) alive
         self._h = handle
         self._lock = threading.RLock()
-        self._stdio = stdio
+        self._stdio: Optional[_Stdio] = stdio
         self.args = args
         self.pid = lib.berth_process_pid(handle)
-        self.exit_code = None
+        self.exit_code: Optional[int] = None
         self.signal = 0
-        self.stdout = None
-        self.stderr = None
+        self.stdout: Optional[bytes] = None
+        self.stderr: Optional[bytes] = None
 
     def _handle(self):
         h = self._h
@@ -738,25 +747,25 @@ class Process(Handle):
             self.stdout, self.stderr = st.finish()
         return self.stdout, self.stderr
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> int:
         """Waits for the process; returns its exit code (128+N for signal N)."""
         code, sig = _sliced_wait(lib.berth_process_wait, self._lock, self._handle, timeout)
         self.exit_code, self.signal = code, sig
         self._collect()
         return code
 
-    def kill(self, sig=_signal.SIGTERM):
+    def kill(self, sig: Sig = _signal.SIGTERM) -> Process:
         with self._lock:
             lib.berth_process_kill(self._handle(), signal_number(sig))
         return self
 
-    def take_console(self):
+    def take_console(self) -> int:
         fd = c_int(-1)
         with self._lock:
             lib.berth_process_take_console(byref(fd), self._handle())
         return fd.value
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             h, self._h = self._h, None
             if h:

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """berth.Context: state roots, logging, and the high-level run()/create()."""
 
+from __future__ import annotations
+
 import os
 import signal as _signal
 import threading
@@ -18,6 +20,12 @@ from .namespace import NS_NET
 from .spec import Spec
 from . import image as _image
 from . import volume as _volume
+
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+    from ._types import Args, Env, Mount, PathArg, Ports, Progress, Size, Stdio, User
 
 
 class _Unset:
@@ -53,10 +61,12 @@ class Context(Handle):
     Container handles made from it (the containers go on).
     """
 
-    def __init__(self, root=None, run_root=None, log=None, log_level=None, monitor_path=None, max_blob_size=None,
-                 max_image_size=None):
+    def __init__(self, root: Optional[PathArg] = None, run_root: Optional[PathArg] = None,
+                 log: Optional[Callable[[int, str], Any]] = None, log_level: Optional[int] = None,
+                 monitor_path: Optional[PathArg] = None, max_blob_size: Optional[int] = None,
+                 max_image_size: Optional[int] = None) -> None:
         self._lock = threading.Lock()
-        self._containers = weakref.WeakSet()
+        self._containers: weakref.WeakSet[Container] = weakref.WeakSet()
         self._h = None
         self._log = log
         self._log_cb = None
@@ -96,7 +106,7 @@ class Context(Handle):
         with self._lock:
             self._containers.discard(c)
 
-    def close(self):
+    def close(self) -> None:
         """Closes the Container handles made from this context, then frees it."""
         with self._lock:
             cs = list(self._containers)
@@ -114,46 +124,47 @@ class Context(Handle):
         return "<berth.Context root=%r run_root=%r>" % (self.root, self.run_root)
 
     @property
-    def root(self):
+    def root(self) -> str:
         return dec(lib.berth_ctx_root(self._handle()))
 
     @property
-    def run_root(self):
+    def run_root(self) -> str:
         return dec(lib.berth_ctx_run_root(self._handle()))
 
     @property
-    def max_blob_size(self):
+    def max_blob_size(self) -> Optional[int]:
         """The largest blob a pull may store, in bytes; None: no limit."""
         v = lib.berth_ctx_max_blob_size(self._handle())
         return None if v == SIZE_UNLIMITED else v
 
     @property
-    def max_image_size(self):
+    def max_image_size(self) -> Optional[int]:
         """The largest image (config and layers) a pull may store, in bytes; None: no limit."""
         v = lib.berth_ctx_max_image_size(self._handle())
         return None if v == SIZE_UNLIMITED else v
 
     # --- containers ---
-    def container(self, id_or_name):
+    def container(self, id_or_name: str) -> Container:
         """Opens an existing container by id, unique id prefix or name."""
         h = ContainerP()
         lib.berth_container_open(byref(h), self._handle(), enc(id_or_name))
         return Container(self, h)
 
     # --- networks (berth.net) ---
-    def networks(self):
+    def networks(self) -> List[str]:
         """Names of every network: "bridge", "host", "none" and the created ones."""
         out = c_void_p()
         lib.berth_network_list(byref(out), self._handle())
         return [dec(n) for n in take_strv(out)]
 
-    def network(self, name):
+    def network(self, name: str) -> Dict[str, Any]:
         """A network as a dict: name, id, driver, subnet, gateway, bridge,
         containers [{id, name, address, mac}]. berth.NotFound if unknown."""
         from . import net
         return net.network_inspect(self._handle(), name)
 
-    def create_network(self, name, subnet=None, gateway=None, bridge=None):
+    def create_network(self, name: str, subnet: Optional[str] = None, gateway: Optional[str] = None,
+                       bridge: Optional[str] = None) -> Dict[str, Any]:
         """A bridge network (subnet: IPv4 CIDR, default the next free
         10.89.N.0/24). berth.Exists, berth.InvalidArgument for a subnet that
         overlaps another network or a route of the host. Returns network(name)."""
@@ -163,17 +174,17 @@ class Context(Handle):
         lib.berth_network_create(self._handle(), enc(name), byref(o))
         return self.network(name)
 
-    def remove_network(self, name):
+    def remove_network(self, name: str) -> None:
         """Removes a created network and its bridge (berth.Busy while in use)."""
         lib.berth_network_remove(self._handle(), enc(name))
 
-    def container_ids(self):
+    def container_ids(self) -> List[str]:
         """The ids of every container."""
         p = c_void_p()
         lib.berth_container_list(byref(p), self._handle())
         return [dec(b) for b in take_strv(p)]
 
-    def containers(self):
+    def containers(self) -> List[Container]:
         """Every container, opened (ones deleted meanwhile are left out)."""
         out = []
         for cid in self.container_ids():
@@ -185,15 +196,19 @@ class Context(Handle):
 
     # --- building a spec from keyword arguments ---
     # --- images ---
-    def pull(self, ref, platform=None, tls_verify=True, username=None, password=None, progress=None):
+    def pull(self, ref: str, platform: Optional[str] = None, tls_verify: bool = True, username: Optional[str] = None,
+             password: Optional[str] = None, progress: Optional[Progress] = None) -> _image.Image:
         """Pulls ref from its registry into the store: a berth.Image.
         progress(digest, status, done, total) is called from this thread;
         status is "resolving", "waiting", "downloading", "extracting",
         "done" or "exists"."""
         return _image.pull(self._handle(), ref, platform, tls_verify, username, password, progress)
 
-    def build(self, context, tag=None, dockerfile=None, build_args=None, target=None, no_cache=False, pull=False,
-              platform=None, tls_verify=True, dockerfile_text=None, output=None, cancel=None):
+    def build(self, context: PathArg, tag: Union[None, str, Sequence[str]] = None, dockerfile: Optional[str] = None,
+              build_args: Union[None, Mapping[str, str], Sequence[str]] = None, target: Optional[str] = None,
+              no_cache: bool = False, pull: bool = False, platform: Optional[str] = None, tls_verify: bool = True,
+              dockerfile_text: Optional[str] = None, output: Optional[Callable[[str, str], Any]] = None,
+              cancel: Any = None) -> _image.Image:
         """Builds an image from a Dockerfile (berth.build.build): a berth.Image
         with build_output, build_steps_run and build_steps_cached. tag: a
         reference or a list of them; build_args: a dict or "K=V" strings;
@@ -203,8 +218,9 @@ class Context(Handle):
         return _build.build(self._handle(), context, tag=tag, dockerfile=dockerfile, dockerfile_text=dockerfile_text,
                             build_args=build_args, target=target, no_cache=no_cache, pull=pull, platform=platform,
                             tls_verify=tls_verify, output=output, cancel=cancel)
-    def push(self, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
-             mount_from=None, progress=None):
+    def push(self, name: Union[str, _image.Image], dest: Optional[str] = None, tls_verify: bool = True,
+             username: Optional[str] = None, password: Optional[str] = None, chunk_size: int = 0,
+             mount_from: Optional[str] = None, progress: Optional[Progress] = None) -> str:
         """Pushes the image name (reference, id or berth.Image) to dest (default: name) and
         returns the manifest digest. chunk_size > 0 uploads in PATCH chunks;
         mount_from names a repository of the same registry to mount blobs
@@ -215,15 +231,16 @@ class Context(Handle):
         return _image.push(self._handle(), name, dest, tls_verify, username, password, chunk_size, mount_from,
                            progress)
 
-    def login(self, registry, username, password, tls_verify=True):
+    def login(self, registry: str, username: str, password: str, tls_verify: bool = True) -> None:
         """Checks the credentials against registry and stores them in the
         Docker config file (berth.AuthError if the registry refuses)."""
         lib.berth_registry_login(self._handle(), enc(registry), enc(username), enc(password), 1 if tls_verify else 0)
 
-    def logout(self, registry):
+    def logout(self, registry: str) -> None:
         lib.berth_registry_logout(self._handle(), enc(registry))
 
-    def save_images(self, names, path, format="docker"):
+    def save_images(self, names: Union[str, _image.Image, Sequence[Union[str, _image.Image]]], path: str,
+                    format: str = "docker") -> None:
         """Writes the images (references, ids or berth.Image) to the tar file path, as
         "docker save" does (format="docker") or as an OCI layout
         (format="oci-archive")."""
@@ -247,7 +264,7 @@ class Context(Handle):
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    def load_images(self, path_or_fd):
+    def load_images(self, path_or_fd: Union[PathArg, int]) -> List[Tuple[str, Optional[str]]]:
         """Loads the images of a docker-save or OCI archive (a path or an open
         fd); returns [(image id, reference or None), ...]."""
         fd = path_or_fd if isinstance(path_or_fd, int) else os.open(str(path_or_fd), os.O_RDONLY | os.O_CLOEXEC)
@@ -263,33 +280,33 @@ class Context(Handle):
             res.append((parts[0], parts[1] if len(parts) > 1 else None))
         return res
 
-    def import_image(self, path, ref=None):
+    def import_image(self, path: PathArg, ref: Optional[str] = None) -> _image.Image:
         """A root filesystem tarball (plain, gzip, zstd) as a one-layer image."""
         h = _lib.ImageP()
         lib.berth_image_import(byref(h), self._handle(), enc(str(path)), enc(ref) if ref else None)
         return _image.Image(h)
 
-    def image(self, name):
+    def image(self, name: str) -> _image.Image:
         """An image by reference, id or id prefix (berth.NotFound if absent)."""
         h = _lib.ImageP()
         lib.berth_image_open(byref(h), self._handle(), enc(name))
         return _image.Image(h)
 
-    def images(self):
+    def images(self) -> List[_image.Image]:
         """Every image in the store."""
         out = c_void_p()
         lib.berth_image_list(byref(out), self._handle())
         return [self.image(dec(i)) for i in take_strv(out)]
 
-    def tag_image(self, src, dst):
+    def tag_image(self, src: str, dst: str) -> None:
         lib.berth_image_tag(self._handle(), enc(src), enc(dst))
 
-    def remove_image(self, name, force=False):
+    def remove_image(self, name: str, force: bool = False) -> None:
         """Removes a reference (the image with its last one); berth.Busy while a
         container uses the image unless force."""
         lib.berth_image_remove(self._handle(), enc(name), 1 if force else 0)
 
-    def prune_images(self):
+    def prune_images(self) -> int:
         """Removes blobs and layers no image refers to, and the build-cache entries
         whose layer or base image went; returns the bytes freed."""
         n = c_uint64()
@@ -297,23 +314,23 @@ class Context(Handle):
         return n.value
 
     # --- volumes ---
-    def create_volume(self, name=None):
+    def create_volume(self, name: Optional[str] = None) -> str:
         """Creates a volume (name None: anonymous); an existing one is kept.
         Returns its name."""
         return _volume.create(self._handle(), name)
 
-    def remove_volume(self, name):
+    def remove_volume(self, name: str) -> None:
         """berth.Busy (naming the container) while a container uses it."""
         _volume.remove(self._handle(), name)
 
-    def volume(self, name):
+    def volume(self, name: str) -> Dict[str, Any]:
         """A volume's details (a dict as `docker volume inspect`, with UsedBy)."""
         return _volume.inspect(self._handle(), name)
 
-    def volume_names(self):
+    def volume_names(self) -> List[str]:
         return _volume.names(self._handle())
 
-    def volumes(self):
+    def volumes(self) -> List[Dict[str, Any]]:
         """Every volume's details (volumes removed meanwhile are left out)."""
         out = []
         for n in self.volume_names():
@@ -323,15 +340,19 @@ class Context(Handle):
                 pass
         return out
 
-    def prune_volumes(self, all=False):
+    def prune_volumes(self, all: bool = False) -> Dict[str, Any]:
         """Removes unused anonymous volumes (all=True: every unused one):
         {"VolumesDeleted": [...], "SpaceReclaimed": bytes}."""
         return _volume.prune(self._handle(), all)
 
-    def build_spec(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None,
-                   readonly=False, mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False,
-                   seccomp=UNSET, network=UNSET, terminal=False, spec=None, cgroup_parent=None, image=None,
-                   entrypoint=None, ports=None, dns=None, **resources):
+    def build_spec(self, args: Optional[Args] = None, *, rootfs: Optional[PathArg] = None, env: Optional[Env] = None,
+                   cwd: Optional[str] = None, user: Optional[User] = None, hostname: Optional[str] = None,
+                   readonly: bool = False, mounts: Optional[Iterable[Mount]] = None,
+                   volumes: Optional[Iterable[Mount]] = None, cap_add: Iterable[str] = (), cap_drop: Iterable[str] = (),
+                   privileged: bool = False, seccomp: Any = UNSET, network: Any = UNSET,
+                   terminal: bool = False, spec: Optional[Spec] = None, cgroup_parent: Optional[str] = None,
+                   image: Union[None, str, _image.Image] = None, entrypoint: Optional[str] = None,
+                   ports: Optional[Ports] = None, dns: Optional[Sequence[str]] = None, **resources: Any) -> Spec:
         """The Spec that run()/create() would use (a new one; spec is copied).
         image: a berth.Image or a name (reference or id) to run instead of a
         rootfs; args then override the image's Cmd, entrypoint its Entrypoint.
@@ -376,7 +397,7 @@ class Context(Handle):
                     s.add_mount(m["destination"], m.get("type", "bind"), m.get("source"), m.get("options"))
                 elif isinstance(m, (tuple, list)) and len(m) in (2, 3):
                     ro = len(m) == 3 and (m[2] is True or m[2] == "ro")
-                    src = os.fspath(m[0]) if m[0] is not None else None
+                    src: Union[str, bytes, None] = os.fspath(m[0]) if m[0] is not None else None
                     if src is None or not (src.startswith("/") if isinstance(src, str) else src.startswith(b"/")):
                         s.add_named_volume(src, m[1], ro)  # a volume's name (None: anonymous)
                     else:
@@ -439,11 +460,17 @@ class Context(Handle):
         return opts
 
     # --- high level ---
-    def run(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
-            mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
-            network=UNSET, name=None, id=None, stdin=None, input=None, stdout=None, stderr=None,
-            capture_output=False, remove=True, timeout=None, spec=None, check=False, cgroup_parent=None,
-            image=None, entrypoint=None, ports=None, dns=None, **resources):
+    def run(self, args: Optional[Args] = None, *, rootfs: Optional[PathArg] = None, env: Optional[Env] = None,
+            cwd: Optional[str] = None, user: Optional[User] = None, hostname: Optional[str] = None,
+            readonly: bool = False, mounts: Optional[Iterable[Mount]] = None,
+            volumes: Optional[Iterable[Mount]] = None, cap_add: Iterable[str] = (), cap_drop: Iterable[str] = (),
+            privileged: bool = False, seccomp: Any = UNSET, network: Any = UNSET,
+            name: Optional[str] = None, id: Optional[str] = None, stdin: Stdio = None, input: Optional[bytes] = None,
+            stdout: Stdio = None, stderr: Stdio = None, capture_output: bool = False, remove: bool = True,
+            timeout: Optional[float] = None, spec: Optional[Spec] = None, check: bool = False,
+            cgroup_parent: Optional[str] = None, image: Union[None, str, _image.Image] = None,
+            entrypoint: Optional[str] = None, ports: Optional[Ports] = None, dns: Optional[Sequence[str]] = None,
+            **resources: Any) -> CompletedContainer:
         """Runs a container to completion: CompletedContainer(exit_code, signal,
         stdout, stderr, id).
 
@@ -512,12 +539,18 @@ class Context(Handle):
             r.check_returncode()
         return r
 
-    def create(self, args=None, *, rootfs=None, env=None, cwd=None, user=None, hostname=None, readonly=False,
-               mounts=None, volumes=None, cap_add=(), cap_drop=(), privileged=False, seccomp=UNSET,
-               network=UNSET, name=None, id=None, stdin=None, stdout=None, stderr=None, log_output=None,
-               detach=False, terminal=False, remove=False, start=False, spec=None, cgroup_parent=None,
-               image=None, entrypoint=None, ports=None, dns=None, log_driver=None, log_max_size=None,
-               log_max_file=None, **resources):
+    def create(self, args: Optional[Args] = None, *, rootfs: Optional[PathArg] = None, env: Optional[Env] = None,
+               cwd: Optional[str] = None, user: Optional[User] = None, hostname: Optional[str] = None,
+               readonly: bool = False, mounts: Optional[Iterable[Mount]] = None,
+               volumes: Optional[Iterable[Mount]] = None, cap_add: Iterable[str] = (), cap_drop: Iterable[str] = (),
+               privileged: bool = False, seccomp: Any = UNSET, network: Any = UNSET,
+               name: Optional[str] = None, id: Optional[str] = None, stdin: Stdio = None, stdout: Stdio = None,
+               stderr: Stdio = None, log_output: Optional[bool] = None, detach: bool = False, terminal: bool = False,
+               remove: bool = False, start: bool = False, spec: Optional[Spec] = None,
+               cgroup_parent: Optional[str] = None, image: Union[None, str, _image.Image] = None,
+               entrypoint: Optional[str] = None, ports: Optional[Ports] = None, dns: Optional[Sequence[str]] = None,
+               log_driver: Optional[str] = None, log_max_size: Optional[Size] = None,
+               log_max_file: Optional[int] = None, **resources: Any) -> Container:
         """Creates a container (OCI "created": its init waits before exec) and
         returns a Container; start() runs it (or pass start=True).
 

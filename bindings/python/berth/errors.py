@@ -7,6 +7,13 @@ library's per-thread ``berth_error_last()->message``, read right after the
 failing call on the same thread, so it names the object and the cause.
 """
 
+from __future__ import annotations
+
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Type
+
 # The C error codes (include/berth/common.h).
 OK = 0
 ERROR = -1
@@ -31,7 +38,7 @@ class BerthError(Exception):
 
     code = ERROR
 
-    def __init__(self, code=None, sys_errno=0, message=""):
+    def __init__(self, code: Optional[int] = None, sys_errno: int = 0, message: str = "") -> None:
         if code is None:
             code = type(self).code
         self.code = code
@@ -40,13 +47,13 @@ class BerthError(Exception):
         super().__init__(code, sys_errno, message)
 
     @property
-    def errno(self):
+    def errno(self) -> int:
         return self.sys_errno
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message or "berth error %d" % self.code
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "%s(code=%d, sys_errno=%d, message=%r)" % (type(self).__name__, self.code, self.sys_errno, self.message)
 
 
@@ -113,28 +120,48 @@ class PermissionDenied(BerthError):
     code = EPERM
 
 
-class Timeout(BerthError):
-    """BERTH_ETIMEOUT: timed out. From ``Context.run(timeout=...)`` and
+class Timeout(BerthError, TimeoutError):  # type: ignore[misc]  # errno: BerthError's (sys_errno)
+    """BERTH_ETIMEOUT: timed out; also a :class:`TimeoutError`, so code that
+    catches the builtin catches it too. From ``Context.run(timeout=...)`` and
     ``Container.exec(timeout=...)`` it carries what was captured so far in
     ``stdout`` and ``stderr``."""
     code = ETIMEOUT
-    stdout = None
-    stderr = None
+    stdout: Optional[bytes] = None
+    stderr: Optional[bytes] = None
+
+    def __init__(self, code: Optional[int] = None, sys_errno: int = 0, message: str = "") -> None:
+        super().__init__(code, sys_errno, message)
+        # TimeoutError's OSError fields: the message, no file name (``errno``
+        # stays BerthError's: the failing system call's errno, or 0)
+        self.strerror = self.message
+        self.filename = None
+        self.args = (self.code, sys_errno, message)  # OSError keeps two of the three
 
 
-_BY_CODE = {
+class ContainerError(BerthError):
+    """``check=True`` or ``check_returncode()`` on a non-zero exit: ``result``
+    is the :class:`~berth.CompletedContainer` or :class:`~berth.ExecResult`
+    (``exit_code``, ``signal``, captured ``stdout``/``stderr``). ``code`` is
+    BERTH_ERROR: the library did its part, the container's process failed."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        super().__init__(ERROR, 0, "container process %r exited with %d" % (result.args, result.exit_code))
+
+
+_BY_CODE: Dict[int, Type[BerthError]] = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, Exists, StateError, BerthOSError, OutOfMemory, AuthError,
                 DigestError, NetworkError, Busy, Unsupported, PermissionDenied, Timeout)
 }
 
 
-def error_class(code):
+def error_class(code: int) -> Type[BerthError]:
     """The exception class for a BERTH_E* code (BerthError for unknown ones)."""
     return _BY_CODE.get(code, BerthError)
 
 
-def make_error(code, sys_errno=0, message=""):
+def make_error(code: int, sys_errno: int = 0, message: str = "") -> BerthError:
     """An exception instance of the right class for code."""
     return error_class(code)(code, sys_errno, message)
 
@@ -142,5 +169,5 @@ def make_error(code, sys_errno=0, message=""):
 __all__ = [
     "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
     "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",
-    "Timeout", "error_class", "make_error",
+    "Timeout", "ContainerError", "error_class", "make_error",
 ]

@@ -1,7 +1,13 @@
 """Images (include/berth/image.h): references, the store's images, pull,
 push, registry logins, save and load."""
+from __future__ import annotations
+
 import json
 import threading
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
 from ctypes import byref, c_void_p
 
 from . import _lib
@@ -19,7 +25,15 @@ class Reference:
     Raises berth.InvalidArgument naming the offending part.
     """
 
-    def __init__(self, reference):
+    domain: str
+    path: str
+    tag: Optional[str]
+    digest: Optional[str]
+    string: str
+    familiar: str
+    registry: str
+
+    def __init__(self, reference: str) -> None:
         h = _lib.RefP()
         _lib.lib.berth_ref_parse(byref(h), _lib.enc(reference))
         try:
@@ -34,7 +48,7 @@ class Reference:
         finally:
             _lib.lib.berth_ref_free(h)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.string
 
     def __repr__(self):
@@ -51,7 +65,7 @@ class Image(Handle):
     """An image in the store (from Context.pull / import_image / image / images)."""
     _FREE = "berth_image_free"
 
-    def __init__(self, handle):
+    def __init__(self, handle: Any) -> None:
         self._h = handle
         self._lock = threading.Lock()
 
@@ -60,37 +74,37 @@ class Image(Handle):
             raise errors.StateError(errors.ESTATE, 0, "image is closed")
         return self._h
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             h, self._h = self._h, None
             if h:
                 _lib.lib.berth_image_free(h)
 
     @property
-    def id(self):
+    def id(self) -> str:
         """"sha256:<config digest>"."""
         return _lib._decode(_lib.lib.berth_image_id(self._handle()))
 
     @property
-    def tags(self):
+    def tags(self) -> List[str]:
         """The references that name it ("docker.io/library/busybox:latest")."""
         out = c_void_p()
         _lib.lib.berth_image_tags(byref(out), self._handle())
         return [_lib._decode(t) for t in _lib.take_strv(out)]
 
-    def inspect(self):
+    def inspect(self) -> Dict[str, Any]:
         """Docker-style inspect data (Id, RepoTags, Config, RootFS, History...)."""
         out = c_void_p()
         _lib.lib.berth_image_inspect(byref(out), self._handle())
         return json.loads(_lib.take_string(out))
 
-    def config(self):
+    def config(self) -> Dict[str, Any]:
         """The image config's "config" object (Env, Cmd, Entrypoint, ...)."""
         out = c_void_p()
         _lib.lib.berth_image_config(byref(out), self._handle())
         return json.loads(_lib.take_string(out))
 
-    def layer_dirs(self):
+    def layer_dirs(self) -> List[str]:
         """The unpacked layers, lowest first (overlay lower dirs)."""
         out = c_void_p()
         _lib.lib.berth_image_layer_dirs(byref(out), self._handle())

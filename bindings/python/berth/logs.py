@@ -5,11 +5,17 @@ The monitor keeps a record per line (or piece of a long or unfinished line):
 its stream, the time it was read (unix ns) and the bytes, any bytes.
 """
 
+from __future__ import annotations
+
 import collections
 import ctypes
 import datetime
 import time
 from ctypes import byref, c_int64
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, NamedTuple, Optional, Union
 
 from . import errors
 from ._lib import (LOG_FOLLOW, LOG_PARTIAL, LOG_READ_OPTIONS_VERSION, LOG_RECORD_VERSION, LOG_STDERR, LogReaderP,
@@ -18,13 +24,20 @@ from ._lib import (LOG_FOLLOW, LOG_PARTIAL, LOG_READ_OPTIONS_VERSION, LOG_RECORD
 # stream: "stdout" or "stderr"; time_ns: int; data: bytes (with timestamps=True,
 # prefixed by the RFC 3339 time at each line start); partial: the line goes on
 # in the next record of the stream.
-LogRecordTuple = collections.namedtuple("LogRecord", "stream time_ns data partial")
+if TYPE_CHECKING:
+    class LogRecordTuple(NamedTuple):
+        stream: str
+        time_ns: int
+        data: bytes
+        partial: bool
+else:
+    LogRecordTuple = collections.namedtuple("LogRecord", "stream time_ns data partial")
 
 # How long one library call waits while following (KeyboardInterrupt is seen between calls).
 _SLICE_MS = 200
 
 
-def parse_time(value, now_ns=0):
+def parse_time(value: Union[None, int, float, str, datetime.datetime], now_ns: int = 0) -> int:
     """since/until as unix ns: None, int/float unix seconds, datetime, or a str
     as `berth logs` takes it (RFC 3339, unix seconds, or a duration before now: "10m")."""
     if value is None:
@@ -40,7 +53,7 @@ def parse_time(value, now_ns=0):
     return out.value
 
 
-def format_time(ns):
+def format_time(ns: int) -> str:
     """RFC 3339 with nanoseconds, in UTC, as `berth logs -t` prints it."""
     secs, frac = divmod(ns, 1_000_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
@@ -52,7 +65,8 @@ class LogIterator:
     before it became an iterator. Close it (or use `with`) to release the
     reader early; iterating to the end releases it too."""
 
-    def __init__(self, container, follow, since, until, timestamps, tail):
+    def __init__(self, container: Any, follow: bool, since: Any, until: Any, timestamps: bool,
+                 tail: Optional[int]) -> None:
         self._c = container
         self._timestamps = timestamps
         self._line_start = {1: True, 2: True}
@@ -67,7 +81,7 @@ class LogIterator:
             self._opts.tail = int(tail)
         self._reader = None
         self._done = False
-        self._all = None
+        self._all: Optional[bytes] = None
         self._rec = LogRecord()
         self._rec.version = LOG_RECORD_VERSION
 
@@ -77,10 +91,10 @@ class LogIterator:
             lib.berth_log_reader_open(byref(r), self._c._handle(), byref(self._opts))
         self._reader = r
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LogRecordTuple]:
         return self
 
-    def __next__(self):
+    def __next__(self) -> LogRecordTuple:
         if self._done:
             raise StopIteration
         if self._reader is None:
@@ -109,32 +123,32 @@ class LogIterator:
         self._line_start[stream] = not partial
         return LogRecordTuple("stderr" if stream == LOG_STDERR else "stdout", rec.time_ns, data, partial)
 
-    def read(self):
+    def read(self) -> bytes:
         """The data of every (remaining) record, stdout and stderr in the order
         read. Kept: bytes(it) and `b"x" in it` give the same afterwards."""
         if self._all is None:
             self._all = b"".join(r.data for r in self)
         return self._all
 
-    def __bytes__(self):
+    def __bytes__(self) -> bytes:
         return self.read()
 
-    def __contains__(self, item):
+    def __contains__(self, item: object) -> bool:
         # `b"x" in c.logs()` as when logs() returned bytes
         if isinstance(item, (bytes, bytearray)):
             return bytes(item) in self.read()
         return any(r == item for r in self)
 
-    def close(self):
+    def close(self) -> None:
         self._done = True
         if self._reader is not None:
             lib.berth_log_reader_free(self._reader)
             self._reader = None
 
-    def __enter__(self):
+    def __enter__(self) -> LogIterator:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
     def __del__(self):

@@ -6,7 +6,13 @@ rule for setns/unshare); the mount and user types need a single-threaded
 process, which a Python program with threads is not.
 """
 
+from __future__ import annotations
+
 from ctypes import byref, c_int
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, Union
 
 from . import errors
 from ._lib import dec, enc, lib
@@ -20,10 +26,14 @@ NS_USER = 6
 NS_CGROUP = 7
 NS_TIME = 8
 
+if TYPE_CHECKING:
+    #: a namespace type: NS_* or its OCI name ("pid", "network", also "net", "mnt")
+    NsType = Union[int, str, bytes]
+
 TYPES = (NS_PID, NS_NET, NS_MOUNT, NS_UTS, NS_IPC, NS_USER, NS_CGROUP, NS_TIME)
 
 
-def bit(type):
+def bit(type: NsType) -> int:
     """BERTH_NS_BIT(type): the bit of a type in a mask."""
     return 1 << _type(type)
 
@@ -34,7 +44,7 @@ def _type(t):
     return int(t)
 
 
-def type_name(type):
+def type_name(type: int) -> str:
     """The OCI name of a type ("pid", "network", ...). InvalidArgument if unknown."""
     name = lib.berth_ns_type_name(int(type))
     if name is None:
@@ -42,19 +52,19 @@ def type_name(type):
     return dec(name)
 
 
-def type_from_name(name):
+def type_from_name(name: Union[str, bytes]) -> int:
     """Parses an OCI name (also "net" and "mnt"). InvalidArgument if unknown."""
     out = c_int()
     lib.berth_ns_type_from_name(byref(out), enc(name))
     return out.value
 
 
-def clone_flag(type):
+def clone_flag(type: NsType) -> int:
     """The CLONE_NEW* flag of a type, 0 for an unknown one."""
     return lib.berth_ns_clone_flag(_type(type))
 
 
-def mask(types):
+def mask(types: Union[int, NsType, Iterable[NsType]]) -> int:
     """A mask from an int (returned as is) or an iterable of types/names."""
     if isinstance(types, int):
         return types
@@ -66,13 +76,13 @@ def mask(types):
     return m
 
 
-def unshare(types):
+def unshare(types: Union[int, NsType, Iterable[NsType]]) -> None:
     """Moves the calling thread into new namespaces: a mask (bit()) or a list
     of types or names. A new net namespace gets its loopback up."""
     lib.berth_ns_unshare(mask(types))
 
 
-def join(path, type=0):
+def join(path: Union[str, bytes, int], type: NsType = 0) -> None:
     """Joins the namespace at path (/proc/PID/ns/net, a bind mount of one, or an
     open fd). type 0 accepts any type; otherwise the file must be of that type."""
     if isinstance(path, int):
@@ -80,7 +90,7 @@ def join(path, type=0):
     lib.berth_ns_join(enc(path), _type(type) if type else 0)
 
 
-def open(pid, type):
+def open(pid: int, type: NsType) -> int:
     """Opens the namespace of a type of process pid (0: the caller). Returns an
     fd the caller owns (close it with os.close)."""
     out = c_int(-1)
@@ -88,7 +98,7 @@ def open(pid, type):
     return out.value
 
 
-def loopback_up():
+def loopback_up() -> None:
     """Brings up lo in the calling thread's network namespace."""
     lib.berth_ns_loopback_up()
 

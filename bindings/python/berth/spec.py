@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """berth.Spec: a container's configuration (an OCI runtime-spec config.json)."""
 
+from __future__ import annotations
+
 import json
 import threading
 from ctypes import byref, c_uint32, c_void_p
@@ -8,6 +10,13 @@ from ctypes import byref, c_uint32, c_void_p
 from . import errors
 from ._handle import Handle
 from ._lib import SpecP, enc, lib, strv, take_string
+
+# typing only for type checkers: importing it costs `import berth` ~10 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+    from ._types import Args, Env, PathArg, Ports, User
+    from .image import Image
 
 _MISSING = object()
 
@@ -54,7 +63,7 @@ class Spec(Handle):
     a lock, so sharing one is safe (but slower than one per thread).
     """
 
-    def __init__(self, _handle=None):
+    def __init__(self, _handle: Any = None) -> None:
         self._lock = threading.RLock()
         if _handle is None:
             h = SpecP()
@@ -68,7 +77,7 @@ class Spec(Handle):
         return cls(_handle=handle)
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: Union[str, bytes]) -> Spec:
         """Parses config.json text (str or bytes)."""
         data = enc(text)
         h = SpecP()
@@ -76,17 +85,17 @@ class Spec(Handle):
         return cls._wrap(h)
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: Dict[str, Any]) -> Spec:
         return cls.from_json(json.dumps(d))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str) -> Spec:
         """Reads a config.json file."""
         h = SpecP()
         lib.berth_spec_load(byref(h), enc(path))
         return cls._wrap(h)
 
-    def copy(self):
+    def copy(self) -> Spec:
         with self._lock:
             h = SpecP()
             lib.berth_spec_copy(byref(h), self._handle())
@@ -104,7 +113,7 @@ class Spec(Handle):
             raise errors.StateError(errors.ESTATE, 0, "spec is closed")
         return h
 
-    def set_image(self, image, entrypoint=None, cmd=None):
+    def set_image(self, image: Image, entrypoint: Optional[str] = None, cmd: Optional[Args] = None) -> Spec:
         """Runs a berth.Image as `docker run` would: its layers as the root
         filesystem, its Env/WorkingDir/User/StopSignal, and entrypoint + cmd
         (entrypoint None keeps the image's, "" clears it; cmd None: the image's Cmd)."""
@@ -113,7 +122,7 @@ class Spec(Handle):
                    argv)
         return self
 
-    def close(self):
+    def close(self) -> None:
         """Frees the C spec. Further use raises StateError."""
         with self._lock:
             h, self._h = self._h, None
@@ -126,27 +135,27 @@ class Spec(Handle):
         return self
 
     # --- serialisation ---
-    def validate(self):
+    def validate(self) -> Spec:
         """Checks every field berth uses; InvalidArgument naming the field."""
         return self._call(lib.berth_spec_validate)
 
-    def to_json(self):
+    def to_json(self) -> str:
         """The config.json text (pretty-printed)."""
         p = c_void_p()
         with self._lock:
             lib.berth_spec_to_json(byref(p), self._handle())
         return take_string(p).decode("utf-8", "surrogateescape")
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return json.loads(self.to_json())
 
-    def save(self, path):
+    def save(self, path: str) -> Spec:
         """Writes config.json atomically."""
         with self._lock:
             lib.berth_spec_save(self._handle(), enc(path))
         return self
 
-    def get(self, pointer, default=_MISSING):
+    def get(self, pointer: str, default: Any = _MISSING) -> Any:
         """A field by JSON pointer ("/process/args") as a Python value.
         NotFound if absent, unless a default is given."""
         p = c_void_p()
@@ -169,30 +178,30 @@ class Spec(Handle):
 
     # --- process ---
     @property
-    def args(self):
+    def args(self) -> List[str]:
         return self.get("/process/args", [])
 
     @args.setter
-    def args(self, argv):
+    def args(self, argv: Sequence[str]) -> None:
         self.set_args(argv)
 
-    def set_args(self, argv):
+    def set_args(self, argv: Sequence[Union[str, bytes]]) -> Spec:
         if isinstance(argv, (str, bytes)):
             raise TypeError("args must be a list of strings, not a string")
         a = strv(argv)
         return self._call(lib.berth_spec_set_args, a)
 
     @property
-    def env(self):
+    def env(self) -> List[str]:
         """The environment as a list of "K=V" strings."""
         return self.get("/process/env", [])
 
     @env.setter
-    def env(self, env):
+    def env(self, env: Env) -> None:
         self.set_env(env)
 
-    def env_dict(self):
-        return dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in self.env)
+    def env_dict(self) -> Dict[str, str]:
+        return {k: v for k, _, v in (kv.partition("=") for kv in self.env)}
 
     @staticmethod
     def _env_items(env):
@@ -202,27 +211,27 @@ class Spec(Handle):
             raise TypeError("env must be a dict or a list of 'K=V' strings")
         return list(env)
 
-    def set_env(self, env):
+    def set_env(self, env: Env) -> Spec:
         """Replaces the whole environment (dict or list of "K=V")."""
         a = strv(self._env_items(env))
         return self._call(lib.berth_spec_set_env, a)
 
-    def setenv(self, key, value=None):
+    def setenv(self, key: Union[str, bytes], value: Optional[str] = None) -> Spec:
         """setenv("K=V") or setenv("K", "V"): sets one variable, replacing K."""
         if value is not None:
             key = "%s=%s" % (key if isinstance(key, str) else key.decode(), value)
         return self._call(lib.berth_spec_setenv, enc(key))
 
-    def update_env(self, env):
+    def update_env(self, env: Env) -> Spec:
         """Sets several variables (dict or list of "K=V"), keeping the others."""
         for kv in self._env_items(env):
             self.setenv(kv)
         return self
 
-    def set_cwd(self, cwd):
+    def set_cwd(self, cwd: str) -> Spec:
         return self._call(lib.berth_spec_set_cwd, enc(cwd))
 
-    def set_user(self, uid, gid=None, additional_gids=()):
+    def set_user(self, uid: User, gid: Optional[int] = None, additional_gids: Iterable[int] = ()) -> Spec:
         """set_user(1000, 1000), set_user("1000:1000"), set_user((1000, 1000))."""
         if gid is None:
             uid, gid = parse_user(uid)
@@ -230,78 +239,79 @@ class Spec(Handle):
         arr = (c_uint32 * len(gids))(*gids) if gids else None
         return self._call(lib.berth_spec_set_user, uid, gid, arr, len(gids))
 
-    def set_terminal(self, on=True):
+    def set_terminal(self, on: bool = True) -> Spec:
         return self._call(lib.berth_spec_set_terminal, 1 if on else 0)
 
-    def set_rlimit(self, type, soft, hard=None):
+    def set_rlimit(self, type: str, soft: int, hard: Optional[int] = None) -> Spec:
         """type: "RLIMIT_NOFILE" or "nofile"; hard defaults to soft."""
         return self._call(lib.berth_spec_set_rlimit, enc(type), soft, soft if hard is None else hard)
 
-    def set_no_new_privileges(self, on=True):
+    def set_no_new_privileges(self, on: bool = True) -> Spec:
         return self._call(lib.berth_spec_set_no_new_privileges, 1 if on else 0)
 
-    def set_oom_score_adj(self, adj):
+    def set_oom_score_adj(self, adj: int) -> Spec:
         return self._call(lib.berth_spec_set_oom_score_adj, adj)
 
     @staticmethod
     def _names(caps):
         return [caps] if isinstance(caps, (str, bytes)) else list(caps)
 
-    def cap_add(self, *caps):
+    def cap_add(self, *caps: Union[str, Iterable[str]]) -> Spec:
         """cap_add("NET_ADMIN"), cap_add("CAP_SYS_TIME", "NET_RAW"), cap_add(["ALL"])."""
         for group in caps:
             for c in self._names(group):
                 self._call(lib.berth_spec_cap_add, enc(c))
         return self
 
-    def cap_drop(self, *caps):
+    def cap_drop(self, *caps: Union[str, Iterable[str]]) -> Spec:
         for group in caps:
             for c in self._names(group):
                 self._call(lib.berth_spec_cap_drop, enc(c))
         return self
 
     # --- root, hostname, mounts ---
-    def set_rootfs(self, path, readonly=False):
+    def set_rootfs(self, path: PathArg, readonly: bool = False) -> Spec:
         return self._call(lib.berth_spec_set_rootfs, enc(path), 1 if readonly else 0)
 
-    def set_hostname(self, hostname):
+    def set_hostname(self, hostname: str) -> Spec:
         return self._call(lib.berth_spec_set_hostname, enc(hostname))
 
-    def add_mount(self, destination, type, source=None, options=None):
+    def add_mount(self, destination: str, type: str, source: Optional[str] = None,
+                  options: Optional[Sequence[str]] = None) -> Spec:
         """A mount: add_mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "size=64m"])."""
         opts = strv(options) if options is not None else None
         return self._call(lib.berth_spec_add_mount, enc(destination), enc(type), enc(source), opts)
 
-    def add_bind(self, source, destination, readonly=False):
+    def add_bind(self, source: PathArg, destination: str, readonly: bool = False) -> Spec:
         return self._call(lib.berth_spec_add_bind, enc(source), enc(destination), 1 if readonly else 0)
 
-    def add_volume(self, arg):
+    def add_volume(self, arg: Union[str, bytes]) -> Spec:
         """A Docker volume argument "SRC:DST[:ro|rw]"."""
         return self._call(lib.berth_spec_add_volume_arg, enc(arg))
 
     add_volume_arg = add_volume
 
-    def add_named_volume(self, name, destination, readonly=False):
+    def add_named_volume(self, name: Union[str, bytes, None], destination: str, readonly: bool = False) -> Spec:
         """A volume (docs/volumes.md) at destination; name None: an anonymous
         one. Created if missing and seeded from the image when empty, at create."""
         return self._call(lib.berth_spec_add_volume, enc(name) if name else None, enc(destination),
                           1 if readonly else 0)
 
     # --- namespaces ---
-    def set_namespace(self, type, path=None):
+    def set_namespace(self, type: Union[int, str], path: Optional[PathArg] = None) -> Spec:
         """Adds (or replaces) a namespace; type: berth.namespace.NS_* or a name
         ("network"); path None creates a new one, a path joins it."""
         return self._call(lib.berth_spec_set_namespace, _ns_type(type), enc(path))
 
-    def remove_namespace(self, type):
+    def remove_namespace(self, type: Union[int, str]) -> Spec:
         return self._call(lib.berth_spec_remove_namespace, _ns_type(type))
 
     # --- network (berth.net) ---
-    def set_network(self, mode):
+    def set_network(self, mode: str) -> Spec:
         """"none", "host", "bridge", "container:ID" or a created network's name."""
         return self._call(lib.berth_spec_set_network, enc(mode))
 
-    def add_port(self, port):
+    def add_port(self, port: Ports) -> None:
         """Publishes ports: "8080:80", a berth.net.Port or (host, container[, proto]);
         a string with a range publishes every port of it."""
         from . import net
@@ -309,7 +319,7 @@ class Spec(Handle):
             c = p._to_c()
             self._call(lib.berth_spec_add_port, byref(c))
 
-    def set_dns(self, servers):
+    def set_dns(self, servers: Optional[Sequence[str]]) -> Spec:
         """DNS servers for /etc/resolv.conf (None: the host's)."""
         if servers is None:
             return self._call(lib.berth_spec_set_dns, None)
@@ -318,19 +328,19 @@ class Spec(Handle):
         arr = strv(servers)
         return self._call(lib.berth_spec_set_dns, arr)
 
-    def add_id_mapping(self, container_id, host_id, size, gid=False):
+    def add_id_mapping(self, container_id: int, host_id: int, size: int, gid: bool = False) -> Spec:
         """A user-namespace mapping (uid, or gid with gid=True); adds a user
         namespace if the spec has none."""
         return self._call(lib.berth_spec_add_id_mapping, 1 if gid else 0, container_id, host_id, size)
 
-    def add_uid_mapping(self, container_id, host_id, size):
+    def add_uid_mapping(self, container_id: int, host_id: int, size: int) -> Spec:
         return self.add_id_mapping(container_id, host_id, size, gid=False)
 
-    def add_gid_mapping(self, container_id, host_id, size):
+    def add_gid_mapping(self, container_id: int, host_id: int, size: int) -> Spec:
         return self.add_id_mapping(container_id, host_id, size, gid=True)
 
     # --- security ---
-    def set_seccomp(self, profile="default"):
+    def set_seccomp(self, profile: Union[None, str, Dict[str, Any]] = "default") -> Spec:
         """None or "unconfined": no seccomp. "default": the default profile for
         the current capabilities. A dict, or a str/bytes starting with "{":
         an OCI or Docker seccomp JSON object. Anything else: a profile file."""
@@ -344,20 +354,20 @@ class Spec(Handle):
             return self._call(lib.berth_spec_set_seccomp_json, enc(profile))
         return self._call(lib.berth_spec_set_seccomp_file, enc(profile))
 
-    def set_seccomp_default(self):
+    def set_seccomp_default(self) -> Spec:
         return self._call(lib.berth_spec_set_seccomp_default)
 
-    def set_privileged(self, on=True):
+    def set_privileged(self, on: bool = True) -> Spec:
         return self._call(lib.berth_spec_set_privileged, 1 if on else 0)
 
-    def set_sysctl(self, key, value):
+    def set_sysctl(self, key: str, value: Any) -> Spec:
         return self._call(lib.berth_spec_set_sysctl, enc(key), enc(str(value)))
 
-    def set_annotation(self, key, value):
+    def set_annotation(self, key: str, value: str) -> Spec:
         return self._call(lib.berth_spec_set_annotation, enc(key), enc(value))
 
     # --- resources (cgroups) ---
-    def set_resources(self, res=None, **kwargs):
+    def set_resources(self, res: Any = None, **kwargs: Any) -> Spec:
         """Sets linux.resources from keywords (memory="512m", memory_swap,
         memory_reservation, cpus=0.5, cpu_shares, cpu_quota, cpu_period,
         cpuset_cpus="0-1", cpuset_mems, pids_limit, blkio_weight; see
@@ -368,7 +378,7 @@ class Spec(Handle):
         r = cgroup.resources_from(res, **kwargs)
         return self._call(lib.berth_spec_set_resources, byref(r))
 
-    def set_cgroup_parent(self, parent):
+    def set_cgroup_parent(self, parent: str) -> Spec:
         """The parent of the container's cgroup in every hierarchy ("berth"
         by default; no ".."), e.g. "berth/jobs"."""
         return self._call(lib.berth_spec_set_cgroup_parent, enc(parent))
