@@ -19,14 +19,9 @@
 
 BERTH_EXTERN int berth_build_options_init(berth_build_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "build options: NULL");
-	int r = berth__check_version(version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options");
-	if (r < 0)
-		return r;
-	berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
-	*opts = d;
-	return 0;
+	static const berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_build_options");
 }
 
 static int read_all(char **out, size_t *len, const char *path, const char *what)
