@@ -5,6 +5,7 @@
 #define BERTH_INTERNAL_H
 
 #include <berth/berth.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -96,6 +97,9 @@ BERTH_HIDDEN int berth__rm_rf(const char *path);
 BERTH_HIDDEN int berth__rm_at(int dfd, const char *name);
 /* A strings array in one allocation (pointers then bytes), freed with free(). */
 BERTH_HIDDEN char **berth__strv_pack(char *const *strs, size_t n);
+/* The names in d but "." and "..", sorted (strcmp), NULL-terminated in one
+ * allocation (free()); *n their number. BERTH_ENOMEM (lib/common/dirnames.c). */
+BERTH_HIDDEN int berth__dir_names(char ***out, size_t *n, DIR *d);
 /* 32 random bytes as 64 hex chars into buf[65]. */
 BERTH_HIDDEN int berth__random_hex(char *buf, size_t nbytes);
 /* Checks an id or name: [A-Za-z0-9][A-Za-z0-9_.-]*, max 128. what = "id"/"name". */

@@ -183,19 +183,7 @@ BERTH_EXTERN int berth_spec_set_rlimit(berth_spec *spec, const char *type, uint6
 		json_decref(e);
 		return r;
 	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(rl, i, v) {
-		const char *t = json_string_value(json_object_get(v, "type"));
-		if (t && berth__spec_rlimit_canon(t) == canon) {
-			if (json_array_set_new(rl, i, e) < 0)
-				return berth__err_nomem();
-			return berth__spec_ok();
-		}
-	}
-	if (json_array_append_new(rl, e) < 0)
-		return berth__err_nomem();
-	return berth__spec_ok();
+	return berth__spec_put_typed(rl, e, canon, berth__spec_rlimit_canon);
 }
 
 BERTH_EXTERN int berth_spec_set_no_new_privileges(berth_spec *spec, int on)

@@ -115,6 +115,20 @@ int berth__spec_child_array(json_t **out, json_t *parent, const char *key, const
 	return child(out, parent, key, field, create, 1);
 }
 
+int berth__spec_put_typed(json_t *arr, json_t *e, const char *type, const char *(*canon)(const char *))
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		if (t && canon)
+			t = canon(t);
+		if (t && !strcmp(t, type))
+			return json_array_set_new(arr, i, e) < 0 ? berth__err_nomem() : berth__spec_ok();
+	}
+	return json_array_append_new(arr, e) < 0 ? berth__err_nomem() : berth__spec_ok();
+}
+
 int berth__spec_check(const berth_spec *spec, const char *what)
 {
 	if (!spec || !json_is_object(spec->root))
