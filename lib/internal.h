@@ -5,6 +5,7 @@
 #define BERTH_INTERNAL_H
 
 #include <berth/berth.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -106,6 +107,9 @@ BERTH_HIDDEN int berth__rm_rf(const char *path);
 BERTH_HIDDEN int berth__rm_at(int dfd, const char *name);
 /* A strings array in one allocation (pointers then bytes), freed with free(). */
 BERTH_HIDDEN char **berth__strv_pack(char *const *strs, size_t n);
+/* The names in d but "." and "..", sorted (strcmp), NULL-terminated in one
+ * allocation (free()); *n their number. BERTH_ENOMEM (lib/common/dirnames.c). */
+BERTH_HIDDEN int berth__dir_names(char ***out, size_t *n, DIR *d);
 /* 32 random bytes as 64 hex chars into buf[65]. */
 BERTH_HIDDEN int berth__random_hex(char *buf, size_t nbytes);
 /* Checks an id or name: [A-Za-z0-9][A-Za-z0-9_.-]*, max 128. what = "id"/"name". */
@@ -133,6 +137,13 @@ BERTH_HIDDEN int berth__send_fd(int sock, const void *buf, size_t len, int fd);
  * struct in place may do so only while current is 1: once the struct has
  * grown, it copies the caller's version with berth__options_copy. */
 BERTH_HIDDEN int berth__check_version(unsigned int version, unsigned int current, const char *name);
+/* The body of every berth_x_options_init(opts, version): BERTH_EINVAL for
+ * a NULL opts or an unknown version (berth__check_version), else the first
+ * sizes[version - 1] bytes of the template tmpl (a static const: no
+ * indeterminate padding reaches the caller) with the version set. nversions
+ * is the number of sizes, the current version. */
+BERTH_HIDDEN int berth__options_init(void *opts, unsigned int version, const void *tmpl, const size_t *sizes,
+                                     unsigned int nversions, const char *name);
 /* Copies a caller's options struct of any known version into dst (already
  * holding the current version's defaults): sizes[v - 1] is the size of
  * version v, nversions the current version. Fields newer than the caller's

@@ -233,36 +233,31 @@ static void exec_forward(int sig, void *payload)
 	berth_process_kill(x->p, sig);
 }
 
-/* "NAME[:GROUP]" -> "UID:GID" looked up in the container's rootfs. */
+/* "NAME[:GROUP]" -> "UID:GID" looked up in the container's root filesystem
+ * (the library resolves it on a copy of the container's spec). */
 static char *exec_user(berth_container *c, const char *user)
 {
-	const char *colon = strchr(user, ':');
-	uint64_t v;
-	char *u = xstrdup(user);
-	u[strcspn(u, ":")] = '\0';
-	int numeric = parse_uint64(&v, u) == 0 && (!colon || parse_uint64(&v, colon + 1) == 0);
-	free(u);
-	if (numeric)
-		return xstrdup(user);
 	berth_spec *spec = NULL;
-	char *rootfs_json = NULL, *rootfs = NULL, err[256];
-	if (berth_container_spec(&spec, c) == 0 && berth_spec_get(&rootfs_json, spec, "/root/path") == 0) {
+	char *rootfs_json = NULL, *rootfs = NULL, *uid = NULL, *gid = NULL, err[256];
+	if (berth_container_spec(&spec, c) < 0)
+		usage_error("exec", "--user: %s", berth_error_last()->message);
+	if (berth_spec_get(&rootfs_json, spec, "/root/path") == 0) {
 		struct jval *j = json_parse(rootfs_json, strlen(rootfs_json), err, sizeof err);
 		if (j && j->type == J_STRING)
 			rootfs = xstrdup(j->str);
 		json_free(j);
 	}
 	berth_free(rootfs_json);
-	berth_spec_free(spec);
-	uint32_t uid, gid;
-	if (!rootfs || resolve_user(&uid, &gid, rootfs, user, err, sizeof err) < 0) {
-		if (!rootfs)
-			snprintf(err, sizeof err, "unable to find user %s: the container's root filesystem is unknown", user);
-		free(rootfs);
-		usage_error("exec", "--user: %s", err);
-	}
+	const char *root[] = { rootfs, NULL };
+	if (berth_spec_set_user_name(spec, rootfs ? root : NULL, user) < 0 ||
+	    berth_spec_get(&uid, spec, "/process/user/uid") < 0 || berth_spec_get(&gid, spec, "/process/user/gid") < 0)
+		usage_error("exec", "--user: %s", berth_error_last()->message);
+	char *s = xasprintf("%s:%s", uid, gid);
+	berth_free(uid);
+	berth_free(gid);
 	free(rootfs);
-	return xasprintf("%u:%u", uid, gid);
+	berth_spec_free(spec);
+	return s;
 }
 
 int cmd_exec(int argc, char **argv)
@@ -274,7 +269,7 @@ int cmd_exec(int argc, char **argv)
 		{ X_TTY, 't', "tty", OPT_BOOL, NULL, "Allocate a pseudo-terminal" },
 		{ X_ENV, 'e', "env", OPT_ARG, "K=V", "Set an environment variable (repeatable)" },
 		{ X_WORKDIR, 'w', "workdir", OPT_ARG, "DIR", "Working directory inside the container" },
-		{ X_USER, 'u', "user", OPT_ARG, "UID[:GID]", "User (numeric, or a name from the container's /etc/passwd)" },
+		{ X_USER, 'u', "user", OPT_ARG, "USER[:GROUP]", "User and group, names or ids (names from the container's /etc/passwd and /etc/group)" },
 		{ 0 }
 	};
 	static const struct cli_cmd_help help = {

@@ -33,7 +33,7 @@ enum {
 	{ R_ENV, 'e', "env", OPT_ARG, "K=V", "Set an environment variable (repeatable; K alone: from our env)" },     \
 	{ R_ENV_FILE, 0, "env-file", OPT_ARG, "FILE", "Read environment variables from a file (repeatable)" },       \
 	{ R_WORKDIR, 'w', "workdir", OPT_ARG, "DIR", "Working directory inside the container" },                     \
-	{ R_USER, 'u', "user", OPT_ARG, "UID[:GID]", "User (numeric, or a name from the rootfs' /etc/passwd)" },      \
+	{ R_USER, 'u', "user", OPT_ARG, "USER[:GROUP]", "User and group, names or ids (names from the image's /etc/passwd and /etc/group)" },      \
 	{ R_READ_ONLY, 0, "read-only", OPT_BOOL, NULL, "Mount the root filesystem read-only" },                      \
 	{ R_VOLUME, 'v', "volume", OPT_ARG, "SRC:DST[:OPTS]",                                                        \
 	  "Bind a host path (SRC absolute) or mount a volume (SRC a name; DST alone: anonymous) (repeatable)" },        \
@@ -426,7 +426,7 @@ static void apply_network(berth_spec *spec, const struct run_cfg *rc)
 static berth_spec *build_spec(const struct run_cfg *rc)
 {
 	berth_spec *spec = NULL;
-	char rootfs[PATH_MAX];
+	char rootfs[PATH_MAX] = "";
 	struct stat sb;
 	char **layers = NULL; /* an image's layer dirs: where -u NAME is looked up */
 
@@ -460,19 +460,6 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 		berth_image_free(img);
 		if (rc->read_only && berth_spec_set_rootfs(spec, "rootfs", 1) < 0)
 			spec_fail("read-only");
-		/* -u NAME: looked up in the top-most layer that has an /etc/passwd */
-		size_t n = 0;
-		while (layers[n])
-			n++;
-		snprintf(rootfs, sizeof rootfs, "/nonexistent");
-		for (size_t i = n; i-- > 0;) {
-			char pw[PATH_MAX + 16];
-			snprintf(pw, sizeof pw, "%s/etc/passwd", layers[i]);
-			if (access(pw, F_OK) == 0) {
-				snprintf(rootfs, sizeof rootfs, "%s", layers[i]);
-				break;
-			}
-		}
 	} else {
 		if (!realpath(rc->rootfs, rootfs) || stat(rootfs, &sb) < 0)
 			usage_error(rc->cmd, "--rootfs %s: %s", rc->rootfs, strerror(errno));
@@ -494,12 +481,11 @@ static berth_spec *build_spec(const struct run_cfg *rc)
 	if (rc->workdir && berth_spec_set_cwd(spec, rc->workdir) < 0)
 		spec_fail("workdir");
 	if (rc->user) {
-		uint32_t uid, gid;
-		char err[256];
-		if (resolve_user(&uid, &gid, rootfs, rc->user, err, sizeof err) < 0)
-			usage_error(rc->cmd, "--user: %s", err);
-		if (berth_spec_set_user(spec, uid, gid, NULL, 0) < 0)
-			spec_fail("user");
+		/* names from the image's layers (whiteouts honoured) or the rootfs */
+		const char *one_root[] = { rootfs, NULL };
+		const char *const *root = layers ? (const char *const *)layers : one_root;
+		if (berth_spec_set_user_name(spec, root, rc->user) < 0)
+			usage_error(rc->cmd, "--user: %s", berth_error_last()->message);
 	}
 	if (rc->privileged && berth_spec_set_privileged(spec, 1) < 0)
 		spec_fail("privileged");

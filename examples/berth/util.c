@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <termios.h>
 #include <unistd.h>
@@ -838,115 +836,6 @@ struct jval *inspect_json(berth_container *c)
 		warnx_("inspect %s: %s", berth_container_id(c), err);
 	berth_free(s);
 	return v;
-}
-
-/* ---------------------------------------------------------------- users */
-
-/* Opens rootfs/rel without leaving rootfs (symlinks resolved inside it). */
-static FILE *open_in_root(const char *rootfs, const char *rel)
-{
-	int dfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return NULL;
-	struct open_how how;
-	memset(&how, 0, sizeof how);
-	how.flags = O_RDONLY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT;
-	int fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how);
-	close(dfd);
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-/* Finds a line of a passwd/group file by name (field 0) or id (field 2);
- * *id = field 2, *id2 = field 3. */
-static int db_lookup(const char *rootfs, const char *file, const char *name, long want_id, uint32_t *id, uint32_t *id2)
-{
-	FILE *f = rootfs ? open_in_root(rootfs, file) : NULL;
-	if (!f)
-		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	int found = -1;
-	while (getline(&line, &cap, f) > 0) {
-		char *fields[4] = { 0 };
-		char *p = line;
-		line[strcspn(line, "\n")] = '\0';
-		for (int i = 0; i < 4; i++) {
-			fields[i] = strsep(&p, ":");
-			if (!fields[i])
-				break;
-		}
-		if (!fields[0] || !fields[2])
-			continue;
-		uint64_t v, v2 = 0;
-		if (parse_uint64(&v, fields[2]) < 0 || v > UINT32_MAX)
-			continue;
-		if (fields[3])
-			parse_uint64(&v2, fields[3]);
-		if ((name && !strcmp(fields[0], name)) || (!name && (long)v == want_id)) {
-			*id = (uint32_t)v;
-			if (id2)
-				*id2 = (uint32_t)v2;
-			found = 0;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-int resolve_user(uint32_t *uid, uint32_t *gid, const char *rootfs, const char *spec, char *err, size_t errlen)
-{
-	char *u = xstrdup(spec), *g = strchr(u, ':');
-	uint64_t v;
-	int r = -1;
-	uint32_t id, id2 = 0;
-	if (g)
-		*g++ = '\0';
-	if (!*u || (g && !*g)) {
-		snprintf(err, errlen, "invalid user '%s': expected UID[:GID] or NAME[:GROUP]", spec);
-		goto out;
-	}
-	*gid = 0;
-	if (parse_uint64(&v, u) == 0) {
-		if (v > UINT32_MAX) {
-			snprintf(err, errlen, "invalid user '%s': uid out of range", spec);
-			goto out;
-		}
-		*uid = (uint32_t)v;
-		if (db_lookup(rootfs, "etc/passwd", NULL, (long)v, &id, &id2) == 0)
-			*gid = id2;
-	} else if (db_lookup(rootfs, "etc/passwd", u, 0, &id, &id2) == 0) {
-		*uid = id;
-		*gid = id2;
-	} else {
-		snprintf(err, errlen, "unable to find user %s: no matching entries in passwd file", u);
-		goto out;
-	}
-	if (g) {
-		if (parse_uint64(&v, g) == 0) {
-			if (v > UINT32_MAX) {
-				snprintf(err, errlen, "invalid user '%s': gid out of range", spec);
-				goto out;
-			}
-			*gid = (uint32_t)v;
-		} else if (db_lookup(rootfs, "etc/group", g, 0, &id, NULL) == 0) {
-			*gid = id;
-		} else {
-			snprintf(err, errlen, "unable to find group %s: no matching entries in group file", g);
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	free(u);
-	return r;
 }
 
 int run_subcommand(int argc, char **argv, const struct cli_cmd_help *help, const struct cli_sub *subs)

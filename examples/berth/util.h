@@ -208,9 +208,6 @@ void size_decimal(char *buf, size_t len, double bytes);
 /* --- templates (cmd_ps.c) --- */
 int render_template(FILE *f, const char *tmpl, const struct jval *v, const char *cmd);
 
-/* --- users: "UID[:GID]" or names looked up in rootfs/etc/passwd, group --- */
-int resolve_user(uint32_t *uid, uint32_t *gid, const char *rootfs, const char *spec, char *err, size_t errlen);
-
 /* Commands. */
 int cmd_run(int argc, char **argv);
 int cmd_network(int argc, char **argv);

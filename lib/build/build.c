@@ -19,14 +19,9 @@
 
 BERTH_EXTERN int berth_build_options_init(berth_build_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "build options: NULL");
-	int r = berth__check_version(version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options");
-	if (r < 0)
-		return r;
-	berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
-	*opts = d;
-	return 0;
+	static const berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_build_options");
 }
 
 static int read_all(char **out, size_t *len, const char *path, const char *what)
@@ -156,6 +151,97 @@ static int run_build(berth_image **out, bctx *b)
 	return berth__bd_commit_image(out, b, &b->stages[target]);
 }
 
+/* The Dockerfile (b->o's text, or its file) parsed into b->df, *text its
+ * text (the caller frees it), and the context's .dockerignore into b->ig. */
+static int read_inputs(bctx *b, char **text, size_t *tlen)
+{
+	int r = 0;
+	/* the Dockerfile */
+	if (b->o->dockerfile_text) {
+		*text = berth__strdup(b->o->dockerfile_text);
+		*tlen = *text ? strlen(*text) : 0;
+		snprintf(b->dfname, sizeof b->dfname, "Dockerfile");
+		if (!*text)
+			return BERTH_ENOMEM;
+	} else {
+		char path[4200];
+		if (b->o->dockerfile && *b->o->dockerfile)
+			snprintf(path, sizeof path, "%s", b->o->dockerfile);
+		else
+			snprintf(path, sizeof path, "%s/Dockerfile", b->context);
+		const char *base = strrchr(path, '/');
+		snprintf(b->dfname, sizeof b->dfname, "%s", base ? base + 1 : path);
+		char what[4300];
+		snprintf(what, sizeof what, "build: Dockerfile %s", path);
+		if ((r = read_all(text, tlen, path, what)) < 0)
+			return r;
+	}
+	if ((r = berth__dockerfile_parse(&b->df, *text, *tlen, b->dfname)) < 0)
+		return r;
+	/* .dockerignore */
+	if (b->context) {
+		char p[4200];
+		snprintf(p, sizeof p, "%s/.dockerignore", b->context);
+		char *ig = NULL;
+		size_t il = 0;
+		if (access(p, F_OK) == 0) {
+			if ((r = read_all(&ig, &il, p, "build: .dockerignore")) < 0)
+				return r;
+			r = berth__ignore_parse(&b->ig, ig, il);
+			free(ig);
+		}
+	}
+	return r;
+}
+
+/* The tags checked before anything runs, --build-arg values, and the
+ * predefined platform arguments of the global scope. */
+static int arguments(bctx *b)
+{
+	/* the tags, before anything runs */
+	for (const char *const *t = b->o->tags; t && *t; t++) {
+		berth_ref *ref = NULL;
+		if (berth_ref_parse(&ref, *t) < 0)
+			return berth__err_prefix("build: tag");
+		int dig = berth_ref_digest(ref) != NULL;
+		berth_ref_free(ref);
+		if (dig)
+			return berth__err(BERTH_EINVAL, "build: tag '%s': a tag cannot contain a digest", *t);
+	}
+	/* --build-arg */
+	for (const char *const *a = b->o->build_args; a && *a; a++) {
+		const char *eq = strchr(*a, '=');
+		char name[256];
+		size_t nl = eq ? (size_t)(eq - *a) : strlen(*a);
+		if (nl == 0 || nl >= sizeof name)
+			return berth__err(BERTH_EINVAL, "build: --build-arg '%s': expected NAME=value", *a);
+		memcpy(name, *a, nl);
+		name[nl] = '\0';
+		const char *val = eq ? eq + 1 : getenv(name);
+		if (val)
+			json_object_set_new(b->build_args, name, json_string(val));
+	}
+	/* predefined platform arguments in the global scope */
+	{
+		const char *arch = berth__native_arch();
+		char plat[96];
+		snprintf(plat, sizeof plat, "linux/%s", arch);
+		const char *tp = b->o->platform && *b->o->platform ? b->o->platform : plat;
+		char tarch[64] = "";
+		if (strchr(tp, '/'))
+			snprintf(tarch, sizeof tarch, "%s", strchr(tp, '/') + 1);
+		if (strchr(tarch, '/'))
+			*strchr(tarch, '/') = '\0';
+		json_object_set_new(b->global_args, "BUILDPLATFORM", json_string(plat));
+		json_object_set_new(b->global_args, "BUILDOS", json_string("linux"));
+		json_object_set_new(b->global_args, "BUILDARCH", json_string(arch));
+		json_object_set_new(b->global_args, "TARGETPLATFORM", json_string(tp));
+		json_object_set_new(b->global_args, "TARGETOS", json_string("linux"));
+		json_object_set_new(b->global_args, "TARGETARCH", json_string(tarch[0] ? tarch : arch));
+	}
+	return 0;
+}
+
 BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *context, berth_build_options *opts)
 {
 	berth_build_options dflt = BERTH_BUILD_OPTIONS_INIT;
@@ -197,92 +283,8 @@ BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *cont
 		}
 		b->context = ctxabs;
 	}
-	/* the Dockerfile */
-	if (opts->dockerfile_text) {
-		text = berth__strdup(opts->dockerfile_text);
-		tlen = text ? strlen(text) : 0;
-		snprintf(b->dfname, sizeof b->dfname, "Dockerfile");
-		if (!text) {
-			r = BERTH_ENOMEM;
-			goto out;
-		}
-	} else {
-		char path[4200];
-		if (opts->dockerfile && *opts->dockerfile)
-			snprintf(path, sizeof path, "%s", opts->dockerfile);
-		else
-			snprintf(path, sizeof path, "%s/Dockerfile", b->context);
-		const char *base = strrchr(path, '/');
-		snprintf(b->dfname, sizeof b->dfname, "%s", base ? base + 1 : path);
-		char what[4300];
-		snprintf(what, sizeof what, "build: Dockerfile %s", path);
-		if ((r = read_all(&text, &tlen, path, what)) < 0)
-			goto out;
-	}
-	if ((r = berth__dockerfile_parse(&b->df, text, tlen, b->dfname)) < 0)
+	if ((r = read_inputs(b, &text, &tlen)) < 0 || (r = arguments(b)) < 0)
 		goto out;
-	/* .dockerignore */
-	if (b->context) {
-		char p[4200];
-		snprintf(p, sizeof p, "%s/.dockerignore", b->context);
-		char *ig = NULL;
-		size_t il = 0;
-		if (access(p, F_OK) == 0) {
-			if ((r = read_all(&ig, &il, p, "build: .dockerignore")) < 0)
-				goto out;
-			r = berth__ignore_parse(&b->ig, ig, il);
-			free(ig);
-			if (r < 0)
-				goto out;
-		}
-	}
-	/* the tags, before anything runs */
-	for (const char *const *t = opts->tags; t && *t; t++) {
-		berth_ref *ref = NULL;
-		if ((r = berth_ref_parse(&ref, *t)) < 0) {
-			berth__err_prefix("build: tag");
-			goto out;
-		}
-		int dig = berth_ref_digest(ref) != NULL;
-		berth_ref_free(ref);
-		if (dig) {
-			r = berth__err(BERTH_EINVAL, "build: tag '%s': a tag cannot contain a digest", *t);
-			goto out;
-		}
-	}
-	/* --build-arg */
-	for (const char *const *a = opts->build_args; a && *a; a++) {
-		const char *eq = strchr(*a, '=');
-		char name[256];
-		size_t nl = eq ? (size_t)(eq - *a) : strlen(*a);
-		if (nl == 0 || nl >= sizeof name) {
-			r = berth__err(BERTH_EINVAL, "build: --build-arg '%s': expected NAME=value", *a);
-			goto out;
-		}
-		memcpy(name, *a, nl);
-		name[nl] = '\0';
-		const char *val = eq ? eq + 1 : getenv(name);
-		if (val)
-			json_object_set_new(b->build_args, name, json_string(val));
-	}
-	/* predefined platform arguments in the global scope */
-	{
-		const char *arch = berth__native_arch();
-		char plat[96];
-		snprintf(plat, sizeof plat, "linux/%s", arch);
-		const char *tp = opts->platform && *opts->platform ? opts->platform : plat;
-		char tarch[64] = "";
-		if (strchr(tp, '/'))
-			snprintf(tarch, sizeof tarch, "%s", strchr(tp, '/') + 1);
-		if (strchr(tarch, '/'))
-			*strchr(tarch, '/') = '\0';
-		json_object_set_new(b->global_args, "BUILDPLATFORM", json_string(plat));
-		json_object_set_new(b->global_args, "BUILDOS", json_string("linux"));
-		json_object_set_new(b->global_args, "BUILDARCH", json_string(arch));
-		json_object_set_new(b->global_args, "TARGETPLATFORM", json_string(tp));
-		json_object_set_new(b->global_args, "TARGETOS", json_string("linux"));
-		json_object_set_new(b->global_args, "TARGETARCH", json_string(tarch[0] ? tarch : arch));
-	}
 	if ((r = berth__store_ensure(&b->st)) < 0)
 		goto out;
 	if ((gc = berth__store_lock(&b->st, ".gc.lock", LOCK_SH)) < 0) {

@@ -200,34 +200,8 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 			return berth__err_sys(errno, "%s: read %s", what, rel);
 		}
 		char **names = NULL;
-		size_t n = 0, cap = 0;
-		struct dirent *de;
-		int r = 0;
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 32;
-				char **nn = realloc(names, cap * sizeof *nn);
-				if (!nn) {
-					r = berth__err_nomem();
-					break;
-				}
-				names = nn;
-			}
-			if (!(names[n] = berth__strdup(de->d_name))) {
-				r = BERTH_ENOMEM;
-				break;
-			}
-			n++;
-		}
-		for (size_t i = 0; i + 1 < n; i++) /* sort (few entries: insertion) */
-			for (size_t j = i + 1; j < n; j++)
-				if (strcmp(names[j], names[i]) < 0) {
-					char *t = names[i];
-					names[i] = names[j];
-					names[j] = t;
-				}
+		size_t n = 0;
+		int r = berth__dir_names(&names, &n, d);
 		for (size_t i = 0; r == 0 && i < n; i++) {
 			size_t nl = strlen(names[i]);
 			if (rlen + nl + 2 >= 4096)
@@ -244,8 +218,6 @@ static int hash_tree(berth__sha256_ctx *c, int dfd, const char *name, char *rel,
 				r = hash_tree(c, dirfd(d), names[i], rel, nr + nl, ig, 0, what);
 			memcpy(rel, save, rlen + 1);
 		}
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
 		free(names);
 		closedir(d);
 		return r;

@@ -286,11 +286,6 @@ out:
 	return r;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Takes dfd (closes it). */
 static int walk(lw *w, int dfd, char *path, size_t plen, char *rel, size_t rlen)
 {
@@ -301,35 +296,10 @@ static int walk(lw *w, int dfd, char *path, size_t plen, char *rel, size_t rlen)
 		return berth__err_sys(e, "%s: read directory %s", w->what, path);
 	}
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0;
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof *nn);
-			if (!nn) {
-				r = berth__err_nomem();
-				goto out;
-			}
-			names = nn;
-		}
-		if (!(names[n] = berth__strdup(de->d_name))) {
-			r = BERTH_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n)
-		qsort(names, n, sizeof *names, cmp_names);
+	size_t n = 0;
+	int r = berth__dir_names(&names, &n, d);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = one(w, dirfd(d), names[i], path, plen, rel, rlen);
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
 	free(names);
 	closedir(d);
 	return r;

@@ -37,18 +37,15 @@ static void drop_mountpoints(stage *s, const char *upper)
 	}
 }
 
-int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
+/* The step's command: the JSON form as given, else the shell with the
+ * command (or its heredoc script). NULL (error set) without memory. */
+static json_t *run_argv(stage *s, const bd_instr *in)
 {
-	const char *net = berth__bd_flag_value(in, "network");
-	if (net && strcmp(net, "none") && strcmp(net, "default"))
-		return berth__err(BERTH_EUNSUPPORTED, "%s:%d: RUN --network=%s: only none (the default) is supported",
-		                  b->dfname, in->line, net);
-	if (berth__bd_flag_value(in, "mount") || berth__bd_flag_value(in, "security"))
-		return berth__err(BERTH_EUNSUPPORTED, "%s:%d: RUN --mount and --security are not supported", b->dfname,
-		                  in->line);
 	json_t *argv = json_array();
-	if (!argv)
-		return berth__err_nomem();
+	if (!argv) {
+		berth__err_nomem();
+		return NULL;
+	}
 	if (in->json) {
 		for (size_t i = 0; i < in->nargs; i++)
 			json_array_append_new(argv, json_string(in->args[i]));
@@ -60,13 +57,54 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 			char *script = berth__sprintf("%s\n%s%s\n", in->rest, in->heredoc, in->heredoc_name);
 			if (!script) {
 				json_decref(argv);
-				return BERTH_ENOMEM;
+				return NULL;
 			}
 			json_array_append_new(argv, json_string(script));
 			free(script);
 		} else
 			json_array_append_new(argv, json_string(in->rest));
 	}
+	return argv;
+}
+
+/* Passes the step's output (fd) to the build's output callback until its
+ * end; a cancel request kills the step (*cancelled set). */
+static int pump_output(bctx *b, berth_container *c, int fd, int *cancelled)
+{
+	char buf[8192];
+	for (;;) {
+		if (!*cancelled && b->o->cancel && *b->o->cancel) {
+			*cancelled = 1;
+			berth_container_kill(c, SIGKILL, 1);
+		}
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int pr = poll(&pf, 1, b->o->cancel ? 100 : -1);
+		if (pr < 0 && errno != EINTR)
+			return berth__err_sys(errno, "%s: poll", b->what);
+		if (pr <= 0)
+			continue;
+		ssize_t k = read(fd, buf, sizeof buf);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return 0;
+		if (b->o->output)
+			b->o->output(BERTH_BUILD_OUTPUT, buf, (size_t)k, b->o->payload);
+	}
+}
+
+int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
+{
+	const char *net = berth__bd_flag_value(in, "network");
+	if (net && strcmp(net, "none") && strcmp(net, "default"))
+		return berth__err(BERTH_EUNSUPPORTED, "%s:%d: RUN --network=%s: only none (the default) is supported",
+		                  b->dfname, in->line, net);
+	if (berth__bd_flag_value(in, "mount") || berth__bd_flag_value(in, "security"))
+		return berth__err(BERTH_EUNSUPPORTED, "%s:%d: RUN --mount and --security are not supported", b->dfname,
+		                  in->line);
+	json_t *argv = run_argv(s, in);
+	if (!argv)
+		return BERTH_ENOMEM;
 	/* the environment: Env, then the build arguments in scope */
 	json_t *env = json_deep_copy(json_object_get(berth__bd_cfg_obj(s), "Env"));
 	if (!env)
@@ -160,30 +198,8 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
-	char buf[8192];
 	int cancelled = 0;
-	for (;;) {
-		if (!cancelled && b->o->cancel && *b->o->cancel) {
-			cancelled = 1;
-			berth_container_kill(c, SIGKILL, 1);
-		}
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		int pr = poll(&pf, 1, b->o->cancel ? 100 : -1);
-		if (pr < 0 && errno != EINTR) {
-			r = berth__err_sys(errno, "%s: poll", b->what);
-			break;
-		}
-		if (pr <= 0)
-			continue;
-		ssize_t k = read(pfd[0], buf, sizeof buf);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		if (b->o->output)
-			b->o->output(BERTH_BUILD_OUTPUT, buf, (size_t)k, b->o->payload);
-	}
-	if (r < 0)
+	if ((r = pump_output(b, c, pfd[0], &cancelled)) < 0)
 		goto out;
 	int code = -1, sig = 0;
 	r = berth_container_wait(&code, &sig, c, -1);

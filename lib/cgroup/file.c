@@ -35,29 +35,32 @@ int berth__cg_join(char *buf, size_t len, const char *dir, const char *file)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int berth__cg_slurp(char **out, const char *dir, const char *file)
+/* dir/file opened with flags | O_CLOEXEC: the fd or -errno. */
+static int open_file(const char *dir, const char *file, int flags)
 {
 	char path[PATH_MAX];
 	int r = berth__cg_join(path, sizeof path, dir, file);
 	if (r < 0)
 		return r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int berth__cg_slurp(char **out, const char *dir, const char *file)
+{
+	int fd = open_file(dir, file, O_RDONLY);
 	if (fd < 0)
-		return -errno;
-	r = berth__slurp_fd(out, NULL, fd, CG_FILE_MAX);
+		return fd;
+	int r = berth__slurp_fd(out, NULL, fd, CG_FILE_MAX);
 	close(fd);
 	return r;
 }
 
 int berth__cg_read_line(char *buf, size_t len, const char *dir, const char *file)
 {
-	char path[PATH_MAX];
-	int r = berth__cg_join(path, sizeof path, dir, file);
-	if (r < 0)
-		return r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_file(dir, file, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ssize_t n;
 	while ((n = read(fd, buf, len - 1)) < 0 && errno == EINTR)
 		;
@@ -100,13 +103,9 @@ int berth__cg_exists(const char *dir, const char *file)
 
 int berth__cg_write_raw(const char *dir, const char *file, const char *val)
 {
-	char path[PATH_MAX];
-	int r = berth__cg_join(path, sizeof path, dir, file);
-	if (r < 0)
-		return r;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open_file(dir, file, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	size_t len = strlen(val);
 	ssize_t n;
 	while ((n = write(fd, val, len)) < 0 && errno == EINTR)

@@ -15,16 +15,9 @@
 
 BERTH_EXTERN int berth_cgroup_resources_init(berth_cgroup_resources *res, unsigned int version)
 {
-	if (!res)
-		return berth__err(BERTH_EINVAL, "cgroup resources init: res is NULL");
-	int r = berth__check_version(version, BERTH_CGROUP_RESOURCES_VERSION, "berth_cgroup_resources");
-	if (r < 0)
-		return r;
-	/* from a static value: a struct copy could carry indeterminate padding */
-	static const berth_cgroup_resources init = BERTH_CGROUP_RESOURCES_INIT;
-	memcpy(res, &init, sizeof init);
-	berth__err_ok();
-	return 0;
+	static const berth_cgroup_resources d = BERTH_CGROUP_RESOURCES_INIT;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(res, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_cgroup_resources");
 }
 
 void berth__cgroup_res_init(berth__cgroup_res *res)

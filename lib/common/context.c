@@ -19,17 +19,9 @@ static const size_t ctx_options_sizes[] = {
 
 BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "berth_ctx_options_init: opts is NULL");
-	int r = berth__check_version(version, BERTH_CTX_OPTIONS_VERSION, "berth_ctx_options");
-	if (r < 0)
-		return r;
-	/* copied member by member from a static value: a struct copy could carry
-	 * indeterminate padding bytes to the caller; only that version's part */
 	static const berth_ctx_options d = BERTH_CTX_OPTIONS_INIT;
-	memcpy(opts, &d, ctx_options_sizes[version - 1]);
-	opts->version = version;
-	return 0;
+	return berth__options_init(opts, version, &d, ctx_options_sizes, BERTH_ARRAY_SIZE(ctx_options_sizes),
+	                           "berth_ctx_options");
 }
 
 /* A size limit: the option, else $env, else none. */

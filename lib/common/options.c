@@ -19,6 +19,20 @@ int berth__check_version(unsigned int version, unsigned int current, const char 
 	                  name, version, current, macro, name);
 }
 
+int berth__options_init(void *opts, unsigned int version, const void *tmpl, const size_t *sizes,
+                        unsigned int nversions, const char *name)
+{
+	if (!opts)
+		return berth__err(BERTH_EINVAL, "%s_init: NULL options", name);
+	int r = berth__check_version(version, nversions, name);
+	if (r < 0)
+		return r;
+	memcpy(opts, tmpl, sizes[version - 1]);
+	*(unsigned int *)opts = version;
+	berth__err_ok();
+	return 0;
+}
+
 int berth__options_copy(void *dst, const void *src, const size_t *sizes, unsigned nversions, const char *what)
 {
 	unsigned v = *(const unsigned int *)src;

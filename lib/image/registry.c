@@ -31,14 +31,9 @@
 
 BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "pull options: NULL");
-	int r = berth__check_version(version, BERTH_PULL_OPTIONS_VERSION, "berth_pull_options");
-	if (r < 0)
-		return r;
-	berth_pull_options d = BERTH_PULL_OPTIONS_INIT;
-	*opts = d;
-	return 0;
+	static const berth_pull_options d = BERTH_PULL_OPTIONS_INIT;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_pull_options");
 }
 
 static void sha_hex(const void *data, size_t len, char hex[65])

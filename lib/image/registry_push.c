@@ -19,14 +19,9 @@
 
 BERTH_EXTERN int berth_push_options_init(berth_push_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "push options: NULL");
-	int r = berth__check_version(version, BERTH_PUSH_OPTIONS_VERSION, "berth_push_options");
-	if (r < 0)
-		return r;
-	berth_push_options d = BERTH_PUSH_OPTIONS_INIT;
-	*opts = d;
-	return 0;
+	static const berth_push_options d = BERTH_PUSH_OPTIONS_INIT;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_push_options");
 }
 
 typedef struct pusher {

@@ -189,14 +189,9 @@ static void free_names(char **v, size_t n)
 
 BERTH_EXTERN int berth_network_options_init(berth_network_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "berth_network_options_init: NULL options");
-	int r = berth__check_version(version, BERTH_NETWORK_OPTIONS_VERSION, "berth_network_options");
-	if (r < 0)
-		return r;
 	static const berth_network_options d = BERTH_NETWORK_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
-	return 0;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_network_options");
 }
 
 static int overlaps(uint32_t n1, uint32_t m1, uint32_t n2, uint32_t m2)

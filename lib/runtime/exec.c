@@ -19,16 +19,9 @@
 
 BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "berth_exec_options_init: NULL options");
-	int r = berth__check_version(version, BERTH_EXEC_OPTIONS_VERSION, "berth_exec_options");
-	if (r < 0)
-		return r;
-	/* copied member by member from a static value: a struct copy could carry
-	 * indeterminate padding bytes to the caller */
 	static const berth_exec_options d = BERTH_EXEC_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
-	return 0;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_exec_options");
 }
 
 /* Applies the exec options on a copy of the container's process object. */

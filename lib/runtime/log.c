@@ -40,14 +40,9 @@ struct berth_log_reader {
 
 BERTH_EXTERN int berth_log_read_options_init(berth_log_read_options *opts, unsigned int version)
 {
-	if (!opts)
-		return berth__err(BERTH_EINVAL, "berth_log_read_options_init: NULL options");
-	int r = berth__check_version(version, BERTH_LOG_READ_OPTIONS_VERSION, "berth_log_read_options");
-	if (r < 0)
-		return r;
 	static const berth_log_read_options d = BERTH_LOG_READ_OPTIONS_INIT;
-	memcpy(opts, &d, sizeof d);
-	return 0;
+	static const size_t sizes[] = { sizeof d };
+	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_log_read_options");
 }
 
 static int same_file(int a, int b)

@@ -44,19 +44,7 @@ BERTH_EXTERN int berth_spec_set_namespace(berth_spec *spec, int type, const char
 		json_decref(ns);
 		return r;
 	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(nss, i, v) {
-		const char *t = json_string_value(json_object_get(v, "type"));
-		if (t && !strcmp(t, name)) {
-			if (json_array_set_new(nss, i, ns) < 0)
-				return berth__err_nomem();
-			return berth__spec_ok();
-		}
-	}
-	if (json_array_append_new(nss, ns) < 0)
-		return berth__err_nomem();
-	return berth__spec_ok();
+	return berth__spec_put_typed(nss, ns, name, NULL);
 }
 
 BERTH_EXTERN int berth_spec_remove_namespace(berth_spec *spec, int type)

@@ -146,14 +146,20 @@ BERTH_EXTERN int berth_spec_set_user_name(berth_spec *spec, const char *const *r
 	return berth_spec_set_user(spec, uid, gid, NULL, 0);
 }
 
-BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal)
+/* process.<key> = a JSON boolean (a singleton: nothing to release on failure). */
+static int set_process_flag(berth_spec *spec, const char *field, const char *key, int on)
 {
 	int r;
 	json_t *proc;
-	if ((r = berth__spec_check(spec, "process.terminal")) < 0 || (r = berth__spec_process_obj(&proc, spec)) < 0 ||
-	    (r = berth__spec_set_new(proc, "terminal", json_boolean(terminal))) < 0)
+	if ((r = berth__spec_check(spec, field)) < 0 || (r = berth__spec_process_obj(&proc, spec)) < 0 ||
+	    (r = berth__spec_set_new(proc, key, json_boolean(on))) < 0)
 		return r;
 	return berth__spec_ok();
+}
+
+BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal)
+{
+	return set_process_flag(spec, "process.terminal", "terminal", terminal);
 }
 
 BERTH_EXTERN int berth_spec_set_rlimit(berth_spec *spec, const char *type, uint64_t soft, uint64_t hard)
@@ -177,29 +183,12 @@ BERTH_EXTERN int berth_spec_set_rlimit(berth_spec *spec, const char *type, uint6
 		json_decref(e);
 		return r;
 	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(rl, i, v) {
-		const char *t = json_string_value(json_object_get(v, "type"));
-		if (t && berth__spec_rlimit_canon(t) == canon) {
-			if (json_array_set_new(rl, i, e) < 0)
-				return berth__err_nomem();
-			return berth__spec_ok();
-		}
-	}
-	if (json_array_append_new(rl, e) < 0)
-		return berth__err_nomem();
-	return berth__spec_ok();
+	return berth__spec_put_typed(rl, e, canon, berth__spec_rlimit_canon);
 }
 
 BERTH_EXTERN int berth_spec_set_no_new_privileges(berth_spec *spec, int on)
 {
-	int r;
-	json_t *proc;
-	if ((r = berth__spec_check(spec, "process.noNewPrivileges")) < 0 || (r = berth__spec_process_obj(&proc, spec)) < 0 ||
-	    (r = berth__spec_set_new(proc, "noNewPrivileges", json_boolean(on))) < 0)
-		return r;
-	return berth__spec_ok();
+	return set_process_flag(spec, "process.noNewPrivileges", "noNewPrivileges", on);
 }
 
 BERTH_EXTERN int berth_spec_set_oom_score_adj(berth_spec *spec, int adj)

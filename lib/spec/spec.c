@@ -5,6 +5,7 @@
  * pointer.c; validation: validate.c. */
 #include "spec_priv.h"
 #include "security/security.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -82,14 +83,14 @@ int berth__spec_set_new(json_t *obj, const char *key, json_t *v)
 	return 0;
 }
 
-/* The object member key of parent; created when absent and create is set.
- * *out NULL when absent and !create. */
-int berth__spec_child_obj(json_t **out, json_t *parent, const char *key, const char *field, int create)
+/* The member key of parent, an object (array set: an array); created empty
+ * when absent and create is set, else *out NULL. */
+static int child(json_t **out, json_t *parent, const char *key, const char *field, int create, int array)
 {
 	json_t *o = json_object_get(parent, key);
 	if (o) {
-		if (!json_is_object(o))
-			return berth__err(BERTH_EINVAL, "%s: must be an object", field);
+		if (array ? !json_is_array(o) : !json_is_object(o))
+			return berth__err(BERTH_EINVAL, "%s: must be %s", field, array ? "an array" : "an object");
 		*out = o;
 		return 0;
 	}
@@ -97,32 +98,35 @@ int berth__spec_child_obj(json_t **out, json_t *parent, const char *key, const c
 		*out = NULL;
 		return 0;
 	}
-	o = json_object();
+	o = array ? json_array() : json_object();
 	if (!o || json_object_set_new(parent, key, o) < 0)
 		return berth__err_nomem();
 	*out = o;
 	return 0;
 }
 
-/* The array member key of parent (created empty when absent and create). */
+int berth__spec_child_obj(json_t **out, json_t *parent, const char *key, const char *field, int create)
+{
+	return child(out, parent, key, field, create, 0);
+}
+
 int berth__spec_child_array(json_t **out, json_t *parent, const char *key, const char *field, int create)
 {
-	json_t *a = json_object_get(parent, key);
-	if (a) {
-		if (!json_is_array(a))
-			return berth__err(BERTH_EINVAL, "%s: must be an array", field);
-		*out = a;
-		return 0;
+	return child(out, parent, key, field, create, 1);
+}
+
+int berth__spec_put_typed(json_t *arr, json_t *e, const char *type, const char *(*canon)(const char *))
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		if (t && canon)
+			t = canon(t);
+		if (t && !strcmp(t, type))
+			return json_array_set_new(arr, i, e) < 0 ? berth__err_nomem() : berth__spec_ok();
 	}
-	if (!create) {
-		*out = NULL;
-		return 0;
-	}
-	a = json_array();
-	if (!a || json_object_set_new(parent, key, a) < 0)
-		return berth__err_nomem();
-	*out = a;
-	return 0;
+	return json_array_append_new(arr, e) < 0 ? berth__err_nomem() : berth__spec_ok();
 }
 
 int berth__spec_check(const berth_spec *spec, const char *what)
@@ -248,16 +252,15 @@ static int check_top(json_t *j, const char *what)
 	return 0;
 }
 
-BERTH_EXTERN int berth_spec_parse(berth_spec **out, const char *json, size_t len)
+/* A spec from JSON text; what ("spec", "spec PATH") names it in errors. */
+static int from_text(berth_spec **out, const char *text, size_t len, const char *what)
 {
-	if (!out || !json)
-		return berth__err(BERTH_EINVAL, "parse spec: NULL argument");
 	json_error_t je;
-	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!j)
-		return berth__err(BERTH_EINVAL, "spec: malformed JSON at line %d column %d: %s", je.line, je.column,
+		return berth__err(BERTH_EINVAL, "%s: malformed JSON at line %d column %d: %s", what, je.line, je.column,
 		                  je.text);
-	int r = check_top(j, "spec");
+	int r = check_top(j, what);
 	if (r < 0) {
 		json_decref(j);
 		return r;
@@ -269,6 +272,13 @@ BERTH_EXTERN int berth_spec_parse(berth_spec **out, const char *json, size_t len
 	return berth__spec_ok();
 }
 
+BERTH_EXTERN int berth_spec_parse(berth_spec **out, const char *json, size_t len)
+{
+	if (!out || !json)
+		return berth__err(BERTH_EINVAL, "parse spec: NULL argument");
+	return from_text(out, json, len, "spec");
+}
+
 BERTH_EXTERN int berth_spec_load(berth_spec **out, const char *path)
 {
 	if (!out || !path)
@@ -278,23 +288,11 @@ BERTH_EXTERN int berth_spec_load(berth_spec **out, const char *path)
 	int r = berth__read_file(&buf, &len, path);
 	if (r < 0)
 		return berth__err_prefix("load spec");
-	json_error_t je;
-	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	free(buf);
-	if (!j)
-		return berth__err(BERTH_EINVAL, "spec %s: malformed JSON at line %d column %d: %s", path, je.line,
-		                  je.column, je.text);
 	char what[4200];
 	snprintf(what, sizeof what, "spec %s", path);
-	if ((r = check_top(j, what)) < 0) {
-		json_decref(j);
-		return r;
-	}
-	berth_spec *s = spec_wrap(j);
-	if (!s)
-		return BERTH_ENOMEM;
-	*out = s;
-	return berth__spec_ok();
+	r = from_text(out, buf, len, what);
+	free(buf);
+	return r;
 }
 
 BERTH_EXTERN int berth_spec_to_json(char **out, const berth_spec *spec)

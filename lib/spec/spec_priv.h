@@ -37,6 +37,11 @@ BERTH_HIDDEN int berth__spec_child_obj(json_t **out, json_t *parent, const char 
 /* The array member key of parent (created empty when absent and create). */
 BERTH_HIDDEN int berth__spec_child_array(json_t **out, json_t *parent, const char *key, const char *field, int create);
 
+/* Puts e (stolen) in place of the entry of arr whose "type" member is type
+ * (compared after canon when given: "nofile" is "RLIMIT_NOFILE"), else
+ * appends it. 0 (thread error cleared) or BERTH_ENOMEM. */
+BERTH_HIDDEN int berth__spec_put_typed(json_t *arr, json_t *e, const char *type, const char *(*canon)(const char *));
+
 /* A setter's success: clears the thread error, returns 0. */
 static inline int berth__spec_ok(void)
 {

@@ -487,3 +487,25 @@ def test_stages_the_target_does_not_need_are_skipped(based, tmp_path):
     assert r.returncode == 7 and "unused-ran" in r.stdout
     assert [line for line in r.stdout.splitlines() if line.startswith("STEP ")] == [
         "STEP 1/3: ARG SRC=dep", "STEP 2/3: FROM busybox:base AS unused", "STEP 3/3: RUN echo unused-ran; exit 7"]
+
+
+def test_cli_run_user_names_from_the_layers(based, tmp_path):
+    """-u NAME[:GROUP] is looked up as the image's layers stack up: a group added
+    by a later layer (which left /etc/passwd alone) is found; a deleted
+    /etc/passwd (a whiteout) hides the one below."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ctx = _context(tmp_path / "a", "FROM busybox:base\nRUN echo 'crew:x:4242:' >> /etc/group\n")
+    r = based("build", "-t", "crew", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout
+    r = based("run", "--rm", "-u", "nobody:crew", "crew", "sh", "-c", "id -u; id -g")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["65534", "4242"]
+    ctx = _context(tmp_path / "b", "FROM crew\nRUN rm /etc/passwd\n")
+    r = based("build", "-t", "nopasswd", str(ctx))
+    assert r.returncode == 0, r.stderr + r.stdout
+    r = based("run", "--rm", "-u", "nobody", "nopasswd", "true")
+    assert r.returncode == 125 and "no such user" in r.stderr, r.stderr
+    r = based("run", "--rm", "-u", "65534", "nopasswd", "sh", "-c", "id -u; id -g")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["65534", "0"]

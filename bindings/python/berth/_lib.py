@@ -350,6 +350,7 @@ DECLARATIONS: Dict[str, Tuple[Any, Sequence[Any], bool]] = {
     "berth_spec_setenv": (_I, [SpecP, c_char_p], True),
     "berth_spec_set_cwd": (_I, [SpecP, c_char_p], True),
     "berth_spec_set_user": (_I, [SpecP, c_uint32, c_uint32, POINTER(c_uint32), c_size_t], True),
+    "berth_spec_set_user_name": (_I, [SpecP, _STRV, c_char_p], True),
     "berth_spec_set_terminal": (_I, [SpecP, c_int], True),
     "berth_spec_set_rlimit": (_I, [SpecP, c_char_p, c_uint64, c_uint64], True),
     "berth_spec_set_no_new_privileges": (_I, [SpecP, c_int], True),

@@ -42,6 +42,14 @@ def _abspath(p):
     return os.path.abspath(os.fsdecode(p))
 
 
+def _is_user_name(user):
+    """A user given by name ("nobody", "bob:staff", "1000:staff"), looked up
+    in the container's /etc/passwd and /etc/group (Spec.set_user_name)."""
+    if isinstance(user, bytes):
+        user = user.decode()
+    return isinstance(user, str) and not all(p.isdigit() for p in user.split(":", 1))
+
+
 class Context(Handle):
     _FREE = "berth_ctx_free"
 
@@ -367,10 +375,13 @@ class Context(Handle):
                 s.set_resources(**given)
             if cgroup_parent is not None:
                 s.set_cgroup_parent(cgroup_parent)
+            user_root = None  # where a user name is looked up
             if image is not None:
                 img = image if isinstance(image, _image.Image) else self.image(image)
                 try:
                     s.set_image(img, entrypoint, args)
+                    if _is_user_name(user):
+                        user_root = img.layer_dirs()
                 finally:
                     if img is not image:
                         img.close()
@@ -384,7 +395,10 @@ class Context(Handle):
                 s.update_env(env)
             if cwd is not None:
                 s.set_cwd(cwd)
-            if user is not None:
+            if _is_user_name(user):
+                s.set_user_name(user, user_root if user_root is not None else
+                                _abspath(rootfs) if rootfs is not None else s.get("/root/path"))
+            elif user is not None:
                 s.set_user(user)
             if hostname is not None:
                 s.set_hostname(hostname)

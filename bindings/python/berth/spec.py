@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from ctypes import byref, c_uint32, c_void_p
 
@@ -30,7 +31,8 @@ def _ns_type(t):
 
 def parse_user(user):
     """uid, "uid", "uid:gid" or (uid, gid) -> (uid, gid). A uid alone gets gid 0
-    (as Docker does for a uid without a passwd entry; there are no name lookups)."""
+    (as Docker does for a uid without a passwd entry; names are looked up by
+    Spec.set_user_name, which Context.run(user="name") uses)."""
     if isinstance(user, bool):
         raise TypeError("user must be a uid, 'uid:gid' or (uid, gid)")
     if isinstance(user, int):
@@ -49,7 +51,7 @@ def parse_user(user):
         except ValueError:
             pass
         raise errors.InvalidArgument(errors.EINVAL, 0,
-                                     "user %r: must be numeric UID or UID:GID (no name lookups)" % user)
+                                     "user %r: must be numeric UID or UID:GID (names: Spec.set_user_name)" % user)
     raise TypeError("user must be a uid, 'uid:gid' or (uid, gid), not %s" % type(user).__name__)
 
 
@@ -238,6 +240,23 @@ class Spec(Handle):
         gids = list(additional_gids or ())
         arr = (c_uint32 * len(gids))(*gids) if gids else None
         return self._call(lib.berth_spec_set_user, uid, gid, arr, len(gids))
+
+    def set_user_name(self, user: str, root: Any = None) -> Spec:
+        """process.user from "NAME[:GROUP]" or "UID[:GID]" (docker run -u),
+        names looked up in the container's /etc/passwd and /etc/group:
+        root is a rootfs directory, a list of directories lowest first (an
+        image's layers: whiteouts and opaque directories are honoured), or
+        an Image (its layer directories). Without root only numeric ids
+        resolve. Raises InvalidArgument for an unknown user or group."""
+        if root is None:
+            dirs = None
+        elif isinstance(root, (str, bytes, os.PathLike)):
+            dirs = strv([os.fspath(root)])
+        elif hasattr(root, "layer_dirs"):
+            dirs = strv(root.layer_dirs())
+        else:
+            dirs = strv([os.fspath(d) for d in root])
+        return self._call(lib.berth_spec_set_user_name, dirs, enc(user))
 
     def set_terminal(self, on: bool = True) -> Spec:
         return self._call(lib.berth_spec_set_terminal, 1 if on else 0)
