@@ -18,6 +18,7 @@
 #include "context.h"
 #include "spec.h"
 #include "cgroup.h"
+#include "port.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -204,6 +205,28 @@ BERTH_EXTERN int berth_container_attach(int *out_fd, int *out_lease_fd, berth_co
 
 /* Ids of every container, NULL-terminated, released with one berth_free(). */
 BERTH_EXTERN int berth_container_list(char ***out, berth_ctx *ctx);
+
+/* --- published ports (port.h; networks in net.h) --- */
+/* The container's published ports, with the host ports actually bound.
+ * *out is released with berth_port_list_free() and may be empty.
+ * BERTH_EINVAL for NULL arguments. Since: 0.1 (an array of structs before
+ * 0.2; the 0.1 symbol is kept) */
+BERTH_EXTERN int berth_container_ports(berth_port_list **out, berth_container *c);
+/* Adds a mapping to a created, running or paused container on a bridge
+ * network. BERTH_EEXISTS if the host port is taken, BERTH_ESTATE when the
+ * container is stopped, BERTH_EINVAL when it is not on a bridge network.
+ * The reservation lives as long as c (or its monitor's proxy).
+ * Since: 0.1 (a struct before 0.2; the 0.1 symbol is kept) */
+BERTH_EXTERN int berth_container_add_port(berth_container *c, const berth_port *port);
+/* Removes a mapping (matched on host address, host port and protocol).
+ * BERTH_ENOTFOUND when no mapping matches. Since: 0.1 (a struct before 0.2;
+ * the 0.1 symbol is kept) */
+BERTH_EXTERN int berth_container_remove_port(berth_container *c, const berth_port *port);
+/* Serves the container's loopback mappings (127.0.0.1:HOSTPORT) from a
+ * thread of the calling process until the handle is freed. berth-monitor
+ * calls this for every container with published ports; a program that keeps
+ * its handle may call it instead. Since: 0.1 (declared in net.h before 0.2) */
+BERTH_EXTERN int berth_container_serve_ports(berth_container *c);
 
 /* --- exec: a new process in a running container --- */
 #define BERTH_EXEC_OPTIONS_VERSION 1

@@ -25,66 +25,16 @@
 
 #include "common.h"
 #include "context.h"
+/* Since 0.2 the port type and functions are in port.h, the spec's network
+ * setters in spec.h and a container's port functions in container.h (one
+ * header per prefix); they are included here for programs written for 0.1. */
+#include "port.h"
 #include "spec.h"
 #include "container.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum berth_proto {
-	BERTH_PROTO_TCP = 0,
-	BERTH_PROTO_UDP = 1
-} berth_proto;
-
-/* One published port. */
-typedef struct berth_port {
-	char host_ip[46];            /* "" = every address of the host (0.0.0.0) */
-	unsigned int host_port;      /* 0 = a free port picked at create */
-	unsigned int container_port; /* 1..65535 */
-	int protocol;                /* a berth_proto */
-	unsigned int host_port_end;  /* 0, or > host_port: a pool (docker's
-	                                8000-8010:80): the first free port of
-	                                host_port..host_port_end is taken at
-	                                create, then host_port is that port and
-	                                host_port_end is 0 */
-} berth_port;
-
-/* Parses a docker -p spec: [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], with
- * ranges of equal length (8000-8010:80-90) and IPv6 host addresses in
- * brackets. A range expands to one berth_port per port; a host range with
- * one container port (8000-8010:80) is one berth_port with a pool
- * (host_port_end), as docker does; no host port (80, IP::80) is host port 0
- * (a free port picked at create). *out is released with berth_free().
- * BERTH_EINVAL naming the bad part:
- * `port spec "70000:80": host port 70000 out of range (1-65535)`;
- * BERTH_EUNSUPPORTED for sctp. */
-BERTH_EXTERN int berth_port_parse(berth_port **out, size_t *out_n, const char *spec);
-/* "0.0.0.0:8080->80/tcp" as docker ps shows it; released with berth_free(). */
-BERTH_EXTERN int berth_port_format(char **out, const berth_port *p);
-
-/* --- on the spec --- */
-/* The network mode (see above). BERTH_EINVAL for a malformed mode. */
-BERTH_EXTERN int berth_spec_set_network(berth_spec *spec, const char *mode);
-/* Publishes a port (needs a bridge network at create: BERTH_EINVAL otherwise). */
-BERTH_EXTERN int berth_spec_add_port(berth_spec *spec, const berth_port *port);
-/* DNS servers for the container's /etc/resolv.conf (NULL: the host's). */
-BERTH_EXTERN int berth_spec_set_dns(berth_spec *spec, const char *const *servers);
-
-/* --- on a container --- */
-/* The container's published ports, with the host ports actually bound.
- * *out released with berth_free(); *out_n may be 0. */
-BERTH_EXTERN int berth_container_ports(berth_port **out, size_t *out_n, berth_container *c);
-/* Adds a mapping to a created or running container on a bridge network
- * (BERTH_EEXISTS if the host port is taken). */
-BERTH_EXTERN int berth_container_add_port(berth_container *c, const berth_port *port);
-/* Removes a mapping (matched on host address, host port and protocol). */
-BERTH_EXTERN int berth_container_remove_port(berth_container *c, const berth_port *port);
-/* Serves the container's loopback mappings (127.0.0.1:HOSTPORT) from a
- * thread of the calling process until the handle is freed. berth-monitor
- * calls this for every container with published ports; a program that keeps
- * its handle may call it instead. */
-BERTH_EXTERN int berth_container_serve_ports(berth_container *c);
 
 /* --- networks --- */
 #define BERTH_NETWORK_OPTIONS_VERSION 1

@@ -12,6 +12,7 @@
 #include "common.h"
 #include "cgroup.h"
 #include "image.h"
+#include "port.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -142,6 +143,21 @@ BERTH_EXTERN int berth_spec_set_cgroup_parent(berth_spec *spec, const char *pare
  * no Entrypoint or Cmd"). */
 BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const char *entrypoint,
                                       const char *const *cmd);
+
+/* --- network (modes and ports: see net.h) --- */
+/* The network mode: "none", "host", "bridge", "container:ID" or a network
+ * made with berth_network_create() (net.h). BERTH_EINVAL for a malformed
+ * mode. Since: 0.1 (declared in net.h before 0.2) */
+BERTH_EXTERN int berth_spec_set_network(berth_spec *spec, const char *mode);
+/* Publishes a port (port.h); the spec keeps a copy, the caller keeps port.
+ * Needs a bridge network at create (BERTH_EINVAL otherwise); BERTH_EINVAL
+ * for an invalid port, BERTH_EEXISTS for a host port already published.
+ * Since: 0.1 (a struct before 0.2; the 0.1 symbol is kept) */
+BERTH_EXTERN int berth_spec_add_port(berth_spec *spec, const berth_port *port);
+/* DNS servers for the container's /etc/resolv.conf, a NULL-terminated list
+ * of IP addresses (NULL: the host's). BERTH_EINVAL naming a server that is
+ * not an IP address. Since: 0.1 (declared in net.h before 0.2) */
+BERTH_EXTERN int berth_spec_set_dns(berth_spec *spec, const char *const *servers);
 
 /* --- reading --- */
 /* Any field by JSON pointer ("/process/args"), serialised as JSON;

@@ -293,10 +293,16 @@ PROTO_TCP, PROTO_UDP = 0, 1
 NETWORK_OPTIONS_VERSION = 1
 
 
-class Port(Structure):
-    """berth_port (one published port)."""
-    _fields_ = [("host_ip", ctypes.c_char * 46), ("host_port", c_uint), ("container_port", c_uint),
-                ("protocol", c_int), ("host_port_end", c_uint)]
+class _Port(Structure):
+    """berth_port: opaque since 0.2 (include/berth/port.h)."""
+
+
+class _PortList(Structure):
+    """berth_port_list (opaque)."""
+
+
+PortP = POINTER(_Port)
+PortListP = POINTER(_PortList)
 
 
 class NetworkOptions(Structure):
@@ -413,14 +419,28 @@ DECLARATIONS = {
     "berth_container_attach": (_I, [_OUTI, _OUTI, ContainerP], True),
     "berth_container_list": (_I, [_OUTSTRV, CtxP], True),
     # net.h
-    "berth_port_parse": (_I, [POINTER(c_void_p), POINTER(c_size_t), c_char_p], True),
-    "berth_port_format": (_I, [_OUTSTR, POINTER(Port)], True),
+    # port.h (0.2: an opaque port; the 0.1 struct functions are versioned BERTH_0.1)
+    "berth_port_new": (_I, [POINTER(PortP), c_uint, c_int], True),
+    "berth_port_dup": (_I, [POINTER(PortP), PortP], True),
+    "berth_port_free": (None, [PortP], False),
+    "berth_port_set_host_ip": (_I, [PortP, c_char_p], True),
+    "berth_port_set_host_port": (_I, [PortP, c_uint, c_uint], True),
+    "berth_port_host_ip": (_S, [PortP], False),
+    "berth_port_host_port": (c_uint, [PortP], False),
+    "berth_port_host_port_end": (c_uint, [PortP], False),
+    "berth_port_container_port": (c_uint, [PortP], False),
+    "berth_port_protocol": (c_int, [PortP], False),
+    "berth_port_list_count": (c_size_t, [PortListP], False),
+    "berth_port_list_get": (PortP, [PortListP, c_size_t], False),
+    "berth_port_list_free": (None, [PortListP], False),
+    "berth_port_parse": (_I, [POINTER(PortListP), c_char_p], True),
+    "berth_port_format": (_I, [_OUTSTR, PortP], True),
     "berth_spec_set_network": (_I, [SpecP, c_char_p], True),
-    "berth_spec_add_port": (_I, [SpecP, POINTER(Port)], True),
     "berth_spec_set_dns": (_I, [SpecP, _STRV], True),
-    "berth_container_ports": (_I, [POINTER(c_void_p), POINTER(c_size_t), ContainerP], True),
-    "berth_container_add_port": (_I, [ContainerP, POINTER(Port)], True),
-    "berth_container_remove_port": (_I, [ContainerP, POINTER(Port)], True),
+    "berth_spec_add_port": (_I, [SpecP, PortP], True),
+    "berth_container_ports": (_I, [POINTER(PortListP), ContainerP], True),
+    "berth_container_add_port": (_I, [ContainerP, PortP], True),
+    "berth_container_remove_port": (_I, [ContainerP, PortP], True),
     "berth_container_serve_ports": (_I, [ContainerP], True),
     # container.h, BERTH_0.2: supervision of a container whose monitor died
     "berth_container_supervised": (c_int, [ContainerP], False),
