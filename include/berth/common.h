@@ -13,9 +13,9 @@ extern "C" {
 #endif
 
 #define BERTH_VERSION_MAJOR 0
-#define BERTH_VERSION_MINOR 1
+#define BERTH_VERSION_MINOR 2
 #define BERTH_VERSION_PATCH 0
-#define BERTH_VERSION_STRING "0.1.0"
+#define BERTH_VERSION_STRING "0.2.0"
 
 #if defined(BERTH_BUILDING)
 #define BERTH_EXTERN __attribute__((visibility("default")))
@@ -60,7 +60,7 @@ BERTH_EXTERN const char *berth_strerror(int code);
  * string arrays). Accepts NULL. */
 BERTH_EXTERN void berth_free(void *ptr);
 
-/* The library's version, "0.1.0". */
+/* The library's version, "0.2.0". */
 BERTH_EXTERN const char *berth_version(void);
 
 #ifdef __cplusplus

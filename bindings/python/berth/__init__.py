@@ -28,7 +28,7 @@ from .errors import (AuthError, BerthError, BerthOSError, Busy, DigestError, Exi
                      NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout, Unsupported)
 from .spec import Spec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 STATUS_CREATING = "creating"
 STATUS_CREATED = "created"
@@ -38,7 +38,7 @@ STATUS_STOPPED = "stopped"
 
 
 def version():
-    """The loaded library's version string ("0.1.0")."""
+    """The loaded library's version string ("0.2.0")."""
     return _lib.dec(_lib.lib.berth_version())
 
 
