@@ -40,7 +40,8 @@ typedef enum berth_error_code {
 	BERTH_EBUSY = -11,       /* object in use */
 	BERTH_EUNSUPPORTED = -12,/* not supported on this host or build */
 	BERTH_EPERM = -13,       /* not permitted */
-	BERTH_ETIMEOUT = -14     /* timed out */
+	BERTH_ETIMEOUT = -14,    /* timed out */
+	BERTH_ECANCELED = -15    /* stopped by the caller: a callback returned non-zero (since 0.2) */
 } berth_error_code;
 
 /* The last error of the calling thread. Valid until the next berth call on this

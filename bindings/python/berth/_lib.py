@@ -267,6 +267,7 @@ BUILD_STEP, BUILD_OUTPUT, BUILD_CACHED, BUILD_INFO, BUILD_WARNING = 0, 1, 2, 3, 
 BUILD_NO_CACHE = 1 << 0
 BUILD_PULL = 1 << 1
 BUILD_OUTPUT_CB = CFUNCTYPE(None, c_int, c_void_p, c_size_t, c_void_p)
+BUILD_EVENT_CB = CFUNCTYPE(c_int, c_int, c_void_p, c_size_t, c_void_p)  # 0.2: non-zero stops the build
 
 
 class BuildOptions(Structure):
@@ -275,7 +276,15 @@ class BuildOptions(Structure):
                 ("tags", POINTER(c_char_p)), ("build_args", POINTER(c_char_p)), ("target", c_char_p),
                 ("flags", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("output", BUILD_OUTPUT_CB),
                 ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint),
-                ("cancel", POINTER(c_int))]
+                ("cancel", POINTER(c_int)), ("on_output", BUILD_EVENT_CB)]
+
+
+BUILD_RESULT_VERSION = 1
+
+
+class BuildResult(Structure):
+    """berth_build_result (what berth_build_image did)."""
+    _fields_ = [("version", c_uint), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
 PUSH_OPTIONS_VERSION = 1
 
 
@@ -505,6 +514,7 @@ DECLARATIONS = {
     # build.h
     "berth_build_options_init": (_I, [POINTER(BuildOptions), c_uint], True),
     "berth_build": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(BuildOptions)], True),
+    "berth_build_image": (_I, [POINTER(ImageP), POINTER(BuildResult), CtxP, c_char_p, POINTER(BuildOptions)], True),
     "berth_push_options_init": (_I, [POINTER(PushOptions), c_uint], True),
     "berth_image_push": (_I, [_OUTSTR, CtxP, c_char_p, c_char_p, POINTER(PushOptions)], True),
     "berth_registry_login": (_I, [CtxP, c_char_p, c_char_p, c_char_p, c_int], True),

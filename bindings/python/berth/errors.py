@@ -23,6 +23,7 @@ EBUSY = -11
 EUNSUPPORTED = -12
 EPERM = -13
 ETIMEOUT = -14
+ECANCELED = -15
 
 
 class BerthError(Exception):
@@ -122,10 +123,15 @@ class Timeout(BerthError):
     stderr = None
 
 
+class Canceled(BerthError):
+    """BERTH_ECANCELED: a callback of the caller stopped the operation (since 0.2)."""
+    code = ECANCELED
+
+
 _BY_CODE = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, Exists, StateError, BerthOSError, OutOfMemory, AuthError,
-                DigestError, NetworkError, Busy, Unsupported, PermissionDenied, Timeout)
+                DigestError, NetworkError, Busy, Unsupported, PermissionDenied, Timeout, Canceled)
 }
 
 
