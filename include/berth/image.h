@@ -97,11 +97,18 @@ typedef enum berth_pull_status {
 	BERTH_PULL_EXISTS = 5       /* the layer was already there */
 } berth_pull_status;
 /* Called from the pulling thread or from the pull's worker threads, never two
- * calls at once; digest is borrowed for the call. */
+ * calls at once; digest is borrowed for the call. The 0.1 callback: it
+ * cannot stop the operation (see berth_progress_cb). */
 typedef void (*berth_pull_progress_cb)(const char *digest, int status, uint64_t done, uint64_t total,
                                        void *payload);
+/* The same, able to stop the pull or push (libgit2's rule): a non-zero
+ * return stops it, removes what it left unfinished (as a failure does) and
+ * fails it with BERTH_ECANCELED. Since: 0.2 */
+typedef int (*berth_progress_cb)(const char *digest, int status, uint64_t done, uint64_t total, void *payload);
 
-#define BERTH_PULL_OPTIONS_VERSION 1
+/* Version 1 (0.1): up to payload. Version 2 (0.2): on_progress. A version 1
+ * struct is still accepted and behaves as in 0.1. */
+#define BERTH_PULL_OPTIONS_VERSION 2
 typedef struct berth_pull_options {
 	unsigned int version;            /* BERTH_PULL_OPTIONS_VERSION */
 	const char *platform;            /* "os/arch[/variant]"; NULL: this machine's */
@@ -109,10 +116,13 @@ typedef struct berth_pull_options {
 	                                    127.0.0.1 registries may always use plain HTTP */
 	const char *username;            /* NULL: ~/.docker/config.json "auths", else anonymous */
 	const char *password;
-	berth_pull_progress_cb progress; /* NULL: none */
-	void *payload;
+	berth_pull_progress_cb progress; /* 0.1's callback (cannot stop the pull); NULL: none */
+	void *payload;                   /* for progress and on_progress */
+	/* version 2 */
+	berth_progress_cb on_progress;   /* NULL, or the callback that may stop the pull (BERTH_EINVAL if
+	                                    progress is set too) */
 } berth_pull_options;
-#define BERTH_PULL_OPTIONS_INIT { BERTH_PULL_OPTIONS_VERSION, NULL, 1, NULL, NULL, NULL, NULL }
+#define BERTH_PULL_OPTIONS_INIT { BERTH_PULL_OPTIONS_VERSION, NULL, 1, NULL, NULL, NULL, NULL, NULL }
 BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int version);
 
 /* Pulls ref (normalised: "mongo" is docker.io/library/mongo:latest) into
@@ -137,7 +147,8 @@ typedef enum berth_push_status {
 	BERTH_PUSH_MOUNTED = 6    /* mounted from another repository of the registry */
 } berth_push_status;
 
-#define BERTH_PUSH_OPTIONS_VERSION 1
+/* Version 1 (0.1): up to payload. Version 2 (0.2): on_progress. */
+#define BERTH_PUSH_OPTIONS_VERSION 2
 typedef struct berth_push_options {
 	unsigned int version;            /* BERTH_PUSH_OPTIONS_VERSION */
 	int tls_verify;                  /* as in berth_pull_options */
@@ -146,10 +157,14 @@ typedef struct berth_push_options {
 	uint64_t chunk_size;             /* 0: each blob in one PUT; else PATCH chunks of this many bytes */
 	const char *mount_from;          /* a repository path on the same registry to mount blobs from; NULL:
 	                                    the image's other references on that registry are tried */
-	berth_pull_progress_cb progress; /* berth_push_status values; NULL: none */
-	void *payload;
+	berth_pull_progress_cb progress; /* berth_push_status values (0.1's callback); NULL: none */
+	void *payload;                   /* for progress and on_progress */
+	/* version 2 */
+	berth_progress_cb on_progress;   /* NULL, or the callback that may stop the push: checked at every
+	                                    blob's start and end (an upload under way finishes first);
+	                                    BERTH_EINVAL if progress is set too */
 } berth_push_options;
-#define BERTH_PUSH_OPTIONS_INIT { BERTH_PUSH_OPTIONS_VERSION, 1, NULL, NULL, 0, NULL, NULL, NULL }
+#define BERTH_PUSH_OPTIONS_INIT { BERTH_PUSH_OPTIONS_VERSION, 1, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 BERTH_EXTERN int berth_push_options_init(berth_push_options *opts, unsigned int version);
 
 /* Pushes the image name (id, id prefix or reference) to the registry

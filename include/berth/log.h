@@ -75,7 +75,7 @@ BERTH_EXTERN int berth_log_reader_next(berth_log_record *rec, berth_log_reader *
 BERTH_EXTERN void berth_log_reader_free(berth_log_reader *r);
 
 /* Calls cb for every record (open + next + free, following without a
- * timeout); a non-zero return of cb stops the reading with BERTH_ERROR
+ * timeout); a non-zero return of cb stops the reading with BERTH_ECANCELED
  * ("canceled by the callback"). */
 typedef int (*berth_log_record_cb)(const berth_log_record *rec, void *payload);
 BERTH_EXTERN int berth_container_logs(berth_container *c, const berth_log_read_options *opts, berth_log_record_cb cb,

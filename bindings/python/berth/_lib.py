@@ -254,12 +254,14 @@ def exec_options_defaults():
 
 PULL_OPTIONS_VERSION = 1
 PULL_PROGRESS = CFUNCTYPE(None, c_char_p, c_int, c_uint64, c_uint64, c_void_p)
+PROGRESS_CB = CFUNCTYPE(c_int, c_char_p, c_int, c_uint64, c_uint64, c_void_p)  # 0.2: non-zero stops
 
 
 class PullOptions(Structure):
     """berth_pull_options."""
     _fields_ = [("version", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("username", c_char_p),
-                ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p)]
+                ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p),
+                ("on_progress", PROGRESS_CB)]
 
 
 BUILD_OPTIONS_VERSION = 1
@@ -292,7 +294,7 @@ class PushOptions(Structure):
     """berth_push_options."""
     _fields_ = [("version", c_uint), ("tls_verify", c_int), ("username", c_char_p), ("password", c_char_p),
                 ("chunk_size", c_uint64), ("mount_from", c_char_p), ("progress", PULL_PROGRESS),
-                ("payload", c_void_p)]
+                ("payload", c_void_p), ("on_progress", PROGRESS_CB)]
 
 
 ARCHIVE_DOCKER = 0
