@@ -41,6 +41,7 @@ typedef struct berth_cgroup berth_cgroup;
 
 /* Resources. Fields left at BERTH_CGROUP_UNSET (or NULL) are not touched. */
 #define BERTH_CGROUP_UNSET INT64_MIN
+/* Version 1 (0.1). */
 #define BERTH_CGROUP_RESOURCES_VERSION 1
 typedef struct berth_cgroup_resources {
 	unsigned int version;        /* BERTH_CGROUP_RESOURCES_VERSION */
@@ -84,6 +85,7 @@ BERTH_EXTERN int berth_cgroup_set(berth_cgroup *cg, const berth_cgroup_resources
 /* The same from an OCI linux.resources JSON object. */
 BERTH_EXTERN int berth_cgroup_set_json(berth_cgroup *cg, const char *resources_json);
 
+/* Version 1 (0.1); filled by the library, version set by the caller. */
 #define BERTH_CGROUP_STATS_VERSION 1
 typedef struct berth_cgroup_stats {
 	unsigned int version;         /* BERTH_CGROUP_STATS_VERSION: set by the caller */

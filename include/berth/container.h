@@ -69,7 +69,8 @@ enum {
 	BERTH_CREATE_START = 1u << 3
 };
 
-/* Version 2 adds the log options; version 1 structs are still accepted. */
+/* Version 1 (0.1): up to the stdio fds. Version 2 (0.2): the log options. A
+ * version 1 struct is still accepted (defaults for the rest). */
 #define BERTH_CREATE_OPTIONS_VERSION 2
 typedef struct berth_create_options {
 	unsigned int version;  /* 1 or BERTH_CREATE_OPTIONS_VERSION */
@@ -229,6 +230,7 @@ BERTH_EXTERN int berth_container_remove_port(berth_container *c, const berth_por
 BERTH_EXTERN int berth_container_serve_ports(berth_container *c);
 
 /* --- exec: a new process in a running container --- */
+/* Version 1 (0.1). */
 #define BERTH_EXEC_OPTIONS_VERSION 1
 typedef struct berth_exec_options {
 	unsigned int version;         /* BERTH_EXEC_OPTIONS_VERSION */

@@ -25,6 +25,8 @@ typedef enum berth_log_level {
 /* Called for log messages at or below the context's level. */
 typedef void (*berth_log_cb)(int level, const char *message, void *payload);
 
+/* Version 1 (0.1): up to the monitor path. Version 2 (0.2): max_blob_size and
+ * max_image_size. A version 1 struct is still accepted (defaults for the rest). */
 #define BERTH_CTX_OPTIONS_VERSION 2
 typedef struct berth_ctx_options {
 	unsigned int version;     /* BERTH_CTX_OPTIONS_VERSION (1 and 2 are accepted) */

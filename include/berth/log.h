@@ -38,6 +38,7 @@ enum {
 	BERTH_LOG_FOLLOW = 1u << 0 /* after the end, wait for new records until the container has stopped */
 };
 
+/* Version 1 (0.2). */
 #define BERTH_LOG_READ_OPTIONS_VERSION 1
 typedef struct berth_log_read_options {
 	unsigned int version; /* BERTH_LOG_READ_OPTIONS_VERSION */
@@ -49,6 +50,7 @@ typedef struct berth_log_read_options {
 #define BERTH_LOG_READ_OPTIONS_INIT { BERTH_LOG_READ_OPTIONS_VERSION, 0, 0, 0, -1 }
 BERTH_EXTERN int berth_log_read_options_init(berth_log_read_options *opts, unsigned int version);
 
+/* Version 1 (0.2); filled by the library, version set by the caller. */
 #define BERTH_LOG_RECORD_VERSION 1
 typedef struct berth_log_record {
 	unsigned int version; /* BERTH_LOG_RECORD_VERSION: set by the caller */

@@ -37,6 +37,7 @@ extern "C" {
 #endif
 
 /* --- networks --- */
+/* Version 1 (0.1). */
 #define BERTH_NETWORK_OPTIONS_VERSION 1
 typedef struct berth_network_options {
 	unsigned int version;  /* BERTH_NETWORK_OPTIONS_VERSION */
