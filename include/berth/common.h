@@ -52,16 +52,19 @@ typedef struct berth_error {
 	const char *message; /* names the object and the cause */
 } berth_error;
 
+/* The calling thread's last error (see berth_error above); borrowed, never
+ * NULL. Since: 0.1 */
 BERTH_EXTERN const berth_error *berth_error_last(void);
+/* Resets the calling thread's error to code 0, message "". Since: 0.1 */
 BERTH_EXTERN void berth_error_clear(void);
-/* A static description of a berth_error_code ("not found"). */
+/* A static description of a berth_error_code ("not found"). Since: 0.1 */
 BERTH_EXTERN const char *berth_strerror(int code);
 
 /* Release memory the library allocated and handed to the caller (strings,
- * string arrays). Accepts NULL. */
+ * string arrays). Accepts NULL. Since: 0.1 */
 BERTH_EXTERN void berth_free(void *ptr);
 
-/* The library's version, "0.2.0". */
+/* The library's version, "0.2.0". Since: 0.1 */
 BERTH_EXTERN const char *berth_version(void);
 
 #ifdef __cplusplus

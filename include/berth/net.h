@@ -46,20 +46,22 @@ typedef struct berth_network_options {
 	const char *bridge;    /* bridge device name; NULL: "berth-" + 8 hex of the id */
 } berth_network_options;
 #define BERTH_NETWORK_OPTIONS_INIT { BERTH_NETWORK_OPTIONS_VERSION, NULL, NULL, NULL }
+/* Fills opts with version's defaults. BERTH_EINVAL for an unknown version.
+ * Since: 0.1 */
 BERTH_EXTERN int berth_network_options_init(berth_network_options *opts, unsigned int version);
 
 /* Records a bridge network (the bridge itself is made when the first
  * container joins it). BERTH_EEXISTS for a taken name; BERTH_EINVAL for a
- * subnet that overlaps another network or a route of the host. */
+ * subnet that overlaps another network or a route of the host. Since: 0.1 */
 BERTH_EXTERN int berth_network_create(berth_ctx *ctx, const char *name, const berth_network_options *opts);
 /* Removes a network (BERTH_EBUSY while a container uses it); "bridge" can
- * not be removed. Its bridge device and nftables rules go with it. */
+ * not be removed. Its bridge device and nftables rules go with it. Since: 0.1 */
 BERTH_EXTERN int berth_network_remove(berth_ctx *ctx, const char *name);
 /* Names of every network ("bridge", "host", "none" and the created ones),
- * NULL-terminated, released with one berth_free(). */
+ * NULL-terminated, released with one berth_free(). Since: 0.1 */
 BERTH_EXTERN int berth_network_list(char ***out, berth_ctx *ctx);
 /* A network as JSON: name, id, driver, subnet, gateway, bridge, containers
- * (id, name, address, MAC). Released with berth_free(). */
+ * (id, name, address, MAC). Released with berth_free(). Since: 0.1 */
 BERTH_EXTERN int berth_network_inspect(char **out, berth_ctx *ctx, const char *name);
 
 #ifdef __cplusplus
