@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-BUILD="build-essential clang cmake pkg-config libseccomp-dev libcap-dev libjansson-dev \
+BUILD="build-essential clang cmake pkg-config abigail-tools libseccomp-dev libcap-dev libjansson-dev \
 libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcurl4-openssl-dev libarchive-dev libssl-dev libisal-dev check"
 TEST="busybox-static python3 python3-pytest iproute2 util-linux procps nftables \
 docker-registry skopeo umoci apache2-utils python3-cryptography openssl"

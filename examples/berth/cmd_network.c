@@ -10,21 +10,20 @@ static const char *proto_name(int p) { return p == BERTH_PROTO_UDP ? "udp" : "tc
 
 char *ports_text(berth_container *c)
 {
-	berth_port *ports = NULL;
-	size_t n = 0;
+	berth_port_list *ports = NULL;
 	char *out = xstrdup("");
-	if (berth_container_ports(&ports, &n, c) < 0)
+	if (berth_container_ports(&ports, c) < 0)
 		return out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < berth_port_list_count(ports); i++) {
 		char *s = NULL;
-		if (berth_port_format(&s, &ports[i]) < 0)
+		if (berth_port_format(&s, berth_port_list_get(ports, i)) < 0)
 			continue;
 		char *j = xasprintf("%s%s%s", out, *out ? ", " : "", s);
 		berth_free(s);
 		free(out);
 		out = j;
 	}
-	berth_free(ports);
+	berth_port_list_free(ports);
 	return out;
 }
 
@@ -247,25 +246,25 @@ int cmd_port(int argc, char **argv)
 	berth_container *c;
 	if (open_container(&c, argv[st.ind]) < 0)
 		return EXIT_BERTH;
-	berth_port *ports = NULL;
-	size_t n = 0;
-	if (berth_container_ports(&ports, &n, c) < 0) {
+	berth_port_list *ports = NULL;
+	if (berth_container_ports(&ports, c) < 0) {
 		berth_container_free(c);
 		return berr("port");
 	}
 	int found = 0;
-	for (size_t i = 0; i < n; i++) {
-		const berth_port *p = &ports[i];
-		if (want && (p->container_port != want || p->protocol != want_proto))
+	for (size_t i = 0; i < berth_port_list_count(ports); i++) {
+		const berth_port *p = berth_port_list_get(ports, i);
+		unsigned int cport = berth_port_container_port(p), hport = berth_port_host_port(p);
+		if (want && (cport != want || berth_port_protocol(p) != want_proto))
 			continue;
 		found = 1;
-		const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+		const char *ip = *berth_port_host_ip(p) ? berth_port_host_ip(p) : "0.0.0.0";
 		if (want)
-			printf("%s:%u\n", ip, p->host_port);
+			printf("%s:%u\n", ip, hport);
 		else
-			printf("%u/%s -> %s:%u\n", p->container_port, proto_name(p->protocol), ip, p->host_port);
+			printf("%u/%s -> %s:%u\n", cport, proto_name(berth_port_protocol(p)), ip, hport);
 	}
-	berth_free(ports);
+	berth_port_list_free(ports);
 	berth_container_free(c);
 	if (want && !found) {
 		warnx_("no public port '%s' published for %s", argv[st.ind + 1], argv[st.ind]);

@@ -374,16 +374,16 @@ static void publish_exposed(berth_spec *spec, berth_image *img)
 	berth_free(cfg);
 	const struct jval *ex = json_get(j, "ExposedPorts");
 	for (size_t i = 0; ex && ex->type == J_OBJECT && i < ex->n; i++) {
-		berth_port *ports = NULL;
-		size_t n = 0;
-		if (berth_port_parse(&ports, &n, ex->keys[i]) < 0) {
+		berth_port_list *ports = NULL;
+		if (berth_port_parse(&ports, ex->keys[i]) < 0) {
 			warnx_("image: ExposedPorts \"%s\": %s (skipped)", ex->keys[i], berth_error_last()->message);
 			continue;
 		}
-		for (size_t k = 0; k < n; k++)
-			if (berth_spec_add_port(spec, &ports[k]) < 0 && berth_error_last()->code != BERTH_EEXISTS)
+		for (size_t k = 0; k < berth_port_list_count(ports); k++)
+			if (berth_spec_add_port(spec, berth_port_list_get(ports, k)) < 0 &&
+			    berth_error_last()->code != BERTH_EEXISTS)
 				spec_fail("publish-all");
-		berth_free(ports);
+		berth_port_list_free(ports);
 	}
 	json_free(j);
 }
@@ -405,14 +405,13 @@ static void apply_network(berth_spec *spec, const struct run_cfg *rc)
 		usage_error(rc->cmd, "--network %s: %s", net, e->message && *e->message ? e->message : "invalid");
 	}
 	for (size_t i = 0; i < rc->publish.n; i++) {
-		berth_port *ports = NULL;
-		size_t n = 0;
-		if (berth_port_parse(&ports, &n, rc->publish.v[i]) < 0)
+		berth_port_list *ports = NULL;
+		if (berth_port_parse(&ports, rc->publish.v[i]) < 0)
 			usage_error(rc->cmd, "-p %s: %s", rc->publish.v[i], berth_error_last()->message);
-		for (size_t k = 0; k < n; k++)
-			if (berth_spec_add_port(spec, &ports[k]) < 0)
+		for (size_t k = 0; k < berth_port_list_count(ports); k++)
+			if (berth_spec_add_port(spec, berth_port_list_get(ports, k)) < 0)
 				usage_error(rc->cmd, "-p %s: %s", rc->publish.v[i], berth_error_last()->message);
-		berth_free(ports);
+		berth_port_list_free(ports);
 	}
 	if ((rc->publish.n || rc->publish_all) &&
 	    (!strcmp(net, "none") || !strcmp(net, "host") || !strncmp(net, "container:", 10)))

@@ -13,9 +13,9 @@ extern "C" {
 #endif
 
 #define BERTH_VERSION_MAJOR 0
-#define BERTH_VERSION_MINOR 1
+#define BERTH_VERSION_MINOR 2
 #define BERTH_VERSION_PATCH 0
-#define BERTH_VERSION_STRING "0.1.0"
+#define BERTH_VERSION_STRING "0.2.0"
 
 #if defined(BERTH_BUILDING)
 #define BERTH_EXTERN __attribute__((visibility("default")))
@@ -40,7 +40,8 @@ typedef enum berth_error_code {
 	BERTH_EBUSY = -11,       /* object in use */
 	BERTH_EUNSUPPORTED = -12,/* not supported on this host or build */
 	BERTH_EPERM = -13,       /* not permitted */
-	BERTH_ETIMEOUT = -14     /* timed out */
+	BERTH_ETIMEOUT = -14,    /* timed out */
+	BERTH_ECANCELED = -15    /* stopped by the caller: a callback returned non-zero (since 0.2) */
 } berth_error_code;
 
 /* The last error of the calling thread. Valid until the next berth call on this
@@ -51,16 +52,19 @@ typedef struct berth_error {
 	const char *message; /* names the object and the cause */
 } berth_error;
 
+/* The calling thread's last error (see berth_error above); borrowed, never
+ * NULL. Since: 0.1 */
 BERTH_EXTERN const berth_error *berth_error_last(void);
+/* Resets the calling thread's error to code 0, message "". Since: 0.1 */
 BERTH_EXTERN void berth_error_clear(void);
-/* A static description of a berth_error_code ("not found"). */
+/* A static description of a berth_error_code ("not found"). Since: 0.1 */
 BERTH_EXTERN const char *berth_strerror(int code);
 
 /* Release memory the library allocated and handed to the caller (strings,
- * string arrays). Accepts NULL. */
+ * string arrays). Accepts NULL. Since: 0.1 */
 BERTH_EXTERN void berth_free(void *ptr);
 
-/* The library's version, "0.1.0". */
+/* The library's version, "0.2.0". Since: 0.1 */
 BERTH_EXTERN const char *berth_version(void);
 
 #ifdef __cplusplus

@@ -25,6 +25,8 @@ typedef enum berth_log_level {
 /* Called for log messages at or below the context's level. */
 typedef void (*berth_log_cb)(int level, const char *message, void *payload);
 
+/* Version 1 (0.1): up to the monitor path. Version 2 (0.2): max_blob_size and
+ * max_image_size. A version 1 struct is still accepted (defaults for the rest). */
 #define BERTH_CTX_OPTIONS_VERSION 2
 typedef struct berth_ctx_options {
 	unsigned int version;     /* BERTH_CTX_OPTIONS_VERSION (1 and 2 are accepted) */
@@ -50,19 +52,20 @@ typedef struct berth_ctx_options {
 #define BERTH_CTX_OPTIONS_INIT { BERTH_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, BERTH_LOG_WARN, NULL, 0, 0 }
 
 /* Fills opts with the defaults of the given version (1 or 2: only that
- * version's fields are written). BERTH_EINVAL for an unknown version. */
+ * version's fields are written). BERTH_EINVAL for an unknown version. Since: 0.1 */
 BERTH_EXTERN int berth_ctx_options_init(berth_ctx_options *opts, unsigned int version);
 
 /* Creates a context, making the root directories if needed (mode 0700).
  * Errors: BERTH_EINVAL (relative path, unknown options version, a malformed
- * $BERTH_MAX_BLOB_SIZE or $BERTH_MAX_IMAGE_SIZE), BERTH_ESYS. */
+ * $BERTH_MAX_BLOB_SIZE or $BERTH_MAX_IMAGE_SIZE), BERTH_ESYS. Since: 0.1 */
 BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_options *opts);
+/* Frees the context (containers and images stay). Accepts NULL. Since: 0.1 */
 BERTH_EXTERN void berth_ctx_free(berth_ctx *ctx);
 
-/* Borrowed strings, valid while ctx lives. */
+/* Borrowed strings, valid while ctx lives. Since: 0.1 */
 BERTH_EXTERN const char *berth_ctx_root(const berth_ctx *ctx);
 BERTH_EXTERN const char *berth_ctx_run_root(const berth_ctx *ctx);
-/* The limits in force (options, else environment): BERTH_SIZE_UNLIMITED for none. */
+/* The limits in force (options, else environment): BERTH_SIZE_UNLIMITED for none. Since: 0.2 */
 BERTH_EXTERN uint64_t berth_ctx_max_blob_size(const berth_ctx *ctx);
 BERTH_EXTERN uint64_t berth_ctx_max_image_size(const berth_ctx *ctx);
 

@@ -38,6 +38,7 @@ enum {
 	BERTH_LOG_FOLLOW = 1u << 0 /* after the end, wait for new records until the container has stopped */
 };
 
+/* Version 1 (0.2). */
 #define BERTH_LOG_READ_OPTIONS_VERSION 1
 typedef struct berth_log_read_options {
 	unsigned int version; /* BERTH_LOG_READ_OPTIONS_VERSION */
@@ -47,8 +48,11 @@ typedef struct berth_log_read_options {
 	int64_t tail;         /* >= 0: start with the last N lines; -1: from the start */
 } berth_log_read_options;
 #define BERTH_LOG_READ_OPTIONS_INIT { BERTH_LOG_READ_OPTIONS_VERSION, 0, 0, 0, -1 }
+/* Fills opts with version's defaults. BERTH_EINVAL for an unknown version.
+ * Since: 0.2 */
 BERTH_EXTERN int berth_log_read_options_init(berth_log_read_options *opts, unsigned int version);
 
+/* Version 1 (0.2); filled by the library, version set by the caller. */
 #define BERTH_LOG_RECORD_VERSION 1
 typedef struct berth_log_record {
 	unsigned int version; /* BERTH_LOG_RECORD_VERSION: set by the caller */
@@ -64,20 +68,24 @@ typedef struct berth_log_reader berth_log_reader;
 /* Opens the log of c for reading (c is borrowed: it must outlive the reader
  * and not be used by another thread meanwhile). BERTH_EUNSUPPORTED with a
  * message saying why when the container keeps no log (log driver "none", or
- * its output went to the caller's fds or a terminal of an attached run). */
+ * its output went to the caller's fds or a terminal of an attached run). Since: 0.2 */
 BERTH_EXTERN int berth_log_reader_open(berth_log_reader **out, berth_container *c, const berth_log_read_options *opts);
 /* The next record into *rec (rec->version set by the caller). Returns 1 with
  * a record, 0 at the end (with BERTH_LOG_FOLLOW: once the container has
  * stopped and its log is drained, or past until_ns). With BERTH_LOG_FOLLOW,
  * waits at most timeout_ms (< 0: forever) for a record: BERTH_ETIMEOUT then,
- * and the next call goes on. */
+ * and the next call goes on. Since: 0.2 */
 BERTH_EXTERN int berth_log_reader_next(berth_log_record *rec, berth_log_reader *r, int timeout_ms);
+/* Closes the reader. Accepts NULL. Since: 0.2 */
 BERTH_EXTERN void berth_log_reader_free(berth_log_reader *r);
 
-/* Calls cb for every record (open + next + free, following without a
- * timeout); a non-zero return of cb stops the reading with BERTH_ERROR
- * ("canceled by the callback"). */
+/* The callback of berth_container_logs(): rec is borrowed for the call;
+ * non-zero stops the reading. */
 typedef int (*berth_log_record_cb)(const berth_log_record *rec, void *payload);
+/* Calls cb for every record (open + next + free, following without a
+ * timeout); a non-zero return of cb stops the reading with BERTH_ECANCELED
+ * ("canceled by the callback"). The errors of berth_log_reader_open().
+ * Since: 0.2 */
 BERTH_EXTERN int berth_container_logs(berth_container *c, const berth_log_read_options *opts, berth_log_record_cb cb,
                                       void *payload);
 
@@ -85,7 +93,7 @@ BERTH_EXTERN int berth_container_logs(berth_container *c, const berth_log_read_o
  * (2026-12-07T20:01:47Z, with fraction or offset, or a date alone), a unix
  * time in seconds (1700000000 or 1700000000.5), or a duration before now_ns
  * (10m, 1h30m, 2.5s, 300ms). now_ns 0: the current time. BERTH_EINVAL
- * naming the text otherwise. */
+ * naming the text otherwise. Since: 0.2 */
 BERTH_EXTERN int berth_log_parse_time(int64_t *out_ns, const char *text, int64_t now_ns);
 
 #ifdef __cplusplus

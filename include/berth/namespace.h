@@ -27,27 +27,27 @@ typedef enum berth_ns_type {
 #define BERTH_NS_BIT(t) (1u << (t))
 
 /* OCI name of a type ("pid", "network", "mount", "uts", "ipc", "user",
- * "cgroup", "time"), or NULL for an unknown type. */
+ * "cgroup", "time"), or NULL for an unknown type. Since: 0.1 */
 BERTH_EXTERN const char *berth_ns_type_name(int type);
-/* Parses an OCI name (also accepts "net" and "mnt"). BERTH_EINVAL if unknown. */
+/* Parses an OCI name (also accepts "net" and "mnt"). BERTH_EINVAL if unknown. Since: 0.1 */
 BERTH_EXTERN int berth_ns_type_from_name(int *out, const char *name);
-/* The CLONE_NEW* flag of a type, 0 for an unknown one. */
+/* The CLONE_NEW* flag of a type, 0 for an unknown one. Since: 0.1 */
 BERTH_EXTERN unsigned long berth_ns_clone_flag(int type);
 
 /* Moves the calling thread into new namespaces of every type in mask
  * (BERTH_NS_BIT). A new net namespace gets its loopback brought up.
- * The mount and user types need a single-threaded caller (kernel rule). */
+ * The mount and user types need a single-threaded caller (kernel rule). Since: 0.1 */
 BERTH_EXTERN int berth_ns_unshare(unsigned int mask);
 
 /* Joins the namespace at path (e.g. /proc/PID/ns/net, or a bind mount of one).
- * type 0 accepts any type; otherwise the file must be of that type. */
+ * type 0 accepts any type; otherwise the file must be of that type. Since: 0.1 */
 BERTH_EXTERN int berth_ns_join(const char *path, int type);
 
 /* Opens the namespace of a type of process pid (0: the caller); the caller
- * owns and closes *out. */
+ * owns and closes *out. Since: 0.1 */
 BERTH_EXTERN int berth_ns_open(int *out, int pid, int type);
 
-/* Brings up the loopback interface of the caller's network namespace. */
+/* Brings up the loopback interface of the caller's network namespace. Since: 0.1 */
 BERTH_EXTERN int berth_ns_loopback_up(void);
 
 #ifdef __cplusplus

@@ -17,11 +17,20 @@
  * shared for the whole build, so a prune cannot take layers in use. */
 #include "build/build_priv.h"
 
+/* The size of each version of berth_build_options: a caller of version v
+ * has only that many bytes. */
+static const size_t options_sizes[BERTH_BUILD_OPTIONS_VERSION] = {
+	offsetof(berth_build_options, on_output), /* 1 (0.1): up to cancel */
+	sizeof(berth_build_options),              /* 2 (0.2): on_output */
+};
+
 BERTH_EXTERN int berth_build_options_init(berth_build_options *opts, unsigned int version)
 {
+	/* only that version's part (a 0.1 caller's struct is shorter), from a
+	 * static value (a struct copy could carry indeterminate padding) */
 	static const berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
-	static const size_t sizes[] = { sizeof d };
-	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_build_options");
+	return berth__options_init(opts, version, &d, options_sizes, BERTH_ARRAY_SIZE(options_sizes),
+	                           "berth_build_options");
 }
 
 static int read_all(char **out, size_t *len, const char *path, const char *what)
@@ -110,8 +119,10 @@ static int run_build(berth_image **out, bctx *b)
 			skip = 0;
 		if (skip)
 			continue;
-		if (b->o->cancel && *b->o->cancel) {
-			r = berth__err(BERTH_ERROR, "%s:%d: build cancelled", b->dfname, in->line);
+		if (berth__bd_cancelled(b)) {
+			char where[300];
+			snprintf(where, sizeof where, "%s:%d", b->dfname, in->line);
+			r = berth__bd_cancel_error(b, where);
 			break;
 		}
 		berth__bd_emit(b, BERTH_BUILD_STEP, "STEP %u/%u: %s", ++shown, b->nsteps, in->text);
@@ -242,26 +253,39 @@ static int arguments(bctx *b)
 	return 0;
 }
 
-BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *context, berth_build_options *opts)
+/* The caller's options of any version as the current version (newer fields
+ * at their defaults): the builder reads only b->opts. */
+static int copy_options(berth_build_options *dst, const berth_build_options *opts)
 {
-	berth_build_options dflt = BERTH_BUILD_OPTIONS_INIT;
-	if (!opts)
-		opts = &dflt;
+	berth_build_options d = BERTH_BUILD_OPTIONS_INIT;
+	*dst = d;
+	if (opts && berth__options_copy(dst, opts, options_sizes, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options") < 0)
+		return berth__err_prefix("build");
+	if (dst->output && dst->on_output)
+		return berth__err(BERTH_EINVAL, "build: set output (0.1) or on_output, not both");
+	return 0;
+}
+
+static int build_main(berth_image **out, berth_build_result *res, berth_ctx *ctx, const char *context,
+                      const berth_build_options *opts_in)
+{
 	if (!ctx)
 		return berth__err(BERTH_EINVAL, "build: a context is required");
-	if (berth__check_version(opts->version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options") < 0)
-		return berth__err_prefix("build");
-	opts->exit_code = 0;
-	opts->steps_run = opts->steps_cached = 0;
-	if (!context && !opts->dockerfile_text)
-		return berth__err(BERTH_EINVAL, "build: a context directory (or the Dockerfile text) is required");
 	bctx *b = calloc(1, sizeof *b);
 	if (!b)
 		return berth__err_nomem();
+	if (copy_options(&b->opts, opts_in) < 0) {
+		free(b);
+		return BERTH_EINVAL;
+	}
+	const berth_build_options *opts = b->o = &b->opts;
+	if (!context && !opts->dockerfile_text) {
+		free(b);
+		return berth__err(BERTH_EINVAL, "build: a context directory (or the Dockerfile text) is required");
+	}
 	b->ctx = ctx;
 	b->tmp_fd = -1;
 	berth__container_sweep_orphans(ctx); /* the RUN steps of killed builds */
-	b->o = opts;
 	int r = 0, gc = -1;
 	char *text = NULL, *ctxabs = NULL;
 	size_t tlen = 0;
@@ -323,8 +347,37 @@ out:
 	json_decref(b->used_args);
 	free(text);
 	free(ctxabs);
+	res->exit_code = b->res.exit_code;
+	res->steps_run = b->res.steps_run;
+	res->steps_cached = b->res.steps_cached;
 	free(b);
 	if (r == 0)
 		berth__err_ok();
+	return r;
+}
+
+BERTH_EXTERN int berth_build_image(berth_image **out, berth_build_result *result, berth_ctx *ctx, const char *context,
+                                   const berth_build_options *opts)
+{
+	berth_build_result mine = BERTH_BUILD_RESULT_INIT;
+	if (result && berth__check_version(result->version, BERTH_BUILD_RESULT_VERSION, "berth_build_result") < 0)
+		return berth__err_prefix("build");
+	berth_build_result *res = result ? result : &mine;
+	res->exit_code = 0;
+	res->steps_run = res->steps_cached = 0;
+	return build_main(out, res, ctx, context, opts);
+}
+
+BERTH_EXTERN int berth_build(berth_image **out, berth_ctx *ctx, const char *context, berth_build_options *opts)
+{
+	berth_build_result res = BERTH_BUILD_RESULT_INIT;
+	if (opts && berth__check_version(opts->version, BERTH_BUILD_OPTIONS_VERSION, "berth_build_options") < 0)
+		return berth__err_prefix("build");
+	int r = build_main(out, &res, ctx, context, opts);
+	if (opts) { /* 0.1's outputs, in the caller's options (every version has them) */
+		opts->exit_code = res.exit_code;
+		opts->steps_run = res.steps_run;
+		opts->steps_cached = res.steps_cached;
+	}
 	return r;
 }

@@ -38,7 +38,10 @@ typedef struct stage {
 typedef struct bctx {
 	berth_ctx *ctx;
 	berth__store st;
-	berth_build_options *o;
+	const berth_build_options *o; /* &opts */
+	berth_build_options opts;     /* the caller's options, any version, as the current one */
+	berth_build_result res;       /* what the build did */
+	int aborted;                  /* on_output returned non-zero */
 	const char *context;
 	char dfname[256];
 	bd_file df;
@@ -62,6 +65,14 @@ typedef struct look {
 
 /* --- state.c --- */
 BERTH_HIDDEN void berth__bd_emit(bctx *b, int ev, const char *fmt, ...) BERTH_PRINTF(3, 4);
+/* Hands text to the caller's callback; on_output's non-zero return marks the
+ * build aborted. */
+BERTH_HIDDEN void berth__bd_output(bctx *b, int ev, const char *text, size_t len);
+/* 1 once the build must stop: on_output returned non-zero or the cancel flag is set. */
+BERTH_HIDDEN int berth__bd_cancelled(const bctx *b);
+/* The error of a stopped build, where naming the step: BERTH_ECANCELED
+ * (on_output) or BERTH_ERROR "build cancelled" (the flag, as in 0.1). */
+BERTH_HIDDEN int berth__bd_cancel_error(const bctx *b, const char *where);
 BERTH_HIDDEN void berth__bd_stage_free(stage *s);
 BERTH_HIDDEN int berth__bd_stage_add_dir(stage *s, const char *dir);
 BERTH_HIDDEN json_t *berth__bd_cfg_obj(stage *s);

@@ -143,7 +143,7 @@ int berth__bd_use_cache(bctx *b, stage *s, const bd_instr *in, const char *key, 
 	if (r == 1) {
 		memcpy(s->key, key, 65);
 		memcpy(s->entry, key, 65);
-		b->o->steps_cached++;
+		b->res.steps_cached++;
 	}
 	return r;
 }
@@ -158,7 +158,7 @@ int berth__bd_meta_step(bctx *b, stage *s, const bd_instr *in, const char *norm)
 	int hit = c && !json_object_get(c, "layer");
 	if (hit) {
 		created = berth__strdup(json_string_value(json_object_get(c, "created")));
-		b->o->steps_cached++;
+		b->res.steps_cached++;
 		berth__bd_emit(b, BERTH_BUILD_CACHED, "--> Using cache %.12s", key);
 	} else
 		created = berth__bd_now_str();

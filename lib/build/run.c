@@ -73,7 +73,7 @@ static int pump_output(bctx *b, berth_container *c, int fd, int *cancelled)
 {
 	char buf[8192];
 	for (;;) {
-		if (!*cancelled && b->o->cancel && *b->o->cancel) {
+		if (!*cancelled && berth__bd_cancelled(b)) {
 			*cancelled = 1;
 			berth_container_kill(c, SIGKILL, 1);
 		}
@@ -88,8 +88,7 @@ static int pump_output(bctx *b, berth_container *c, int fd, int *cancelled)
 			continue;
 		if (k <= 0)
 			return 0;
-		if (b->o->output)
-			b->o->output(BERTH_BUILD_OUTPUT, buf, (size_t)k, b->o->payload);
+		berth__bd_output(b, BERTH_BUILD_OUTPUT, buf, (size_t)k);
 	}
 }
 
@@ -216,13 +215,13 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	berth__err_restore(&sv);
 	if (r < 0)
 		goto out;
-	b->o->steps_run++;
+	b->res.steps_run++;
 	if (cancelled) {
-		r = berth__err(BERTH_ERROR, "%s: build cancelled", b->what);
+		r = berth__bd_cancel_error(b, b->what);
 		goto out;
 	}
 	if (code != 0) {
-		b->o->exit_code = code;
+		b->res.exit_code = code;
 		r = berth__err(BERTH_ERROR, "%s: exit code %d%s", b->what, code, sig ? " (killed by a signal)" : "");
 		goto out;
 	}

@@ -3,16 +3,38 @@
  * lookup and variable substitution of an instruction's words. */
 #include "build/build_priv.h"
 
+void berth__bd_output(bctx *b, int ev, const char *text, size_t len)
+{
+	if (b->o->on_output) {
+		if (!b->aborted && b->o->on_output(ev, text, len, b->o->payload) != 0)
+			b->aborted = 1;
+	} else if (b->o->output) {
+		b->o->output(ev, text, len, b->o->payload);
+	}
+}
+
 void berth__bd_emit(bctx *b, int ev, const char *fmt, ...)
 {
-	if (!b->o->output)
+	if (!b->o->output && !b->o->on_output)
 		return;
 	char buf[8192];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	b->o->output(ev, buf, strlen(buf), b->o->payload);
+	berth__bd_output(b, ev, buf, strlen(buf));
+}
+
+int berth__bd_cancelled(const bctx *b)
+{
+	return b->aborted || (b->o->cancel && *b->o->cancel);
+}
+
+int berth__bd_cancel_error(const bctx *b, const char *where)
+{
+	if (b->aborted)
+		return berth__err(BERTH_ECANCELED, "%s: build canceled by the output callback", where);
+	return berth__err(BERTH_ERROR, "%s: build cancelled", where);
 }
 
 void berth__bd_stage_free(stage *s)

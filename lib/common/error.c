@@ -127,6 +127,7 @@ BERTH_EXTERN const char *berth_strerror(int code)
 	case BERTH_EUNSUPPORTED: return "not supported";
 	case BERTH_EPERM: return "permission denied";
 	case BERTH_ETIMEOUT: return "timed out";
+	case BERTH_ECANCELED: return "canceled";
 	default: return "unknown error";
 	}
 }

@@ -29,11 +29,37 @@
 	BERTH__MT_OCI_MANIFEST ", " BERTH__MT_OCI_INDEX ", " BERTH__MT_DOCKER_MANIFEST ", " \
 	BERTH__MT_DOCKER_LIST
 
+/* The size of each version of berth_pull_options. */
+static const size_t pull_options_sizes[BERTH_PULL_OPTIONS_VERSION] = {
+	offsetof(berth_pull_options, on_progress), /* 1 (0.1): up to payload */
+	sizeof(berth_pull_options),                /* 2 (0.2): on_progress */
+};
+
 BERTH_EXTERN int berth_pull_options_init(berth_pull_options *opts, unsigned int version)
 {
 	static const berth_pull_options d = BERTH_PULL_OPTIONS_INIT;
-	static const size_t sizes[] = { sizeof d };
-	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_pull_options");
+	/* only that version's part (a 0.1 caller's struct is shorter) */
+	return berth__options_init(opts, version, &d, pull_options_sizes, BERTH_ARRAY_SIZE(pull_options_sizes),
+	                           "berth_pull_options");
+}
+
+int berth__reg_progress(berth_progress_cb on_progress, berth_pull_progress_cb progress, void *payload,
+	const char *what, const char *digest, int status, uint64_t done, uint64_t total)
+{
+	if (on_progress) {
+		if (on_progress(digest, status, done, total, payload) != 0)
+			return berth__err(BERTH_ECANCELED, "%s: canceled by the progress callback", what);
+	} else if (progress) {
+		progress(digest, status, done, total, payload);
+	}
+	return 0;
+}
+
+/* The caller's progress callback of the pull (0 to go on). */
+static int report(const berth_pull_options *o, const char *what, const char *digest, int status, uint64_t done,
+	uint64_t total)
+{
+	return berth__reg_progress(o->on_progress, o->progress, o->payload, what, digest, status, done, total);
 }
 
 static void sha_hex(const void *data, size_t len, char hex[65])
@@ -320,12 +346,23 @@ typedef struct pool {
 	berth__err_saved err; /* its message */
 } pool;
 
+/* A worker's progress; a stop asked by on_progress fails the pool (every
+ * transfer stops at its next bytes). */
 static void progress(pool *p, const char *digest, int status, uint64_t done, uint64_t total)
 {
-	if (!p->o->progress)
+	if (!p->o->progress && !p->o->on_progress)
 		return;
 	pthread_mutex_lock(&p->pmu);
-	p->o->progress(digest, status, done, total, p->o->payload);
+	if (!__atomic_load_n(&p->failed, __ATOMIC_RELAXED) &&
+	    report(p->o, p->g->what, digest, status, done, total) < 0) {
+		pthread_mutex_lock(&p->mu);
+		if (!p->failed) {
+			p->r = BERTH_ECANCELED;
+			berth__err_save(&p->err);
+			__atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
 	pthread_mutex_unlock(&p->pmu);
 }
 
@@ -604,13 +641,16 @@ static int fetch_layers(layer *ls, size_t nl, const berth__store *s, const berth
 	return 0;
 }
 
-BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char *ref, const berth_pull_options *opts)
+BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char *ref, const berth_pull_options *opts_in)
 {
-	berth_pull_options defaults = BERTH_PULL_OPTIONS_INIT;
-	if (!opts)
-		opts = &defaults;
-	if (berth__check_version(opts->version, BERTH_PULL_OPTIONS_VERSION, "berth_pull_options") < 0)
+	/* the caller's options of any version as the current one */
+	berth_pull_options o = BERTH_PULL_OPTIONS_INIT;
+	if (opts_in && berth__options_copy(&o, opts_in, pull_options_sizes, BERTH_PULL_OPTIONS_VERSION,
+	                                   "berth_pull_options") < 0)
 		return berth__err_prefix("pull");
+	const berth_pull_options *opts = &o;
+	if (opts->progress && opts->on_progress)
+		return berth__err(BERTH_EINVAL, "pull: set progress (0.1) or on_progress, not both");
 	if (!out || !ref || !*ref)
 		return berth__err(BERTH_EINVAL, "pull: out and a reference are required");
 	berth__store s;
@@ -645,8 +685,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 		r = berth__err(BERTH_EUNSUPPORTED, "%s: %s", what, berth__curl_error());
 		goto out;
 	}
-	if (opts->progress)
-		opts->progress(NULL, BERTH_PULL_RESOLVING, 0, 0, opts->payload);
+	if ((r = report(opts, what, NULL, BERTH_PULL_RESOLVING, 0, 0)) < 0)
+		goto out;
 
 	/* the manifest, through an index when there is one */
 	char mt[256], mdigest[BERTH__DIGEST_LEN];
@@ -728,6 +768,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 		r = gc;
 		goto out;
 	}
+	r = 0;
 	for (size_t i = 0; i < nl; i++) {
 		json_t *d = json_array_get(jl, i);
 		ls[i].digest = json_string_value(json_object_get(d, "digest"));
@@ -735,15 +776,17 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 		ls[i].diff_id = diff_ids[i];
 		memcpy(ls[i].chain, chains[i], BERTH__DIGEST_LEN);
 		ls[i].exists = have_layer(&s, &ls[i]);
-		if (opts->progress)
-			opts->progress(ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
-				(uint64_t)ls[i].size, opts->payload);
+		if (r == 0)
+			r = report(opts, what, ls[i].digest, ls[i].exists ? BERTH_PULL_EXISTS : BERTH_PULL_WAITING, 0,
+				(uint64_t)ls[i].size);
 	}
+	if (r < 0)
+		goto out;
 	if ((r = lock_layers(ls, nl, &s)) < 0 || (r = BERTH_FAULT("pull.manifest")) < 0)
 		goto out;
 	for (size_t i = 0; i < nl; i++)
-		if (ls[i].exists == 2 && opts->progress)
-			opts->progress(ls[i].digest, BERTH_PULL_EXISTS, 0, (uint64_t)ls[i].size, opts->payload);
+		if (ls[i].exists == 2 && (r = report(opts, what, ls[i].digest, BERTH_PULL_EXISTS, 0, (uint64_t)ls[i].size)) < 0)
+			goto out;
 	if ((r = fetch_layers(ls, nl, &s, &g, opts)) < 0 || (r = BERTH_FAULT("pull.layers")) < 0)
 		goto out;
 
@@ -758,8 +801,8 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 			goto out;
 		if ((r = berth__blob_commit_hashed(&ls[i].w, &s, ls[i].hex)) < 0 || (r = BERTH_FAULT("pull.layer.install")) < 0)
 			goto out;
-		if (opts->progress)
-			opts->progress(ls[i].digest, BERTH_PULL_DONE, (uint64_t)ls[i].size, (uint64_t)ls[i].size, opts->payload);
+		if ((r = report(opts, what, ls[i].digest, BERTH_PULL_DONE, (uint64_t)ls[i].size, (uint64_t)ls[i].size)) < 0)
+			goto out;
 	}
 	char dg[BERTH__DIGEST_LEN];
 	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0 ||

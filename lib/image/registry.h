@@ -16,6 +16,12 @@
  * curl_easy_escape, curl_free, curl_slist_append and curl_slist_free_all are
  * defined as hidden wrappers with libcurl's prototypes. curl_easy_setopt and
  * curl_easy_getinfo are variadic: berth calls them through these typed helpers. */
+/* The caller's progress callback of a pull or push (o: a berth_pull_options
+ * or berth_push_options as the current version): 0.2's on_progress may stop
+ * the operation (BERTH_ECANCELED "<what>: canceled by the progress
+ * callback"), 0.1's progress cannot. 0 to go on. */
+BERTH_HIDDEN int berth__reg_progress(berth_progress_cb on_progress, berth_pull_progress_cb progress, void *payload,
+	const char *what, const char *digest, int status, uint64_t done, uint64_t total);
 BERTH_HIDDEN const char *berth__curl_error(void); /* NULL once libcurl is loaded, else why not */
 BERTH_HIDDEN CURLcode berth__curl_setopt_long(CURL *c, CURLoption o, long v);
 BERTH_HIDDEN CURLcode berth__curl_setopt_ptr(CURL *c, CURLoption o, const void *v);

@@ -17,11 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The size of each version of berth_push_options. */
+static const size_t push_options_sizes[BERTH_PUSH_OPTIONS_VERSION] = {
+	offsetof(berth_push_options, on_progress), /* 1 (0.1): up to payload */
+	sizeof(berth_push_options),                /* 2 (0.2): on_progress */
+};
+
 BERTH_EXTERN int berth_push_options_init(berth_push_options *opts, unsigned int version)
 {
 	static const berth_push_options d = BERTH_PUSH_OPTIONS_INIT;
-	static const size_t sizes[] = { sizeof d };
-	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_push_options");
+	/* only that version's part (a 0.1 caller's struct is shorter) */
+	return berth__options_init(opts, version, &d, push_options_sizes, BERTH_ARRAY_SIZE(push_options_sizes),
+	                           "berth_push_options");
 }
 
 typedef struct pusher {
@@ -29,12 +36,32 @@ typedef struct pusher {
 	const berth_push_options *o;
 	char scope[600];
 	char **from; /* repositories to mount from (NULL-terminated) */
+	int stop;    /* on_progress asked to stop during an upload */
 } pusher;
 
-static void report(const pusher *p, const char *digest, int status, uint64_t done, uint64_t total)
+/* The caller's progress callback (0 to go on, BERTH_ECANCELED to stop). */
+static int report(pusher *p, const char *digest, int status, uint64_t done, uint64_t total)
 {
-	if (p->o->progress)
-		p->o->progress(digest, status, done, total, p->o->payload);
+	if (p->stop)
+		return berth__err(BERTH_ECANCELED, "%s: canceled by the progress callback", p->g.what);
+	return berth__reg_progress(p->o->on_progress, p->o->progress, p->o->payload, p->g.what, digest, status, done,
+		total);
+}
+
+/* An upload's progress for on_progress (the HTTP layer's callback cannot
+ * stop it): a stop is kept and honoured after the request. */
+static void upload_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	pusher *p = payload;
+	if (!p->stop && p->o->on_progress(digest, status, done, total, p->o->payload) != 0)
+		p->stop = 1;
+}
+
+/* The HTTP layer's progress callback and payload of an upload. */
+static berth_pull_progress_cb upload_cb(pusher *p, void **payload)
+{
+	*payload = p->o->on_progress ? (void *)p : p->o->payload;
+	return p->o->on_progress ? upload_progress : p->o->progress;
 }
 
 /* 1 if the registry has the blob, 0 if not. */
@@ -110,11 +137,15 @@ static int upload(pusher *p, const char *digest, int fd, uint64_t size, char *lo
 			char range[64];
 			snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + n - 1));
 			berth__reg_sink s = { .max = 1u << 16 };
+			void *pl;
+			berth_pull_progress_cb cb = upload_cb(p, &pl);
 			berth__reg_req q = { .method = "PATCH", .url = loc, .fd = fd, .off = off, .len = n,
 				.content_type = "application/octet-stream", .content_range = range, .scope = p->scope,
-				.no_redirect = 1, .progress = p->o->progress, .payload = p->o->payload, .digest = digest,
+				.no_redirect = 1, .progress = cb, .payload = pl, .digest = digest,
 				.base = off, .total = size };
 			r = berth__reg_do(&p->g, &q, &s);
+			if (r == 0 && p->stop)
+				r = report(p, digest, BERTH_PUSH_UPLOADING, off + n, size);
 			free(s.body);
 			if (r == 0 && s.status != 202)
 				r = berth__reg_status_error(&p->g, &s, "PATCH", subject, "upload");
@@ -139,9 +170,11 @@ static int upload(pusher *p, const char *digest, int fd, uint64_t size, char *lo
 	if (!url)
 		return BERTH_ENOMEM;
 	berth__reg_sink s = { .max = 1u << 16 };
+	void *pl;
+	berth_pull_progress_cb cb = upload_cb(p, &pl);
 	berth__reg_req q = { .method = "PUT", .url = url, .fd = chunk ? -1 : fd, .len = chunk ? 0 : size,
 		.content_type = "application/octet-stream", .scope = p->scope, .no_redirect = 1,
-		.progress = chunk ? NULL : p->o->progress, .payload = p->o->payload, .digest = digest, .total = size };
+		.progress = chunk ? NULL : cb, .payload = pl, .digest = digest, .total = size };
 	r = berth__reg_do(&p->g, &q, &s);
 	free(s.body);
 	free(url);
@@ -160,10 +193,8 @@ static int push_blob(pusher *p, const berth__store *st, const char *digest, int6
 	int r = blob_exists(p, digest);
 	if (r < 0)
 		return r;
-	if (r == 1) {
-		report(p, digest, BERTH_PUSH_EXISTS, (uint64_t)size, (uint64_t)size);
-		return 0;
-	}
+	if (r == 1)
+		return report(p, digest, BERTH_PUSH_EXISTS, (uint64_t)size, (uint64_t)size);
 	char path[4200];
 	if ((r = berth__blob_path(path, sizeof path, st, digest)) < 0)
 		return r;
@@ -182,8 +213,7 @@ static int push_blob(pusher *p, const berth__store *st, const char *digest, int6
 		r = start_upload(p, digest, *f, &loc);
 		if (r == 1) {
 			close(fd);
-			report(p, digest, BERTH_PUSH_MOUNTED, (uint64_t)size, (uint64_t)size);
-			return 0;
+			return report(p, digest, BERTH_PUSH_MOUNTED, (uint64_t)size, (uint64_t)size);
 		}
 		if (r < 0 && r != -1000) {
 			close(fd);
@@ -194,11 +224,15 @@ static int push_blob(pusher *p, const berth__store *st, const char *digest, int6
 		close(fd);
 		return r;
 	}
-	report(p, digest, BERTH_PUSH_UPLOADING, 0, (uint64_t)size);
+	if ((r = report(p, digest, BERTH_PUSH_UPLOADING, 0, (uint64_t)size)) < 0) {
+		free(loc);
+		close(fd);
+		return r;
+	}
 	r = upload(p, digest, fd, (uint64_t)size, loc);
 	close(fd);
 	if (r == 0)
-		report(p, digest, BERTH_PUSH_DONE, (uint64_t)size, (uint64_t)size);
+		r = report(p, digest, BERTH_PUSH_DONE, (uint64_t)size, (uint64_t)size);
 	return r;
 }
 
@@ -242,13 +276,16 @@ static int mount_sources(char ***out, berth_image *img, const berth_ref *dest, c
 }
 
 BERTH_EXTERN int berth_image_push(char **out_digest, berth_ctx *ctx, const char *name, const char *dest,
-	const berth_push_options *opts)
+	const berth_push_options *opts_in)
 {
-	berth_push_options defaults = BERTH_PUSH_OPTIONS_INIT;
-	if (!opts)
-		opts = &defaults;
-	if (berth__check_version(opts->version, BERTH_PUSH_OPTIONS_VERSION, "berth_push_options") < 0)
+	/* the caller's options of any version as the current one */
+	berth_push_options o = BERTH_PUSH_OPTIONS_INIT;
+	if (opts_in && berth__options_copy(&o, opts_in, push_options_sizes, BERTH_PUSH_OPTIONS_VERSION,
+	                                   "berth_push_options") < 0)
 		return berth__err_prefix("push");
+	const berth_push_options *opts = &o;
+	if (opts->progress && opts->on_progress)
+		return berth__err(BERTH_EINVAL, "push: set progress (0.1) or on_progress, not both");
 	if (!name || !*name)
 		return berth__err(BERTH_EINVAL, "push: an image is required");
 	berth_ref *dref = NULL;
@@ -275,7 +312,8 @@ BERTH_EXTERN int berth_image_push(char **out_digest, berth_ctx *ctx, const char 
 	snprintf(p.scope, sizeof p.scope, "repository:%s:pull,push", p.g.path);
 	if ((r = mount_sources(&p.from, img, dref, opts->mount_from)) < 0)
 		goto out;
-	report(&p, NULL, BERTH_PUSH_PREPARING, 0, 0);
+	if ((r = report(&p, NULL, BERTH_PUSH_PREPARING, 0, 0)) < 0)
+		goto out;
 	const berth__store *st = berth__image_store(img);
 	const json_t *m = berth__image_manifest(img);
 	const char *mdigest = berth__image_manifest_digest(img);
@@ -288,8 +326,9 @@ BERTH_EXTERN int berth_image_push(char **out_digest, berth_ctx *ctx, const char 
 	size_t nl = json_array_size(layers);
 	for (size_t i = 0; i <= nl; i++) {
 		const json_t *d = i < nl ? json_array_get(layers, i) : cfg;
-		report(&p, json_string_value(json_object_get(d, "digest")), BERTH_PUSH_WAITING, 0,
-			(uint64_t)json_integer_value(json_object_get(d, "size")));
+		if ((r = report(&p, json_string_value(json_object_get(d, "digest")), BERTH_PUSH_WAITING, 0,
+			     (uint64_t)json_integer_value(json_object_get(d, "size")))) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i <= nl; i++) {
 		const json_t *d = i < nl ? json_array_get(layers, i) : cfg;

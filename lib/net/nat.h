@@ -21,10 +21,13 @@
 
 #include "internal.h"
 #include <berth/net.h>
+#include "net/port.h"
 
 /* Checks a berth_port (protocol, port ranges, host address): BERTH_EINVAL
  * naming the bad field (ports.c). */
 BERTH_HIDDEN int berth__port_check(const berth_port *p);
+/* berth_port_parse() as an array (*out malloc'd, *out_n >= 1). */
+BERTH_HIDDEN int berth__port_parse(berth_port **out, size_t *out_n, const char *spec);
 
 /* Creates the table, chains and maps if missing (idempotent, safe against
  * a concurrent caller) and the masquerade rule for subnet ("10.88.0.0/16")

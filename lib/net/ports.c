@@ -117,7 +117,7 @@ static int parse_ip(char out[46], const char *spec, const char *s, size_t len)
 	return 0;
 }
 
-BERTH_EXTERN int berth_port_parse(berth_port **out, size_t *out_n, const char *spec)
+int berth__port_parse(berth_port **out, size_t *out_n, const char *spec)
 {
 	if (!out || !out_n || !spec)
 		return berth__err(BERTH_EINVAL, "port spec: NULL argument");
@@ -242,6 +242,23 @@ BERTH_EXTERN int berth_port_parse(berth_port **out, size_t *out_n, const char *s
 	return 0;
 }
 
+BERTH__SYMVER_DEFAULT(berth__port_parse_0_2, berth_port_parse, "BERTH_0.2");
+BERTH_EXTERN int berth__port_parse_0_2(berth_port_list **out, const char *spec)
+{
+	if (!out)
+		return berth__err(BERTH_EINVAL, "port spec: NULL argument");
+	berth_port *v;
+	size_t n;
+	int r = berth__port_parse(&v, &n, spec);
+	if (r < 0)
+		return r;
+	berth_port_list *l = berth__port_list_take(v, n);
+	if (!l)
+		return BERTH_ENOMEM;
+	*out = l;
+	return 0;
+}
+
 int berth__port_check(const berth_port *p)
 {
 	if (!p)
@@ -270,7 +287,8 @@ int berth__port_check(const berth_port *p)
 	return 0;
 }
 
-BERTH_EXTERN int berth_port_format(char **out, const berth_port *p)
+BERTH__SYMVER_DEFAULT(berth__port_format_0_2, berth_port_format, "BERTH_0.2");
+BERTH_EXTERN int berth__port_format_0_2(char **out, const berth_port *p)
 {
 	if (!out)
 		return berth__err(BERTH_EINVAL, "port format: NULL argument");

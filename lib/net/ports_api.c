@@ -8,10 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-BERTH_EXTERN int berth_container_ports(berth_port **out, size_t *out_n, berth_container *c)
+BERTH__SYMVER_DEFAULT(berth__container_ports_0_2, berth_container_ports, "BERTH_0.2");
+BERTH_EXTERN int berth__container_ports_0_2(berth_port_list **out, berth_container *c)
 {
-	if (!out || !out_n || !c)
-		return berth__err(BERTH_EINVAL, "ports: out, out_n and container are required");
+	if (!out || !c)
+		return berth__err(BERTH_EINVAL, "ports: out and container are required");
 	json_t *rec = berth__net_record_load(c->root_dir);
 	json_t *arr = json_object_get(rec, "ports");
 	size_t n = json_array_size(arr), i, k = 0;
@@ -25,8 +26,10 @@ BERTH_EXTERN int berth_container_ports(berth_port **out, size_t *out_n, berth_co
 		if (berth__port_from_json(&v[k], e) == 0)
 			k++;
 	json_decref(rec);
-	*out = v;
-	*out_n = k;
+	berth_port_list *l = berth__port_list_take(v, k);
+	if (!l)
+		return BERTH_ENOMEM;
+	*out = l;
 	berth__err_ok();
 	return 0;
 }
@@ -54,7 +57,8 @@ static int same(const berth_port *a, const berth_port *b)
 	return a->protocol == b->protocol && a->host_port == b->host_port && !strcmp(a->host_ip, b->host_ip);
 }
 
-BERTH_EXTERN int berth_container_add_port(berth_container *c, const berth_port *port)
+BERTH__SYMVER_DEFAULT(berth__container_add_port_0_2, berth_container_add_port, "BERTH_0.2");
+BERTH_EXTERN int berth__container_add_port_0_2(berth_container *c, const berth_port *port)
 {
 	if (!c)
 		return berth__err(BERTH_EINVAL, "add port: container is NULL");
@@ -137,7 +141,8 @@ undo: {
 }
 }
 
-BERTH_EXTERN int berth_container_remove_port(berth_container *c, const berth_port *port)
+BERTH__SYMVER_DEFAULT(berth__container_remove_port_0_2, berth_container_remove_port, "BERTH_0.2");
+BERTH_EXTERN int berth__container_remove_port_0_2(berth_container *c, const berth_port *port)
 {
 	if (!c || !port)
 		return berth__err(BERTH_EINVAL, "remove port: container and port are required");

@@ -137,7 +137,8 @@ static int same_binding(const berth_port *a, const berth_port *b)
 	return !a->host_ip[0] || !b->host_ip[0] || !strcmp(a->host_ip, b->host_ip);
 }
 
-BERTH_EXTERN int berth_spec_add_port(berth_spec *spec, const berth_port *port)
+BERTH__SYMVER_DEFAULT(berth__spec_add_port_0_2, berth_spec_add_port, "BERTH_0.2");
+BERTH_EXTERN int berth__spec_add_port_0_2(berth_spec *spec, const berth_port *port)
 {
 	if (!spec)
 		return berth__err(BERTH_EINVAL, "add port: spec is NULL");

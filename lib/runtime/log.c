@@ -398,7 +398,7 @@ BERTH_EXTERN int berth_container_logs(berth_container *c, const berth_log_read_o
 	while ((rc = berth_log_reader_next(&rec, r, -1)) > 0)
 		if (cb(&rec, payload)) {
 			/* no BERTH_ECANCELED in the 0.1 error codes yet */
-			rc = berth__err(BERTH_ERROR, "container %s: reading its log: canceled by the callback", c->id);
+			rc = berth__err(BERTH_ECANCELED, "container %s: reading its log: canceled by the callback", c->id);
 			break;
 		}
 	berth_log_reader_free(r);

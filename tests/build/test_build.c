@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static tu_env E;
@@ -486,6 +487,83 @@ START_TEST(failing_run_leaves_nothing)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* 0.2's callback that can stop the build: it returns 1 once the RUN step
+ * said "stop-here"; the step (sleeping) is killed at once. */
+static int stop_on_marker(int event, const char *text, size_t len, void *p)
+{
+	int *seen = p;
+	if (event == BERTH_BUILD_OUTPUT && memmem(text, len, "stop-here", 9))
+		*seen = 1;
+	return *seen;
+}
+
+START_TEST(on_output_stops_the_build)
+{
+	write_file("Dockerfile", "FROM busybox:itest\nRUN echo stop-here; sleep 30\nRUN echo never\n");
+	berth_build_options o = BERTH_BUILD_OPTIONS_INIT;
+	const char *tags[] = { "stopped:1", NULL };
+	o.tags = tags;
+	int seen = 0;
+	o.on_output = stop_on_marker;
+	o.payload = &seen;
+	const berth_build_options *co = &o; /* the options are only read */
+	berth_build_result res = BERTH_BUILD_RESULT_INIT;
+	berth_image *img = NULL;
+	double t0 = now_s();
+	ck_assert_int_eq(berth_build_image(&img, &res, E.ctx, ctxdir, co), BERTH_ECANCELED);
+	ck_assert_msg(now_s() - t0 < 10, "the sleeping step was not stopped: %.1f s", now_s() - t0);
+	ck_assert_msg(strstr(berth_error_last()->message, "Dockerfile:2: RUN echo stop-here; sleep 30") &&
+	                      strstr(berth_error_last()->message, "canceled by the output callback"),
+	              "%s", berth_error_last()->message);
+	ck_assert_int_eq(seen, 1);
+	ck_assert_uint_eq(res.steps_run, 1);
+	ck_assert_ptr_null(img);
+	ck_assert_int_eq(berth_image_open(&img, E.ctx, "stopped:1"), BERTH_ENOTFOUND);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+	ck_assert_int_eq(o.steps_run, 0); /* berth_build_image writes no option */
+
+	/* output and on_output together are refused */
+	o.output = on_output;
+	ck_assert_int_eq(berth_build_image(&img, &res, E.ctx, ctxdir, &o), BERTH_EINVAL);
+	/* an unknown result version */
+	berth_build_result bad = { 2, 0, 0, 0 };
+	o.output = NULL;
+	ck_assert_int_eq(berth_build_image(&img, &bad, E.ctx, ctxdir, &o), BERTH_EINVAL);
+	ck_assert_msg(strstr(berth_error_last()->message, "berth_build_result: unknown version 2"), "%s",
+	              berth_error_last()->message);
+}
+END_TEST
+
+/* A program built against 0.1 passes version 1 options (no on_output) to
+ * berth_build, and gets 0.1's behaviour: the fields after cancel are not
+ * read (poisoned here), its outputs are written into the options. */
+START_TEST(version_1_options)
+{
+	write_file("Dockerfile", "FROM busybox:itest\nRUN exit 3\n");
+	berth_build_options o;
+	tu_ok(berth_build_options_init(&o, 1));
+	ck_assert_uint_eq(o.version, 1);
+	o.on_output = (berth_build_event_cb)(uintptr_t)1; /* beyond a 0.1 struct: must not be called */
+	capture cap;
+	memset(&cap, 0, sizeof cap);
+	o.output = on_output;
+	o.payload = &cap;
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_build(&img, E.ctx, ctxdir, &o), BERTH_ERROR);
+	ck_assert_int_eq(o.exit_code, 3);
+	ck_assert_uint_eq(o.steps_run, 1);
+	ck_assert_int_ge(cap.steps, 2);
+	ck_assert_int_eq(count_tmp_dirs(), 0);
+}
+END_TEST
+
 START_TEST(scratch_and_stdin_dockerfile)
 {
 	/* FROM scratch with a static busybox: the demo's shape */
@@ -602,6 +680,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, build_args);
 	tcase_add_test(tc, parse_error_names_the_line);
 	tcase_add_test(tc, failing_run_leaves_nothing);
+	tcase_add_test(tc, on_output_stops_the_build);
+	tcase_add_test(tc, version_1_options);
 	tcase_add_test(tc, scratch_and_stdin_dockerfile);
 	tcase_add_test(tc, hostile_context);
 	tcase_add_test(tc, copy_heredoc);

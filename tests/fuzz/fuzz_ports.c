@@ -9,17 +9,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fz_str(data, size);
-	berth_port *v = NULL;
-	size_t n = 0;
-	if (berth_port_parse(&v, &n, s) == 0) {
+	berth_port_list *v = NULL;
+	if (berth_port_parse(&v, s) == 0) {
+		size_t n = berth_port_list_count(v);
 		FZ_ASSERT(n > 0 && n <= 65535, "'%s': %zu ports", s, n);
 		for (size_t i = 0; i < n; i++) {
 			char *f = NULL;
-			FZ_ASSERT(berth_port_format(&f, &v[i]) == 0, "'%s': port %zu does not format: %s", s, i,
-			          berth_error_last()->message);
+			FZ_ASSERT(berth_port_format(&f, berth_port_list_get(v, i)) == 0, "'%s': port %zu does not format: %s",
+			          s, i, berth_error_last()->message);
 			berth_free(f);
 		}
-		berth_free(v);
+		berth_port_list_free(v);
 	} else {
 		FZ_ASSERT(v == NULL, "'%s': out set on failure", s);
 	}

@@ -225,6 +225,97 @@ START_TEST(bad_options)
 }
 END_TEST
 
+/* 0.2's progress callback that can stop the pull: stops at the first
+ * bytes of the layer. */
+static int stop_downloading(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	(void)digest, (void)done, (void)total;
+	int *calls = payload;
+	(*calls)++;
+	return status == BERTH_PULL_DOWNLOADING;
+}
+
+/* 0.1's callback, through a version 1 struct: counts the calls. */
+static void count_progress(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	(void)digest, (void)status, (void)done, (void)total;
+	(*(int *)payload)++;
+}
+
+START_TEST(on_progress_stops_the_pull)
+{
+	char ref[256];
+	snprintf(ref, sizeof ref, "127.0.0.1:%d/test/busybox:1", port);
+	berth_pull_options o = BERTH_PULL_OPTIONS_INIT;
+	int calls = 0;
+	o.on_progress = stop_downloading;
+	o.payload = &calls;
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, ref, &o), BERTH_ECANCELED);
+	const char *msg = berth_error_last()->message;
+	ck_assert_msg(strstr(msg, "pull 127.0.0.1:") && strstr(msg, "canceled by the progress callback"), "%s", msg);
+	ck_assert_ptr_null(img);
+	ck_assert_int_ge(calls, 3); /* resolving, waiting, the first bytes */
+	char p[600];
+	snprintf(p, sizeof p, "%s/layers", E.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	snprintf(p, sizeof p, "%s/images/.tmp", E.root);
+	ck_assert_int_eq(tu_dir_entries(p), 0);
+	ck_assert_int_eq(index_entries(&E), 0);
+
+	/* both callbacks: refused */
+	o.progress = count_progress;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, ref, &o), BERTH_EINVAL);
+
+	/* a 0.1 caller: version 1, whose struct ends before on_progress (poisoned
+	 * here: it must not be read), gets its void callback and the image */
+	berth_pull_options v1;
+	tu_ok(berth_pull_options_init(&v1, 1));
+	ck_assert_uint_eq(v1.version, 1);
+	v1.on_progress = (berth_progress_cb)(uintptr_t)1;
+	v1.progress = count_progress;
+	calls = 0;
+	v1.payload = &calls;
+	tu_ok(berth_image_pull(&img, E.ctx, ref, &v1));
+	ck_assert_int_ge(calls, 4);
+	berth_image_free(img);
+
+	/* push: stopped before the first blob */
+	berth_push_options po = BERTH_PUSH_OPTIONS_INIT;
+	po.on_progress = stop_downloading; /* mounted from test/busybox: no upload (status 2), so it goes on */
+	calls = 0;
+	po.payload = &calls;
+	char dest[256];
+	snprintf(dest, sizeof dest, "127.0.0.1:%d/cancel/bb:1", port);
+	tu_ok(berth_image_push(NULL, E.ctx, ref, dest, &po));
+	ck_assert_int_ge(calls, 3);
+}
+END_TEST
+
+static void import_busybox(tu_env *e, const char *ref);
+
+static int stop_at_waiting(const char *digest, int status, uint64_t done, uint64_t total, void *payload)
+{
+	(void)digest, (void)done, (void)total, (void)payload;
+	return status == BERTH_PUSH_WAITING;
+}
+
+START_TEST(on_progress_stops_the_push)
+{
+	import_busybox(&E, "bb:stop");
+	char dest[256];
+	snprintf(dest, sizeof dest, "127.0.0.1:%d/stopped/bb:1", port);
+	berth_push_options po = BERTH_PUSH_OPTIONS_INIT;
+	po.on_progress = stop_at_waiting;
+	ck_assert_int_eq(berth_image_push(NULL, E.ctx, "bb:stop", dest, &po), BERTH_ECANCELED);
+	ck_assert_msg(strstr(berth_error_last()->message, "canceled by the progress callback"), "%s",
+	              berth_error_last()->message);
+	/* nothing reached the registry: a pull of it finds no manifest */
+	berth_image *img = NULL;
+	ck_assert_int_eq(berth_image_pull(&img, E.ctx, dest, NULL), BERTH_ENOTFOUND);
+}
+END_TEST
+
 START_TEST(corrupted_blob)
 {
 	/* overwrite bytes in the middle of the largest blob (the layer) */
@@ -442,6 +533,8 @@ int main(void)
 	tcase_add_test(t, missing_tag);
 	tcase_add_test(t, no_registry);
 	tcase_add_test(t, bad_options);
+	tcase_add_test(t, on_progress_stops_the_pull);
+	tcase_add_test(t, on_progress_stops_the_push);
 	tcase_add_test(t, push_and_pull_back);
 	tcase_add_test(t, save_load_docker);
 	tcase_add_test(t, save_load_oci);

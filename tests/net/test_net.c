@@ -5,6 +5,7 @@
  * address 192.0.2.1. Nothing touches the machine's own network. */
 #include "testutil.h"
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -114,12 +115,11 @@ static berth_spec *net_spec(const char *network, const char *cmd)
 
 static void publish(berth_spec *s, const char *spec)
 {
-	berth_port *p = NULL;
-	size_t n = 0;
-	tu_ok(berth_port_parse(&p, &n, spec));
-	for (size_t i = 0; i < n; i++)
-		tu_ok(berth_spec_add_port(s, &p[i]));
-	berth_free(p);
+	berth_port_list *l = NULL;
+	tu_ok(berth_port_parse(&l, spec));
+	for (size_t i = 0; i < berth_port_list_count(l); i++)
+		tu_ok(berth_spec_add_port(s, berth_port_list_get(l, i)));
+	berth_port_list_free(l);
 }
 
 #define HTTPD(ports)                                                                                         \
@@ -304,13 +304,32 @@ START_TEST(tcp_published_reached_from_everywhere)
 	free(out);
 
 	/* the mapping as the API reports it */
-	berth_port *ports = NULL;
-	size_t n = 0;
-	tu_ok(berth_container_ports(&ports, &n, web));
-	ck_assert_uint_eq(n, 1);
-	ck_assert_uint_eq(ports[0].host_port, 18080);
-	ck_assert_uint_eq(ports[0].container_port, 80);
-	berth_free(ports);
+	berth_port_list *ports = NULL;
+	tu_ok(berth_container_ports(&ports, web));
+	ck_assert_uint_eq(berth_port_list_count(ports), 1);
+	ck_assert_uint_eq(berth_port_host_port(berth_port_list_get(ports, 0)), 18080);
+	ck_assert_uint_eq(berth_port_container_port(berth_port_list_get(ports, 0)), 80);
+	berth_port_list_free(ports);
+	/* and as a program built against 0.1 gets it (the BERTH_0.1 symbol,
+	 * an array of 0.1 structs) */
+	struct port_0_1 {
+		char host_ip[46];
+		unsigned int host_port, container_port;
+		int protocol;
+		unsigned int host_port_end;
+	} *old = NULL;
+	int (*ports_0_1)(struct port_0_1 **, size_t *, berth_container *) =
+	        (int (*)(struct port_0_1 **, size_t *, berth_container *))dlvsym(RTLD_DEFAULT, "berth_container_ports",
+	                                                                         "BERTH_0.1");
+	ck_assert_ptr_nonnull(ports_0_1);
+	size_t n_old = 0;
+	tu_ok(ports_0_1(&old, &n_old, web));
+	ck_assert_uint_eq(n_old, 1);
+	ck_assert_uint_eq(old[0].host_port, 18080);
+	ck_assert_uint_eq(old[0].container_port, 80);
+	ck_assert_int_eq(old[0].protocol, BERTH_PROTO_TCP);
+	ck_assert_str_eq(old[0].host_ip, "");
+	berth_free(old);
 
 	remove_container(web);
 	assert_no_leftovers();
@@ -375,15 +394,14 @@ START_TEST(port_range_and_free_port)
 		ck_assert_msg(b && !strcmp(b, want), "port %u: '%s'", p, b ? b : "(nothing)");
 		free(b);
 	}
-	berth_port *ports = NULL;
-	size_t n = 0;
-	tu_ok(berth_container_ports(&ports, &n, c));
-	ck_assert_uint_eq(n, 4);
+	berth_port_list *ports = NULL;
+	tu_ok(berth_container_ports(&ports, c));
+	ck_assert_uint_eq(berth_port_list_count(ports), 4);
 	unsigned picked = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].container_port == 90)
-			picked = ports[i].host_port;
-	berth_free(ports);
+	for (size_t i = 0; i < berth_port_list_count(ports); i++)
+		if (berth_port_container_port(berth_port_list_get(ports, i)) == 90)
+			picked = berth_port_host_port(berth_port_list_get(ports, i));
+	berth_port_list_free(ports);
 	ck_assert_msg(picked > 0, "no host port picked for 90");
 	char *b = http_get(HOST_IP, picked);
 	ck_assert_msg(b && !strcmp(b, want), "picked port %u: '%s'", picked, b ? b : "(nothing)");
@@ -791,10 +809,10 @@ START_TEST(bad_input)
 	ck_assert_int_eq(berth_spec_set_network(s, "container:"), BERTH_EINVAL);
 	ck_assert_int_eq(berth_spec_set_network(s, "bad/name"), BERTH_EINVAL);
 	ck_assert_int_eq(berth_spec_set_network(s, ""), BERTH_EINVAL);
-	berth_port *p = NULL;
-	size_t n = 0;
-	ck_assert_int_eq(berth_port_parse(&p, &n, "70000:80"), BERTH_EINVAL);
-	ck_assert_int_eq(berth_port_parse(&p, &n, "abc"), BERTH_EINVAL);
+	berth_port_list *p = NULL;
+	ck_assert_int_eq(berth_port_parse(&p, "70000:80"), BERTH_EINVAL);
+	ck_assert_int_eq(berth_port_parse(&p, "abc"), BERTH_EINVAL);
+	ck_assert_ptr_null(p);
 	/* ports need a bridge network */
 	publish(s, "18400:80");
 	berth_container *c = NULL;

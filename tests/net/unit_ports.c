@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * Unit tests for docker's -p grammar (lib/net/ports.c): berth_port_parse,
- * berth_port_format, berth__port_check. */
+ * Unit tests for docker's -p grammar (lib/net/ports.c): berth__port_parse (the
+ * array behind berth_port_parse), berth_port_format, berth__port_check; the
+ * port object and list (lib/net/port.c). */
 #include "internal.h"
 #include "net/nat.h"
 #include "testutil.h"
@@ -15,7 +16,7 @@ static berth_port *ok(const char *spec, size_t n)
 {
 	berth_port *v = NULL;
 	size_t got = 99;
-	int r = berth_port_parse(&v, &got, spec);
+	int r = berth__port_parse(&v, &got, spec);
 	ck_assert_msg(r == 0, "parse \"%s\": %d %s", spec, r, msg());
 	ck_assert_msg(got == n, "parse \"%s\": %zu ports, expected %zu", spec, got, n);
 	ck_assert_ptr_nonnull(v);
@@ -35,7 +36,7 @@ static void bad(const char *spec, int code, const char *needle1, const char *nee
 {
 	berth_port *v = (berth_port *)0x1;
 	size_t n = 77;
-	int r = berth_port_parse(&v, &n, spec);
+	int r = berth__port_parse(&v, &n, spec);
 	ck_assert_msg(r == code, "parse \"%s\" returned %d, expected %d (%s)", spec, r, code, msg());
 	ck_assert_int_eq(berth_error_last()->code, code);
 	ck_assert_msg(v == (berth_port *)0x1 && n == 77, "parse \"%s\": outputs touched on failure", spec);
@@ -185,10 +186,11 @@ START_TEST(test_bad_input)
 	big[sizeof big - 1] = '\0';
 	bad(big, BERTH_EINVAL, "too long", NULL);
 
-	berth_port *v = NULL;
-	size_t n = 0;
-	ck_assert_int_eq(berth_port_parse(&v, &n, NULL), BERTH_EINVAL);
-	ck_assert_int_eq(berth_port_parse(NULL, &n, "80"), BERTH_EINVAL);
+	berth_port_list *l = (berth_port_list *)0x1;
+	ck_assert_int_eq(berth_port_parse(&l, NULL), BERTH_EINVAL);
+	ck_assert_int_eq(berth_port_parse(NULL, "80"), BERTH_EINVAL);
+	ck_assert_int_eq(berth_port_parse(&l, "abc"), BERTH_EINVAL);
+	ck_assert_ptr_eq(l, (berth_port_list *)0x1);
 }
 END_TEST
 
@@ -268,7 +270,7 @@ START_TEST(test_random_specs)
 		spec[len] = '\0';
 		berth_port *v = NULL;
 		size_t n = 0;
-		int r = berth_port_parse(&v, &n, spec);
+		int r = berth__port_parse(&v, &n, spec);
 		if (r) {
 			ck_assert_msg(r < 0 && msg()[0], "\"%s\": %d with no message", spec, r);
 			ck_assert_ptr_null(v);
@@ -288,6 +290,60 @@ START_TEST(test_random_specs)
 }
 END_TEST
 
+/* The opaque port of 0.2: made, set, copied, read and listed. */
+START_TEST(test_port_object)
+{
+	berth_port *p = NULL;
+	ck_assert_int_eq(berth_port_new(&p, 0, BERTH_PROTO_TCP), BERTH_EINVAL);
+	ck_assert_int_eq(berth_port_new(&p, 80, 7), BERTH_EINVAL);
+	ck_assert_ptr_null(p);
+	tu_ok(berth_port_new(&p, 80, BERTH_PROTO_UDP));
+	ck_assert_str_eq(berth_port_host_ip(p), "");
+	ck_assert_uint_eq(berth_port_host_port(p), 0);
+	ck_assert_uint_eq(berth_port_container_port(p), 80);
+	ck_assert_int_eq(berth_port_protocol(p), BERTH_PROTO_UDP);
+
+	tu_ok(berth_port_set_host_ip(p, "10.1.2.3"));
+	ck_assert_int_eq(berth_port_set_host_ip(p, "example.com"), BERTH_EINVAL);
+	ck_assert_msg(strstr(msg(), "example.com") && strstr(msg(), "not an IP address"), "%s", msg());
+	ck_assert_str_eq(berth_port_host_ip(p), "10.1.2.3"); /* unchanged on failure */
+	tu_ok(berth_port_set_host_port(p, 8000, 8010));
+	ck_assert_int_eq(berth_port_set_host_port(p, 70000, 0), BERTH_EINVAL);
+	ck_assert_int_eq(berth_port_set_host_port(p, 9000, 8000), BERTH_EINVAL);
+	ck_assert_uint_eq(berth_port_host_port(p), 8000);
+	ck_assert_uint_eq(berth_port_host_port_end(p), 8010);
+	char *s = fmt(p);
+	ck_assert_str_eq(s, "10.1.2.3:8000-8010->80/udp");
+	berth_free(s);
+
+	berth_port *c = NULL;
+	tu_ok(berth_port_dup(&c, p));
+	berth_port_free(p);
+	ck_assert_str_eq(berth_port_host_ip(c), "10.1.2.3");
+	ck_assert_uint_eq(berth_port_host_port_end(c), 8010);
+	tu_ok(berth_port_set_host_ip(c, NULL)); /* every address */
+	ck_assert_str_eq(berth_port_host_ip(c), "");
+	berth_port_free(c);
+	berth_port_free(NULL);
+
+	berth_port_list *l = NULL;
+	tu_ok(berth_port_parse(&l, "127.0.0.1:5000-5002:6000-6002/udp"));
+	ck_assert_uint_eq(berth_port_list_count(l), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const berth_port *q = berth_port_list_get(l, i);
+		ck_assert_str_eq(berth_port_host_ip(q), "127.0.0.1");
+		ck_assert_uint_eq(berth_port_host_port(q), 5000 + i);
+		ck_assert_uint_eq(berth_port_container_port(q), 6000 + i);
+		ck_assert_int_eq(berth_port_protocol(q), BERTH_PROTO_UDP);
+	}
+	ck_assert_ptr_null(berth_port_list_get(l, 3));
+	berth_port_list_free(l);
+	berth_port_list_free(NULL);
+	ck_assert_uint_eq(berth_port_list_count(NULL), 0);
+	ck_assert_str_eq(berth_port_host_ip(NULL), "");
+}
+END_TEST
+
 static Suite *ports_suite(void)
 {
 	Suite *s = suite_create("ports");
@@ -298,6 +354,7 @@ static Suite *ports_suite(void)
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_format);
 	tcase_add_test(tc, test_random_specs);
+	tcase_add_test(tc, test_port_object);
 	suite_add_tcase(s, tc);
 	return s;
 }

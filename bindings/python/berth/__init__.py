@@ -27,11 +27,11 @@ from .container import DEVNULL, PIPE, STDOUT, CompletedContainer, Container, Exe
 from .context import Context
 from .logs import LogIterator, LogRecordTuple as LogRecord
 from .errors import (AuthError, BerthError, BerthOSError, Busy, ContainerError, DigestError, Exists, InvalidArgument,
-                     NetworkError, NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout,
+                     NetworkError, NotFound, OutOfMemory, PermissionDenied, StateError, SystemError_, Timeout, Canceled,
                      Unsupported)
 from .spec import Spec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 STATUS_CREATING = "creating"
 STATUS_CREATED = "created"
@@ -41,7 +41,7 @@ STATUS_STOPPED = "stopped"
 
 
 def version() -> str:
-    """The loaded library's version string ("0.1.0")."""
+    """The loaded library's version string ("0.2.0")."""
     return _lib.dec(_lib.lib.berth_version())
 
 
@@ -62,5 +62,5 @@ __all__ = [
     # exceptions
     "BerthError", "InvalidArgument", "NotFound", "Exists", "StateError", "BerthOSError", "SystemError_",
     "OutOfMemory", "AuthError", "DigestError", "NetworkError", "Busy", "Unsupported", "PermissionDenied",
-    "Timeout", "ContainerError",
+    "Timeout", "ContainerError", "Canceled",
 ]

@@ -261,12 +261,14 @@ def exec_options_defaults():
 
 PULL_OPTIONS_VERSION = 1
 PULL_PROGRESS = CFUNCTYPE(None, c_char_p, c_int, c_uint64, c_uint64, c_void_p)
+PROGRESS_CB = CFUNCTYPE(c_int, c_char_p, c_int, c_uint64, c_uint64, c_void_p)  # 0.2: non-zero stops
 
 
 class PullOptions(Structure):
     """berth_pull_options."""
     _fields_ = [("version", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("username", c_char_p),
-                ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p)]
+                ("password", c_char_p), ("progress", PULL_PROGRESS), ("payload", c_void_p),
+                ("on_progress", PROGRESS_CB)]
 
 
 BUILD_OPTIONS_VERSION = 1
@@ -274,6 +276,7 @@ BUILD_STEP, BUILD_OUTPUT, BUILD_CACHED, BUILD_INFO, BUILD_WARNING = 0, 1, 2, 3, 
 BUILD_NO_CACHE = 1 << 0
 BUILD_PULL = 1 << 1
 BUILD_OUTPUT_CB = CFUNCTYPE(None, c_int, c_void_p, c_size_t, c_void_p)
+BUILD_EVENT_CB = CFUNCTYPE(c_int, c_int, c_void_p, c_size_t, c_void_p)  # 0.2: non-zero stops the build
 
 
 class BuildOptions(Structure):
@@ -282,7 +285,15 @@ class BuildOptions(Structure):
                 ("tags", POINTER(c_char_p)), ("build_args", POINTER(c_char_p)), ("target", c_char_p),
                 ("flags", c_uint), ("platform", c_char_p), ("tls_verify", c_int), ("output", BUILD_OUTPUT_CB),
                 ("payload", c_void_p), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint),
-                ("cancel", POINTER(c_int))]
+                ("cancel", POINTER(c_int)), ("on_output", BUILD_EVENT_CB)]
+
+
+BUILD_RESULT_VERSION = 1
+
+
+class BuildResult(Structure):
+    """berth_build_result (what berth_build_image did)."""
+    _fields_ = [("version", c_uint), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
 PUSH_OPTIONS_VERSION = 1
 
 
@@ -290,7 +301,7 @@ class PushOptions(Structure):
     """berth_push_options."""
     _fields_ = [("version", c_uint), ("tls_verify", c_int), ("username", c_char_p), ("password", c_char_p),
                 ("chunk_size", c_uint64), ("mount_from", c_char_p), ("progress", PULL_PROGRESS),
-                ("payload", c_void_p)]
+                ("payload", c_void_p), ("on_progress", PROGRESS_CB)]
 
 
 ARCHIVE_DOCKER = 0
@@ -300,10 +311,16 @@ PROTO_TCP, PROTO_UDP = 0, 1
 NETWORK_OPTIONS_VERSION = 1
 
 
-class Port(Structure):
-    """berth_port (one published port)."""
-    _fields_ = [("host_ip", ctypes.c_char * 46), ("host_port", c_uint), ("container_port", c_uint),
-                ("protocol", c_int), ("host_port_end", c_uint)]
+class _Port(Structure):
+    """berth_port: opaque since 0.2 (include/berth/port.h)."""
+
+
+class _PortList(Structure):
+    """berth_port_list (opaque)."""
+
+
+PortP = POINTER(_Port)
+PortListP = POINTER(_PortList)
 
 
 class NetworkOptions(Structure):
@@ -421,14 +438,28 @@ DECLARATIONS: Dict[str, Tuple[Any, Sequence[Any], bool]] = {
     "berth_container_attach": (_I, [_OUTI, _OUTI, ContainerP], True),
     "berth_container_list": (_I, [_OUTSTRV, CtxP], True),
     # net.h
-    "berth_port_parse": (_I, [POINTER(c_void_p), POINTER(c_size_t), c_char_p], True),
-    "berth_port_format": (_I, [_OUTSTR, POINTER(Port)], True),
+    # port.h (0.2: an opaque port; the 0.1 struct functions are versioned BERTH_0.1)
+    "berth_port_new": (_I, [POINTER(PortP), c_uint, c_int], True),
+    "berth_port_dup": (_I, [POINTER(PortP), PortP], True),
+    "berth_port_free": (None, [PortP], False),
+    "berth_port_set_host_ip": (_I, [PortP, c_char_p], True),
+    "berth_port_set_host_port": (_I, [PortP, c_uint, c_uint], True),
+    "berth_port_host_ip": (_S, [PortP], False),
+    "berth_port_host_port": (c_uint, [PortP], False),
+    "berth_port_host_port_end": (c_uint, [PortP], False),
+    "berth_port_container_port": (c_uint, [PortP], False),
+    "berth_port_protocol": (c_int, [PortP], False),
+    "berth_port_list_count": (c_size_t, [PortListP], False),
+    "berth_port_list_get": (PortP, [PortListP, c_size_t], False),
+    "berth_port_list_free": (None, [PortListP], False),
+    "berth_port_parse": (_I, [POINTER(PortListP), c_char_p], True),
+    "berth_port_format": (_I, [_OUTSTR, PortP], True),
     "berth_spec_set_network": (_I, [SpecP, c_char_p], True),
-    "berth_spec_add_port": (_I, [SpecP, POINTER(Port)], True),
     "berth_spec_set_dns": (_I, [SpecP, _STRV], True),
-    "berth_container_ports": (_I, [POINTER(c_void_p), POINTER(c_size_t), ContainerP], True),
-    "berth_container_add_port": (_I, [ContainerP, POINTER(Port)], True),
-    "berth_container_remove_port": (_I, [ContainerP, POINTER(Port)], True),
+    "berth_spec_add_port": (_I, [SpecP, PortP], True),
+    "berth_container_ports": (_I, [POINTER(PortListP), ContainerP], True),
+    "berth_container_add_port": (_I, [ContainerP, PortP], True),
+    "berth_container_remove_port": (_I, [ContainerP, PortP], True),
     "berth_container_serve_ports": (_I, [ContainerP], True),
     # container.h, BERTH_0.2: supervision of a container whose monitor died
     "berth_container_supervised": (c_int, [ContainerP], False),
@@ -493,6 +524,7 @@ DECLARATIONS: Dict[str, Tuple[Any, Sequence[Any], bool]] = {
     # build.h
     "berth_build_options_init": (_I, [POINTER(BuildOptions), c_uint], True),
     "berth_build": (_I, [POINTER(ImageP), CtxP, c_char_p, POINTER(BuildOptions)], True),
+    "berth_build_image": (_I, [POINTER(ImageP), POINTER(BuildResult), CtxP, c_char_p, POINTER(BuildOptions)], True),
     "berth_push_options_init": (_I, [POINTER(PushOptions), c_uint], True),
     "berth_image_push": (_I, [_OUTSTR, CtxP, c_char_p, c_char_p, POINTER(PushOptions)], True),
     "berth_registry_login": (_I, [CtxP, c_char_p, c_char_p, c_char_p, c_int], True),

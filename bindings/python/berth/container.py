@@ -549,15 +549,15 @@ class Container(Handle):
         proxy, when the handle is the monitor's)."""
         from . import net
         for p in net.to_ports(port):
-            c = p._to_c()
-            lib.berth_container_add_port(self._handle(), byref(c))
+            with p._to_c() as c:
+                lib.berth_container_add_port(self._handle(), c)
 
     def remove_port(self, port: PortArg) -> None:
         """Removes a mapping (matched on host address, host port, protocol)."""
         from . import net
         for p in net.to_ports(port):
-            c = p._to_c()
-            lib.berth_container_remove_port(self._handle(), byref(c))
+            with p._to_c() as c:
+                lib.berth_container_remove_port(self._handle(), c)
 
     def serve_ports(self) -> None:
         """Serves 127.0.0.1:HOSTPORT from a thread of this process (only for

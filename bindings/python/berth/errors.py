@@ -30,6 +30,7 @@ EBUSY = -11
 EUNSUPPORTED = -12
 EPERM = -13
 ETIMEOUT = -14
+ECANCELED = -15
 
 
 class BerthError(Exception):
@@ -149,10 +150,15 @@ class ContainerError(BerthError):
         super().__init__(ERROR, 0, "container process %r exited with %d" % (result.args, result.exit_code))
 
 
+class Canceled(BerthError):
+    """BERTH_ECANCELED: a callback of the caller stopped the operation (since 0.2)."""
+    code = ECANCELED
+
+
 _BY_CODE: Dict[int, Type[BerthError]] = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, Exists, StateError, BerthOSError, OutOfMemory, AuthError,
-                DigestError, NetworkError, Busy, Unsupported, PermissionDenied, Timeout)
+                DigestError, NetworkError, Busy, Unsupported, PermissionDenied, Timeout, Canceled)
 }
 
 

@@ -11,12 +11,12 @@ A port is given as a docker -p string ("8080:80", "127.0.0.1::80/udp",
 tuple.
 """
 
-import ctypes
+import contextlib
 import json
-from ctypes import byref, c_size_t, c_void_p
+from ctypes import byref, c_void_p
 
 from . import errors
-from ._lib import PROTO_TCP, PROTO_UDP, Port as _CPort, enc, lib, take_string
+from ._lib import PROTO_TCP, PROTO_UDP, PortListP, PortP, enc, lib, take_string
 
 PROTOCOLS = {"tcp": PROTO_TCP, "udp": PROTO_UDP}
 
@@ -39,22 +39,26 @@ class Port:
 
     @classmethod
     def _from_c(cls, p):
-        return cls(p.container_port, p.host_port, "udp" if p.protocol == PROTO_UDP else "tcp",
-                   p.host_ip.decode("utf-8", "replace"), p.host_port_end)
+        """From a borrowed berth_port * (read through its accessors)."""
+        return cls(lib.berth_port_container_port(p), lib.berth_port_host_port(p),
+                   "udp" if lib.berth_port_protocol(p) == PROTO_UDP else "tcp",
+                   lib.berth_port_host_ip(p).decode("utf-8", "replace"), lib.berth_port_host_port_end(p))
 
+    @contextlib.contextmanager
     def _to_c(self):
-        p = _CPort()
-        ip = enc(self.host_ip) or b""
-        if len(ip) >= 46:
-            raise errors.InvalidArgument(errors.EINVAL, 0, "port host address %r: too long" % (self.host_ip,))
-        p.host_ip = ip
+        """A berth_port * made from this Port, freed when the block ends."""
         for f in ("host_port", "container_port", "host_port_end"):
             v = getattr(self, f)
             if not 0 <= v <= 0xffffffff:
                 raise errors.InvalidArgument(errors.EINVAL, 0, "port %s %d: out of range" % (f, v))
-            setattr(p, f, v)
-        p.protocol = PROTOCOLS[self.protocol]
-        return p
+        p = PortP()
+        lib.berth_port_new(byref(p), self.container_port, PROTOCOLS[self.protocol])
+        try:
+            lib.berth_port_set_host_ip(p, enc(self.host_ip) or None)
+            lib.berth_port_set_host_port(p, self.host_port, self.host_port_end)
+            yield p
+        finally:
+            lib.berth_port_free(p)
 
     def __eq__(self, other):
         return isinstance(other, Port) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
@@ -65,7 +69,8 @@ class Port:
     def __str__(self):
         """As docker ps shows it: "0.0.0.0:8080->80/tcp"."""
         out = c_void_p()
-        lib.berth_port_format(byref(out), byref(self._to_c()))
+        with self._to_c() as p:
+            lib.berth_port_format(byref(out), p)
         return take_string(out).decode()
 
     def __repr__(self):
@@ -73,20 +78,20 @@ class Port:
             self.host_ip, self.host_port, self.container_port, self.protocol)
 
 
-def _take_ports(ptr, n):
+def _take_ports(lst):
+    """[Port] from a berth_port_list *, which is freed."""
     try:
-        arr = ctypes.cast(ptr, ctypes.POINTER(_CPort))
-        return [Port._from_c(arr[i]) for i in range(n.value)]
+        return [Port._from_c(lib.berth_port_list_get(lst, i)) for i in range(lib.berth_port_list_count(lst))]
     finally:
-        lib.berth_free(ptr)
+        lib.berth_port_list_free(lst)
 
 
 def parse_ports(spec):
     """A docker -p spec -> [Port] (a range gives one Port per port).
     berth.InvalidArgument naming the bad part; berth.Unsupported for sctp."""
-    out, n = c_void_p(), c_size_t()
-    lib.berth_port_parse(byref(out), byref(n), enc(spec))
-    return _take_ports(out, n)
+    out = PortListP()
+    lib.berth_port_parse(byref(out), enc(spec))
+    return _take_ports(out)
 
 
 def to_ports(items):
@@ -109,9 +114,9 @@ def to_ports(items):
 
 
 def container_ports(handle):
-    out, n = c_void_p(), c_size_t()
-    lib.berth_container_ports(byref(out), byref(n), handle)
-    return _take_ports(out, n)
+    out = PortListP()
+    lib.berth_container_ports(byref(out), handle)
+    return _take_ports(out)
 
 
 def network_inspect(ctx_handle, name):

@@ -335,8 +335,8 @@ class Spec(Handle):
         a string with a range publishes every port of it."""
         from . import net
         for p in net.to_ports(port):
-            c = p._to_c()
-            self._call(lib.berth_spec_add_port, byref(c))
+            with p._to_c() as c:
+                self._call(lib.berth_spec_add_port, c)
 
     def set_dns(self, servers: Optional[Sequence[str]]) -> Spec:
         """DNS servers for /etc/resolv.conf (None: the host's)."""
