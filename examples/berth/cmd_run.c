@@ -633,8 +633,9 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	signals_catch(rc->tty);
 	fflush(stdout);
-	char *ports = NULL;
-	int published = berth_spec_get(&ports, spec, "/annotations/io.berth.ports") == 0;
+	berth_port *ports = NULL;
+	size_t n_ports = 0;
+	int published = berth_spec_ports(&ports, &n_ports, spec) == 0 && n_ports > 0;
 	berth_free(ports);
 	if (rc->tty && (published || logged)) {
 		/* the monitor (which serves the ports, and logs) holds the terminal: attach to it */

@@ -68,6 +68,9 @@ BERTH_EXTERN int berth_port_format(char **out, const berth_port *p);
 BERTH_EXTERN int berth_spec_set_network(berth_spec *spec, const char *mode);
 /* Publishes a port (needs a bridge network at create: BERTH_EINVAL otherwise). */
 BERTH_EXTERN int berth_spec_add_port(berth_spec *spec, const berth_port *port);
+/* The ports published on the spec (as given: host port 0 or a pool until
+ * create). *out released with berth_free(); *out_n may be 0. Since 0.2. */
+BERTH_EXTERN int berth_spec_ports(berth_port **out, size_t *out_n, const berth_spec *spec);
 /* DNS servers for the container's /etc/resolv.conf (NULL: the host's). */
 BERTH_EXTERN int berth_spec_set_dns(berth_spec *spec, const char *const *servers);
 

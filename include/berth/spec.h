@@ -118,6 +118,9 @@ BERTH_EXTERN int berth_spec_set_seccomp_default(berth_spec *spec);
 BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on);
 /* linux.sysctl; the key is "net.ipv4.ip_forward" style. */
 BERTH_EXTERN int berth_spec_set_sysctl(berth_spec *spec, const char *key, const char *value);
+/* An OCI annotation (NULL value removes it). Keys starting with "io.berth."
+ * are reserved for berth: BERTH_EINVAL naming the key (berth's own settings
+ * have setters: network, ports, dns, image, privileged, cgroup parent). */
 BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, const char *value);
 
 /* --- resources (cgroups) --- */
@@ -147,6 +150,12 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 /* Any field by JSON pointer ("/process/args"), serialised as JSON;
  * BERTH_ENOTFOUND if absent. *out released with berth_free(). */
 BERTH_EXTERN int berth_spec_get(char **out, const berth_spec *spec, const char *json_pointer);
+/* The network mode set by berth_spec_set_network(): "none" when unset;
+ * borrowed, valid until the spec changes; NULL for a NULL spec. Since 0.2. */
+BERTH_EXTERN const char *berth_spec_network(const berth_spec *spec);
+/* The id of the image set by berth_spec_set_image() (its layers are the
+ * root filesystem), borrowed; NULL when none. Since 0.2. */
+BERTH_EXTERN const char *berth_spec_image(const berth_spec *spec);
 
 #ifdef __cplusplus
 }

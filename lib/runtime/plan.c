@@ -383,6 +383,7 @@ int berth__plan_process(berth__plan *p, const berth__cfg_process *proc)
 	/* A container cannot hold a capability its creator lacks (on some hosts
 	 * CAP_SYS_RESOURCE is not even in the bounding set): "all capabilities"
 	 * (--privileged, --cap-add ALL) means all the caller has. */
+	int r;
 	if ((r = berth__caps_bound_by_caller(&p->caps, p->last_cap)) < 0)
 		return r;
 	p->no_new_privs = proc->no_new_privileges;
@@ -472,8 +473,7 @@ int berth__plan_from_config(berth__plan *p, const berth__config *cfg, const char
 		return BERTH_ENOMEM;
 	if ((r = build_mounts(p, cfg)) < 0)
 		return r;
-	const char *priv = json_string_value(json_object_get(cfg->annotations, "io.berth.privileged"));
-	if ((r = build_devices(p, cfg, priv && !strcmp(priv, "true"))) < 0)
+	if ((r = build_devices(p, cfg, cfg->ext.privileged)) < 0)
 		return r;
 	p->devices_bind = p->userns;
 	p->masked = cfg->masked_paths;
