@@ -200,11 +200,25 @@ struct berth_ctx {
 BERTH_HIDDEN int berth__cgroup_parent_check(const char *parent);
 
 /* --- spec internals (lib/spec) --- */
+/* berth's own settings of a spec: typed, never annotations (lib/spec/ext.h) */
+typedef struct berth__spec_ext {
+	char *network;       /* NULL: none */
+	berth_port *ports;   /* published ports (n_ports) */
+	size_t n_ports;
+	char **dns;          /* NULL-terminated (berth__strv_pack), or NULL: the host's */
+	char *image;         /* the image whose layers are the root filesystem, or NULL */
+	char **exposed;      /* the image's ExposedPorts, sorted ("80/tcp"), NULL-terminated, or NULL */
+	int privileged;
+	char *cgroup_parent; /* NULL: "berth" */
+	int stop_signal;     /* 0: SIGTERM */
+} berth__spec_ext;
 struct berth_spec {
 	json_t *root; /* the config.json object; owned */
 	/* Capabilities given to berth_spec_cap_drop() (not "ALL"): a later
 	 * cap_add of them is ignored, as Docker's drop wins. Not serialised. */
 	uint64_t caps_dropped;
+	/* berth's own settings (network, ports, image, ...): never annotations */
+	berth__spec_ext ext;
 };
 /* Borrowed JSON of a spec. */
 static inline json_t *berth__spec_json(const berth_spec *s) { return s->root; }

@@ -632,9 +632,9 @@ static int run_attached(berth_spec *spec, const struct run_cfg *rc)
 	}
 	signals_catch(rc->tty);
 	fflush(stdout);
-	char *ports = NULL;
-	int published = berth_spec_get(&ports, spec, "/annotations/io.berth.ports") == 0;
-	berth_free(ports);
+	berth_port_list *ports = NULL;
+	int published = berth_spec_ports(&ports, spec) == 0 && berth_port_list_count(ports) > 0;
+	berth_port_list_free(ports);
 	if (rc->tty && (published || logged)) {
 		/* the monitor (which serves the ports, and logs) holds the terminal: attach to it */
 		opts.flags = BERTH_CREATE_DETACH;

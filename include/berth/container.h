@@ -187,6 +187,13 @@ BERTH_EXTERN int berth_container_exit_code(const berth_container *c);
  * container.log.1 ... by size. "" when the container keeps no log (log driver
  * "none", or an attached run's output that went to the caller's fds). Since: 0.1 */
 BERTH_EXTERN const char *berth_container_log_path(const berth_container *c);
+/* The id of the image the container was created from, borrowed (valid until
+ * the next call on c); NULL when its root filesystem is not an image. Since: 0.2 */
+BERTH_EXTERN const char *berth_container_image(const berth_container *c);
+/* The container's network mode as created ("none", "host", "bridge",
+ * "container:ID" or a network name), borrowed (valid until the next call on
+ * c). Since: 0.2 */
+BERTH_EXTERN const char *berth_container_network(const berth_container *c);
 /* The full state as JSON (OCI state plus berth's fields: name, created,
  * started, finished, exitCode, signal, config). *out released with berth_free(). Since: 0.1 */
 BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c);

@@ -65,7 +65,7 @@ BERTH_EXTERN int berth_spec_set_user(berth_spec *spec, uint32_t uid, uint32_t gi
  * Without a group the user's primary group from /etc/passwd, 0 if it has no
  * entry. root_dirs NULL: only numeric ids resolve. Additional gids are
  * cleared. BERTH_EINVAL: malformed, no such user or group, id out of range
- * (0 to 4294967294). Since 0.2. Since: 0.2 */
+ * (0 to 4294967294). Since: 0.2 */
 BERTH_EXTERN int berth_spec_set_user_name(berth_spec *spec, const char *const *root_dirs, const char *user);
 /* process.terminal: the process gets a pseudo-terminal (on != 0). Since: 0.1 */
 BERTH_EXTERN int berth_spec_set_terminal(berth_spec *spec, int terminal);
@@ -126,7 +126,9 @@ BERTH_EXTERN int berth_spec_set_seccomp_default(berth_spec *spec);
 BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on);
 /* linux.sysctl; the key is "net.ipv4.ip_forward" style. Since: 0.1 */
 BERTH_EXTERN int berth_spec_set_sysctl(berth_spec *spec, const char *key, const char *value);
-/* Sets (value NULL: removes) an annotation. Since: 0.1 */
+/* An OCI annotation (NULL value removes it). Keys starting with "io.berth."
+ * are reserved for berth: BERTH_EINVAL naming the key (berth's own settings
+ * have setters: network, ports, dns, image, privileged, cgroup parent). Since: 0.1 */
 BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, const char *value);
 
 /* --- resources (cgroups) --- */
@@ -171,6 +173,16 @@ BERTH_EXTERN int berth_spec_set_dns(berth_spec *spec, const char *const *servers
 /* Any field by JSON pointer ("/process/args"), serialised as JSON;
  * BERTH_ENOTFOUND if absent. *out released with berth_free(). Since: 0.1 */
 BERTH_EXTERN int berth_spec_get(char **out, const berth_spec *spec, const char *json_pointer);
+/* The network mode set by berth_spec_set_network(): "none" when unset;
+ * borrowed, valid until the spec changes; NULL for a NULL spec. Since: 0.2 */
+BERTH_EXTERN const char *berth_spec_network(const berth_spec *spec);
+/* The id of the image set by berth_spec_set_image() (its layers are the
+ * root filesystem), borrowed; NULL when none. Since: 0.2 */
+BERTH_EXTERN const char *berth_spec_image(const berth_spec *spec);
+/* The ports published on the spec (as given: host port 0 or a pool until
+ * create). *out is released with berth_port_list_free() and may be empty.
+ * BERTH_EINVAL for a NULL argument. Since: 0.2 */
+BERTH_EXTERN int berth_spec_ports(berth_port_list **out, const berth_spec *spec);
 
 #ifdef __cplusplus
 }

@@ -118,12 +118,6 @@ BERTH_HIDDEN int berth__bd_fsop(const bd_fsop *op);
 /* The content hash of context sources: paths, modes, sizes, contents, link targets. */
 BERTH_HIDDEN int berth__bd_hash_sources(char hex[65], const char *ctx_dir, const bd_ignore *ig, char *const *srcs,
 	size_t n, const char *what);
-/* The io.berth.overlay annotation of a RUN step's container (parsed by the
- * runtime's berth__given_overlay): "lowerdir=TOP:...:BOTTOM,upperdir=U,
- * workdir=W,<BD_OVERLAY_OPTV>" with '\' before any ',', ':' or '\' of a path;
- * dirs lowest first, none: empty. Any length. *out: free(). */
-BERTH_HIDDEN int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty,
-                                              const char *upper, const char *work);
 
 /* --- the build cache in berth image prune (cache_prune.c; a prune participant of
  * the image store, registered in lib/wiring.c) --- */

@@ -7,6 +7,7 @@
 
 #include "build/build_internal.h"
 #include "image/store.h"
+#include "runtime/create.h"
 #include "runtime/orphans.h"
 #include <ctype.h>
 #include <errno.h>

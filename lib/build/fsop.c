@@ -584,61 +584,6 @@ static int child_work(const bd_fsop *op, int srcroot)
 
 static const char *const overlay_opts[] = BD_OVERLAY_OPTV;
 
-/* Appends s to the string being built, '\' before ',', ':' and '\'. */
-static int append_escaped(char **buf, size_t *len, size_t *cap, const char *s, int escape)
-{
-	size_t need = *len + 2 * strlen(s) + 1;
-	if (need > *cap) {
-		size_t c = *cap ? *cap : 256;
-		while (c < need)
-			c *= 2;
-		char *nb = realloc(*buf, c);
-		if (!nb)
-			return berth__err_nomem();
-		*buf = nb;
-		*cap = c;
-	}
-	for (; *s; s++) {
-		if (escape && (*s == ',' || *s == ':' || *s == '\\'))
-			(*buf)[(*len)++] = '\\';
-		(*buf)[(*len)++] = *s;
-	}
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
-int berth__bd_overlay_annotation(char **out, char *const *dirs, size_t n, const char *empty, const char *upper,
-                                 const char *work)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int r = append_escaped(&buf, &len, &cap, "lowerdir=", 0);
-	if (n == 0 && r == 0)
-		r = append_escaped(&buf, &len, &cap, empty, 1);
-	for (size_t i = n; r == 0 && i-- > 0;) {
-		if ((r = append_escaped(&buf, &len, &cap, dirs[i], 1)) == 0 && i)
-			r = append_escaped(&buf, &len, &cap, ":", 0);
-	}
-	if (r == 0)
-		r = append_escaped(&buf, &len, &cap, ",upperdir=", 0);
-	if (r == 0)
-		r = append_escaped(&buf, &len, &cap, upper, 1);
-	if (r == 0)
-		r = append_escaped(&buf, &len, &cap, ",workdir=", 0);
-	if (r == 0)
-		r = append_escaped(&buf, &len, &cap, work, 1);
-	for (size_t i = 0; r == 0 && overlay_opts[i]; i++) {
-		if ((r = append_escaped(&buf, &len, &cap, ",", 0)) == 0)
-			r = append_escaped(&buf, &len, &cap, overlay_opts[i], 0);
-	}
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*out = buf;
-	return 0;
-}
-
 /* An overlay of dirs (lowest first; none: the empty dir) for a step; 1 (an
  * error) when overlayfs cannot be used here. */
 static int step_overlay(int *out, char *const *dirs, size_t n, const char *empty, const char *upper,

@@ -137,7 +137,6 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	berth_container *c = NULL;
 	int pfd[2] = { -1, -1 };
 	char dir[4200], upper[4200], work[4200];
-	char *ov = NULL;
 	dir[0] = '\0';
 	if (!argvtxt || !extra || !norm) {
 		r = berth__err_nomem();
@@ -151,10 +150,14 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	snprintf(b->what, sizeof b->what, "%s:%d: %.200s", b->dfname, in->line, in->text);
 	if ((r = berth__bd_step_dirs(b, dir, upper, work, sizeof dir)) < 0)
 		goto out;
+	/* the step's root: an overlay of the stage's layers (none: an empty
+	 * dir) with the step's upper dir, given to the runtime as such */
 	char empty[4300];
 	snprintf(empty, sizeof empty, "%s/empty", b->tmp);
-	if ((r = berth__bd_overlay_annotation(&ov, s->dirs, s->ndirs, empty, upper, work)) < 0)
-		goto out;
+	char *const one[1] = { empty };
+	static const char *const ovopts[] = BD_OVERLAY_OPTV;
+	berth__create_params cp = { .overlay_lower = s->ndirs ? s->dirs : one, .n_overlay_lower = s->ndirs ? s->ndirs : 1,
+		                    .overlay_upper = upper, .overlay_work = work, .overlay_options = ovopts };
 	if ((r = berth_spec_new(&spec)) < 0)
 		goto out;
 	size_t n = json_array_size(argv), i;
@@ -179,8 +182,6 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 		berth__err_prefix("%s: USER", b->what);
 	if (r == 0)
 		r = berth_spec_set_rootfs(spec, "rootfs", 0);
-	if (r == 0)
-		r = berth_spec_set_annotation(spec, "io.berth.overlay", ov);
 	if (r < 0)
 		goto out;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -191,7 +192,7 @@ int berth__bd_do_run(bctx *b, stage *s, const bd_instr *in)
 	co.flags = BERTH__CREATE_DIE_WITH_OWNER; /* a killed build takes its step with it */
 	co.stdout_fd = pfd[1];
 	co.stderr_fd = pfd[1];
-	if ((r = BERTH_FAULT("build.run")) < 0 || (r = berth_container_run(&c, b->ctx, spec, &co)) < 0) {
+	if ((r = BERTH_FAULT("build.run")) < 0 || (r = berth__container_run(&c, b->ctx, spec, &co, &cp)) < 0) {
 		berth__err_prefix("%s", b->what);
 		goto out;
 	}
@@ -252,6 +253,5 @@ out:
 	free(argvtxt);
 	free(extra);
 	free(norm);
-	free(ov);
 	return r;
 }

@@ -32,8 +32,6 @@
 #define BERTH__MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define BERTH__MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define BERTH__ANN_REF_NAME "org.opencontainers.image.ref.name"
-/* The annotation of a container's config.json naming its image id. */
-#define BERTH__ANN_IMAGE "io.berth.image"
 
 /* "sha256:" + 64 hex + NUL */
 #define BERTH__DIGEST_LEN 72

@@ -643,7 +643,11 @@ static int used_by(char *who, size_t len, const berth__store *s, const char *id)
 		json_t *j = NULL;
 		if (berth__json_load_file(&j, cp, "container config") < 0)
 			continue; /* being created or deleted */
-		const char *img = json_string_value(json_object_get(json_object_get(j, "annotations"), BERTH__ANN_IMAGE));
+		/* the "berth" object of config.json (lib/spec/ext.h); a container of
+		 * berth 0.1 named it in the annotation io.berth.image */
+		const char *img = json_string_value(json_object_get(json_object_get(j, "berth"), "image"));
+		if (!img)
+			img = json_string_value(json_object_get(json_object_get(j, "annotations"), "io.berth.image"));
 		if (img && (!strcmp(img, id) || !strcmp(img, id + 7))) {
 			snprintf(who, len, "%s", de->d_name);
 			found = 1;

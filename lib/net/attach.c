@@ -170,51 +170,54 @@ void berth__net_abort(berth__netsetup *ns)
 	berth__err_restore(&s);
 }
 
-int berth__net_check_spec(const json_t *spec, const char *id)
+static int bridged(const char *mode)
 {
-	const char *ports = json_string_value(json_object_get(json_object_get(spec, "annotations"), BERTH__ANN_PORTS));
-	if (!ports || !*ports || !strcmp(ports, "[]"))
+	return strcmp(mode, "none") && strcmp(mode, "host") && strncmp(mode, "container:", 10);
+}
+
+int berth__net_check(const berth__net_request *req, const char *id)
+{
+	for (size_t i = 0; i < req->n_ports; i++) {
+		char what[200];
+		snprintf(what, sizeof what, "container %s: port %zu", id, i + 1);
+		int r = berth__check_port(&req->ports[i], what);
+		if (r < 0)
+			return r;
+	}
+	if (!req->n_ports)
 		return 0;
-	const char *mode = berth__spec_network(spec);
-	if (!strcmp(mode, "none") || !strcmp(mode, "host") || !strncmp(mode, "container:", 10))
+	if (!bridged(req->mode))
 		return berth__err(BERTH_EINVAL,
 		                  "container %s: published ports need a bridge network (network bridge or a created one), "
 		                  "not '%s'",
-		                  id, mode);
+		                  id, req->mode);
 	return 1;
 }
 
-int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir, json_t *spec)
+int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir, json_t *spec,
+                       const berth__net_request *req)
 {
 	*out = NULL;
-	const char *mode = berth__spec_network(spec);
-	berth_port *ports = NULL;
-	size_t n_ports = 0;
-	int r = berth__spec_ports(&ports, &n_ports, spec);
+	const char *mode = req->mode;
+	size_t n_ports = req->n_ports;
+	int r = berth__net_check(req, id);
 	if (r < 0)
-		return berth__err_prefix("container %s", id);
-	int bridged = strcmp(mode, "none") && strcmp(mode, "host") && strncmp(mode, "container:", 10);
-	if (n_ports && !bridged) {
-		free(ports);
-		return berth__err(BERTH_EINVAL,
-		                  "container %s: published ports need a bridge network (network bridge or a created one), "
-		                  "not '%s'",
-		                  id, mode);
-	}
+		return r;
 	if (!strcmp(mode, "none") || !strcmp(mode, "host"))
 		return 0;
 	if (!strncmp(mode, "container:", 10))
 		return join_container(ctx, id, root_dir, spec, mode);
 
 	berth__netsetup *ns = calloc(1, sizeof *ns);
-	if (!ns) {
-		free(ports);
+	if (!ns || (n_ports && !(ns->ports = malloc(n_ports * sizeof *ns->ports)))) {
+		free(ns);
 		return berth__err_nomem();
 	}
 	ns->ctx = ctx;
 	snprintf(ns->id, sizeof ns->id, "%s", id);
 	snprintf(ns->root_dir, sizeof ns->root_dir, "%s", root_dir);
-	ns->ports = ports;
+	if (n_ports)
+		memcpy(ns->ports, req->ports, n_ports * sizeof *ns->ports);
 	ns->n_ports = n_ports;
 	if ((r = berth__network_load(&ns->nw, ctx, mode)) < 0)
 		goto fail;
@@ -248,17 +251,7 @@ int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, co
 		hn = hostbuf;
 		json_object_set_new(spec, "hostname", json_string(hn));
 	}
-	const char *dns = json_string_value(json_object_get(json_object_get(spec, "annotations"), BERTH__ANN_DNS));
-	char dnsbuf[2048];
-	const char *dnsv[64] = { 0 };
-	if (dns && *dns) {
-		snprintf(dnsbuf, sizeof dnsbuf, "%s", dns);
-		size_t k = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(dnsbuf, ",", &save); t && k < 63; t = strtok_r(NULL, ",", &save))
-			dnsv[k++] = t;
-	}
-	if ((r = berth__netfiles_write(root_dir, hn, ns->addr_s, dnsv[0] ? dnsv : NULL)) < 0 ||
+	if ((r = berth__netfiles_write(root_dir, hn, ns->addr_s, req->dns && req->dns[0] ? req->dns : NULL)) < 0 ||
 	    (r = add_etc_mount(spec, root_dir, "hosts")) < 0 || (r = add_etc_mount(spec, root_dir, "hostname")) < 0 ||
 	    (r = add_etc_mount(spec, root_dir, "resolv.conf")) < 0)
 		goto fail;

@@ -20,8 +20,9 @@
 #define BERTH_NET_NAT_H
 
 #include "internal.h"
+#include "net/net.h"
 #include <berth/net.h>
-#include "net/port.h"
+#include "common/port.h"
 
 /* Checks a berth_port (protocol, port ranges, host address): BERTH_EINVAL
  * naming the bad field (ports.c). */
@@ -47,25 +48,5 @@ BERTH_HIDDEN int berth__nat_port_add(const berth_port *p, const char *container_
 BERTH_HIDDEN int berth__nat_port_remove(const berth_port *p, const char *container_ip);
 /* Deletes conntrack entries for p's host port (UDP mappings, at removal). */
 BERTH_HIDDEN int berth__nat_conntrack_flush(const berth_port *p);
-
-/* Reserves a host port: binds p->host_ip (or 0.0.0.0):p->host_port; with
- * host_port 0 the kernel picks a free one and p->host_port is set; with a
- * pool (host_port_end) the first free port of it is taken, p->host_port set
- * and p->host_port_end cleared. TCP: a
- * listening socket (the loopback proxy accepts on it); UDP: a bound socket.
- * O_CLOEXEC. BERTH_EEXISTS "host port 8080/tcp is already in use". */
-BERTH_HIDDEN int berth__port_reserve(int *out_fd, berth_port *p);
-
-/* The loopback proxy: one thread with an epoll loop, splice() for TCP,
- * a relay with per-client sockets for UDP. Takes ownership of the fds. */
-typedef struct berth__proxy berth__proxy;
-BERTH_HIDDEN int berth__proxy_start(berth__proxy **out);
-BERTH_HIDDEN int berth__proxy_add(berth__proxy *px, int reserved_fd, const berth_port *p, const char *container_ip);
-BERTH_HIDDEN int berth__proxy_remove(berth__proxy *px, const berth_port *p);
-/* How long a UDP client may stay silent before its relay socket is closed
- * (0: the default, 90 s). */
-BERTH_HIDDEN void berth__proxy_set_udp_idle(berth__proxy *px, unsigned int ms);
-/* Stops the thread, closes every socket. NULL is fine. */
-BERTH_HIDDEN void berth__proxy_stop(berth__proxy *px);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * The network plumbing's internals: networks (network.c), IPAM (ipam.c),
  * links through libnl-route-3 (link.c), /etc files (netfiles.c), the spec
- * setters (spec_net.c) and the runtime's side (attach.c).
+ * setters (spec_net.c) and the runtime's side (net.h: attach.c, publish.c).
  *
  * On disk:
  *   <root>/networks/<name>.json          a created network {name,id,driver,subnet,gateway,bridge,created}
@@ -17,17 +17,13 @@
 #include "internal.h"
 #include "common/layout.h"
 #include "net/nat.h"
+#include "spec/ext.h"
 #include <netinet/in.h>
 #include <stdint.h>
 
 #define BERTH__DEFAULT_NETWORK "bridge"
 #define BERTH__DEFAULT_BRIDGE "berth0"
 #define BERTH__DEFAULT_SUBNET "10.88.0.0/16"
-
-/* Annotations on the spec. */
-#define BERTH__ANN_NETWORK "io.berth.network"
-#define BERTH__ANN_PORTS "io.berth.ports"
-#define BERTH__ANN_DNS "io.berth.dns"
 
 /* A network's record. */
 typedef struct berth__network {
@@ -88,38 +84,7 @@ BERTH_HIDDEN int berth__link_exists(const char *name);
 BERTH_HIDDEN int berth__netfiles_write(const char *dir, const char *hostname, const char *addr,
                                        const char *const *dns);
 
-/* --- attach.c: the runtime's side --- */
-typedef struct berth__netsetup berth__netsetup;
-/* Before clone: reads the spec's network (spec is the runtime's own copy and
- * may be changed: bind mounts of the /etc files, the netns path of
- * container:ID). For a bridge network: allocates the address, reserves the
- * host ports, writes the files and network.json. *out NULL when there is
- * nothing to do after clone (none, host, container:). */
-BERTH_HIDDEN int berth__net_prepare(berth__netsetup **out, berth_ctx *ctx, const char *id, const char *root_dir,
-                                    json_t *spec);
-/* 1 when the spec publishes ports (on a bridge network), 0 when it does
- * not, BERTH_EINVAL for ports on none, host or container:ID. */
-BERTH_HIDDEN int berth__net_check_spec(const json_t *spec, const char *id);
-/* After clone, while the child waits at its gate: veth, addresses, routes, DNAT. */
-BERTH_HIDDEN int berth__net_attach(berth__netsetup *ns, pid_t pid);
-/* Success: hands the reserved port fds over (*fds, *n, malloc'd) and frees ns. */
-BERTH_HIDDEN void berth__net_done(berth__netsetup *ns, int **fds, berth_port **ports, size_t *n, char **addr);
-/* Failure: undoes everything prepare and attach did, frees ns. NULL is fine. */
-BERTH_HIDDEN void berth__net_abort(berth__netsetup *ns);
-/* Undoes a container's network from its network.json (idempotent; at exit,
- * delete and stale cleanup). */
-BERTH_HIDDEN int berth__net_teardown(berth_ctx *ctx, const char *id, const char *root_dir);
-/* network.json of a container, NULL if none. */
-BERTH_HIDDEN json_t *berth__net_record_load(const char *root_dir);
+/* --- attach.c --- */
 BERTH_HIDDEN int berth__net_record_save(const char *root_dir, json_t *rec);
-/* Spec annotations -> ports (malloc'd, *n may be 0). */
-BERTH_HIDDEN int berth__spec_ports(berth_port **out, size_t *n, const json_t *spec);
-BERTH_HIDDEN json_t *berth__port_json(const berth_port *p);
-BERTH_HIDDEN int berth__port_from_json(berth_port *p, const json_t *j);
-/* Checks a port a caller gives (berth__port_check, and IPv4 host addresses
- * only); what names the operation. */
-BERTH_HIDDEN int berth__check_port(const berth_port *p, const char *what);
-/* The spec's network mode ("none" when unset). */
-BERTH_HIDDEN const char *berth__spec_network(const json_t *spec);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * The berth_port object and berth_port_list (include/berth/port.h): made,
- * copied, set and read through functions so the struct (net/port.h) can grow. */
+ * copied, set and read through functions so the struct (common/port.h) can grow. */
 #include "net/nat.h"
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -13,7 +13,8 @@
 #include "runtime/container.h"
 #include "runtime/orphans.h"
 #include "volume/volume.h"
-#include "net/net_internal.h"
+#include "net/net.h"
+#include "spec/ext.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -240,13 +241,22 @@ int berth__container_load_state(berth_container *c)
 	state_path(path, sizeof path, c);
 	json_t *st = NULL;
 	if (access(path, F_OK) < 0) {
-		/* no runtime state (e.g. after a reboot): a stopped container */
+		/* no runtime state (e.g. after a reboot): a stopped container,
+		 * berth's settings as its config has them */
 		st = json_object();
 		json_object_set_new(st, "status", json_string("stopped"));
+		json_t *cfg = NULL;
+		if (berth__container_spec_json(&cfg, c) == 0)
+			json_object_set(st, BERTH__EXT_KEY, json_object_get(cfg, BERTH__EXT_KEY));
+		json_decref(cfg);
+		berth__err_ok();
 	} else {
 		int r = berth__json_load_file(&st, path, "container state");
 		if (r < 0)
 			return berth__err_prefix("container %s", c->id);
+		/* berth 0.1 kept berth's settings as io.berth.* annotations */
+		if (!json_object_get(st, BERTH__STATE_VERSION_KEY) && berth__spec_json_upgrade(st) >= 0)
+			json_object_set_new(st, BERTH__STATE_VERSION_KEY, json_integer(BERTH__STATE_VERSION));
 	}
 	json_decref(c->state);
 	c->state = st;
@@ -370,8 +380,8 @@ int berth__container_has_log(const json_t *st, const char *path)
 static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
                          const berth_create_options *opts, const char *id);
 
-BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
-                                        const berth_create_options *given)
+static int container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                            const berth_create_options *given, const berth__create_params *params)
 {
 	berth_create_options d, *opts = &d;
 	if (!out || !ctx || !spec)
@@ -398,16 +408,30 @@ BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, c
 	berth__config *cfg;
 	if ((r = berth__config_parse(&cfg, berth__spec_json(spec))) < 0)
 		return r;
-	int published = berth__net_check_spec(cfg->json, id);
+	if (berth__spec_ext_copy(&cfg->ext, &spec->ext) < 0) { /* berth's own settings, typed */
+		berth__config_free(cfg);
+		return BERTH_ENOMEM;
+	}
+	berth__net_request req = berth__container_net_request(&cfg->ext);
+	int published = berth__net_check(&req, id);
 	/* published ports: the monitor holds the host ports and serves
 	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
 	int monitor = (opts->flags & BERTH_CREATE_DETACH) ||
 	              ((published || opts->stdio_mode == BERTH_STDIO_LOG) && !(opts->flags & BERTH_CREATE_IN_PROCESS));
 	if (published < 0 || monitor) {
 		berth__config_free(cfg); /* the monitor parses its own */
+		if (published >= 0 && params)
+			return berth__err(BERTH_EINVAL, "container %s: internal creation parameters need an in-process create",
+			                  id);
 		return published < 0 ? published : spawn_monitor(out, ctx, spec, opts, id);
 	}
-	return berth__container_create_in_process(out, ctx, cfg, opts, id);
+	return berth__container_create_in_process(out, ctx, cfg, opts, id, params);
+}
+
+BERTH_EXTERN int berth_container_create(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                                        const berth_create_options *opts)
+{
+	return container_create(out, ctx, spec, opts, NULL);
 }
 
 void berth__container_net_stale(berth_container *c)
@@ -439,9 +463,12 @@ static int spawn_monitor(berth_container **out, berth_ctx *ctx, const berth_spec
 	unsigned int mflags = opts->flags;
 	if (!(opts->flags & BERTH_CREATE_DETACH) || opts->stdio_mode == BERTH_STDIO_TERMINAL)
 		mflags &= ~(unsigned)BERTH_CREATE_START;
-	json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:O, s:{s:s, s:I, s:i}, s:[bb]}", "id", id, "name",
+	/* the spec as config.json has it: OCI and berth's own settings */
+	json_t *sj = berth__spec_json_with_ext(berth__spec_json(spec), &spec->ext);
+	json_t *req = !sj ? NULL :
+	              json_pack("{s:s, s:s, s:i, s:i, s:o, s:{s:s, s:I, s:i}, s:[bb]}", "id", id, "name",
 	                        opts->name ? opts->name : "", "flags", (int)mflags,
-	                        "stdio", stdio, "spec", berth__spec_json(spec), "log", "driver",
+	                        "stdio", stdio, "spec", sj, "log", "driver",
 	                        opts->log_driver ? opts->log_driver : "local", "maxSize", (json_int_t)opts->log_max_size,
 	                        "maxFile", opts->log_max_file, "tee", pass_fds && opts->stdout_fd >= 0,
 	                        pass_fds && opts->stderr_fd >= 0);
@@ -692,6 +719,12 @@ BERTH_EXTERN int berth_container_start(berth_container *c)
 BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
                                      const berth_create_options *opts)
 {
+	return berth__container_run(out, ctx, spec, opts, NULL);
+}
+
+int berth__container_run(berth_container **out, berth_ctx *ctx, const berth_spec *spec,
+                         const berth_create_options *opts, const berth__create_params *params)
+{
 	berth_container *c = NULL;
 	berth_create_options o;
 	int r = create_options_read(&o, opts, "run");
@@ -699,7 +732,7 @@ BERTH_EXTERN int berth_container_run(berth_container **out, berth_ctx *ctx, cons
 		return r;
 	if (!(o.flags & BERTH_CREATE_DETACH))
 		o.flags |= BERTH_CREATE_START; /* in process: no created state needed */
-	if ((r = berth_container_create(&c, ctx, spec, &o)) < 0)
+	if ((r = container_create(&c, ctx, spec, &o, params)) < 0)
 		return r;
 	if (c->status == BERTH_STATUS_CREATED && (r = berth_container_start(c)) < 0) {
 		berth__err_saved s;
@@ -976,9 +1009,8 @@ BERTH_EXTERN int berth_container_kill(berth_container *c, int sig, int all)
 
 static int stop_signal(berth_container *c)
 {
-	const char *s = json_string_value(json_object_get(json_object_get(c->state, "annotations"), "io.berth.stop-signal"));
-	int n = s ? atoi(s) : 0;
-	return n > 0 && n < 65 ? n : SIGTERM;
+	json_int_t n = json_integer_value(json_object_get(json_object_get(c->state, BERTH__EXT_KEY), "stopSignal"));
+	return n > 0 && n < 65 ? (int)n : SIGTERM;
 }
 
 BERTH_EXTERN int berth_container_stop(berth_container *c, int timeout_s)
@@ -1137,12 +1169,33 @@ BERTH_EXTERN const char *berth_container_log_path(const berth_container *c)
 	return berth__container_has_log(c->state, c->log_path) > 0 ? c->log_path : "";
 }
 
+static const char *state_ext_str(const berth_container *c, const char *key)
+{
+	return c ? json_string_value(json_object_get(json_object_get(c->state, BERTH__EXT_KEY), key)) : NULL;
+}
+
+BERTH_EXTERN const char *berth_container_image(const berth_container *c) { return state_ext_str(c, "image"); }
+
+BERTH_EXTERN const char *berth_container_network(const berth_container *c)
+{
+	const char *m = state_ext_str(c, "network");
+	return c ? m ? m : "none" : NULL;
+}
+
 int berth__container_spec_json(json_t **out, berth_container *c)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	int r = berth__json_load_file(out, path, "container config");
-	return r < 0 ? berth__err_prefix("container %s", c->id) : 0;
+	if (r < 0)
+		return berth__err_prefix("container %s", c->id);
+	/* a container of berth 0.1: its io.berth.* annotations */
+	if ((r = berth__spec_json_upgrade(*out)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return berth__err_prefix("container %s", c->id);
+	}
+	return 0;
 }
 
 BERTH_EXTERN int berth_container_spec(berth_spec **out, berth_container *c)
@@ -1200,7 +1253,7 @@ BERTH_EXTERN int berth_container_inspect(char **out, berth_container *c)
 	 * the published ports while the container has them */
 	json_t *net = berth__net_record_load(c->root_dir);
 	if (!net)
-		net = json_pack("{s:s}", "mode", berth__spec_network(json_object_get(j, "config")));
+		net = json_pack("{s:s}", "mode", berth_container_network(c));
 	if (net) {
 		json_object_del(net, "veth");
 		if (!json_object_get(net, "ports"))

@@ -2,6 +2,8 @@
 #ifndef BERTH_RUNTIME_CONTAINER_H
 #define BERTH_RUNTIME_CONTAINER_H
 #include "runtime/runtime.h"
+#include "runtime/create.h"
+#include "net/net.h"
 #include "common/layout.h"
 #include "runtime/monitor_proto.h"
 
@@ -24,7 +26,7 @@ struct berth_container {
 	int console_fd;
 	/* published ports: the reservations (listening/bound sockets) held by the
 	 * creating process until berth_container_serve_ports() hands them to the
-	 * loopback proxy (lib/net/ports_api.c) */
+	 * loopback proxy (ports.c) */
 	int *port_fds;
 	berth_port *ports;
 	size_t n_ports;
@@ -46,9 +48,14 @@ struct berth_process {
 };
 
 /* Creates a container in this process (create.c): cfg is the spec parsed
- * (berth__config_parse), owned by the container from here on (freed on failure). */
+ * (berth__config_parse) with berth's settings, owned by the container from
+ * here on (freed on failure); params: the internal creation parameters
+ * (NULL: none). */
 BERTH_HIDDEN int berth__container_create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,
-                                                    const berth_create_options *opts, const char *id);
+                                                    const berth_create_options *opts, const char *id,
+                                                    const berth__create_params *params);
+/* What the network area gets of a spec's settings (create.c). */
+BERTH_HIDDEN berth__net_request berth__container_net_request(const berth__spec_ext *e);
 /* A handle for id, nothing read yet (container.c). */
 BERTH_HIDDEN berth_container *berth__container_alloc(berth_ctx *ctx, const char *id);
 /* <root>/names/<name> -> id: BERTH_EEXISTS naming the holder if taken; the
@@ -93,10 +100,11 @@ BERTH_HIDDEN int berth__storage_driver_vfs(void);
  * layers in rootfs and *out_mount_fd -1. The caller removes root_dir on failure. */
 BERTH_HIDDEN int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const char *root_dir,
                                      const char *id);
-/* The builder's RUN steps bring their own layers and upper dir: the
- * annotation io.berth.overlay, "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W".
- * Makes <root_dir>/rootfs and *out_mount_fd the detached overlay. */
-BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const char *overlay_opts, const char *root_dir, const char *id);
+/* The builder's RUN steps bring their own layers and upper dir (the
+ * overlay of the creation parameters): makes <root_dir>/rootfs and
+ * *out_mount_fd the detached overlay. */
+BERTH_HIDDEN int berth__given_overlay(int *out_mount_fd, const berth__create_params *p, const char *root_dir,
+                                      const char *id);
 /* cgroups (resources.c) */
 /* No cgroup file system visible: BERTH_EUNSUPPORTED naming the limit when
  * the spec asks for one, else a warning, state "cgroupUnavailable" and *out NULL. */

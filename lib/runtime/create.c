@@ -9,7 +9,8 @@
 #include "runtime/container.h"
 #include "runtime/orphans.h"
 #include "volume/volume.h"
-#include "net/net_internal.h"
+#include "net/net.h"
+#include "spec/ext.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,7 +34,7 @@ typedef struct create_job {
 	json_t *rewritten;            /* that copy (one reference), or NULL */
 	/* rootfs */
 	char rootfs_abs[PATH_MAX];
-	const char *overlay;          /* the builder's overlay (io.berth.overlay), or NULL */
+	const berth__create_params *overlay; /* the builder's overlay (creation parameters), or NULL */
 	char **layers;                /* an image's layer dirs, or NULL */
 	int rootfs_mount_fd;
 	int made_root, made_run, claimed;
@@ -73,6 +74,8 @@ static int use_spec(create_job *j, json_t *rewritten)
 	j->spec = rewritten;
 	if (r < 0)
 		return berth__err_prefix("%s", j->what);
+	now->ext = j->cfg->ext; /* berth's settings go with it */
+	memset(&j->cfg->ext, 0, sizeof j->cfg->ext);
 	berth__config_free(j->cfg);
 	j->c->config = j->cfg = now;
 	return 0;
@@ -82,9 +85,7 @@ static int use_spec(create_job *j, json_t *rewritten)
 
 static int rootfs_prepare(create_job *j)
 {
-	const json_t *ann = j->cfg->annotations;
-	const char *image = json_string_value(json_object_get(ann, "io.berth.image"));
-	j->overlay = json_string_value(json_object_get(ann, "io.berth.overlay"));
+	const char *image = j->cfg->ext.image;
 	int r;
 	if (j->overlay || image) {
 		/* the image's layers must be there before anything is made */
@@ -176,14 +177,21 @@ static void volumes_abort(create_job *j)
 
 /* --- network: bridge (address, ports, /etc files) or container:ID (its netns); none costs nothing --- */
 
+/* What the network area gets of the spec's settings. */
+berth__net_request berth__container_net_request(const berth__spec_ext *e)
+{
+	return (berth__net_request){ berth__spec_ext_network(e), e->ports, e->n_ports, (const char *const *)e->dns };
+}
+
 static int network_prepare(create_job *j)
 {
-	if (!strcmp(berth__spec_network(j->spec), "none"))
+	berth__net_request req = berth__container_net_request(&j->cfg->ext);
+	if (!strcmp(req.mode, "none"))
 		return 0;
 	json_t *own = json_deep_copy(j->spec); /* the setup adds its mounts and hostname */
 	if (!own)
 		return berth__err_nomem();
-	int r = berth__net_prepare(&j->net, j->ctx, j->id, j->c->root_dir, own);
+	int r = berth__net_prepare(&j->net, j->ctx, j->id, j->c->root_dir, own, &req);
 	if (r < 0) {
 		json_decref(own);
 		return r;
@@ -219,7 +227,10 @@ static int plan_prepare(create_job *j)
 	char path[PATH_MAX];
 	int r;
 	snprintf(path, sizeof path, "%s/config.json", j->c->root_dir);
-	if ((r = berth__json_save_file(j->spec, path)) < 0)
+	json_t *doc = berth__spec_json_with_ext(j->spec, &j->cfg->ext); /* OCI and berth's own settings */
+	r = doc ? berth__json_save_file(doc, path) : BERTH_ENOMEM;
+	json_decref(doc);
+	if (r < 0)
 		return r;
 	/* BERTH_CREATE_START: no created state, the init execs once set up */
 	j->start_now = (opts->flags & BERTH_CREATE_START) != 0;
@@ -397,6 +408,12 @@ static int state_prepare(create_job *j)
 	berth__container_set_time(st, "created");
 	if (j->start_now)
 		berth__container_set_time(st, "started");
+	/* berth's settings as later commands read them (schema 2), and the
+	 * caller's annotations as the OCI state has them */
+	json_t *ext = berth__spec_ext_json(&j->cfg->ext);
+	if (!ext || json_object_set_new(st, BERTH__EXT_KEY, ext) < 0 ||
+	    json_object_set_new(st, BERTH__STATE_VERSION_KEY, json_integer(BERTH__STATE_VERSION)) < 0)
+		return berth__err_nomem();
 	if (j->cfg->annotations)
 		json_object_set(st, "annotations", (json_t *)j->cfg->annotations);
 	char path[PATH_MAX];
@@ -439,10 +456,12 @@ static void job_release(create_job *j)
 }
 
 int berth__container_create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,
-                                       const berth_create_options *opts, const char *id)
+                                       const berth_create_options *opts, const char *id,
+                                       const berth__create_params *params)
 {
 	create_job j = { .ctx = ctx, .opts = opts, .id = id, .cfg = cfg, .spec = cfg->json, .rootfs_mount_fd = -1,
-	                 .fifo = -1, .pidfd = -1, .sync = -1, .master = -1 };
+	                 .fifo = -1, .pidfd = -1, .sync = -1, .master = -1,
+	                 .overlay = params && params->overlay_upper ? params : NULL };
 	snprintf(j.what, sizeof j.what, "container %s", id);
 	berth__plan_init(&j.plan);
 	if (!(j.c = berth__container_alloc(ctx, id)) || !(j.state = json_object())) {

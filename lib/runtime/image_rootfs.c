@@ -56,7 +56,7 @@ int berth__storage_driver_vfs(void)
 
 /* 0 and *out a detached overlay mount; 1 when the overlay filesystem cannot
  * be used here (use the copy); < 0 an error (lib/common/overlay.c). */
-static int make_overlay(int *out, char **dirs, size_t n, const char *upper, const char *work,
+static int make_overlay(int *out, char *const *dirs, size_t n, const char *upper, const char *work,
                         const char *const *extra, const char *id)
 {
 	char what[300];
@@ -104,94 +104,14 @@ int berth__image_rootfs(int *out_mount_fd, berth_ctx *ctx, char **dirs, const ch
 	return r;
 }
 
-/* The next field of *p up to an unescaped sep ('\' escapes the next character), NUL-terminated in place. */
-static char *split_escaped(char **p, char sep)
-{
-	char *s = *p, *q = s;
-	if (!s)
-		return NULL;
-	while (*q && *q != sep)
-		q += q[0] == '\\' && q[1] ? 2 : 1;
-	if (*q) {
-		*q = '\0';
-		*p = q + 1;
-	} else
-		*p = NULL;
-	return s;
-}
-
-static char *unescape(char *s)
-{
-	char *w = s;
-	for (const char *r = s; *r; r++) {
-		if (*r == '\\' && r[1])
-			r++;
-		*w++ = *r;
-	}
-	*w = '\0';
-	return s;
-}
-
-int berth__given_overlay(int *out_mount_fd, const char *ov, const char *root_dir, const char *id)
+int berth__given_overlay(int *out_mount_fd, const berth__create_params *p, const char *root_dir, const char *id)
 {
 	*out_mount_fd = -1;
-	/* "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W[,OPTION[=VALUE]]...", absolute paths,
-	 * '\' escaping a ',', ':' or '\' in them; no length limit (not a mount(2) option string) */
-	char *copy = berth__strdup(ov);
-	size_t nopt = 1;
-	for (const char *p = ov; *p; p++)
-		nopt += *p == ',' || *p == ':';
-	char **dirs = calloc(nopt + 1, sizeof *dirs), **extra = calloc(nopt + 1, sizeof *extra);
-	int r = 0;
-	if (!copy || !dirs || !extra) {
-		r = berth__err_nomem();
-		goto out;
-	}
-	char *lower = NULL, *upper = NULL, *work = NULL;
-	size_t ndirs = 0, nextra = 0;
-	for (char *p = copy, *o; (o = split_escaped(&p, ','));) {
-		if (!*o)
-			continue;
-		if (!strncmp(o, "lowerdir=", 9))
-			lower = o + 9;
-		else if (!strncmp(o, "upperdir=", 9))
-			upper = unescape(o + 9);
-		else if (!strncmp(o, "workdir=", 8))
-			work = unescape(o + 8);
-		else
-			extra[nextra++] = unescape(o);
-	}
-	if (!lower || !upper || !work || *lower != '/' || *upper != '/' || *work != '/') {
-		r = berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: expected "
-		                             "\"lowerdir=/...,upperdir=/...,workdir=/...\"", id);
-		goto out;
-	}
-	for (char *p = lower, *d; (d = split_escaped(&p, ':'));)
-		if (*d)
-			dirs[ndirs++] = unescape(d);
-	for (size_t i = 0; i < ndirs / 2; i++) { /* bottom first, as berth_image_layer_dirs gives them */
-		char *t = dirs[i];
-		dirs[i] = dirs[ndirs - 1 - i];
-		dirs[ndirs - 1 - i] = t;
-	}
-	for (size_t i = 0; i < ndirs; i++)
-		if (dirs[i][0] != '/') {
-			r = berth__err(BERTH_EINVAL, "container %s: annotation io.berth.overlay: layer %s: not an absolute path",
-			               id, dirs[i]);
-			goto out;
-		}
 	char rootfs[4200];
 	snprintf(rootfs, sizeof rootfs, "%s/rootfs", root_dir);
-	if (mkdir(rootfs, 0755) < 0) {
-		r = berth__err_sys(errno, "container %s: create %s", id, rootfs);
-		goto out;
-	}
-	r = make_overlay(out_mount_fd, dirs, ndirs, upper, work, (const char *const *)extra, id);
-	if (r == 1)
-		r = BERTH_EUNSUPPORTED; /* the error state says why */
-out:
-	free(dirs);
-	free(extra);
-	free(copy);
-	return r;
+	if (mkdir(rootfs, 0755) < 0)
+		return berth__err_sys(errno, "container %s: create %s", id, rootfs);
+	int r = make_overlay(out_mount_fd, p->overlay_lower, p->n_overlay_lower, p->overlay_upper,
+	                     p->overlay_work, p->overlay_options, id);
+	return r == 1 ? BERTH_EUNSUPPORTED : r; /* the error state says why */
 }

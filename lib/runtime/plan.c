@@ -473,8 +473,7 @@ int berth__plan_from_config(berth__plan *p, const berth__config *cfg, const char
 		return BERTH_ENOMEM;
 	if ((r = build_mounts(p, cfg)) < 0)
 		return r;
-	const char *priv = json_string_value(json_object_get(cfg->annotations, "io.berth.privileged"));
-	if ((r = build_devices(p, cfg, priv && !strcmp(priv, "true"))) < 0)
+	if ((r = build_devices(p, cfg, cfg->ext.privileged)) < 0)
 		return r;
 	p->devices_bind = p->userns;
 	p->masked = cfg->masked_paths;

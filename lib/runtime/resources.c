@@ -2,6 +2,7 @@
  * A container's cgroup: made at create, joined before the container's
  * processes run, read for stats, frozen for pause, removed at exit/delete. */
 #include "runtime/container.h"
+#include "spec/ext.h"
 #include "cgroup/cgroup_internal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 /* parent/path of the container's cgroup from the spec: linux.cgroupsPath
- * ("/a/b/c" -> parent "a/b", path "c"), else <annotation or "berth">/<id>. */
+ * ("/a/b/c" -> parent "a/b", path "c"), else <cgroup parent or "berth">/<id>. */
 static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const berth__config *cfg, const char *id)
 {
 	const char *cp = cfg->cgroups_path;
@@ -26,8 +27,8 @@ static int cgroup_location(char *parent, size_t pl, char *path, size_t ql, const
 		snprintf(parent, pl, "%.*s", (int)(slash - cp), cp);
 		snprintf(path, ql, "%s", slash + 1);
 	} else {
-		const char *ann = json_string_value(json_object_get(cfg->annotations, "io.berth.cgroup-parent"));
-		snprintf(parent, pl, "%s", ann && *ann ? ann : "berth");
+		const char *cgp = cfg->ext.cgroup_parent;
+		snprintf(parent, pl, "%s", cgp && *cgp ? cgp : "berth");
 		snprintf(path, ql, "%s", id);
 	}
 	int r = berth__cgroup_parent_check(parent);
@@ -112,9 +113,7 @@ int berth__container_cgroup_prepare(berth_cgroup **out, berth_ctx *ctx, json_t *
 		drop_cgroup(cg);
 		return berth__err_prefix("container %s", id);
 	}
-	const char *priv = json_string_value(json_object_get(cfg->annotations, "io.berth.privileged"));
-	if ((r = berth__cgroup_devices_set(cg, res ? json_object_get(res, "devices") : NULL,
-	                                   priv && !strcmp(priv, "true"))) < 0) {
+	if ((r = berth__cgroup_devices_set(cg, res ? json_object_get(res, "devices") : NULL, cfg->ext.privileged)) < 0) {
 		drop_cgroup(cg);
 		return berth__err_prefix("container %s", id);
 	}
@@ -313,7 +312,9 @@ BERTH_EXTERN int berth_container_update(berth_container *c, const berth_cgroup_r
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/config.json", c->root_dir);
 	int lk = berth__container_lock(c);
-	r = berth__json_save_file(berth__spec_json(spec), path);
+	json_t *cfg = berth__spec_json_with_ext(berth__spec_json(spec), &spec->ext); /* berth's settings kept */
+	r = cfg ? berth__json_save_file(cfg, path) : BERTH_ENOMEM;
+	json_decref(cfg);
 	if (lk >= 0)
 		close(lk);
 	berth_spec_free(spec);

@@ -13,7 +13,7 @@
  * the init's new parent has not reaped it yet, else recorded as unknown
  * (255, exitStatusUnknown). */
 #include "runtime/container.h"
-#include "net/net_internal.h"
+#include "net/net.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -47,26 +47,26 @@ static int check_orphan(berth_container *c, const char *what)
  * another program took meanwhile is skipped with a warning. */
 static int reserve_ports(berth_container *c)
 {
-	json_t *rec = berth__net_record_load(c->root_dir);
-	json_t *arr = json_object_get(rec, "ports");
-	const char *addr = json_string_value(json_object_get(rec, "address"));
-	size_t n = json_array_size(arr), i;
-	json_t *e;
-	int r = 0;
-	if (!n || !addr) {
-		json_decref(rec);
-		return 0;
+	berth_port *ports = NULL;
+	size_t n = 0;
+	char addr[16];
+	int r = berth__net_ports(&ports, &n, addr, c->root_dir);
+	if (r < 0 || !n || !addr[0]) {
+		free(ports);
+		return r < 0 ? berth__err_prefix("container %s: adopt", c->id) : 0;
 	}
 	c->port_fds = calloc(n, sizeof *c->port_fds);
-	c->ports = calloc(n, sizeof *c->ports);
 	c->net_addr = strdup(addr);
-	if (!c->port_fds || !c->ports || !c->net_addr)
-		r = berth__err_nomem();
-	json_array_foreach(arr, i, e) {
-		berth_port p;
-		if (r < 0 || berth__port_from_json(&p, e) < 0 || !p.host_port)
-			continue;
+	if (!c->port_fds || !c->net_addr) {
+		free(ports);
+		return berth__err_nomem();
+	}
+	c->ports = ports;
+	for (size_t i = 0; i < n; i++) {
+		berth_port p = ports[i];
 		int fd = -1;
+		if (!p.host_port)
+			continue;
 		if (berth__port_reserve(&fd, &p) < 0) {
 			berth__log(c->ctx, BERTH_LOG_WARN, "container %s: adopt: %s", c->id, berth_error_last()->message);
 			continue;
@@ -74,9 +74,8 @@ static int reserve_ports(berth_container *c)
 		c->ports[c->n_ports] = p;
 		c->port_fds[c->n_ports++] = fd;
 	}
-	json_decref(rec);
 	berth__err_ok();
-	return r;
+	return 0;
 }
 
 BERTH_EXTERN int berth_container_adopt(berth_container *c)

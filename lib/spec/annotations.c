@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * The annotation setter of berth_spec. */
+ * The annotation setter of berth_spec (io.berth.* is reserved: spec/ext.h). */
 #include "spec_priv.h"
 
 BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, const char *value)
@@ -9,6 +9,8 @@ BERTH_EXTERN int berth_spec_set_annotation(berth_spec *spec, const char *key, co
 		return r;
 	if (!key || !key[0])
 		return berth__err(BERTH_EINVAL, "annotations: empty key");
+	if ((r = berth__annotation_check(key, "annotations")) < 0)
+		return r;
 	json_t *ann;
 	if ((r = berth__spec_child_obj(&ann, spec->root, "annotations", "annotations", !!value)) < 0)
 		return r;

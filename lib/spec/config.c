@@ -59,6 +59,7 @@ void berth__config_free(berth__config *cfg)
 		a = n;
 	}
 	json_decref(cfg->json);
+	berth__spec_ext_clear(&cfg->ext);
 	free(cfg);
 }
 

@@ -91,11 +91,13 @@ typedef struct berth__config {
 	const char *rootfs_propagation;  /* NULL when not given */
 	const json_t *resources;         /* linux.resources (an object) or NULL; the cgroup area parses it */
 	const json_t *seccomp;           /* linux.seccomp (validated) or NULL; the security area compiles it */
-	/* ANNOTATIONS: the caller's annotations object (or NULL), borrowed.
-	 * The io.berth.* keys are still read from here by their areas as
-	 * before; typed fields for them belong in this block (issue 11,
-	 * the "annot" part). */
+	/* the caller's annotations object (or NULL), borrowed; never an
+	 * io.berth.* key (refused: spec/ext.h) */
 	const json_t *annotations;
+	/* berth's own settings (network, ports, dns, image, privileged, cgroup
+	 * parent, stop signal): a copy of the spec handle's, owned (set by the
+	 * create after the parse, kept when the spec is rewritten) */
+	berth__spec_ext ext;
 } berth__config;
 
 /* Validates an OCI spec (every field berth reads, errors naming the field:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * A spec from an image's config, as `docker run IMAGE [CMD]` builds one. */
 #include "internal.h"
+#include "spec/ext.h"
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +42,26 @@ static int strv_from_json(const char ***out, const json_t *arr)
 		v[i] = json_string_value(e) ? json_string_value(e) : "";
 	*out = v;
 	return 0;
+}
+
+/* The keys of an ExposedPorts object, sorted (NULL when none). */
+static int exposed_ports(char ***out, const json_t *ports)
+{
+	*out = NULL;
+	size_t n = json_object_size(ports), i = 0;
+	if (!json_is_object(ports) || !n)
+		return 0;
+	const char **keys = calloc(n, sizeof *keys);
+	const char *k;
+	json_t *v;
+	if (!keys)
+		return berth__err_nomem();
+	json_object_foreach((json_t *)ports, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof *keys, cmp_str);
+	*out = berth__strv_pack((char *const *)keys, n);
+	free(keys);
+	return *out ? 0 : BERTH_ENOMEM;
 }
 
 BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const char *entrypoint,
@@ -111,16 +132,10 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 		}
 	}
 	const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
-	if (ss && *ss) {
-		int sig = signal_number(ss);
-		if (sig <= 0 || sig > 64) {
-			r = berth__err(BERTH_EINVAL, "%s: StopSignal '%s': unknown signal", what, ss);
-			goto out;
-		}
-		char num[16];
-		snprintf(num, sizeof num, "%d", sig);
-		if ((r = berth_spec_set_annotation(spec, "io.berth.stop-signal", num)) < 0)
-			goto out;
+	int sig = 0;
+	if (ss && *ss && ((sig = signal_number(ss)) <= 0 || sig > 64)) {
+		r = berth__err(BERTH_EINVAL, "%s: StopSignal '%s': unknown signal", what, ss);
+		goto out;
 	}
 	/* the image's VOLUMEs: anonymous volumes (a later -v or bind on the same
 	 * destination replaces one, as in docker) */
@@ -141,38 +156,18 @@ BERTH_EXTERN int berth_spec_set_image(berth_spec *spec, berth_image *img, const 
 			goto out;
 		}
 	}
-	/* ExposedPorts, for inspect (and -P): "27017/tcp,53/udp", sorted */
-	const json_t *ports = json_object_get(cfg, "ExposedPorts");
-	if (json_is_object(ports) && json_object_size(ports)) {
-		size_t n = json_object_size(ports), len = 0, i = 0;
-		const char **keys = calloc(n, sizeof *keys);
-		const char *k;
-		json_t *v;
-		if (!keys) {
-			r = berth__err_nomem();
-			goto out;
-		}
-		json_object_foreach((json_t *)ports, k, v) {
-			keys[i++] = k;
-			len += strlen(k) + 1;
-		}
-		qsort(keys, n, sizeof *keys, cmp_str);
-		char *list = calloc(len + 1, 1);
-		for (i = 0; list && i < n; i++) {
-			if (i)
-				strcat(list, ",");
-			strcat(list, keys[i]);
-		}
-		free(keys);
-		r = list ? berth_spec_set_annotation(spec, "io.berth.image.exposed-ports", list) : berth__err_nomem();
-		free(list);
-		if (r < 0)
-			goto out;
-	}
-	/* the root filesystem: the image's layers (the runtime mounts them) */
-	if ((r = berth_spec_set_annotation(spec, "io.berth.image", id)) < 0 ||
-	    (r = berth_spec_set_rootfs(spec, "rootfs", 0)) < 0)
+	/* ExposedPorts, for inspect (and -P): "27017/tcp", "53/udp", sorted */
+	char **exposed = NULL;
+	if ((r = exposed_ports(&exposed, json_object_get(cfg, "ExposedPorts"))) < 0)
 		goto out;
+	/* the root filesystem: the image's layers (the runtime mounts them) */
+	if ((r = berth_spec_set_rootfs(spec, "rootfs", 0)) < 0 || (r = berth__spec_ext_set_str(&spec->ext.image, id)) < 0) {
+		free(exposed);
+		goto out;
+	}
+	free(spec->ext.exposed);
+	spec->ext.exposed = exposed;
+	spec->ext.stop_signal = sig;
 	berth__err_ok();
 out:
 	free(dirs);

@@ -86,10 +86,17 @@ BERTH_EXTERN int berth_spec_get(char **out, const berth_spec *spec, const char *
 		return r;
 	if (!json_pointer_str)
 		return berth__err(BERTH_EINVAL, "spec get: NULL JSON pointer");
+	/* the document as berth_spec_to_json() writes it: "/berth/ports" too */
+	json_t *doc = berth__spec_json_with_ext(spec->root, &spec->ext);
 	const json_t *v = NULL;
-	if ((r = json_pointer(&v, spec->root, json_pointer_str)) < 0)
+	if (!doc)
+		return BERTH_ENOMEM;
+	if ((r = json_pointer(&v, doc, json_pointer_str)) < 0) {
+		json_decref(doc);
 		return r;
+	}
 	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	json_decref(doc);
 	if (!s)
 		return berth__err_nomem();
 	*out = s;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * linux.resources and the cgroup parent of a spec. */
 #include "internal.h"
+#include "spec/ext.h"
 #include "cgroup/cgroup_internal.h"
 #include <string.h>
 
@@ -96,5 +97,8 @@ BERTH_EXTERN int berth_spec_set_cgroup_parent(berth_spec *spec, const char *pare
 		return r;
 	while (*parent == '/')
 		parent++;
-	return berth_spec_set_annotation(spec, "io.berth.cgroup-parent", parent);
+	if (berth__spec_ext_set_str(&spec->ext.cgroup_parent, parent) < 0)
+		return BERTH_ENOMEM;
+	berth__err_ok();
+	return 0;
 }

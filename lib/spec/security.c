@@ -5,8 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define PRIVILEGED_ANNOTATION "io.berth.privileged"
-
 /* ---------------------------------------------------------------- helpers */
 
 static uint64_t all_caps_mask(void)
@@ -290,9 +288,8 @@ BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on)
 	int r;
 	if ((r = berth__spec_check(spec, "privileged")) < 0)
 		return r;
-	json_t *lnx = NULL, *ann = NULL;
-	if ((r = berth__spec_child_obj(&lnx, spec->root, "linux", "linux", 0)) < 0 ||
-	    (r = berth__spec_child_obj(&ann, spec->root, "annotations", "annotations", 0)) < 0)
+	json_t *lnx = NULL;
+	if ((r = berth__spec_child_obj(&lnx, spec->root, "linux", "linux", 0)) < 0)
 		return r;
 	json_t *mounts = json_object_get(spec->root, "mounts");
 	if (mounts && !json_is_array(mounts))
@@ -322,12 +319,12 @@ BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on)
 		json_object_del(lnx, "readonlyPaths");
 		if ((r = sys_mounts_readonly(spec, 0)) < 0)
 			return r;
-		return berth_spec_set_annotation(spec, PRIVILEGED_ANNOTATION, "true");
+		spec->ext.privileged = 1;
+		return berth__spec_ok();
 	}
 
 	/* off: back to the default confinement if it was privileged */
-	const char *flag = json_string_value(json_object_get(ann, PRIVILEGED_ANNOTATION));
-	if (!flag || strcmp(flag, "true") != 0)
+	if (!spec->ext.privileged)
 		return berth__spec_ok();
 	uint64_t dmask;
 	if ((r = berth__spec_default_caps_mask(&dmask)) < 0)
@@ -354,5 +351,6 @@ BERTH_EXTERN int berth_spec_set_privileged(berth_spec *spec, int on)
 	if ((r = berth__spec_set_new(lnx, "readonlyPaths", ro)) < 0 || (r = sys_mounts_readonly(spec, 1)) < 0)
 		return r;
 	spec->caps_dropped = 0;
-	return berth_spec_set_annotation(spec, PRIVILEGED_ANNOTATION, NULL);
+	spec->ext.privileged = 0;
+	return berth__spec_ok();
 }

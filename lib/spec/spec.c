@@ -252,7 +252,9 @@ static int check_top(json_t *j, const char *what)
 	return 0;
 }
 
-/* A spec from JSON text; what ("spec", "spec PATH") names it in errors. */
+/* A spec from JSON text; what ("spec", "spec PATH") names it in errors:
+ * an object, no io.berth.* annotation, berth's settings from its "berth"
+ * object (spec/ext.h). */
 static int from_text(berth_spec **out, const char *text, size_t len, const char *what)
 {
 	json_error_t je;
@@ -268,8 +270,21 @@ static int from_text(berth_spec **out, const char *text, size_t len, const char 
 	berth_spec *s = spec_wrap(j);
 	if (!s)
 		return BERTH_ENOMEM;
+	if ((r = berth__spec_ext_take(&s->ext, s->root, what)) < 0) {
+		berth_spec_free(s);
+		return r;
+	}
 	*out = s;
 	return berth__spec_ok();
+}
+
+/* The spec as config.json (with berth's "berth" object when set). */
+static char *spec_dump(const berth_spec *spec)
+{
+	json_t *j = berth__spec_json_with_ext(spec->root, &spec->ext);
+	char *s = j ? berth__json_dump(j, 1) : NULL;
+	json_decref(j);
+	return s;
 }
 
 BERTH_EXTERN int berth_spec_parse(berth_spec **out, const char *json, size_t len)
@@ -302,7 +317,7 @@ BERTH_EXTERN int berth_spec_to_json(char **out, const berth_spec *spec)
 		return berth__err(BERTH_EINVAL, "serialise spec: NULL argument");
 	if ((r = berth__spec_check(spec, "serialise spec")) < 0)
 		return r;
-	char *s = berth__json_dump(spec->root, 1);
+	char *s = spec_dump(spec);
 	if (!s)
 		return BERTH_ENOMEM;
 	*out = s;
@@ -316,7 +331,7 @@ BERTH_EXTERN int berth_spec_save(const berth_spec *spec, const char *path)
 		return r;
 	if (!path || !path[0])
 		return berth__err(BERTH_EINVAL, "save spec: no path");
-	char *s = berth__json_dump(spec->root, 1);
+	char *s = spec_dump(spec);
 	if (!s)
 		return BERTH_ENOMEM;
 	size_t n = strlen(s);
@@ -349,6 +364,10 @@ BERTH_EXTERN int berth_spec_copy(berth_spec **out, const berth_spec *spec)
 	if (!s)
 		return BERTH_ENOMEM;
 	s->caps_dropped = spec->caps_dropped;
+	if (berth__spec_ext_copy(&s->ext, &spec->ext) < 0) {
+		berth_spec_free(s);
+		return BERTH_ENOMEM;
+	}
 	*out = s;
 	return berth__spec_ok();
 }
@@ -358,5 +377,6 @@ BERTH_EXTERN void berth_spec_free(berth_spec *spec)
 	if (!spec)
 		return;
 	json_decref(spec->root);
+	berth__spec_ext_clear(&spec->ext);
 	free(spec);
 }

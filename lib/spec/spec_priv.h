@@ -6,6 +6,7 @@
 #define BERTH_SPEC_PRIV_H
 
 #include "internal.h"
+#include "spec/ext.h"
 #include "security/security.h"
 
 /* "RLIMIT_NOFILE", "nofile", "NoFile" -> "RLIMIT_NOFILE" (static string);

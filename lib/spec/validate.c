@@ -731,6 +731,11 @@ static int parse_spec(berth__config *cfg, const json_t *root)
 	    (r = check_string_map(root, "annotations", "annotations")) < 0)
 		return r;
 	cfg->annotations = json_object_get(root, "annotations");
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)cfg->annotations, k, v)
+		if ((r = berth__annotation_check(k, "annotations")) < 0)
+			return r;
 	return 0;
 }
 

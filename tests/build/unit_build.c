@@ -329,40 +329,6 @@ START_TEST(glob_many_stars)
 }
 END_TEST
 
-/* The RUN step's io.berth.overlay annotation: top layer first, ',' ':' '\'
- * escaped, no length limit. */
-START_TEST(overlay_annotation)
-{
-	char *dirs[] = { "/r/lay,er1", "/r/la:yer2", "/r/back\\slash" };
-	char *a = NULL;
-	ck_assert_int_eq(berth__bd_overlay_annotation(&a, dirs, 3, "/tmp/empty", "/u,p", "/w:k"), 0);
-	ck_assert_str_eq(a, "lowerdir=/r/back\\\\slash:/r/la\\:yer2:/r/lay\\,er1,upperdir=/u\\,p,workdir=/w\\:k,"
-	                    "index=off,metacopy=off,redirect_dir=off");
-	free(a);
-	ck_assert_int_eq(berth__bd_overlay_annotation(&a, dirs, 0, "/tmp/empty", "/u", "/w"), 0);
-	ck_assert_str_eq(a, "lowerdir=/tmp/empty,upperdir=/u,workdir=/w,index=off,metacopy=off,redirect_dir=off");
-	free(a);
-	/* 200 layers of 300-byte paths: 60 KB, far past a page */
-	char **many = calloc(200, sizeof *many);
-	ck_assert_ptr_nonnull(many);
-	for (int i = 0; i < 200; i++) {
-		many[i] = malloc(301);
-		memset(many[i], 'd', 300);
-		many[i][0] = '/';
-		snprintf(many[i] + 290, 11, "%010d", i);
-	}
-	ck_assert_int_eq(berth__bd_overlay_annotation(&a, many, 200, "/e", "/u", "/w"), 0);
-	ck_assert_uint_gt(strlen(a), 200 * 300);
-	ck_assert_ptr_nonnull(strstr(a, "lowerdir=/ddd"));
-	ck_assert_ptr_nonnull(strstr(a, "0000000199:/"));
-	ck_assert_ptr_nonnull(strstr(a, "0000000000,upperdir=/u,"));
-	free(a);
-	for (int i = 0; i < 200; i++)
-		free(many[i]);
-	free(many);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("build");
@@ -375,7 +341,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, ignore_patterns);
 	tcase_add_test(tc, glob);
 	tcase_add_test(tc, glob_many_stars);
-	tcase_add_test(tc, overlay_annotation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * OCI runtime configs (lib/spec): berth_spec_parse + berth_spec_validate on
  * any bytes; a valid spec serialises and parses back, its resources convert
- * to the cgroup area's struct, its network mode and published ports are read
- * as create reads them, and the runtime's typed plan is built from it
+ * to the cgroup area's struct, its network mode and published ports (berth's
+ * typed settings) are checked as create checks them, no io.berth.*
+ * annotation got through, and the runtime's typed plan is built from it
  * (namespace paths dropped: the harness opens no host file). */
 #include "fuzz_common.h"
 #include "internal.h"
 #include "cgroup/cgroup_internal.h"
 #include "net/nat.h"
-#include "net/net_internal.h"
+#include "net/net.h"
 #include "runtime/runtime.h"
+#include "spec/ext.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		berth_spec *again = NULL;
 		FZ_ASSERT(berth_spec_parse(&again, json, strlen(json)) == 0 && berth_spec_validate(again) == 0,
 		          "serialised spec does not parse or validate: %s", berth_error_last()->message);
+		char *json2 = NULL;
+		FZ_ASSERT(berth_spec_to_json(&json2, again) == 0 && !strcmp(json, json2), "round trip changed the spec");
+		berth_free(json2);
 		berth_spec_free(again);
 		berth_free(json);
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(spec->root, "annotations"), k, v)
+			FZ_ASSERT(strncmp(k, "io.berth.", 9), "reserved annotation %s accepted", k);
 
 		const json_t *res = json_object_get(json_object_get(spec->root, "linux"), "resources");
 		if (res) {
@@ -46,17 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (berth__cgroup_res_from_json(&cr, res) == 0)
 				berth__cgroup_res_check(&cr, "0-3", "0");
 		}
-		berth__net_check_spec(spec->root, "fuzz");
-		FZ_ASSERT(berth__spec_network(spec->root) != NULL, "no network mode");
-		berth_port *ports = NULL;
-		size_t np = 0;
-		if (berth__spec_ports(&ports, &np, spec->root) == 0)
-			for (size_t i = 0; i < np; i++)
-				berth__port_check(&ports[i]);
-		free(ports);
+		const berth__spec_ext *e = &spec->ext;
+		berth__net_request req = { berth__spec_ext_network(e), e->ports, e->n_ports, (const char *const *)e->dns };
+		berth__net_check(&req, "fuzz");
+		FZ_ASSERT(berth_spec_network(spec) != NULL, "no network mode");
 		drop_ns_paths(spec->root);
 		berth__plan plan;
 		if (berth__plan_init(&plan) == 0) {
+			plan.privileged = e->privileged;
 			berth__plan_from_spec(&plan, spec->root, "/nonexistent/berth-fuzz-rootfs");
 			berth__plan_free(&plan);
 		}

@@ -654,11 +654,12 @@ def test_inspect_exposed_ports_and_volumes(cli, registry_obj, bb_tar, tmp_path):
     assert info["Config"]["Volumes"] == {"/data/db": {}}
     info = json.loads(berth(cli, "inspect", ref).stdout)[0]
     assert info["Config"]["ExposedPorts"] == {"27017/tcp": {}, "53/udp": {}}
-    # a container of the image carries them (its spec's annotations)
+    # a container of the image carries them (its config's berth object, not annotations)
     r = berth(cli, "create", "--name", "ports1", ref)
     assert r.returncode == 0, r.stderr
     info = json.loads(berth(cli, "inspect", "ports1").stdout)[0]
-    assert info["config"]["annotations"]["io.berth.image.exposed-ports"] == "27017/tcp,53/udp"
+    assert info["config"]["berth"]["exposedPorts"] == ["27017/tcp", "53/udp"]
+    assert not any(k.startswith("io.berth.") for k in info["config"].get("annotations", {}))
     assert berth(cli, "rm", "ports1").returncode == 0
 
 

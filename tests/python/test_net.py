@@ -312,6 +312,7 @@ def test_bindings_ports_and_networks(roots, rootfs, hostns):
         try:
             want = "served-by-%s\n" % c.id[:12]
             assert c.ports() == [Port(80, 18090)]
+            assert (c.network, c.image) == ("bridge", None)
             assert http_get(HOST_IP, 18090) == want
             assert http_get("127.0.0.1", 18090) == want
             # a mapping added to the running container (kernel path; the

@@ -286,6 +286,58 @@ START_TEST(lifecycle_created_running_stopped)
 }
 END_TEST
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	char *buf = calloc(1, 65536);
+	ck_assert_ptr_nonnull(buf);
+	size_t n = fread(buf, 1, 65535, f);
+	(void)n;
+	fclose(f);
+	return buf;
+}
+
+/* berth's settings (here the network and the cgroup parent) are typed: the
+ * getters read them back, the state keeps them with its schema version,
+ * and no io.berth.* annotation is written anywhere. */
+START_TEST(typed_settings_in_state)
+{
+	berth_spec *s = tu_spec_sh("sleep 30");
+	tu_ok(berth_spec_set_network(s, "host"));
+	tu_ok(berth_spec_set_annotation(s, "org.example.owner", "me"));
+	berth_create_options o = BERTH_CREATE_OPTIONS_INIT;
+	o.id = "typed1";
+	berth_container *c, *c2;
+	tu_ok(berth_container_create(&c, E.ctx, s, &o));
+	tu_ok(berth_container_open(&c2, E.ctx, "typed1"));
+	ck_assert_str_eq(berth_container_network(c2), "host");
+	ck_assert_ptr_null(berth_container_image(c2));
+	char path[600];
+	snprintf(path, sizeof path, "%s/containers/typed1/state.json", E.run_root);
+	char *st = slurp(path);
+	ck_assert_ptr_nonnull(strstr(st, "\"berthStateVersion\":2"));
+	ck_assert_ptr_nonnull(strstr(st, "\"network\":\"host\""));
+	ck_assert_ptr_nonnull(strstr(st, "\"org.example.owner\":\"me\""));
+	ck_assert_ptr_null(strstr(st, "io.berth."));
+	snprintf(path, sizeof path, "%s/containers/typed1/config.json", E.root);
+	char *cfg = slurp(path);
+	ck_assert_ptr_nonnull(strstr(cfg, "\"berth\":{"));
+	ck_assert_ptr_null(strstr(cfg, "io.berth."));
+	/* the spec it was created with comes back with its settings */
+	berth_spec *back;
+	tu_ok(berth_container_spec(&back, c2));
+	ck_assert_str_eq(berth_spec_network(back), "host");
+	berth_spec_free(back);
+	free(st);
+	free(cfg);
+	berth_container_free(c2);
+	tu_ok(berth_container_delete(c, BERTH_DELETE_FORCE));
+	berth_container_free(c);
+	berth_spec_free(s);
+}
+END_TEST
+
 START_TEST(exec_joins_container)
 {
 	berth_spec *s = tu_spec_sh("echo inside > /tmp/marker; sleep 30");
@@ -565,6 +617,7 @@ int main(void)
 	tcase_add_test(t, lifecycle_created_running_stopped);
 	tcase_add_test(t, create_start_at_once);
 	tcase_add_test(t, exec_joins_container);
+	tcase_add_test(t, typed_settings_in_state);
 	tcase_add_test(t, detached_survives_creator);
 	tcase_add_test(t, readonly_rootfs_and_binds);
 	tcase_add_test(t, user_namespace);

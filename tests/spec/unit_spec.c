@@ -926,9 +926,10 @@ START_TEST(test_privileged)
 	ck_assert(!arr_has_str(json_object_get(mount_at(s, "/sys/fs/cgroup"), "options"), "ro"));
 	ck_assert(arr_has_str(json_object_get(mount_at(s, "/sys"), "options"), "nosuid"));
 	char *v = NULL;
-	tu_ok(berth_spec_get(&v, s, "/annotations/io.berth.privileged"));
-	ck_assert_str_eq(v, "\"true\"");
+	tu_ok(berth_spec_get(&v, s, "/berth/privileged")); /* a typed setting, not an annotation */
+	ck_assert_str_eq(v, "true");
 	berth_free(v);
+	ck_assert_ptr_null(json_object_get(J(s), "annotations"));
 	tu_ok(berth_spec_validate(s));
 	tu_ok(berth_spec_set_privileged(s, 1)); /* twice is fine */
 	tu_ok(berth_spec_validate(s));
@@ -936,6 +937,7 @@ START_TEST(test_privileged)
 	/* off restores the default confinement */
 	tu_ok(berth_spec_set_privileged(s, 0));
 	ck_assert(json_equal(J(s), J(def)));
+	ck_assert_int_eq(berth_spec_get(&v, s, "/berth"), BERTH_ENOTFOUND);
 	tu_ok(berth_spec_set_privileged(s, 0)); /* not privileged: nothing to do */
 	ck_assert(json_equal(J(s), J(def)));
 	assert_err(berth_spec_set_privileged(NULL, 1), BERTH_EINVAL, "privileged");

@@ -465,6 +465,12 @@ DECLARATIONS: Dict[str, Tuple[Any, Sequence[Any], bool]] = {
     "berth_container_supervised": (c_int, [ContainerP], False),
     "berth_container_supervise": (_I, [ContainerP], True),
     "berth_container_adopt": (_I, [ContainerP], True),
+    # BERTH_0.2 (issue 11): berth's own settings of a spec and a container, typed
+    "berth_spec_network": (_S, [SpecP], False),
+    "berth_spec_image": (_S, [SpecP], False),
+    "berth_spec_ports": (_I, [POINTER(PortListP), SpecP], True),
+    "berth_container_image": (_S, [ContainerP], False),
+    "berth_container_network": (_S, [ContainerP], False),
     "berth_network_options_init": (_I, [POINTER(NetworkOptions), c_uint], True),
     "berth_network_create": (_I, [CtxP, c_char_p, POINTER(NetworkOptions)], True),
     "berth_network_remove": (_I, [CtxP, c_char_p], True),

@@ -436,6 +436,17 @@ class Container(Handle):
         return self._signal
 
     @property
+    def image(self) -> Optional[str]:
+        """The id of the image the container was created from, or None."""
+        return dec(self._state(lib.berth_container_image)) or None
+
+    @property
+    def network(self) -> str:
+        """The network mode it was created with ("none", "host", "bridge",
+        "container:ID" or a network's name)."""
+        return dec(self._state(lib.berth_container_network))
+
+    @property
     def log_path(self) -> Optional[str]:
         with self._lock:
             return dec(lib.berth_container_log_path(self._handle())) or None

@@ -10,13 +10,14 @@ from ctypes import byref, c_uint32, c_void_p
 
 from . import errors
 from ._handle import Handle
-from ._lib import SpecP, enc, lib, strv, take_string
+from ._lib import SpecP, dec, enc, lib, strv, take_string
 
 # typing only for type checkers: importing it costs `import berth` ~10 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
     from ._types import Args, Env, PathArg, Ports, User
+    from .net import Port
     from .image import Image
 
 _MISSING = object()
@@ -337,6 +338,29 @@ class Spec(Handle):
         for p in net.to_ports(port):
             with p._to_c() as c:
                 self._call(lib.berth_spec_add_port, c)
+
+    @property
+    def network(self) -> str:
+        """The network mode set with set_network() ("none" when unset)."""
+        with self._lock:
+            return dec(lib.berth_spec_network(self._handle()))
+
+    @property
+    def ports(self) -> List[Port]:
+        """The published ports as given: [berth.net.Port] (host port 0 or a
+        pool until create)."""
+        from . import net
+        from ._lib import PortListP
+        out = PortListP()
+        with self._lock:
+            lib.berth_spec_ports(byref(out), self._handle())
+        return net._take_ports(out)
+
+    @property
+    def image(self) -> Optional[str]:
+        """The id of the image set with set_image(), or None."""
+        with self._lock:
+            return dec(lib.berth_spec_image(self._handle())) or None
 
     def set_dns(self, servers: Optional[Sequence[str]]) -> Spec:
         """DNS servers for /etc/resolv.conf (None: the host's)."""

@@ -2,8 +2,8 @@
  * What a berth_port is inside the library (opaque to callers since 0.2,
  * include/berth/port.h). Free to change: callers only see accessors. The
  * 0.1 layout callers built against 0.1 still use is in ports_compat.c. */
-#ifndef BERTH_NET_PORT_H
-#define BERTH_NET_PORT_H
+#ifndef BERTH_COMMON_PORT_H
+#define BERTH_COMMON_PORT_H
 
 #include "internal.h"
 #include "common/symver.h"
