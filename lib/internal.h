@@ -51,6 +51,12 @@ typedef struct { int code, sys_errno; char *message; } berth__err_saved;
 BERTH_HIDDEN void berth__err_save(berth__err_saved *s);
 BERTH_HIDDEN void berth__err_restore(berth__err_saved *s);
 
+/* --- arenas (lib/common/arena.c) --- */
+/* n zeroed bytes (and a NUL after them) chained on *arena; NULL with the error set. */
+BERTH_HIDDEN void *berth__arena_alloc(void **arena, size_t n);
+/* Frees every allocation of *arena at once and empties it. */
+BERTH_HIDDEN void berth__arena_free(void **arena);
+
 /* --- logging (lib/common/context.c) --- */
 BERTH_HIDDEN void berth__log(berth_ctx *ctx, int level, const char *fmt, ...) BERTH_PRINTF(3, 4);
 

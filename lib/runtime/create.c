@@ -68,7 +68,7 @@ static void close_fd(int *fd)
 static int use_spec(create_job *j, json_t *rewritten)
 {
 	berth__config *now;
-	int r = berth__config_parse(&now, rewritten);
+	int r = berth__config_reparse(&now, rewritten);
 	json_decref(j->rewritten);
 	j->rewritten = rewritten;
 	j->spec = rewritten;

@@ -22,19 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef struct arena_node { struct arena_node *next; } arena_node;
-
-static void *pa(berth__plan *p, size_t n)
-{
-	arena_node *a = calloc(1, sizeof(arena_node) + n + 1);
-	if (!a) {
-		berth__err_nomem();
-		return NULL;
-	}
-	a->next = p->arena;
-	p->arena = a;
-	return a + 1;
-}
+static void *pa(berth__plan *p, size_t n) { return berth__arena_alloc(&p->arena, n); }
 
 static char *pstrdup(berth__plan *p, const char *s)
 {
@@ -77,13 +65,7 @@ void berth__plan_free(berth__plan *p)
 		close(p->cgroup_procs_fds[i]);
 	p->n_cgroup_procs = 0;
 	free(p->seccomp.filter);
-	arena_node *a = p->arena;
-	while (a) {
-		arena_node *n = a->next;
-		free(a);
-		a = n;
-	}
-	p->arena = NULL;
+	berth__arena_free(&p->arena);
 	p->seccomp.filter = NULL;
 }
 

@@ -9,8 +9,6 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-typedef struct arena_node { struct arena_node *next; } arena_node;
-
 berth__config *berth__config_new(json_t *spec)
 {
 	berth__config *c = calloc(1, sizeof *c);
@@ -23,17 +21,7 @@ berth__config *berth__config_new(json_t *spec)
 	return c;
 }
 
-void *berth__config_alloc(berth__config *cfg, size_t n)
-{
-	arena_node *a = calloc(1, sizeof(arena_node) + n);
-	if (!a) {
-		berth__err_nomem();
-		return NULL;
-	}
-	a->next = cfg->arena;
-	cfg->arena = a;
-	return a + 1;
-}
+void *berth__config_alloc(berth__config *cfg, size_t n) { return berth__arena_alloc(&cfg->arena, n); }
 
 const char *const *berth__config_strv(berth__config *cfg, const json_t *arr, size_t *n)
 {
@@ -52,12 +40,7 @@ void berth__config_free(berth__config *cfg)
 {
 	if (!cfg)
 		return;
-	arena_node *a = cfg->arena;
-	while (a) {
-		arena_node *n = a->next;
-		free(a);
-		a = n;
-	}
+	berth__arena_free(&cfg->arena);
 	json_decref(cfg->json);
 	berth__spec_ext_clear(&cfg->ext);
 	free(cfg);

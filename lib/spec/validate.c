@@ -642,7 +642,7 @@ static int parse_seccomp(berth__config *cfg, const json_t *lnx)
 		return 0;
 	if ((r = check_obj(sc, "linux.seccomp")) < 0)
 		return r;
-	if ((r = berth__seccomp_validate(sc)) < 0)
+	if (!cfg->seccomp_checked && (r = berth__seccomp_validate(sc)) < 0)
 		return ensure_prefix(r, "linux.seccomp");
 	cfg->seccomp = sc;
 	return 0;
@@ -739,11 +739,12 @@ static int parse_spec(berth__config *cfg, const json_t *root)
 	return 0;
 }
 
-int berth__config_parse(berth__config **out, json_t *spec)
+static int config_parse(berth__config **out, json_t *spec, int seccomp_checked)
 {
 	berth__config *cfg = berth__config_new(spec);
 	if (!cfg)
 		return BERTH_ENOMEM;
+	cfg->seccomp_checked = seccomp_checked;
 	int r = parse_spec(cfg, spec);
 	if (r < 0 || !out) {
 		berth__config_free(cfg);
@@ -753,6 +754,9 @@ int berth__config_parse(berth__config **out, json_t *spec)
 	berth__err_ok();
 	return 0;
 }
+
+int berth__config_parse(berth__config **out, json_t *spec) { return config_parse(out, spec, 0); }
+int berth__config_reparse(berth__config **out, json_t *spec) { return config_parse(out, spec, 1); }
 
 BERTH_EXTERN int berth_spec_validate(const berth_spec *spec)
 {
