@@ -4,6 +4,7 @@
 # "python"; BERTH_INSTALL_PYTHON=ON puts it in a plain install) importable with
 # only that prefix's paths: no source tree, no BERTH_LIBRARY.
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,11 @@ from conftest import BUILD
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 PYTHON = "/usr/bin/python3"  # Debian's, with python3-setuptools, python3-venv and mypy
 LIBRARY = os.environ.get("BERTH_LIBRARY", os.path.join(BUILD, "lib", "libberth.so.0"))
+
+
+def _project_version():
+    with open(os.path.join(SRC, "CMakeLists.txt")) as f:
+        return re.search(r"project\(berth VERSION ([0-9.]+)", f.read()).group(1)
 
 
 def _clean_env(**extra):
@@ -52,18 +58,20 @@ def venv(tmp_path_factory):
 
 def test_pip_install_pure_python(venv):
     py, d = venv
-    r = _run([py, "-c", "import berth, sys; print(berth.__file__); print(berth.version()); "
+    r = _run([py, "-c", "import berth, sys; print(berth.__file__); print(berth.version()); print(berth.__version__); "
                         "print(sorted(berth.__all__) == sorted(set(berth.__all__)))"],
              cwd=str(d), env=_clean_env(BERTH_LIBRARY=LIBRARY))
-    path, version, unique = r.stdout.split()
+    path, version, pyversion, unique = r.stdout.split()
     assert path.startswith(str(d / "env")), "berth imported from %s, not the venv" % path
-    assert version == "0.1.0" and unique == "True"
+    # the library, the package and its metadata carry the project's version
+    want = _project_version()
+    assert version == want and pyversion == want and unique == "True", r.stdout
     pkg = os.path.dirname(path)
     files = sorted(os.listdir(pkg))
     assert "py.typed" in files, files
     assert not [f for f in files if f.endswith((".so", ".c"))], files
-    dist = [f for f in os.listdir(os.path.dirname(pkg)) if f.startswith("berth-0.1.0.dist-info")]
-    assert dist, "no berth-0.1.0.dist-info next to the package"
+    dist = [f for f in os.listdir(os.path.dirname(pkg)) if f.startswith("berth-")]
+    assert dist == ["berth-%s.dist-info" % want], dist
 
 
 GOOD = """

@@ -395,7 +395,7 @@ class Context(Handle):
                 s.update_env(env)
             if cwd is not None:
                 s.set_cwd(cwd)
-            if _is_user_name(user):
+            if isinstance(user, (str, bytes)) and _is_user_name(user):
                 s.set_user_name(user, user_root if user_root is not None else
                                 _abspath(rootfs) if rootfs is not None else s.get("/root/path"))
             elif user is not None:

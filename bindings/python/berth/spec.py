@@ -242,7 +242,7 @@ class Spec(Handle):
         arr = (c_uint32 * len(gids))(*gids) if gids else None
         return self._call(lib.berth_spec_set_user, uid, gid, arr, len(gids))
 
-    def set_user_name(self, user: str, root: Any = None) -> Spec:
+    def set_user_name(self, user: Union[str, bytes], root: Any = None) -> Spec:
         """process.user from "NAME[:GROUP]" or "UID[:GID]" (docker run -u),
         names looked up in the container's /etc/passwd and /etc/group:
         root is a rootfs directory, a list of directories lowest first (an
