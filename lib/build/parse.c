@@ -461,13 +461,11 @@ static int check_args(bd_instr *in, const char *name, char esc)
 	return 0;
 }
 
-int berth__dockerfile_parse(bd_file *out, const char *text, size_t len, const char *name)
+/* text split at newlines (a trailing \r dropped); *out malloc'd. */
+static int split_lines(line **out, size_t *out_n, const char *text, size_t len, const char *name)
 {
-	memset(out, 0, sizeof *out);
-	out->escape = '\\';
-	if (!name)
-		name = "Dockerfile";
-	/* lines */
+	if (memchr(text, '\0', len))
+		return berth__err(BERTH_EINVAL, "%s: a NUL byte: not a text file", name);
 	size_t nl = 0, cap = 0;
 	line *L = NULL;
 	for (size_t i = 0; i <= len;) {
@@ -493,16 +491,18 @@ int berth__dockerfile_parse(bd_file *out, const char *text, size_t len, const ch
 		nl++;
 		i = j + 1;
 	}
-	if (memchr(text, '\0', len)) {
-		free(L);
-		return berth__err(BERTH_EINVAL, "%s: a NUL byte: not a text file", name);
-	}
-	int r = 0;
-	size_t li = 0;
-	/* parser directives: "# key=value" lines at the very top */
-	for (; li < nl; li++) {
-		const char *s = L[li].s;
-		size_t k = 0, ln = L[li].len;
+	*out = L;
+	*out_n = nl;
+	return 0;
+}
+
+/* Parser directives: "# key=value" lines at the very top (escape, syntax,
+ * check); *li is left at the first line that is not one. */
+static int parse_directives(bd_file *out, const line *L, size_t nl, size_t *li, const char *name)
+{
+	for (; *li < nl; (*li)++) {
+		const char *s = L[*li].s;
+		size_t k = 0, ln = L[*li].len;
 		while (k < ln && isspace((unsigned char)s[k]))
 			k++;
 		if (k >= ln || s[k] != '#')
@@ -525,218 +525,234 @@ int berth__dockerfile_parse(bd_file *out, const char *text, size_t len, const ch
 		while (ve > vs && isspace((unsigned char)s[ve - 1]))
 			ve--;
 		if (ke - ks == 6 && !strncasecmp(s + ks, "escape", 6)) {
-			if (ve - vs != 1 || (s[vs] != '\\' && s[vs] != '`')) {
-				r = berth__err(BERTH_EINVAL, "%s:%zu: invalid escape token '%.*s': it must be ` or \\", name, li + 1,
-				               (int)(ve - vs), s + vs);
-				goto fail;
-			}
+			if (ve - vs != 1 || (s[vs] != '\\' && s[vs] != '`'))
+				return berth__err(BERTH_EINVAL, "%s:%zu: invalid escape token '%.*s': it must be ` or \\", name,
+				                  *li + 1, (int)(ve - vs), s + vs);
 			out->escape = s[vs];
 		} else if (!((ke - ks == 6 && !strncasecmp(s + ks, "syntax", 6)) ||
 		             (ke - ks == 5 && !strncasecmp(s + ks, "check", 5))))
 			break; /* an unknown directive is a comment */
 	}
-	char esc = out->escape;
-	size_t vcap = 0;
+	return 0;
+}
+
+/* The logical line starting at L[*li]: continuations (a line ending in the
+ * escape character) joined, comment and blank lines inside skipped. */
+static char *logical_line(const line *L, size_t nl, size_t *li, char esc)
+{
+	sbuf lg = { 0 };
+	for (;;) {
+		const char *s = L[*li].s;
+		size_t ln = L[*li].len;
+		while (ln && (s[ln - 1] == ' ' || s[ln - 1] == '\t'))
+			ln--;
+		(*li)++;
+		if (ln && s[ln - 1] == esc) {
+			sb_addn(&lg, s, ln - 1);
+			while (*li < nl && (is_comment(&L[*li]) || is_blank(&L[*li])))
+				(*li)++;
+			if (*li >= nl)
+				break;
+			continue;
+		}
+		sb_addn(&lg, s, ln);
+		break;
+	}
+	return sb_take(&lg);
+}
+
+/* The instruction's name (upper-cased, a known one) and its --flags; *rest
+ * is left at its arguments. */
+static int parse_command(bd_instr *in, char *p, char **rest, const char *name)
+{
+	size_t cl = 0;
+	while (p[cl] && !isspace((unsigned char)p[cl]))
+		cl++;
+	if (!(in->cmd = malloc(cl + 1)))
+		return berth__err_nomem();
+	for (size_t i = 0; i < cl; i++)
+		in->cmd[i] = (char)toupper((unsigned char)p[i]);
+	in->cmd[cl] = '\0';
+	size_t ki = 0;
+	for (; ki < BERTH_ARRAY_SIZE(known); ki++)
+		if (!strcmp(known[ki], in->cmd))
+			break;
+	if (ki == BERTH_ARRAY_SIZE(known)) {
+		in->cmd[0] = '\0';
+		return berth__err(BERTH_EINVAL, "%s:%d: unknown instruction: %.64s", name, in->line, p);
+	}
+	char *r = p + cl;
+	while (isspace((unsigned char)*r))
+		r++;
+	const char *allowed = allowed_flags(in->cmd);
+	while (allowed && r[0] == '-' && r[1] == '-') {
+		size_t fl = 0;
+		while (r[fl] && !isspace((unsigned char)r[fl]))
+			fl++;
+		char fname[64];
+		size_t nlen = 0;
+		while (nlen < fl - 2 && r[2 + nlen] != '=' && nlen < sizeof fname - 3)
+			nlen++;
+		snprintf(fname, sizeof fname, " %.*s ", (int)nlen, r + 2);
+		if (nlen == 0 || !strstr(allowed, fname))
+			return berth__err(BERTH_EINVAL, "%s:%d: %s: unknown flag: %.*s", name, in->line, in->cmd, (int)fl, r);
+		char **nf = realloc(in->flags, (in->nflags + 2) * sizeof *nf);
+		if (!nf)
+			return berth__err_nomem();
+		in->flags = nf;
+		if (!(nf[in->nflags] = strndup(r, fl)))
+			return berth__err_nomem();
+		nf[++in->nflags] = NULL;
+		r += fl;
+		while (isspace((unsigned char)*r))
+			r++;
+	}
+	*rest = r;
+	return 0;
+}
+
+/* A heredoc of RUN, COPY or ADD: its body is the lines after the
+ * instruction up to the marker word (*li moves past them). */
+static int parse_heredoc(bd_instr *in, const line *L, size_t nl, size_t *li, const char *name)
+{
+	char word[128];
+	int dash = 0;
+	size_t hs, he;
+	if ((strcmp(in->cmd, "RUN") && strcmp(in->cmd, "COPY") && strcmp(in->cmd, "ADD")) ||
+	    !find_heredoc(in->rest, word, sizeof word, &dash, &hs, &he))
+		return 0;
+	sbuf body = { 0 };
+	int closed = 0;
+	while (*li < nl) {
+		const char *s = L[*li].s;
+		size_t ln = L[*li].len;
+		(*li)++;
+		if (dash)
+			while (ln && *s == '\t')
+				s++, ln--;
+		if (ln == strlen(word) && !memcmp(s, word, ln)) {
+			closed = 1;
+			break;
+		}
+		sb_addn(&body, s, ln);
+		sb_addc(&body, '\n');
+	}
+	if (!closed) {
+		free(body.p);
+		return berth__err(BERTH_EINVAL, "%s:%d: heredoc '%s' is not terminated", name, in->line, word);
+	}
+	if (!body.p)
+		sb_add(&body, "");
+	/* the rest without the marker, to see whether the heredoc is the whole command */
+	int bare = 1;
+	for (size_t i = 0; in->rest[i]; i++)
+		if ((i < hs || i >= he) && !isspace((unsigned char)in->rest[i]))
+			bare = 0;
+	in->heredoc_bare = bare;
+	if (!(in->heredoc = sb_take(&body)) || !(in->heredoc_name = berth__strdup(word)))
+		return BERTH_ENOMEM;
+	return 0;
+}
+
+/* The exec form: arguments that are a JSON array of strings. */
+static int parse_exec_form(bd_instr *in)
+{
+	if (in->rest[0] != '[')
+		return 0;
+	json_t *j = json_loads(in->rest, JSON_REJECT_DUPLICATES, NULL);
+	int ok = json_is_array(j), r = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(j, i, e) if (!json_is_string(e)) ok = 0;
+	if (ok) {
+		size_t n = json_array_size(j);
+		char **tmp = calloc(n + 1, sizeof *tmp);
+		if (tmp) {
+			json_array_foreach(j, i, e) tmp[i] = (char *)json_string_value(e);
+			in->args = berth__strv_pack(tmp, n);
+			free(tmp);
+		}
+		if (!in->args)
+			r = berth__err_nomem();
+		in->nargs = n;
+		in->json = 1;
+	}
+	json_decref(j);
+	return r;
+}
+
+/* One instruction from the logical line starting at L[*li]. */
+static int parse_instruction(bd_file *out, size_t *vcap, const line *L, size_t nl, size_t *li, const char *name)
+{
+	int start = (int)*li + 1;
+	char *logical = logical_line(L, nl, li, out->escape);
+	if (!logical)
+		return BERTH_ENOMEM;
+	if (out->n == *vcap) {
+		size_t nc = *vcap ? *vcap * 2 : 16;
+		bd_instr *nv = realloc(out->v, nc * sizeof *nv);
+		if (!nv) {
+			free(logical);
+			return berth__err_nomem();
+		}
+		out->v = nv;
+		*vcap = nc;
+	}
+	bd_instr *in = &out->v[out->n++];
+	memset(in, 0, sizeof *in);
+	in->line = start;
+	char *p = logical, *rest = NULL;
+	while (isspace((unsigned char)*p))
+		p++;
+	int r = parse_command(in, p, &rest, name);
+	if (r == 0) {
+		in->text = berth__strdup(p);
+		in->rest = berth__strdup(rest);
+		if (!in->text || !in->rest)
+			r = BERTH_ENOMEM;
+	}
+	free(logical);
+	if (r < 0 || (r = parse_heredoc(in, L, nl, li, name)) < 0 || (r = parse_exec_form(in)) < 0)
+		return r;
+	return check_args(in, name, out->escape);
+}
+
+/* Only ARG before the first FROM, and a FROM at all. */
+static int check_stages(const bd_file *out, const char *name)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		if (!strcmp(out->v[i].cmd, "FROM"))
+			return 0;
+		if (strcmp(out->v[i].cmd, "ARG"))
+			return berth__err(BERTH_EINVAL, "%s:%d: %s before the first FROM: no build stage in current context",
+			                  name, out->v[i].line, out->v[i].cmd);
+	}
+	return berth__err(BERTH_EINVAL, "%s: no FROM instruction: a Dockerfile must start a build stage with FROM", name);
+}
+
+int berth__dockerfile_parse(bd_file *out, const char *text, size_t len, const char *name)
+{
+	memset(out, 0, sizeof *out);
+	out->escape = '\\';
+	if (!name)
+		name = "Dockerfile";
+	size_t nl = 0, li = 0, vcap = 0;
+	line *L = NULL;
+	int r = split_lines(&L, &nl, text, len, name);
+	if (r < 0)
+		return r;
+	if ((r = parse_directives(out, L, nl, &li, name)) < 0)
+		goto fail;
 	while (li < nl) {
 		if (is_blank(&L[li]) || is_comment(&L[li])) {
 			li++;
 			continue;
 		}
-		int start = (int)li + 1;
-		sbuf lg = { 0 };
-		/* the logical line: continuations joined */
-		for (;;) {
-			const char *s = L[li].s;
-			size_t ln = L[li].len;
-			while (ln && (s[ln - 1] == ' ' || s[ln - 1] == '\t'))
-				ln--;
-			li++;
-			if (ln && s[ln - 1] == esc) {
-				sb_addn(&lg, s, ln - 1);
-				while (li < nl && (is_comment(&L[li]) || is_blank(&L[li])))
-					li++;
-				if (li >= nl)
-					break;
-				continue;
-			}
-			sb_addn(&lg, s, ln);
-			break;
-		}
-		char *logical = sb_take(&lg);
-		if (!logical) {
-			r = BERTH_ENOMEM;
-			goto fail;
-		}
-		if (out->n == vcap) {
-			vcap = vcap ? vcap * 2 : 16;
-			bd_instr *nv = realloc(out->v, vcap * sizeof *nv);
-			if (!nv) {
-				free(logical);
-				r = berth__err_nomem();
-				goto fail;
-			}
-			out->v = nv;
-		}
-		bd_instr *in = &out->v[out->n++];
-		memset(in, 0, sizeof *in);
-		in->line = start;
-		/* trim leading space */
-		char *p = logical;
-		while (isspace((unsigned char)*p))
-			p++;
-		size_t cl = 0;
-		while (p[cl] && !isspace((unsigned char)p[cl]))
-			cl++;
-		in->cmd = malloc(cl + 1);
-		if (!in->cmd) {
-			free(logical);
-			r = berth__err_nomem();
-			goto fail;
-		}
-		for (size_t i = 0; i < cl; i++)
-			in->cmd[i] = (char)toupper((unsigned char)p[i]);
-		in->cmd[cl] = '\0';
-		size_t ki = 0;
-		for (; ki < BERTH_ARRAY_SIZE(known); ki++)
-			if (!strcmp(known[ki], in->cmd))
-				break;
-		if (ki == BERTH_ARRAY_SIZE(known)) {
-			r = berth__err(BERTH_EINVAL, "%s:%d: unknown instruction: %.64s", name, start, p);
-			in->cmd[0] = '\0';
-			free(logical);
-			goto fail;
-		}
-		char *rest = p + cl;
-		while (isspace((unsigned char)*rest))
-			rest++;
-		/* flags */
-		const char *allowed = allowed_flags(in->cmd);
-		while (allowed && rest[0] == '-' && rest[1] == '-') {
-			size_t fl = 0;
-			while (rest[fl] && !isspace((unsigned char)rest[fl]))
-				fl++;
-			char fname[64];
-			size_t nlen = 0;
-			while (nlen < fl - 2 && rest[2 + nlen] != '=' && nlen < sizeof fname - 3)
-				nlen++;
-			snprintf(fname, sizeof fname, " %.*s ", (int)nlen, rest + 2);
-			if (nlen == 0 || !strstr(allowed, fname)) {
-				r = berth__err(BERTH_EINVAL, "%s:%d: %s: unknown flag: %.*s", name, start, in->cmd, (int)fl, rest);
-				free(logical);
-				goto fail;
-			}
-			char **nf = realloc(in->flags, (in->nflags + 2) * sizeof *nf);
-			if (!nf) {
-				free(logical);
-				r = berth__err_nomem();
-				goto fail;
-			}
-			in->flags = nf;
-			if (!(nf[in->nflags] = strndup(rest, fl))) {
-				free(logical);
-				r = berth__err_nomem();
-				goto fail;
-			}
-			nf[++in->nflags] = NULL;
-			rest += fl;
-			while (isspace((unsigned char)*rest))
-				rest++;
-		}
-		in->text = berth__strdup(p);
-		in->rest = berth__strdup(rest);
-		free(logical);
-		if (!in->text || !in->rest) {
-			r = BERTH_ENOMEM;
-			goto fail;
-		}
-		/* heredocs (RUN, COPY, ADD) */
-		char word[128];
-		int dash = 0;
-		size_t hs, he;
-		if ((!strcmp(in->cmd, "RUN") || !strcmp(in->cmd, "COPY") || !strcmp(in->cmd, "ADD")) &&
-		    find_heredoc(in->rest, word, sizeof word, &dash, &hs, &he)) {
-			sbuf body = { 0 };
-			int closed = 0;
-			while (li < nl) {
-				const char *s = L[li].s;
-				size_t ln = L[li].len;
-				li++;
-				if (dash)
-					while (ln && *s == '\t')
-						s++, ln--;
-				if (ln == strlen(word) && !memcmp(s, word, ln)) {
-					closed = 1;
-					break;
-				}
-				sb_addn(&body, s, ln);
-				sb_addc(&body, '\n');
-			}
-			if (!closed) {
-				free(body.p);
-				r = berth__err(BERTH_EINVAL, "%s:%d: heredoc '%s' is not terminated", name, start, word);
-				goto fail;
-			}
-			if (!body.p)
-				sb_add(&body, "");
-			/* the rest without the marker, to see whether the heredoc is the whole command */
-			int bare = 1;
-			for (size_t i = 0; in->rest[i]; i++)
-				if ((i < hs || i >= he) && !isspace((unsigned char)in->rest[i]))
-					bare = 0;
-			in->heredoc_bare = bare;
-			if (!(in->heredoc = sb_take(&body)) || !(in->heredoc_name = berth__strdup(word))) {
-				r = BERTH_ENOMEM;
-				goto fail;
-			}
-		}
-		/* exec form */
-		if (in->rest[0] == '[') {
-			json_t *j = json_loads(in->rest, JSON_REJECT_DUPLICATES, NULL);
-			int ok = json_is_array(j);
-			size_t i;
-			json_t *e;
-			json_array_foreach(j, i, e) if (!json_is_string(e)) ok = 0;
-			if (ok) {
-				size_t n = json_array_size(j);
-				char **tmp = calloc(n + 1, sizeof *tmp);
-				if (!tmp) {
-					json_decref(j);
-					r = berth__err_nomem();
-					goto fail;
-				}
-				json_array_foreach(j, i, e) tmp[i] = (char *)json_string_value(e);
-				in->args = berth__strv_pack(tmp, n);
-				free(tmp);
-				if (!in->args) {
-					json_decref(j);
-					r = berth__err_nomem();
-					goto fail;
-				}
-				in->nargs = n;
-				in->json = 1;
-			}
-			json_decref(j);
-		}
-		if ((r = check_args(in, name, esc)) < 0)
+		if ((r = parse_instruction(out, &vcap, L, nl, &li, name)) < 0)
 			goto fail;
 	}
-	/* an instruction before the first FROM must be ARG */
-	for (size_t i = 0; i < out->n; i++) {
-		if (!strcmp(out->v[i].cmd, "FROM"))
-			break;
-		if (strcmp(out->v[i].cmd, "ARG")) {
-			r = berth__err(BERTH_EINVAL, "%s:%d: %s before the first FROM: no build stage in current context", name,
-			               out->v[i].line, out->v[i].cmd);
-			goto fail;
-		}
-	}
-	size_t k = 0;
-	for (; k < out->n && strcmp(out->v[k].cmd, "FROM"); k++)
-		;
-	if (k == out->n) {
-		r = berth__err(BERTH_EINVAL, "%s: no FROM instruction: a Dockerfile must start a build stage with FROM", name);
+	if ((r = check_stages(out, name)) < 0)
 		goto fail;
-	}
 	free(L);
 	return 0;
 fail:
