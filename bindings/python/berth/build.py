@@ -9,6 +9,11 @@ A failed build raises the library's error (berth.BerthError and its
 subclasses) with two more attributes: ``exit_code`` (the failed RUN step's
 exit code, else 0) and ``output`` (everything the build printed).
 
+Stopping from the output callback: ``output(kind, text)`` returning True
+(only True: None or a count such as sys.stdout.write's goes on) or raising
+kills the running RUN step, cleans up and raises berth.Canceled (the
+callback's exception as its __cause__).
+
 Cancelling: pass ``cancel=`` a ``threading.Event`` (or anything with an
 ``is_set()`` method). Once it is set, from another thread or from the output
 callback, the build stops at the next step or kills the running RUN step
@@ -41,11 +46,12 @@ def _strv(items):
 
 def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, build_args=None, target=None,
           no_cache=False, pull=False, platform=None, tls_verify=True, output=None, cancel=None):
-    """Runs berth_build(); returns a berth.Image with build_output (str),
-    build_steps_run and build_steps_cached. output(kind, text) is called
-    for every event on this thread (kind: "step", "output", "cached",
-    "info", "warning"). cancel: a threading.Event (anything with is_set())
-    that cancels the build once set."""
+    """Runs berth_build_image(); returns a berth.Image with build_output (str),
+    build_steps_run and build_steps_cached (from the berth_build_result).
+    output(kind, text) is called for every event on this thread (kind:
+    "step", "output", "cached", "info", "warning"); returning True or
+    raising stops the build with berth.Canceled. cancel: a threading.Event
+    (anything with is_set()) that cancels the build once set."""
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise TypeError("cancel must be a threading.Event (an object with is_set())")
     tags = [tag] if isinstance(tag, str) else list(tag or [])
