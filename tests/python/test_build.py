@@ -439,6 +439,14 @@ def test_python_build_stopped_by_its_output_callback(roots, tarball, tmp_path):
         assert isinstance(e.value.__cause__, KeyError)
         assert "STEP 2/3" in e.value.output and "started-by-py\n" not in e.value.output  # the RUN never ran
         assert _step_leftovers(root, run_root) == []
+
+        # Ctrl-C in the callback: the build stops and KeyboardInterrupt itself is raised
+        def interrupted(kind, text):
+            if text.startswith("STEP 2/3"):
+                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            c.build(str(ctx), tag="stopped:1", output=interrupted)
+        assert _step_leftovers(root, run_root) == [] and _layer_tmp_dirs(root) == []
         with pytest.raises(berth.NotFound):
             c.image("stopped:1")
 
