@@ -49,14 +49,18 @@ def test_import_run_remove(ctx, tarball):
     img.close()
 
 
-def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):
-    # an image made here, pushed with skopeo
+def _skopeo_push(tarball, registry, tmp_path):
+    """An image made here, pushed with skopeo as <registry>/py/busybox:1."""
     scratch = tempfile.mkdtemp(prefix="berth-pyscratch-", dir=str(tmp_path))
     with berth.Context(root=os.path.join(scratch, "r"), run_root=os.path.join(scratch, "rr")) as c2:
         c2.import_image(tarball, "busybox:src").close()
         src = "oci:%s/r/images:docker.io/library/busybox:src" % scratch
         subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", src,
                         "docker://%s/py/busybox:1" % registry], check=True)
+
+
+def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):
+    _skopeo_push(tarball, registry, tmp_path)
     seen = []
     img = ctx.pull("%s/py/busybox:1" % registry, progress=lambda d, s, done, total: seen.append(s))
     assert "downloading" in seen and "done" in seen
@@ -67,6 +71,56 @@ def test_pull_from_a_local_registry(ctx, tarball, registry, tmp_path):
     with pytest.raises(berth.NotFound) as ei:
         ctx.pull("%s/py/busybox:nope" % registry)
     assert "manifest unknown" in str(ei.value)
+
+
+def _store_temps(root, layers=False):
+    """What a pull leaves while it runs: blobs being written, layers being
+    unpacked (with layers=True: every layer, not only the temp ones)."""
+    left = []
+    for d in (os.path.join(root, "images", ".tmp"), os.path.join(root, "layers")):
+        if os.path.isdir(d):
+            left += [os.path.join(d, n) for n in os.listdir(d) if layers or n.startswith(".tmp")]
+    return left
+
+
+def test_progress_callback_stops_pull_and_push(ctx, roots, tarball, registry, tmp_path):
+    _skopeo_push(tarball, registry, tmp_path)
+    ref = "%s/py/busybox:1" % registry
+    seen = []
+
+    def stop_downloading(digest, status, done, total):
+        seen.append(status)
+        return status == "downloading"
+    with pytest.raises(berth.Canceled) as ei:
+        ctx.pull(ref, progress=stop_downloading)
+    assert "canceled by the progress callback" in str(ei.value) and ref in str(ei.value), str(ei.value)
+    assert ei.value.__cause__ is None
+    assert seen[-1] == "downloading" and "done" not in seen
+    assert _store_temps(roots[0], layers=True) == []
+    assert ctx.images() == []
+
+    # an exception in the callback stops it too, and is the cause
+    def broken(digest, status, done, total):
+        raise ValueError("progress bar broke")
+    with pytest.raises(berth.Canceled) as ei:
+        ctx.pull(ref, progress=broken)
+    assert isinstance(ei.value.__cause__, ValueError) and str(ei.value.__cause__) == "progress bar broke"
+    assert _store_temps(roots[0], layers=True) == [] and ctx.images() == []
+
+    # a 0.1-style callback (returns None, or a non-bool such as write()'s count) goes on
+    counted = []
+    img = ctx.pull(ref, progress=lambda d, s, done, total: counted.append(s) or len(counted))
+    assert "done" in counted and img.tags == [ref]
+    img.close()
+
+    # push: stopped at its first callback, nothing reaches the registry
+    dest = "%s/py/stopped:1" % registry
+    with pytest.raises(berth.Canceled) as ei:
+        ctx.push(ref, dest, progress=lambda d, s, done, total: True)
+    assert "canceled by the progress callback" in str(ei.value), str(ei.value)
+    with pytest.raises(berth.NotFound):
+        ctx.pull(dest)
+    assert _store_temps(roots[0]) == []
 
 
 def test_push_save_load_login(ctx, tarball, registry, tmp_path, monkeypatch):

@@ -397,6 +397,68 @@ def test_python_build_cancel(roots, tarball, tmp_path):
     # (the roots fixture checks that no container, mount or process is left)
 
 
+def _step_leftovers(root, run_root):
+    """Step containers (state dirs) and RUN processes a build left behind."""
+    left = []
+    for d in (os.path.join(root, "containers"), os.path.join(run_root, "containers")):
+        if os.path.isdir(d):
+            left += [os.path.join(d, n) for n in os.listdir(d)]
+    procs = subprocess.run(["pgrep", "-f", "started-by-py; sleep 37"], capture_output=True, text=True).stdout.split()
+    return left + ["pid %s" % p for p in procs]
+
+
+def test_python_build_stopped_by_its_output_callback(roots, tarball, tmp_path):
+    root, run_root = roots
+    ctx = _context(tmp_path, "FROM busybox:py\nRUN echo started-by-py; sleep 37\nRUN echo never\n")
+    with berth.Context(root=root, run_root=run_root) as c:
+        c.import_image(tarball, "busybox:py").close()
+        # True from the callback, while the RUN step runs: it is killed
+        seen = []
+
+        def stop_when_started(kind, text):
+            seen.append(text)
+            return kind == "output" and "started-by-py" in text
+        t0 = time.monotonic()
+        with pytest.raises(berth.Canceled) as e:
+            c.build(str(ctx), tag="stopped:1", output=stop_when_started)
+        assert time.monotonic() - t0 < 10
+        assert "build canceled by the output callback" in str(e.value), str(e.value)
+        assert e.value.__cause__ is None and e.value.exit_code == 0
+        assert "started-by-py" in e.value.output and "never" not in "".join(seen)
+        assert _step_leftovers(root, run_root) == []
+        assert _layer_tmp_dirs(root) == []
+        with pytest.raises(berth.NotFound):
+            c.image("stopped:1")
+
+        # an exception in the callback stops the build at once, and is the cause
+        def broken(kind, text):
+            if text.startswith("STEP 2/3"):
+                raise KeyError("no such event")
+        with pytest.raises(berth.Canceled) as e:
+            c.build(str(ctx), tag="stopped:1", output=broken)
+        assert isinstance(e.value.__cause__, KeyError)
+        assert "STEP 2/3" in e.value.output and "started-by-py\n" not in e.value.output  # the RUN never ran
+        assert _step_leftovers(root, run_root) == []
+
+        # Ctrl-C in the callback: the build stops and KeyboardInterrupt itself is raised
+        def interrupted(kind, text):
+            if text.startswith("STEP 2/3"):
+                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            c.build(str(ctx), tag="stopped:1", output=interrupted)
+        assert _step_leftovers(root, run_root) == [] and _layer_tmp_dirs(root) == []
+        with pytest.raises(berth.NotFound):
+            c.image("stopped:1")
+
+        # a 0.1-style callback (None, or a count as sys.stdout.write returns) builds
+        kinds = []
+        img = c.build(str(ctx), dockerfile_text="FROM busybox:py\nRUN echo ok > /ok\n",
+                      output=lambda kind, text: kinds.append(kind) or len(text))
+        assert img.build_steps_run == 1 and img.build_steps_cached == 0 and "step" in kinds
+        img.close()
+    # (the roots fixture checks that no container, mount or process is left)
+
+
 def _cache_entries(root):
     d = os.path.join(root, "build-cache")
     return set(os.listdir(d)) if os.path.isdir(d) else set()

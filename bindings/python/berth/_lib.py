@@ -20,7 +20,7 @@ import os
 # typing only for type checkers: importing it costs `import berth` ~10 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Sequence, Tuple
+    from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint32,
                     c_uint64, c_ulong, c_void_p)
 
@@ -259,7 +259,7 @@ def exec_options_defaults():
     return ExecOptions(EXEC_OPTIONS_VERSION, None, None, None, None, STDIO_FDS, -1, -1, -1)
 
 
-PULL_OPTIONS_VERSION = 1
+PULL_OPTIONS_VERSION = 2
 PULL_PROGRESS = CFUNCTYPE(None, c_char_p, c_int, c_uint64, c_uint64, c_void_p)
 PROGRESS_CB = CFUNCTYPE(c_int, c_char_p, c_int, c_uint64, c_uint64, c_void_p)  # 0.2: non-zero stops
 
@@ -271,7 +271,7 @@ class PullOptions(Structure):
                 ("on_progress", PROGRESS_CB)]
 
 
-BUILD_OPTIONS_VERSION = 1
+BUILD_OPTIONS_VERSION = 2
 BUILD_STEP, BUILD_OUTPUT, BUILD_CACHED, BUILD_INFO, BUILD_WARNING = 0, 1, 2, 3, 4
 BUILD_NO_CACHE = 1 << 0
 BUILD_PULL = 1 << 1
@@ -294,7 +294,7 @@ BUILD_RESULT_VERSION = 1
 class BuildResult(Structure):
     """berth_build_result (what berth_build_image did)."""
     _fields_ = [("version", c_uint), ("exit_code", c_int), ("steps_run", c_uint), ("steps_cached", c_uint)]
-PUSH_OPTIONS_VERSION = 1
+PUSH_OPTIONS_VERSION = 2
 
 
 class PushOptions(Structure):
@@ -597,6 +597,37 @@ def last_error(rc, func_name=None):
     if not msg:
         msg = "%s: %s" % (func_name or "berth", strerror(rc))
     return errors.make_error(code, sys_errno, msg)
+
+
+class CallbackGuard:
+    """Runs a Python callback on behalf of a 0.2 C callback that may stop the
+    operation: the callback returning True (only True: a 0.1 callback's None,
+    or the count sys.stdout.write returns, goes on) or raising stops it (the C
+    callback returns 1, the call fails with BERTH_ECANCELED). An exception is
+    kept: run the call under ``with guard:`` and berth.Canceled gets it as
+    __cause__ (KeyboardInterrupt and SystemExit are raised as they are)."""
+
+    def __init__(self) -> None:
+        self.error: Optional[BaseException] = None
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> int:
+        if self.error is not None:
+            return 1
+        try:
+            return 1 if fn(*args) is True else 0
+        except BaseException as e:  # an exception cannot cross into C: kept for the caller
+            self.error = e
+            return 1
+
+    def __enter__(self) -> "CallbackGuard":
+        return self
+
+    def __exit__(self, typ: Any, exc: Any, tb: Any) -> None:
+        if self.error is None or not isinstance(exc, errors.Canceled):
+            return
+        if not isinstance(self.error, Exception):
+            raise self.error
+        raise exc from self.error
 
 
 def _errcheck(result, func, args):

@@ -9,6 +9,11 @@ A failed build raises the library's error (berth.BerthError and its
 subclasses) with two more attributes: ``exit_code`` (the failed RUN step's
 exit code, else 0) and ``output`` (everything the build printed).
 
+Stopping from the output callback: ``output(kind, text)`` returning True
+(only True: None or a count such as sys.stdout.write's goes on) or raising
+kills the running RUN step, cleans up and raises berth.Canceled (the
+callback's exception as its __cause__).
+
 Cancelling: pass ``cancel=`` a ``threading.Event`` (or anything with an
 ``is_set()`` method). Once it is set, from another thread or from the output
 callback, the build stops at the next step or kills the running RUN step
@@ -41,11 +46,12 @@ def _strv(items):
 
 def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, build_args=None, target=None,
           no_cache=False, pull=False, platform=None, tls_verify=True, output=None, cancel=None):
-    """Runs berth_build(); returns a berth.Image with build_output (str),
-    build_steps_run and build_steps_cached. output(kind, text) is called
-    for every event on this thread (kind: "step", "output", "cached",
-    "info", "warning"). cancel: a threading.Event (anything with is_set())
-    that cancels the build once set."""
+    """Runs berth_build_image(); returns a berth.Image with build_output (str),
+    build_steps_run and build_steps_cached (from the berth_build_result).
+    output(kind, text) is called for every event on this thread (kind:
+    "step", "output", "cached", "info", "warning"); returning True or
+    raising stops the build with berth.Canceled. cancel: a threading.Event
+    (anything with is_set()) that cancels the build once set."""
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise TypeError("cancel must be a threading.Event (an object with is_set())")
     tags = [tag] if isinstance(tag, str) else list(tag or [])
@@ -56,16 +62,13 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
     log = []
 
     def cb(event, text, length, _payload):
-        try:
-            s = ctypes.string_at(text, length).decode("utf-8", "replace")
-            log.append(s if event == _lib.BUILD_OUTPUT else s + "\n")
-            if output is not None:
-                output(EVENTS.get(event, event), s)
-            if cancel is not None and cancel.is_set():
-                flag.value = 1
-        except Exception:  # an exception cannot cross into C
-            pass
-    fn = _lib.BUILD_OUTPUT_CB(cb)
+        s = ctypes.string_at(text, length).decode("utf-8", "replace")
+        log.append(s if event == _lib.BUILD_OUTPUT else s + "\n")
+        if cancel is not None and cancel.is_set():
+            flag.value = 1
+        return guard.call(output, EVENTS.get(event, event), s) if output is not None else 0
+    guard = _lib.CallbackGuard()
+    fn = _lib.BUILD_EVENT_CB(cb)
     tag_arr = _strv(tags)
     arg_arr = _strv(args)
     opts = _lib.BuildOptions()
@@ -78,7 +81,7 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
     opts.flags = (_lib.BUILD_NO_CACHE if no_cache else 0) | (_lib.BUILD_PULL if pull else 0)
     opts.platform = _lib.enc(platform) if platform else None
     opts.tls_verify = 1 if tls_verify else 0
-    opts.output = fn
+    opts.on_output = fn
     # the flag the library polls; a watcher thread copies the event into it
     # (the library call runs without the GIL, so the thread gets to run)
     flag = ctypes.c_int(0)
@@ -98,11 +101,13 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
         watcher = threading.Thread(target=watch, name="berth-build-cancel", daemon=True)
         watcher.start()
     h = _lib.ImageP()
+    result = _lib.BuildResult(_lib.BUILD_RESULT_VERSION)
     try:
-        _lib.lib.berth_build(byref(h), ctx_handle, _lib.enc(os.fspath(context)) if context is not None else None,
-                             byref(opts))
+        with guard:
+            _lib.lib.berth_build_image(byref(h), byref(result), ctx_handle,
+                                       _lib.enc(os.fspath(context)) if context is not None else None, byref(opts))
     except errors.BerthError as e:
-        e.exit_code = opts.exit_code
+        e.exit_code = result.exit_code
         e.output = "".join(log)
         raise
     finally:
@@ -111,6 +116,6 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
             watcher.join()
     img = Image(h)
     img.build_output = "".join(log)
-    img.build_steps_run = opts.steps_run
-    img.build_steps_cached = opts.steps_cached
+    img.build_steps_run = result.steps_run
+    img.build_steps_cached = result.steps_cached
     return img

@@ -209,7 +209,8 @@ class Context(Handle):
         """Pulls ref from its registry into the store: a berth.Image.
         progress(digest, status, done, total) is called from this thread;
         status is "resolving", "waiting", "downloading", "extracting",
-        "done" or "exists"."""
+        "done" or "exists". progress returning True (or raising) stops the
+        pull: berth.Canceled, the store left as before."""
         return _image.pull(self._handle(), ref, platform, tls_verify, username, password, progress)
 
     def build(self, context: PathArg, tag: Union[None, str, Sequence[str]] = None, dockerfile: Optional[str] = None,
@@ -221,7 +222,8 @@ class Context(Handle):
         with build_output, build_steps_run and build_steps_cached. tag: a
         reference or a list of them; build_args: a dict or "K=V" strings;
         cancel: a threading.Event that cancels the build once set (from
-        another thread or the output callback)."""
+        another thread or the output callback). output returning True (or
+        raising) stops the build: berth.Canceled."""
         from . import build as _build
         return _build.build(self._handle(), context, tag=tag, dockerfile=dockerfile, dockerfile_text=dockerfile_text,
                             build_args=build_args, target=target, no_cache=no_cache, pull=pull, platform=platform,
@@ -233,7 +235,8 @@ class Context(Handle):
         returns the manifest digest. chunk_size > 0 uploads in PATCH chunks;
         mount_from names a repository of the same registry to mount blobs
         from. progress(digest, status, done, total): status is "preparing",
-        "waiting", "uploading", "done", "exists" or "mounted"."""
+        "waiting", "uploading", "done", "exists" or "mounted"; returning True
+        (or raising) stops the push: berth.Canceled."""
         if isinstance(name, _image.Image):
             name = name.id
         return _image.push(self._handle(), name, dest, tls_verify, username, password, chunk_size, mount_from,

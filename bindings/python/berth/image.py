@@ -118,34 +118,44 @@ PULL_STATUS = ("resolving", "waiting", "downloading", "extracting", "done", "exi
 PUSH_STATUS = ("preparing", "waiting", "uploading", "?", "done", "exists", "mounted")
 
 
-def _progress_fn(progress, names=PULL_STATUS):
+def _progress_fn(progress, guard, names=PULL_STATUS):
+    """The 0.2 C callback (PROGRESS_CB) around progress: True or an
+    exception stops the pull or push (see _lib.CallbackGuard)."""
     if progress is None:
-        return _lib.PULL_PROGRESS()
+        return _lib.PROGRESS_CB()
 
     def cb(digest, status, done, total, _payload):
-        try:
-            progress(_lib._decode(digest) if digest else None, names[status] if 0 <= status < len(names) else status,
-                     done, total)
-        except Exception:  # an exception cannot cross into C
-            pass
-    return _lib.PULL_PROGRESS(cb)
+        return guard.call(progress, _lib._decode(digest) if digest else None,
+                          names[status] if 0 <= status < len(names) else status, done, total)
+    return _lib.PROGRESS_CB(cb)
+
+
+def _progress_options(opts, progress, guard, names=PULL_STATUS):
+    opts.on_progress = _progress_fn(progress, guard, names)
+    return opts
 
 
 def pull(ctx_handle, ref, platform=None, tls_verify=True, username=None, password=None, progress=None):
-    opts = _lib.PullOptions(_lib.PULL_OPTIONS_VERSION, _lib.enc(platform) if platform else None,
-                            1 if tls_verify else 0, _lib.enc(username) if username else None,
-                            _lib.enc(password) if password else None, _progress_fn(progress), None)
+    guard = _lib.CallbackGuard()
+    opts = _progress_options(_lib.PullOptions(_lib.PULL_OPTIONS_VERSION, _lib.enc(platform) if platform else None,
+                                              1 if tls_verify else 0, _lib.enc(username) if username else None,
+                                              _lib.enc(password) if password else None), progress, guard)
     h = _lib.ImageP()
-    _lib.lib.berth_image_pull(byref(h), ctx_handle, _lib.enc(ref), byref(opts))
+    with guard:
+        _lib.lib.berth_image_pull(byref(h), ctx_handle, _lib.enc(ref), byref(opts))
     return Image(h)
 
 
 def push(ctx_handle, name, dest=None, tls_verify=True, username=None, password=None, chunk_size=0,
          mount_from=None, progress=None):
-    opts = _lib.PushOptions(_lib.PUSH_OPTIONS_VERSION, 1 if tls_verify else 0,
-                            _lib.enc(username) if username else None, _lib.enc(password) if password else None,
-                            chunk_size, _lib.enc(mount_from) if mount_from else None,
-                            _progress_fn(progress, PUSH_STATUS), None)
+    guard = _lib.CallbackGuard()
+    opts = _progress_options(_lib.PushOptions(_lib.PUSH_OPTIONS_VERSION, 1 if tls_verify else 0,
+                                              _lib.enc(username) if username else None,
+                                              _lib.enc(password) if password else None,
+                                              chunk_size, _lib.enc(mount_from) if mount_from else None),
+                             progress, guard, PUSH_STATUS)
     out = c_void_p()
-    _lib.lib.berth_image_push(byref(out), ctx_handle, _lib.enc(name), _lib.enc(dest) if dest else None, byref(opts))
+    with guard:
+        _lib.lib.berth_image_push(byref(out), ctx_handle, _lib.enc(name), _lib.enc(dest) if dest else None,
+                                  byref(opts))
     return _lib._decode(_lib.take_string(out))
