@@ -29,9 +29,8 @@ typedef struct create_job {
 	const char *id;
 	char what[200];               /* "container <id>" */
 	berth_container *c;
-	berth__config *cfg;           /* owned by c; replaced when volumes or network rewrite the spec */
-	json_t *spec;                 /* the spec as stored: cfg->json, or a rewritten copy */
-	json_t *rewritten;            /* that copy (one reference), or NULL */
+	berth__config *cfg;           /* owned by c; updated when volumes or network rewrite the spec */
+	json_t *spec;                 /* the spec as stored: cfg->json, or cfg->rewritten */
 	/* rootfs */
 	char rootfs_abs[PATH_MAX];
 	const berth__create_params *overlay; /* the builder's overlay (creation parameters), or NULL */
@@ -63,22 +62,14 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The spec now differs from the one parsed: parse it again (volumes and the
- * network rewrite mounts, namespaces and the hostname). */
+/* The spec now differs from the one parsed (volumes and the network rewrite
+ * mounts, namespaces and the hostname): the config takes those from it. */
 static int use_spec(create_job *j, json_t *rewritten)
 {
-	berth__config *now;
-	int r = berth__config_reparse(&now, rewritten);
-	json_decref(j->rewritten);
-	j->rewritten = rewritten;
+	int r = berth__config_update(j->cfg, rewritten);
+	json_decref(rewritten); /* the config holds it */
 	j->spec = rewritten;
-	if (r < 0)
-		return berth__err_prefix("%s", j->what);
-	now->ext = j->cfg->ext; /* berth's settings go with it */
-	memset(&j->cfg->ext, 0, sizeof j->cfg->ext);
-	berth__config_free(j->cfg);
-	j->c->config = j->cfg = now;
-	return 0;
+	return r < 0 ? berth__err_prefix("%s", j->what) : 0;
 }
 
 /* --- rootfs: <root>/containers/<id>, and the overlay, the image's layers or the given directory --- */
@@ -452,7 +443,6 @@ static void job_release(create_job *j)
 	berth_cgroup_free(j->cg);
 	free(j->layers);
 	json_decref(j->state);
-	json_decref(j->rewritten);
 }
 
 int berth__container_create_in_process(berth_container **out, berth_ctx *ctx, berth__config *cfg,

@@ -24,72 +24,73 @@ BERTH_EXTERN int berth_exec_options_init(berth_exec_options *opts, unsigned int 
 	return berth__options_init(opts, version, &d, sizes, BERTH_ARRAY_SIZE(sizes), "berth_exec_options");
 }
 
-/* Applies the exec options on a copy of the container's process object. */
-static int exec_process_json(json_t **out, json_t *spec, const berth_exec_options *o, const char *id)
+/* "KEY=VALUE" of an exec's env: replaces the container's KEY or is added. */
+static int exec_env(berth__cfg_process *p, berth__config *cfg, const char *const *add)
 {
-	json_t *proc = json_deep_copy(json_object_get(spec, "process"));
-	if (!proc)
-		return berth__err_nomem();
-	json_t *args = json_array();
-	for (const char *const *a = o->args; *a; a++)
-		json_array_append_new(args, json_string(*a));
-	json_object_set_new(proc, "args", args);
-	if (o->env) {
-		json_t *env = json_object_get(proc, "env");
-		if (!env) {
-			env = json_array();
-			json_object_set_new(proc, "env", env);
-		}
-		for (const char *const *e = o->env; *e; e++) {
-			const char *eq = strchr(*e, '=');
-			if (!eq || eq == *e) {
-				json_decref(proc);
-				return berth__err(BERTH_EINVAL, "exec in %s: env '%s': must be KEY=VALUE", id, *e);
-			}
-			size_t kl = (size_t)(eq - *e) + 1, i;
-			json_t *v;
-			int replaced = 0;
-			json_array_foreach(env, i, v) {
-				const char *s = json_string_value(v);
-				if (s && !strncmp(s, *e, kl)) {
-					json_array_set_new(env, i, json_string(*e));
-					replaced = 1;
-					break;
-				}
-			}
-			if (!replaced)
-				json_array_append_new(env, json_string(*e));
-		}
+	size_t n = 0;
+	while (add[n])
+		n++;
+	const char **env = berth__config_alloc(cfg, (p->n_env + n + 1) * sizeof *env);
+	if (!env)
+		return BERTH_ENOMEM;
+	memcpy(env, p->env, p->n_env * sizeof *env);
+	size_t cnt = p->n_env;
+	for (const char *const *e = add; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || eq == *e)
+			return berth__err(BERTH_EINVAL, "env '%s': must be KEY=VALUE", *e);
+		size_t kl = (size_t)(eq - *e) + 1, i;
+		for (i = 0; i < cnt && strncmp(env[i], *e, kl); i++)
+			;
+		env[i] = *e;
+		cnt += i == cnt;
 	}
-	if (o->cwd) {
-		if (o->cwd[0] != '/') {
-			json_decref(proc);
-			return berth__err(BERTH_EINVAL, "exec in %s: cwd '%s': must be an absolute path", id, o->cwd);
-		}
-		json_object_set_new(proc, "cwd", json_string(o->cwd));
-	}
-	if (o->user) {
-		char *end;
-		unsigned long uid = strtoul(o->user, &end, 10), gid = uid;
-		if (end == o->user || (*end && *end != ':')) {
-			json_decref(proc);
-			return berth__err(BERTH_EINVAL, "exec in %s: user '%s': must be UID[:GID] (numeric)", id, o->user);
-		}
-		if (*end == ':') {
-			char *e2;
-			gid = strtoul(end + 1, &e2, 10);
-			if (e2 == end + 1 || *e2) {
-				json_decref(proc);
-				return berth__err(BERTH_EINVAL, "exec in %s: user '%s': must be UID[:GID] (numeric)", id, o->user);
-			}
-		}
-		json_t *u = json_object();
-		json_object_set_new(u, "uid", json_integer((json_int_t)uid));
-		json_object_set_new(u, "gid", json_integer((json_int_t)gid));
-		json_object_set_new(proc, "user", u);
-	}
-	*out = proc;
+	p->env = env;
+	p->n_env = cnt;
 	return 0;
+}
+
+static int exec_user(berth__cfg_process *p, const char *user)
+{
+	char *end, *e2;
+	unsigned long uid = strtoul(user, &end, 10), gid = uid;
+	int bad = end == user || (*end && *end != ':') || user[0] == '-';
+	if (!bad && *end == ':') {
+		gid = strtoul(end + 1, &e2, 10);
+		bad = e2 == end + 1 || *e2 || end[1] == '-';
+	}
+	if (bad)
+		return berth__err(BERTH_EINVAL, "user '%s': must be UID[:GID] (numeric)", user);
+	if (uid > UINT32_MAX || gid > UINT32_MAX)
+		return berth__err(BERTH_EINVAL, "user '%s': out of range", user);
+	/* the user given replaces the container's (its umask and additional gids too) */
+	p->uid = (uint32_t)uid;
+	p->gid = (uint32_t)gid;
+	p->n_gids = 0;
+	p->umask = -1;
+	return 0;
+}
+
+/* The exec's process: the container's (parsed from its spec) with the exec
+ * options applied in place; strings borrowed from the options or the spec. */
+static int exec_process(berth__cfg_process *p, berth__config *cfg, const json_t *spec, const berth_exec_options *o)
+{
+	int r = berth__config_parse_process(p, cfg, json_object_get(spec, "process"));
+	if (r < 0)
+		return r;
+	if (!o->args[0][0])
+		return berth__err(BERTH_EINVAL, "args[0]: must not be empty");
+	for (p->n_args = 0; o->args[p->n_args]; p->n_args++)
+		;
+	p->args = o->args;
+	if (o->env && (r = exec_env(p, cfg, o->env)) < 0)
+		return r;
+	if (o->cwd) {
+		if (o->cwd[0] != '/')
+			return berth__err(BERTH_EINVAL, "cwd '%s': must be an absolute path", o->cwd);
+		p->cwd = o->cwd;
+	}
+	return o->user ? exec_user(p, o->user) : 0;
 }
 
 BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, const berth_exec_options *opts)
@@ -108,13 +109,9 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 	if (c->status != BERTH_STATUS_RUNNING)
 		return berth__err(BERTH_ESTATE, "container %s: cannot exec in a %s container", c->id,
 		                  berth_status_name(c->status));
-	json_t *spec = NULL, *proc = NULL;
+	json_t *spec = NULL;
 	if ((r = berth__container_spec_json(&spec, c)) < 0)
 		return r;
-	if ((r = exec_process_json(&proc, spec, opts, c->id)) < 0) {
-		json_decref(spec);
-		return r;
-	}
 	berth__plan plan;
 	berth__plan_init(&plan);
 	berth__config *cfg = berth__config_new(spec); /* the exec's process, typed */
@@ -130,7 +127,7 @@ BERTH_EXTERN int berth_container_exec(berth_process **out, berth_container *c, c
 		r = BERTH_ENOMEM;
 		goto out;
 	}
-	if ((r = berth__config_parse_process(&cfg->process, cfg, proc)) < 0 ||
+	if ((r = exec_process(&cfg->process, cfg, spec, opts)) < 0 ||
 	    (r = berth__plan_process(&plan, &cfg->process)) < 0) {
 		berth__err_prefix("%s", what);
 		goto out;
@@ -232,7 +229,6 @@ out:
 		close(master);
 	berth__plan_free(&plan);
 	berth__config_free(cfg);
-	json_decref(proc);
 	json_decref(spec);
 	return r;
 }

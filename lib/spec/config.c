@@ -42,6 +42,7 @@ void berth__config_free(berth__config *cfg)
 		return;
 	berth__arena_free(&cfg->arena);
 	json_decref(cfg->json);
+	json_decref(cfg->rewritten);
 	berth__spec_ext_clear(&cfg->ext);
 	free(cfg);
 }

@@ -98,17 +98,21 @@ typedef struct berth__config {
 	 * parent, stop signal): a copy of the spec handle's, owned (set by the
 	 * create after the parse, kept when the spec is rewritten) */
 	berth__spec_ext ext;
-	int seccomp_checked;             /* parse: linux.seccomp is known valid (a rewrite of a parsed spec) */
+	/* the copy of the spec volumes and the network rewrote (one reference),
+	 * or NULL: hostname, mounts and namespaces borrow from it (config_update) */
+	json_t *rewritten;
 } berth__config;
 
 /* Validates an OCI spec (every field berth reads, errors naming the field:
  * "linux.namespaces[2].type: ...") and fills *out (freed with
  * berth__config_free). out NULL: validate only. (validate.c) */
 BERTH_HIDDEN int berth__config_parse(berth__config **out, json_t *spec);
-/* The same for a copy of a parsed spec that volumes or the network rewrote
- * (mounts, namespaces, hostname): its linux.seccomp, unchanged, is not
- * checked again (the most costly check). */
-BERTH_HIDDEN int berth__config_reparse(berth__config **out, json_t *spec);
+/* spec: a copy of the parsed spec that volumes or the network rewrote
+ * (they change mounts, linux.namespaces and hostname, nothing else). Those
+ * fields are parsed again from it, checked as the parse does, and cfg keeps
+ * a reference to it; the rest of cfg stays. On failure cfg has no mounts,
+ * namespaces or hostname (it is freed then). */
+BERTH_HIDDEN int berth__config_update(berth__config *cfg, json_t *spec);
 /* Only the process object (an exec's): validated and filled into *out,
  * whose strings and arrays live in the arena of cfg. */
 BERTH_HIDDEN int berth__config_parse_process(berth__cfg_process *out, berth__config *cfg, const json_t *proc);

@@ -478,6 +478,14 @@ static int parse_namespaces(berth__config *cfg, const json_t *lnx)
 	return 0;
 }
 
+static int parse_namespaces_needed(berth__config *cfg, const json_t *lnx)
+{
+	int r = parse_namespaces(cfg, lnx);
+	if (r == 0 && !(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_MOUNT)))
+		return berth__err(BERTH_EINVAL, "linux.namespaces: a mount namespace is required");
+	return r;
+}
+
 static int parse_mappings(const berth__cfg_idmap **out, size_t *n, berth__config *cfg, const json_t *lnx,
                           const char *key)
 {
@@ -642,7 +650,7 @@ static int parse_seccomp(berth__config *cfg, const json_t *lnx)
 		return 0;
 	if ((r = check_obj(sc, "linux.seccomp")) < 0)
 		return r;
-	if (!cfg->seccomp_checked && (r = berth__seccomp_validate(sc)) < 0)
+	if ((r = berth__seccomp_validate(sc)) < 0)
 		return ensure_prefix(r, "linux.seccomp");
 	cfg->seccomp = sc;
 	return 0;
@@ -665,6 +673,8 @@ static int parse_propagation(berth__config *cfg, const json_t *lnx)
 	return 0;
 }
 
+static int check_uts(const berth__config *cfg);
+
 static int parse_linux(berth__config *cfg, const json_t *root)
 {
 	json_t *lnx = json_object_get(root, "linux");
@@ -673,10 +683,8 @@ static int parse_linux(berth__config *cfg, const json_t *root)
 		return berth__err(BERTH_EINVAL, "linux: required");
 	if ((r = check_obj(lnx, "linux")) < 0)
 		return r;
-	if ((r = parse_namespaces(cfg, lnx)) < 0)
+	if ((r = parse_namespaces_needed(cfg, lnx)) < 0)
 		return r;
-	if (!(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_MOUNT)))
-		return berth__err(BERTH_EINVAL, "linux.namespaces: a mount namespace is required");
 	if ((r = parse_mappings(&cfg->uid_maps, &cfg->n_uid_maps, cfg, lnx, "uidMappings")) < 0 ||
 	    (r = parse_mappings(&cfg->gid_maps, &cfg->n_gid_maps, cfg, lnx, "gidMappings")) < 0 ||
 	    (r = check_user_ns(cfg)) < 0)
@@ -693,13 +701,25 @@ static int parse_linux(berth__config *cfg, const json_t *root)
 	if (res && (r = check_obj(res, "linux.resources")) < 0)
 		return r;
 	cfg->resources = res;
+	return check_uts(cfg);
+}
 
-	/* hostname needs its own UTS namespace or it would rename the host. */
+/* hostname needs its own UTS namespace or it would rename the host. */
+static int check_uts(const berth__config *cfg)
+{
 	if (cfg->hostname && cfg->hostname[0] && !(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_UTS)))
 		return berth__err(BERTH_EINVAL, "hostname: needs a uts namespace in linux.namespaces");
 	if (cfg->domainname && cfg->domainname[0] && !(cfg->ns_mask & BERTH_NS_BIT(BERTH_NS_UTS)))
 		return berth__err(BERTH_EINVAL, "domainname: needs a uts namespace in linux.namespaces");
 	return 0;
+}
+
+static int parse_hostname(berth__config *cfg, const json_t *root)
+{
+	int r = get_str(&cfg->hostname, root, "hostname", "hostname", 0);
+	if (r == 0 && cfg->hostname)
+		r = berth__spec_check_hostname("hostname", cfg->hostname, 1);
+	return r;
 }
 
 static int parse_spec(berth__config *cfg, const json_t *root)
@@ -719,9 +739,7 @@ static int parse_spec(berth__config *cfg, const json_t *root)
 		return berth__err(BERTH_EINVAL, "process: required");
 	if ((r = berth__config_parse_process(&cfg->process, cfg, proc)) < 0)
 		return r;
-	if ((r = get_str(&cfg->hostname, root, "hostname", "hostname", 0)) < 0)
-		return r;
-	if (cfg->hostname && (r = berth__spec_check_hostname("hostname", cfg->hostname, 1)) < 0)
+	if ((r = parse_hostname(cfg, root)) < 0)
 		return r;
 	if ((r = get_str(&cfg->domainname, root, "domainname", "domainname", 0)) < 0)
 		return r;
@@ -739,12 +757,11 @@ static int parse_spec(berth__config *cfg, const json_t *root)
 	return 0;
 }
 
-static int config_parse(berth__config **out, json_t *spec, int seccomp_checked)
+int berth__config_parse(berth__config **out, json_t *spec)
 {
 	berth__config *cfg = berth__config_new(spec);
 	if (!cfg)
 		return BERTH_ENOMEM;
-	cfg->seccomp_checked = seccomp_checked;
 	int r = parse_spec(cfg, spec);
 	if (r < 0 || !out) {
 		berth__config_free(cfg);
@@ -755,8 +772,24 @@ static int config_parse(berth__config **out, json_t *spec, int seccomp_checked)
 	return 0;
 }
 
-int berth__config_parse(berth__config **out, json_t *spec) { return config_parse(out, spec, 0); }
-int berth__config_reparse(berth__config **out, json_t *spec) { return config_parse(out, spec, 1); }
+int berth__config_update(berth__config *cfg, json_t *spec)
+{
+	/* the fields that borrow from the previous copy go first, then that copy */
+	cfg->hostname = NULL;
+	cfg->mounts = NULL;
+	cfg->namespaces = NULL;
+	cfg->n_mounts = cfg->n_namespaces = 0;
+	cfg->ns_mask = cfg->ns_joined = 0;
+	json_incref(spec);
+	json_decref(cfg->rewritten);
+	cfg->rewritten = spec;
+	int r;
+	if ((r = parse_hostname(cfg, spec)) < 0 || (r = parse_mounts(cfg, spec)) < 0 ||
+	    (r = parse_namespaces_needed(cfg, json_object_get(spec, "linux"))) < 0 || (r = check_user_ns(cfg)) < 0 ||
+	    (r = check_uts(cfg)) < 0)
+		return r;
+	return 0;
+}
 
 BERTH_EXTERN int berth_spec_validate(const berth_spec *spec)
 {

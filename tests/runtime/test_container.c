@@ -348,9 +348,11 @@ START_TEST(exec_joins_container)
 	ck_assert_int_eq(pipe(pipefd), 0);
 	const char *args[] = { "/bin/sh", "-c",
 		               "sleep 0.2; cat /tmp/marker; hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo;"
-		               "grep -E '^(CapEff|Seccomp|NoNewPrivs)' /proc/self/status; echo $EXTRA; exit 5",
+		               "grep -E '^(CapEff|Seccomp|NoNewPrivs)' /proc/self/status; echo $EXTRA;"
+		               "echo paths $(env | grep -c ^PATH=) $PATH; exit 5",
 		               NULL };
-	const char *env[] = { "EXTRA=yes", NULL };
+	/* PATH replaces the container's, EXTRA is added */
+	const char *env[] = { "EXTRA=yes", "PATH=/bin:/usr/bin:/extra", NULL };
 	berth_exec_options eo = BERTH_EXEC_OPTIONS_INIT;
 	eo.args = args;
 	eo.env = env;
@@ -370,7 +372,26 @@ START_TEST(exec_joins_container)
 	ck_assert_msg(strstr(buf, "inside\nexecbox\nsleep 30"), "got: %s", buf);
 	ck_assert_msg(strstr(buf, "CapEff:\t00000000a80425fb") && strstr(buf, "NoNewPrivs:\t1") &&
 	              strstr(buf, "Seccomp:\t2") && strstr(buf, "yes\n"), "got: %s", buf);
+	ck_assert_msg(strstr(buf, "paths 1 /bin:/usr/bin:/extra\n"), "got: %s", buf);
 	berth_process_free(p);
+	/* bad options: refused, naming the option, nothing started */
+	const char *bad_env[] = { "=x", NULL };
+	const char *bad_users[] = { "1:-2", "4294967296", "x" };
+	berth_exec_options bo = BERTH_EXEC_OPTIONS_INIT;
+	bo.args = args;
+	bo.env = bad_env;
+	ck_assert_int_eq(berth_container_exec(&p, c, &bo), BERTH_EINVAL);
+	ck_assert_msg(strstr(berth_error_last()->message, "env '=x'"), "%s", berth_error_last()->message);
+	bo.env = NULL;
+	for (size_t i = 0; i < sizeof bad_users / sizeof *bad_users; i++) {
+		bo.user = bad_users[i];
+		ck_assert_int_eq(berth_container_exec(&p, c, &bo), BERTH_EINVAL);
+		ck_assert_msg(strstr(berth_error_last()->message, "user '"), "%s", berth_error_last()->message);
+	}
+	bo.user = NULL;
+	bo.cwd = "tmp";
+	ck_assert_int_eq(berth_container_exec(&p, c, &bo), BERTH_EINVAL);
+	ck_assert_msg(strstr(berth_error_last()->message, "cwd 'tmp'"), "%s", berth_error_last()->message);
 	tu_ok(berth_container_delete(c, BERTH_DELETE_FORCE));
 	berth_container_free(c);
 	berth_spec_free(s);
