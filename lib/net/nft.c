@@ -934,6 +934,18 @@ static int port_elem_of(port_elem *pe, const berth_port *p, const char *containe
 	return 0;
 }
 
+/* p's element and, when it has one (*sk NULL when not: nothing to do), a
+ * netlink socket. */
+static int port_begin(port_elem *pe, struct nl_sock **sk, const berth_port *p, const char *container_ip,
+                      const char *verb)
+{
+	*sk = NULL;
+	int r = port_elem_of(pe, p, container_ip, verb);
+	if (r || !pe->set)
+		return r;
+	return nl_open(sk, pe->what);
+}
+
 static void fill_port_add(batch *b, int *bad, const void *arg)
 {
 	const port_elem *pe = arg;
@@ -944,13 +956,9 @@ static void fill_port_add(batch *b, int *bad, const void *arg)
 int berth__nat_port_add(const berth_port *p, const char *container_ip)
 {
 	port_elem pe;
-	int r = port_elem_of(&pe, p, container_ip, "publish");
-	if (r)
-		return r;
-	if (!pe.set)
-		return 0;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, pe.what)))
+	int r = port_begin(&pe, &sk, p, container_ip, "publish");
+	if (r || !sk)
 		return r;
 	int lk = lock_nat(); /* not while the last network's removal looks for leftovers */
 	int kr = 0;
@@ -1000,13 +1008,9 @@ static int get_elem(struct nl_sock *sk, const port_elem *pe, uint8_t data[8])
 int berth__nat_port_remove(const berth_port *p, const char *container_ip)
 {
 	port_elem pe;
-	int r = port_elem_of(&pe, p, container_ip, "unpublish");
-	if (r)
-		return r;
-	if (!pe.set)
-		return 0;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, pe.what)))
+	int r = port_begin(&pe, &sk, p, container_ip, "unpublish");
+	if (r || !sk)
 		return r;
 	/* Only our own element: after a crash the host port may have been
 	 * published again, to another container. */

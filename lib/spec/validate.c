@@ -172,21 +172,8 @@ static int get_array(json_t **out, const json_t *obj, const char *key, const cha
 	return 0;
 }
 
-static int check_string_array(const json_t *obj, const char *key, const char *field)
-{
-	json_t *a;
-	int r = get_array(&a, obj, key, field);
-	if (r < 0 || !a)
-		return r;
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v)
-		if (!json_is_string(v))
-			return berth__err(BERTH_EINVAL, "%s[%zu]: must be a string", field, i);
-	return 0;
-}
-
-static int check_path_array(const json_t *obj, const char *key, const char *field)
+/* An optional array of strings; abs: each an absolute path. */
+static int check_string_array(const json_t *obj, const char *key, const char *field, int abs)
 {
 	json_t *a;
 	int r = get_array(&a, obj, key, field);
@@ -199,7 +186,7 @@ static int check_path_array(const json_t *obj, const char *key, const char *fiel
 		fmt_field(f, "%s[%zu]", field, i);
 		if (!json_is_string(v))
 			return berth__err(BERTH_EINVAL, "%s: must be a string", f);
-		if ((r = berth__spec_check_abs_path(f, json_string_value(v))) < 0)
+		if (abs && (r = berth__spec_check_abs_path(f, json_string_value(v))) < 0)
 			return r;
 	}
 	return 0;
@@ -311,7 +298,7 @@ static int parse_args_env(berth__cfg_process *p, berth__config *cfg, const json_
 	json_t *args = json_object_get(proc, "args");
 	if (!json_is_array(args) || json_array_size(args) == 0)
 		return berth__err(BERTH_EINVAL, "process.args: must be a non-empty array");
-	if ((r = check_string_array(proc, "args", "process.args")) < 0)
+	if ((r = check_string_array(proc, "args", "process.args", 0)) < 0)
 		return r;
 	if (json_string_length(json_array_get(args, 0)) == 0)
 		return berth__err(BERTH_EINVAL, "process.args[0]: must not be empty");
@@ -435,7 +422,7 @@ static int parse_mount(void *item, berth__config *cfg, const json_t *j, size_t i
 	if (volume && !strcmp(m->destination, "/"))
 		return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
 	if ((r = get_str(&m->source, j, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
-	    (r = check_string_array(j, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
+	    (r = check_string_array(j, "options", fmt_field(f, "mounts[%zu].options", i), 0)) < 0)
 		return r;
 	/* a volume: its name, or none for an anonymous one (lib/volume) */
 	if (volume && m->source && m->source[0] && berth__volume_check_name(m->source) < 0)
@@ -635,7 +622,7 @@ static int check_user_ns(const berth__config *cfg)
 static int parse_paths(const char *const **out, size_t *n, berth__config *cfg, const json_t *lnx, const char *key,
                        const char *field)
 {
-	int r = check_path_array(lnx, key, field);
+	int r = check_string_array(lnx, key, field, 1);
 	if (r < 0)
 		return r;
 	return (*out = berth__config_strv(cfg, json_object_get(lnx, key), n)) ? 0 : BERTH_ENOMEM;
