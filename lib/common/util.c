@@ -162,6 +162,11 @@ int berth__rm_rf(const char *path)
 	return 0;
 }
 
+void berth__rm_rf_quiet(const char *path)
+{
+	(void)berth__rm_at(AT_FDCWD, path);
+}
+
 char **berth__strv_pack(char *const *strs, size_t n)
 {
 	size_t bytes = (n + 1) * sizeof(char *);

@@ -449,10 +449,7 @@ static void *unpack_main(void *arg)
 static void tmp_drop(layer *l)
 {
 	if (l->tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(l->tmp);
-		berth__err_restore(&sv);
+		berth__rm_rf_quiet(l->tmp);
 		l->tmp[0] = '\0';
 	}
 	if (l->tmp_fd >= 0)

@@ -488,12 +488,8 @@ static int unpack_layer(berth_image *img, size_t i, const char *dst)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(tmp);
-		berth__err_restore(&sv);
-	}
+	if (tmp[0])
+		berth__rm_rf_quiet(tmp);
 	if (dfd >= 0)
 		close(dfd); /* the temp dir's lock: after its rename or removal */
 	berth__store_unlock(gc);
