@@ -111,6 +111,9 @@ BERTH_HIDDEN int berth__write_file_atomic(const char *path, const void *data, si
 BERTH_HIDDEN int berth__rm_rf(const char *path);
 /* The same as a cleanup: the thread's error is left as it is. */
 BERTH_HIDDEN void berth__rm_rf_quiet(const char *path);
+/* fdopendir(fd) that closes fd when it fails (errno kept); fd < 0 (a failed
+ * open or dup passed on): NULL, errno as that call left it. */
+BERTH_HIDDEN DIR *berth__fdopendir(int fd);
 /* The same for name in dfd; 0 or -errno (no error set). */
 BERTH_HIDDEN int berth__rm_at(int dfd, const char *name);
 /* A strings array in one allocation (pointers then bytes), freed with free(). */

@@ -123,14 +123,9 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev, int depth)
 	if (depth > 4096)
 		return -ELOOP;
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = berth__fdopendir(fd);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
 	int ret = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -165,6 +160,19 @@ int berth__rm_rf(const char *path)
 void berth__rm_rf_quiet(const char *path)
 {
 	(void)berth__rm_at(AT_FDCWD, path);
+}
+
+DIR *berth__fdopendir(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
 }
 
 char **berth__strv_pack(char *const *strs, size_t n)
