@@ -52,13 +52,6 @@ typedef struct node {
 	struct node *zombie_next;
 } node;
 
-typedef union {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
-} any_addr;
-
 struct tconn;
 typedef struct listener listener;
 
@@ -85,9 +78,9 @@ typedef struct tconn {
 typedef struct usession {
 	node n;
 	int fd;                  /* connected to the container */
-	any_addr client;         /* who wrote to the mapping */
+	berth__any_addr client;         /* who wrote to the mapping */
 	socklen_t client_len;
-	any_addr local;          /* the address it wrote to (reply from it) */
+	berth__any_addr local;          /* the address it wrote to (reply from it) */
 	int have_local;
 	uint64_t last_ms;
 	listener *l;
@@ -98,7 +91,7 @@ struct listener {
 	node n;
 	int fd;
 	berth_port p;
-	any_addr target;
+	berth__any_addr target;
 	socklen_t target_len;
 	tconn *conns;
 	usession *sessions;
@@ -362,7 +355,7 @@ static void usession_close(berth__proxy *px, usession *s)
 	zombie(px, &s->n);
 }
 
-static int same_addr(const any_addr *a, socklen_t alen, const any_addr *b, socklen_t blen)
+static int same_addr(const berth__any_addr *a, socklen_t alen, const berth__any_addr *b, socklen_t blen)
 {
 	if (alen != blen || a->sa.sa_family != b->sa.sa_family)
 		return 0;
@@ -374,7 +367,7 @@ static int same_addr(const any_addr *a, socklen_t alen, const any_addr *b, sockl
 static void udp_from_client(berth__proxy *px, listener *l)
 {
 	for (int burst = 0; burst < 256; burst++) {
-		any_addr from;
+		berth__any_addr from;
 		char cbuf[256];
 		struct iovec iov = { px->buf, UDP_BUF };
 		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
