@@ -254,6 +254,10 @@ int cmd_logout(int argc, char **argv);
 struct jval;
 /* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
 struct jval *image_inspect_json(const char *name);
+/* Prints a JSON array of one(name) for each name in argv[first..argc); a NULL
+ * one (its error set) is reported with berr(what, or the name when NULL),
+ * whose code is the result (0 when none failed). */
+int print_json_array(int argc, char **argv, int first, struct jval *(*one)(const char *name), const char *what);
 /* Attaches to a running container's terminal (attach, start -a): prints the
  * log since log_since_ns (> 0) first, then relays until the container stops
  * (returns its exit code) or Ctrl-P Ctrl-Q (returns -1). -2 when
