@@ -433,6 +433,16 @@ static void udp_from_client(berth__proxy *px, listener *l)
 	}
 }
 
+/* One control message of len bytes of data at cm: the control length it takes. */
+static size_t put_cmsg(struct cmsghdr *cm, int level, int type, const void *data, size_t len)
+{
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
+}
+
 static void udp_from_container(berth__proxy *px, usession *s)
 {
 	for (int burst = 0; burst < 256; burst++) {
@@ -454,19 +464,11 @@ static void udp_from_container(berth__proxy *px, usession *s)
 			if (s->local.sa.sa_family == AF_INET) {
 				struct in_pktinfo pi = { 0 };
 				pi.ipi_spec_dst = s->local.in4.sin_addr;
-				cm->cmsg_level = IPPROTO_IP;
-				cm->cmsg_type = IP_PKTINFO;
-				cm->cmsg_len = CMSG_LEN(sizeof pi);
-				memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-				mh.msg_controllen = CMSG_SPACE(sizeof pi);
+				mh.msg_controllen = put_cmsg(cm, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
 			} else {
 				struct in6_pktinfo pi = { 0 };
 				pi.ipi6_addr = s->local.in6.sin6_addr;
-				cm->cmsg_level = IPPROTO_IPV6;
-				cm->cmsg_type = IPV6_PKTINFO;
-				cm->cmsg_len = CMSG_LEN(sizeof pi);
-				memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-				mh.msg_controllen = CMSG_SPACE(sizeof pi);
+				mh.msg_controllen = put_cmsg(cm, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
 			}
 		}
 		sendmsg(s->l->fd, &mh, MSG_DONTWAIT);
