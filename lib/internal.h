@@ -109,6 +109,11 @@ BERTH_HIDDEN int berth__read_file(char **out, size_t *out_len, const char *path)
 BERTH_HIDDEN int berth__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* rm -rf that does not cross mount points and does not follow symlinks. */
 BERTH_HIDDEN int berth__rm_rf(const char *path);
+/* The same as a cleanup: the thread's error is left as it is. */
+BERTH_HIDDEN void berth__rm_rf_quiet(const char *path);
+/* fdopendir(fd) that closes fd when it fails (errno kept); fd < 0 (a failed
+ * open or dup passed on): NULL, errno as that call left it. */
+BERTH_HIDDEN DIR *berth__fdopendir(int fd);
 /* The same for name in dfd; 0 or -errno (no error set). */
 BERTH_HIDDEN int berth__rm_at(int dfd, const char *name);
 /* A strings array in one allocation (pointers then bytes), freed with free(). */

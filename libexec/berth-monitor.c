@@ -129,20 +129,7 @@ static int passed_stdio(int first, int i)
 static int send_master(int conn, int master)
 {
 	char byte = BERTH__MONITOR_ATTACH_OK;
-	struct iovec iov = { &byte, 1 };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct msghdr mh = { 0 };
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof master);
-	return sendmsg(conn, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return berth__send_fd(conn, &byte, 1, master);
 }
 
 /* The attach socket, listening before the creator hears back, so that an

@@ -12,14 +12,6 @@
 #include "json.h"
 #include "util.h"
 
-/* Parses options that take no operands but container ids; returns the index
- * of the first id (at least one is required). */
-#define REQUIRE_IDS(st, argc, cmd)                                                  \
-	do {                                                                        \
-		if ((st).ind >= (argc))                                             \
-			usage_error(cmd, "requires at least 1 container argument"); \
-	} while (0)
-
 /* A paused container's processes are frozen: a signal reaches them only once
  * they are thawed. Thaws c if it is paused (errors are ignored: it may have
  * been thawed meanwhile). */
@@ -30,6 +22,19 @@ static void thaw_if_paused(berth_container *c)
 }
 
 /* ------------------------------------------------------------------- stop */
+
+static int stop_one(berth_container *c, const char *name, void *timeout)
+{
+	int status = berth_container_status(c);
+	/* paused: thawed first, so that it can act on the stop signal (docker
+	 * stops paused containers too) */
+	if (status == BERTH_STATUS_PAUSED)
+		thaw_if_paused(c);
+	if (status != BERTH_STATUS_STOPPED && berth_container_stop(c, *(int *)timeout) != 0)
+		return berr(name);
+	printf("%s\n", name);
+	return 0;
+}
 
 int cmd_stop(int argc, char **argv)
 {
@@ -45,7 +50,7 @@ int cmd_stop(int argc, char **argv)
 	};
 	struct opt_state st;
 	const char *arg;
-	int id, timeout = 10, rc = 0;
+	int id, timeout = 10;
 
 	opt_init(&st, argc, argv, opts, &help);
 	while ((id = opt_next(&st, &arg)) != 0) {
@@ -54,28 +59,27 @@ int cmd_stop(int argc, char **argv)
 			usage_error("stop", "invalid --time \"%s\": expected seconds", arg);
 		timeout = (int)((ms + 999) / 1000);
 	}
-	REQUIRE_IDS(st, argc, "stop");
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		int status = berth_container_status(c);
-		/* paused: thawed first, so that it can act on the stop signal (docker
-		 * stops paused containers too) */
-		if (status == BERTH_STATUS_PAUSED)
-			thaw_if_paused(c);
-		if (status == BERTH_STATUS_STOPPED || berth_container_stop(c, timeout) == 0)
-			printf("%s\n", argv[i]);
-		else
-			rc = berr(argv[i]);
-		berth_container_free(c);
-	}
-	return rc;
+	return for_each_container("stop", argc, argv, st.ind, stop_one, &timeout);
 }
 
 /* ------------------------------------------------------------------- kill */
+
+static int kill_one(berth_container *c, const char *name, void *arg)
+{
+	int sig = *(int *)arg, status = berth_container_status(c);
+	if (status != BERTH_STATUS_RUNNING && status != BERTH_STATUS_PAUSED) {
+		warnx_("cannot kill container %s: container is not running (%s)", name, berth_status_name(status));
+		return EXIT_BERTH;
+	}
+	if (berth_container_kill(c, sig, 0) < 0)
+		return berr(name);
+	/* SIGKILL to a paused container: thawed so that it dies (as docker);
+	 * other signals stay pending until it is unpaused */
+	if (sig == SIGKILL && status == BERTH_STATUS_PAUSED)
+		thaw_if_paused(c);
+	printf("%s\n", name);
+	return 0;
+}
 
 int cmd_kill(int argc, char **argv)
 {
@@ -88,38 +92,46 @@ int cmd_kill(int argc, char **argv)
 		                                  "Kill one or more running containers", NULL };
 	struct opt_state st;
 	const char *arg;
-	int id, sig = SIGKILL, rc = 0;
+	int id, sig = SIGKILL;
 
 	opt_init(&st, argc, argv, opts, &help);
 	while ((id = opt_next(&st, &arg)) != 0)
 		if (parse_signal(&sig, arg) < 0)
 			usage_error("kill", "invalid signal \"%s\"", arg);
-	REQUIRE_IDS(st, argc, "kill");
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		int status = berth_container_status(c);
-		if (status != BERTH_STATUS_RUNNING && status != BERTH_STATUS_PAUSED) {
-			warnx_("cannot kill container %s: container is not running (%s)", argv[i], berth_status_name(status));
-			rc = EXIT_BERTH;
-		} else if (berth_container_kill(c, sig, 0) < 0) {
-			rc = berr(argv[i]);
-		} else {
-			/* SIGKILL to a paused container: thawed so that it dies (as docker);
-			 * other signals stay pending until it is unpaused */
-			if (sig == SIGKILL && status == BERTH_STATUS_PAUSED)
-				thaw_if_paused(c);
-			printf("%s\n", argv[i]);
-		}
-		berth_container_free(c);
-	}
-	return rc;
+	return for_each_container("kill", argc, argv, st.ind, kill_one, &sig);
 }
 
 /* --------------------------------------------------------------------- rm */
+
+struct rm_flags {
+	int force, volumes;
+};
+
+static int rm_one(berth_container *c, const char *name, void *arg)
+{
+	const struct rm_flags *f = arg;
+	int status = berth_container_status(c);
+	unsigned flags = (f->force ? BERTH_DELETE_FORCE : 0) | (f->volumes ? BERTH_DELETE_VOLUMES : 0);
+	if (!f->force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED)) {
+		warnx_("cannot remove container %s: container is %s: stop it first or use 'berth rm -f'", name,
+		       berth_status_name(status));
+		return EXIT_BERTH;
+	}
+	/* A created container's process waits to be started: rm kills it (as Docker's rm). */
+	if (status == BERTH_STATUS_CREATED || status == BERTH_STATUS_CREATING)
+		flags |= BERTH_DELETE_FORCE;
+	/* rm -f of a running one: kill it and let it be reaped first, then remove. */
+	if (f->force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED) &&
+	    berth_container_kill(c, SIGKILL, 1) == 0) {
+		if (status == BERTH_STATUS_PAUSED)
+			thaw_if_paused(c); /* frozen processes die only once thawed */
+		berth_container_wait(NULL, NULL, c, 10000);
+	}
+	if (berth_container_delete(c, flags) < 0)
+		return berr(name);
+	printf("%s\n", name);
+	return 0;
+}
 
 int cmd_rm(int argc, char **argv)
 {
@@ -133,7 +145,7 @@ int cmd_rm(int argc, char **argv)
 		                                  "Remove one or more containers", NULL };
 	struct opt_state st;
 	const char *arg;
-	int id, force = 0, volumes = 0, rc = 0;
+	int id, force = 0, volumes = 0;
 
 	opt_init(&st, argc, argv, opts, &help);
 	while ((id = opt_next(&st, &arg)) != 0) {
@@ -142,42 +154,23 @@ int cmd_rm(int argc, char **argv)
 		else
 			volumes = opt_true(arg);
 	}
-	REQUIRE_IDS(st, argc, "rm");
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		int status = berth_container_status(c);
-		unsigned flags = (force ? BERTH_DELETE_FORCE : 0) | (volumes ? BERTH_DELETE_VOLUMES : 0);
-		if (!force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED)) {
-			warnx_("cannot remove container %s: container is %s: stop it first or use 'berth rm -f'", argv[i],
-			       berth_status_name(status));
-			rc = EXIT_BERTH;
-			berth_container_free(c);
-			continue;
-		}
-		/* A created container's process waits to be started: rm kills it (as Docker's rm). */
-		if (status == BERTH_STATUS_CREATED || status == BERTH_STATUS_CREATING)
-			flags |= BERTH_DELETE_FORCE;
-		/* rm -f of a running one: kill it and let it be reaped first, then remove. */
-		if (force && (status == BERTH_STATUS_RUNNING || status == BERTH_STATUS_PAUSED) &&
-		    berth_container_kill(c, SIGKILL, 1) == 0) {
-			if (status == BERTH_STATUS_PAUSED)
-				thaw_if_paused(c); /* frozen processes die only once thawed */
-			berth_container_wait(NULL, NULL, c, 10000);
-		}
-		if (berth_container_delete(c, flags) < 0)
-			rc = berr(argv[i]);
-		else
-			printf("%s\n", argv[i]);
-		berth_container_free(c);
-	}
-	return rc;
+	struct rm_flags f = { force, volumes };
+	return for_each_container("rm", argc, argv, st.ind, rm_one, &f);
 }
 
 /* ------------------------------------------------------------------- wait */
+
+static int wait_one(berth_container *c, const char *name, void *arg)
+{
+	(void)arg;
+	int code = 0, rc = 0;
+	if (berth_container_wait(&code, NULL, c, -1) < 0)
+		rc = berr(name);
+	else
+		printf("%d\n", code);
+	fflush(stdout);
+	return rc;
+}
 
 int cmd_wait(int argc, char **argv)
 {
@@ -186,27 +179,11 @@ int cmd_wait(int argc, char **argv)
 		                                  "Block until containers stop, then print their exit codes", NULL };
 	struct opt_state st;
 	const char *arg;
-	int rc = 0;
 
 	opt_init(&st, argc, argv, opts, &help);
 	while (opt_next(&st, &arg)) {
 	}
-	REQUIRE_IDS(st, argc, "wait");
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		int code = 0;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		if (berth_container_wait(&code, NULL, c, -1) < 0)
-			rc = berr(argv[i]);
-		else
-			printf("%d\n", code);
-		fflush(stdout);
-		berth_container_free(c);
-	}
-	return rc;
+	return for_each_container("wait", argc, argv, st.ind, wait_one, NULL);
 }
 
 /* ------------------------------------------------------------------- exec */

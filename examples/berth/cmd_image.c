@@ -217,19 +217,7 @@ static int image_prune(int argc, char **argv)
 
 static int image_inspect(int argc, char **argv)
 {
-	int rc = 0;
-	struct jval *arr = json_new(J_ARRAY);
-	for (int i = 1; i < argc; i++) {
-		struct jval *v = image_inspect_json(argv[i]);
-		if (!v)
-			rc = berr("image inspect");
-		else
-			json_append(arr, v);
-	}
-	json_print(stdout, arr, 4, 0);
-	fputc('\n', stdout);
-	json_free(arr);
-	return rc;
+	return print_json_array(argc, argv, 1, image_inspect_json, "image inspect");
 }
 
 int cmd_image(int argc, char **argv)

@@ -166,6 +166,14 @@ static int net_rm(int argc, char **argv)
 	return rc;
 }
 
+static struct jval *net_json(const char *name)
+{
+	char *js = NULL;
+	if (berth_network_inspect(&js, cli_ctx(), name) < 0)
+		return NULL;
+	return parse_or_die(js, "network inspect");
+}
+
 static int net_inspect(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = { { 0 } };
@@ -178,20 +186,7 @@ static int net_inspect(int argc, char **argv)
 	}
 	if (st.ind >= argc)
 		usage_error("network inspect", "requires at least 1 argument");
-	int rc = 0;
-	struct jval *arr = json_new(J_ARRAY);
-	for (int i = st.ind; i < argc; i++) {
-		char *js = NULL;
-		if (berth_network_inspect(&js, cli_ctx(), argv[i]) < 0) {
-			rc = berr(argv[i]);
-			continue;
-		}
-		json_append(arr, parse_or_die(js, "network inspect"));
-	}
-	json_print(stdout, arr, 4, 0);
-	fputc('\n', stdout);
-	json_free(arr);
-	return rc;
+	return print_json_array(argc, argv, st.ind, net_json, NULL);
 }
 
 int cmd_network(int argc, char **argv)

@@ -384,6 +384,14 @@ int cmd_stats(int argc, char **argv)
 
 /* ----------------------------------------------------------------- update */
 
+static int update_one(berth_container *c, const char *name, void *res)
+{
+	if (berth_container_update(c, res) < 0)
+		return berr(name);
+	printf("%s\n", name);
+	return 0;
+}
+
 int cmd_update(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = { RESOURCE_OPTS, { 0 } };
@@ -399,7 +407,7 @@ int cmd_update(int argc, char **argv)
 	struct opt_state st;
 	const char *arg;
 	struct res_flags rf;
-	int id, rc = 0;
+	int id;
 
 	memset(&rf, 0, sizeof rf);
 	opt_init(&st, argc, argv, opts, &help);
@@ -418,22 +426,31 @@ int cmd_update(int argc, char **argv)
 	res_apply(scratch, &res, &rf, "update");
 	berth_spec_free(scratch);
 
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		if (berth_container_update(c, &res) < 0)
-			rc = berr(argv[i]);
-		else
-			printf("%s\n", argv[i]);
-		berth_container_free(c);
-	}
-	return rc;
+	return for_each_container(NULL, argc, argv, st.ind, update_one, &res);
 }
 
 /* ---------------------------------------------------------- pause, unpause */
+
+static int pause_one(berth_container *c, const char *name, void *arg)
+{
+	int pause = *(int *)arg, status = berth_container_status(c);
+	if (pause && status == BERTH_STATUS_PAUSED) {
+		warnx_("container %s is already paused", name);
+		return EXIT_BERTH;
+	}
+	if (pause && status != BERTH_STATUS_RUNNING) {
+		warnx_("container %s is not running (%s)", name, berth_status_name(status));
+		return EXIT_BERTH;
+	}
+	if (!pause && status != BERTH_STATUS_PAUSED) {
+		warnx_("container %s is not paused (%s)", name, berth_status_name(status));
+		return EXIT_BERTH;
+	}
+	if ((pause ? berth_container_pause(c) : berth_container_resume(c)) < 0)
+		return berr(name);
+	printf("%s\n", name);
+	return 0;
+}
 
 static int pause_or_resume(int argc, char **argv, int pause)
 {
@@ -449,37 +466,11 @@ static int pause_or_resume(int argc, char **argv, int pause)
 	const char *cmd = pause ? "pause" : "unpause";
 	struct opt_state st;
 	const char *arg;
-	int rc = 0;
 
 	opt_init(&st, argc, argv, opts, pause ? &pause_help : &unpause_help);
 	while (opt_next(&st, &arg)) {
 	}
-	if (st.ind >= argc)
-		usage_error(cmd, "requires at least 1 container argument");
-	for (int i = st.ind; i < argc; i++) {
-		berth_container *c;
-		if (open_container(&c, argv[i]) < 0) {
-			rc = EXIT_BERTH;
-			continue;
-		}
-		int status = berth_container_status(c);
-		if (pause && status == BERTH_STATUS_PAUSED) {
-			warnx_("container %s is already paused", argv[i]);
-			rc = EXIT_BERTH;
-		} else if (pause && status != BERTH_STATUS_RUNNING) {
-			warnx_("container %s is not running (%s)", argv[i], berth_status_name(status));
-			rc = EXIT_BERTH;
-		} else if (!pause && status != BERTH_STATUS_PAUSED) {
-			warnx_("container %s is not paused (%s)", argv[i], berth_status_name(status));
-			rc = EXIT_BERTH;
-		} else if ((pause ? berth_container_pause(c) : berth_container_resume(c)) < 0) {
-			rc = berr(argv[i]);
-		} else {
-			printf("%s\n", argv[i]);
-		}
-		berth_container_free(c);
-	}
-	return rc;
+	return for_each_container(cmd, argc, argv, st.ind, pause_one, &pause);
 }
 
 int cmd_pause(int argc, char **argv)

@@ -115,19 +115,7 @@ static int volume_inspect(int argc, char **argv)
 		;
 	if (st.ind >= argc)
 		usage_error("volume inspect", "requires at least 1 argument");
-	int rc = 0;
-	struct jval *arr = json_new(J_ARRAY);
-	for (int i = st.ind; i < argc; i++) {
-		struct jval *v = volume_json(argv[i]);
-		if (!v)
-			rc = berr("volume inspect");
-		else
-			json_append(arr, v);
-	}
-	json_print(stdout, arr, 4, 0);
-	fputc('\n', stdout);
-	json_free(arr);
-	return rc;
+	return print_json_array(argc, argv, st.ind, volume_json, "volume inspect");
 }
 
 static int volume_rm(int argc, char **argv)

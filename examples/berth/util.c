@@ -795,6 +795,43 @@ int open_container(berth_container **out, const char *id)
 	return -1;
 }
 
+int print_json_array(int argc, char **argv, int first, struct jval *(*one)(const char *name), const char *what)
+{
+	int rc = 0;
+	struct jval *arr = json_new(J_ARRAY);
+	for (int i = first; i < argc; i++) {
+		struct jval *v = one(argv[i]);
+		if (!v)
+			rc = berr(what ? what : argv[i]);
+		else
+			json_append(arr, v);
+	}
+	json_print(stdout, arr, 4, 0);
+	fputc('\n', stdout);
+	json_free(arr);
+	return rc;
+}
+
+int for_each_container(const char *cmd, int argc, char **argv, int first,
+                       int (*fn)(berth_container *c, const char *name, void *arg), void *arg)
+{
+	if (cmd && first >= argc)
+		usage_error(cmd, "requires at least 1 container argument");
+	int rc = 0;
+	for (int i = first; i < argc; i++) {
+		berth_container *c;
+		if (open_container(&c, argv[i]) < 0) {
+			rc = EXIT_BERTH;
+			continue;
+		}
+		int r = fn(c, argv[i], arg);
+		if (r)
+			rc = r;
+		berth_container_free(c);
+	}
+	return rc;
+}
+
 int wait_forwarding(int *out_code, berth_container *c, berth_process *p)
 {
 	int interrupts = 0;

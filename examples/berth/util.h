@@ -153,6 +153,12 @@ int relay_run(const struct relay *r);
 /* --- containers --- */
 /* Opens by id, prefix or name; prints "berth: no such container: X" etc. */
 int open_container(berth_container **out, const char *id);
+/* For each container named in argv[first..argc): opens it, calls fn with it
+ * and its name, frees it. cmd set: at least one is required (a usage error).
+ * fn returns 0 or an exit code; the result is the last failure's (EXIT_BERTH
+ * for a container that cannot be opened), 0 when all went well. */
+int for_each_container(const char *cmd, int argc, char **argv, int first,
+                       int (*fn)(berth_container *c, const char *name, void *arg), void *arg);
 /* Waits, forwarding caught signals to the container (or process) meanwhile. */
 int wait_forwarding(int *out_code, berth_container *c, berth_process *p);
 /* stdio_guard.c: the fd to hand a container for our fd (0, 1 or 2): pipes and
@@ -248,6 +254,10 @@ int cmd_logout(int argc, char **argv);
 struct jval;
 /* An image's inspect JSON (cmd_image.c), NULL with berth's error set. */
 struct jval *image_inspect_json(const char *name);
+/* Prints a JSON array of one(name) for each name in argv[first..argc); a NULL
+ * one (its error set) is reported with berr(what, or the name when NULL),
+ * whose code is the result (0 when none failed). */
+int print_json_array(int argc, char **argv, int first, struct jval *(*one)(const char *name), const char *what);
 /* Attaches to a running container's terminal (attach, start -a): prints the
  * log since log_since_ns (> 0) first, then relays until the container stops
  * (returns its exit code) or Ctrl-P Ctrl-Q (returns -1). -2 when

@@ -328,12 +328,8 @@ static int build_main(berth_image **out, berth_build_result *res, berth_ctx *ctx
 	}
 	r = run_build(out, b);
 out:
-	if (b->tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(b->tmp);
-		berth__err_restore(&sv);
-	}
+	if (b->tmp[0])
+		berth__rm_rf_quiet(b->tmp);
 	if (b->tmp_fd >= 0)
 		close(b->tmp_fd);
 	berth__store_unlock(gc);

@@ -228,9 +228,6 @@ int berth__bd_commit_step(bctx *b, stage *s, const bd_instr *in, const char *key
 	}
 	json_decref(entry);
 	free(created);
-	berth__err_saved sv;
-	berth__err_save(&sv);
-	berth__rm_rf(dir);
-	berth__err_restore(&sv);
+	berth__rm_rf_quiet(dir);
 	return r;
 }

@@ -240,12 +240,8 @@ int berth__bd_do_workdir(bctx *b, stage *s, const bd_instr *in)
 			       .upper = upper, .work = work, .tmp = dir, .what = b->what };
 		if ((r = berth__bd_fsop(&op)) == 0)
 			r = berth__bd_commit_step(b, s, in, key, dir, upper, NULL);
-		else {
-			berth__err_saved sv;
-			berth__err_save(&sv);
-			berth__rm_rf(dir);
-			berth__err_restore(&sv);
-		}
+		else
+			berth__rm_rf_quiet(dir);
 	}
 	free(p);
 	return r;

@@ -76,14 +76,9 @@ static int count_components(const char *p)
 /* Walks dirfd (rel its path) to depth, adding paths the pattern matches. */
 static int glob_walk(srclist *out, int dfd, char *rel, size_t rlen, int depth, const char *pat, const bd_ignore *ig)
 {
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = berth__fdopendir(openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!d)
 		return 0;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d))) {

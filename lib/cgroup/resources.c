@@ -61,23 +61,19 @@ int berth__cgroup_path_check(const char *what, const char *path)
 
 /* --- conversions (formulas from the OCI/runc documentation) --- */
 
-uint64_t berth__cgroup_shares_to_weight(uint64_t shares)
+/* v clamped to [lo, hi], mapped linearly onto cgroup v2's weight range [1, 10000]. */
+static uint64_t to_weight(uint64_t v, uint64_t lo, uint64_t hi)
 {
-	if (shares < 2)
-		shares = 2;
-	if (shares > 262144)
-		shares = 262144;
-	return 1 + ((shares - 2) * 9999) / 262142;
+	if (v < lo)
+		v = lo;
+	if (v > hi)
+		v = hi;
+	return 1 + ((v - lo) * 9999) / (hi - lo);
 }
 
-uint64_t berth__cgroup_blkio_to_io_weight(uint64_t weight)
-{
-	if (weight < 10)
-		weight = 10;
-	if (weight > 1000)
-		weight = 1000;
-	return 1 + ((weight - 10) * 9999) / 990;
-}
+uint64_t berth__cgroup_shares_to_weight(uint64_t shares) { return to_weight(shares, 2, 262144); }
+
+uint64_t berth__cgroup_blkio_to_io_weight(uint64_t weight) { return to_weight(weight, 10, 1000); }
 
 /* --- cpuset lists --- */
 

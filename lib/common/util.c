@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,14 +122,9 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev, int depth)
 	if (depth > 4096)
 		return -ELOOP;
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = berth__fdopendir(fd);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
 	int ret = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -160,6 +154,24 @@ int berth__rm_rf(const char *path)
 	if (r < 0)
 		return berth__err_sys(-r, "remove %s", path);
 	return 0;
+}
+
+void berth__rm_rf_quiet(const char *path)
+{
+	(void)berth__rm_at(AT_FDCWD, path);
+}
+
+DIR *berth__fdopendir(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
 }
 
 char **berth__strv_pack(char *const *strs, size_t n)
@@ -273,51 +285,6 @@ uint64_t berth__proc_stat(pid_t pid, char *state)
 }
 
 uint64_t berth__proc_start_time(pid_t pid) { return berth__proc_stat(pid, NULL); }
-
-int berth__send_fd(int sock, const void *buf, size_t len, int fd)
-{
-	/* only system calls and memory on the stack: fine in a cloned child */
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
-}
-
-ssize_t berth__recv_fd(int sock, void *buf, size_t len, int *out_fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, len };
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	ssize_t r;
-	do
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	*out_fd = -1;
-	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(out_fd, CMSG_DATA(cm), sizeof(int));
-	return r;
-}
 
 int berth__all_digits(const char *s)
 {

@@ -659,12 +659,8 @@ static int load_layer(loader *l, int fd, const char *diff_id, const char *chain,
 		*size = res.diff_size;
 	}
 	berth__blob_abort(&w);
-	if (tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(tmp);
-		berth__err_restore(&sv);
-	}
+	if (tmp[0])
+		berth__rm_rf_quiet(tmp);
 	if (dfd >= 0)
 		close(dfd); /* the temp dir's lock: after its rename or removal */
 	return r;

@@ -59,14 +59,9 @@ static int cerr(copier *c, int e, const char *name, const char *op)
 /* Removes every entry of a directory (not the directory itself). */
 static int clear_dir(copier *c, int dfd)
 {
-	int fd = dup(dfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return cerr(c, e, NULL, "read");
-	}
+	DIR *d = berth__fdopendir(dup(dfd));
+	if (!d)
+		return cerr(c, errno, NULL, "read");
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(d))) {
@@ -293,14 +288,9 @@ static int apply_entry(copier *c, int src, int dst, const char *name)
 
 static int merge_dir(copier *c, int src, int dst)
 {
-	int fd = dup(src);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return cerr(c, e, NULL, "read");
-	}
+	DIR *d = berth__fdopendir(dup(src));
+	if (!d)
+		return cerr(c, errno, NULL, "read");
 	struct dirent *de;
 	int r = 0;
 	errno = 0;

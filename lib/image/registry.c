@@ -449,10 +449,7 @@ static void *unpack_main(void *arg)
 static void tmp_drop(layer *l)
 {
 	if (l->tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(l->tmp);
-		berth__err_restore(&sv);
+		berth__rm_rf_quiet(l->tmp);
 		l->tmp[0] = '\0';
 	}
 	if (l->tmp_fd >= 0)
@@ -670,7 +667,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	}
 
 	berth__reg g;
-	int gc = -1, lk = -1;
+	int gc = -1;
 	char *mbody = NULL, *cbody = NULL;
 	size_t mlen = 0;
 	json_t *manifest = NULL, *config = NULL;
@@ -808,20 +805,7 @@ BERTH_EXTERN int berth_image_pull(berth_image **out, berth_ctx *ctx, const char 
 	if ((r = berth__blob_put(&s, cbody, clen, dg)) < 0 || (r = berth__blob_put(&s, mbody, mlen, dg)) < 0 ||
 	    (r = BERTH_FAULT("pull.tag")) < 0)
 		goto out;
-	if ((lk = berth__store_lock(&s, ".lock", LOCK_EX)) < 0) {
-		r = lk;
-		goto out;
-	}
-	json_t *index = NULL;
-	if ((r = berth__index_load(&index, &s)) == 0) {
-		r = berth__index_set_ref(index, mt, mdigest, (json_int_t)mlen, berth_ref_string(pref));
-		if (r > 0)
-			r = berth__index_save(&s, index);
-		json_decref(index);
-	}
-	berth__store_unlock(lk);
-	lk = -1;
-	if (r < 0)
+	if ((r = berth__index_tag(&s, mt, mdigest, (int64_t)mlen, berth_ref_string(pref))) < 0)
 		goto out;
 	berth_image *img = NULL;
 	if ((r = berth__image_load(&img, ctx, mdigest, (int64_t)mlen)) < 0)

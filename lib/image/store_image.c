@@ -488,12 +488,8 @@ static int unpack_layer(berth_image *img, size_t i, const char *dst)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (tmp[0]) {
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(tmp);
-		berth__err_restore(&sv);
-	}
+	if (tmp[0])
+		berth__rm_rf_quiet(tmp);
 	if (dfd >= 0)
 		close(dfd); /* the temp dir's lock: after its rename or removal */
 	berth__store_unlock(gc);
@@ -839,14 +835,10 @@ static uint64_t tree_bytes(int dfd, const char *name, dev_t dev, int depth)
 		return S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	if (depth > 256)
 		return 0;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = berth__fdopendir(openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!d)
 		return 0;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
+	int fd = dirfd(d);
 	uint64_t sum = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))

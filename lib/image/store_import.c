@@ -84,7 +84,7 @@ BERTH_EXTERN int berth_image_import(berth_image **out, berth_ctx *ctx, const cha
 		return berth__err(BERTH_EINVAL, "%s: reference '%s': a tag cannot contain a digest", what, ref);
 	}
 
-	int fd = -1, dfd = -1, gc = -1, lk = -1;
+	int fd = -1, dfd = -1, gc = -1;
 	char tmp[4200] = "";
 	berth__blob_writer w = { .fd = -1 };
 	fd = open(tar_path, O_RDONLY | O_CLOEXEC);
@@ -133,20 +133,7 @@ BERTH_EXTERN int berth_image_import(berth_image **out, berth_ctx *ctx, const cha
 	json_int_t msize = 0;
 	if ((r = write_meta(&s, diff_id, res.diff_size, tar_path, manifest, &msize)) < 0)
 		goto out;
-	if ((lk = berth__store_lock(&s, ".lock", LOCK_EX)) < 0) {
-		r = lk;
-		goto out;
-	}
-	json_t *index = NULL;
-	if ((r = berth__index_load(&index, &s)) == 0) {
-		r = berth__index_set_ref(index, BERTH__MT_OCI_MANIFEST, manifest, msize, pref ? berth_ref_string(pref) : NULL);
-		if (r > 0)
-			r = berth__index_save(&s, index);
-		json_decref(index);
-	}
-	berth__store_unlock(lk);
-	lk = -1;
-	if (r < 0)
+	if ((r = berth__index_tag(&s, BERTH__MT_OCI_MANIFEST, manifest, msize, pref ? berth_ref_string(pref) : NULL)) < 0)
 		goto out;
 	berth_image *img = NULL;
 	if ((r = berth__image_load(&img, ctx, manifest, msize)) < 0)

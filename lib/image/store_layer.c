@@ -364,10 +364,7 @@ int berth__layer_install(const berth__store *s, const char *tmp, const char *cha
 			r = 0; /* unpacked meanwhile by someone else: theirs is the same */
 		else
 			r = berth__err_sys(errno, "image store: rename %s to %s", tmp, dst);
-		berth__err_saved sv;
-		berth__err_save(&sv);
-		berth__rm_rf(tmp);
-		berth__err_restore(&sv);
+		berth__rm_rf_quiet(tmp);
 	}
 	return r;
 }

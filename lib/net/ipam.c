@@ -167,13 +167,9 @@ static int stale(int dfd, const char *name)
 /* Address files in use (stale ones removed). */
 static int count_in_use(int dfd)
 {
-	int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
+	DIR *d = berth__fdopendir(openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!d)
 		return 0;
-	}
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {

@@ -23,6 +23,8 @@
 #include "net/net.h"
 #include <berth/net.h>
 #include "common/port.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* Checks a berth_port (protocol, port ranges, host address): BERTH_EINVAL
  * naming the bad field (ports.c). */
@@ -48,5 +50,13 @@ BERTH_HIDDEN int berth__nat_port_add(const berth_port *p, const char *container_
 BERTH_HIDDEN int berth__nat_port_remove(const berth_port *p, const char *container_ip);
 /* Deletes conntrack entries for p's host port (UDP mappings, at removal). */
 BERTH_HIDDEN int berth__nat_conntrack_flush(const berth_port *p);
+
+/* A socket address of either family (reserve.c, proxy.c). */
+typedef union {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+	struct sockaddr_storage ss;
+} berth__any_addr;
 
 #endif

@@ -687,36 +687,60 @@ static int nft_err(int kr, const char *what, const char *step)
 	return berth__err_sys(-kr, "%s: nftables: %s", what, step);
 }
 
+/* The element of net_bridge and the interval of nets for k, in one batch. */
+static void net_elems_msg(batch *b, int *bad, int type, int flags, const net_key *k, const char *step)
+{
+	elem_msg(b, bad, type, flags, SET_NET_BRIDGE, k->key, sizeof k->key, k->key_end, NULL, 0, step);
+	nets_msg(b, bad, type, flags, k, step);
+}
+
+/* what ("<verb>masquerade for network ..."), the network's key and a netlink socket. */
+static int net_begin(char what[128], net_key *k, struct nl_sock **sk, const char *verb, const char *bridge,
+                     const char *subnet_cidr)
+{
+	snprintf(what, 128, "%smasquerade for network %s on %s", verb, subnet_cidr ? subnet_cidr : "(null)",
+	         bridge ? bridge : "(null)");
+	int r = net_key_of(k, bridge, subnet_cidr, what);
+	return r ? r : nl_open(sk, what);
+}
+
+/* Runs the batch fill makes, making the table when it is not there (five
+ * tries): 0 with *kr the kernel's answer (0 or -errno), or an error set. */
+static int add_elems(struct nl_sock *sk, const char *what, void (*fill)(batch *, int *, const void *),
+                     const void *arg, int *kr)
+{
+	int r;
+	for (int attempt = 0; attempt < 5; attempt++) {
+		batch b = { 0 };
+		int bad = 0;
+		fill(&b, &bad, arg);
+		*kr = run_elem(sk, &b, bad);
+		if (*kr != -ENOENT)
+			return 0;
+		if ((r = ensure_table(sk, what))) /* no table yet: make it, then again */
+			return r;
+	}
+	return berth__err_sys(ENOENT, "%s: nftables: the table keeps disappearing", what);
+}
+
+static void fill_net_add(batch *b, int *bad, const void *k)
+{
+	net_elems_msg(b, bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, k, "add element");
+}
+
 int berth__nat_network_add(const char *bridge, const char *subnet_cidr)
 {
 	char what[128];
-	snprintf(what, sizeof what, "masquerade for network %s on %s", subnet_cidr ? subnet_cidr : "(null)",
-	         bridge ? bridge : "(null)");
 	net_key k;
-	int r = net_key_of(&k, bridge, subnet_cidr, what);
-	if (r)
-		return r;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, what)))
+	int r = net_begin(what, &k, &sk, "", bridge, subnet_cidr);
+	if (r)
 		return r;
 	int lk = lock_nat();
 	/* the element first: the table is there but for the first network */
 	int kr = 0;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		batch b = { 0 };
-		int bad = 0;
-		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL,
-		         0, "add element");
-		nets_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, &k, "add element");
-		kr = run_elem(sk, &b, bad);
-		if (kr != -ENOENT)
-			break;
-		if ((r = ensure_table(sk, what))) /* then again */
-			break;
-	}
-	if (r == 0 && kr == -ENOENT)
-		r = berth__err_sys(ENOENT, "%s: nftables: the table keeps disappearing", what);
-	else if (r == 0 && (kr == -EEXIST || kr == -ENOTEMPTY))
+	r = add_elems(sk, what, fill_net_add, &k, &kr);
+	if (r == 0 && (kr == -EEXIST || kr == -ENOTEMPTY))
 		r = berth__err(BERTH_EEXISTS, "%s: the subnet overlaps a network already in berth's nftables table", what);
 	else if (r == 0 && kr)
 		r = nft_err(kr, what, "add the set elements");
@@ -808,21 +832,15 @@ static int set_nonempty(struct nl_sock *sk, const char *set)
 int berth__nat_network_remove(const char *bridge, const char *subnet_cidr)
 {
 	char what[128];
-	snprintf(what, sizeof what, "remove masquerade for network %s on %s", subnet_cidr ? subnet_cidr : "(null)",
-	         bridge ? bridge : "(null)");
 	net_key k;
-	int r = net_key_of(&k, bridge, subnet_cidr, what);
-	if (r)
-		return r;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, what)))
+	int r = net_begin(what, &k, &sk, "remove ", bridge, subnet_cidr);
+	if (r)
 		return r;
 	int lk = lock_nat();
 	batch b = { 0 };
 	int bad = 0;
-	elem_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, SET_NET_BRIDGE, k.key, sizeof k.key, k.key_end, NULL, 0,
-	         "delete element");
-	nets_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, &k, "delete element");
+	net_elems_msg(&b, &bad, NFT_MSG_DELSETELEM, 0, &k, "delete element");
 	int kr = run_elem(sk, &b, bad);
 	if (kr && kr != -ENOENT)
 		r = nft_err(kr, what, "delete the set elements");
@@ -916,33 +934,36 @@ static int port_elem_of(port_elem *pe, const berth_port *p, const char *containe
 	return 0;
 }
 
+/* p's element and, when it has one (*sk NULL when not: nothing to do), a
+ * netlink socket. */
+static int port_begin(port_elem *pe, struct nl_sock **sk, const berth_port *p, const char *container_ip,
+                      const char *verb)
+{
+	*sk = NULL;
+	int r = port_elem_of(pe, p, container_ip, verb);
+	if (r || !pe->set)
+		return r;
+	return nl_open(sk, pe->what);
+}
+
+static void fill_port_add(batch *b, int *bad, const void *arg)
+{
+	const port_elem *pe = arg;
+	elem_msg(b, bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, pe->set, pe->key, pe->klen, NULL, pe->data, sizeof pe->data,
+	         "add map element");
+}
+
 int berth__nat_port_add(const berth_port *p, const char *container_ip)
 {
 	port_elem pe;
-	int r = port_elem_of(&pe, p, container_ip, "publish");
-	if (r)
-		return r;
-	if (!pe.set)
-		return 0;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, pe.what)))
+	int r = port_begin(&pe, &sk, p, container_ip, "publish");
+	if (r || !sk)
 		return r;
 	int lk = lock_nat(); /* not while the last network's removal looks for leftovers */
 	int kr = 0;
-	for (int attempt = 0; attempt < 5; attempt++) {
-		batch b = { 0 };
-		int bad = 0;
-		elem_msg(&b, &bad, NFT_MSG_NEWSETELEM, NLM_F_CREATE, pe.set, pe.key, pe.klen, NULL, pe.data, sizeof pe.data,
-		         "add map element");
-		kr = run_elem(sk, &b, bad);
-		if (kr != -ENOENT)
-			break;
-		if ((r = ensure_table(sk, pe.what))) /* no table yet: make it, then again */
-			break;
-	}
-	if (r == 0 && kr == -ENOENT)
-		r = berth__err_sys(ENOENT, "%s: nftables: the table keeps disappearing", pe.what);
-	else if (r == 0 && kr == -EEXIST) /* the same key with other data: another container's mapping */
+	r = add_elems(sk, pe.what, fill_port_add, &pe, &kr);
+	if (r == 0 && kr == -EEXIST) /* the same key with other data: another container's mapping */
 		r = berth__err(BERTH_EEXISTS, "%s: host port %u/%s is already published to another container", pe.what,
 		               p->host_port, p->protocol == BERTH_PROTO_UDP ? "udp" : "tcp");
 	else if (r == 0 && kr)
@@ -987,13 +1008,9 @@ static int get_elem(struct nl_sock *sk, const port_elem *pe, uint8_t data[8])
 int berth__nat_port_remove(const berth_port *p, const char *container_ip)
 {
 	port_elem pe;
-	int r = port_elem_of(&pe, p, container_ip, "unpublish");
-	if (r)
-		return r;
-	if (!pe.set)
-		return 0;
 	struct nl_sock *sk;
-	if ((r = nl_open(&sk, pe.what)))
+	int r = port_begin(&pe, &sk, p, container_ip, "unpublish");
+	if (r || !sk)
 		return r;
 	/* Only our own element: after a crash the host port may have been
 	 * published again, to another container. */

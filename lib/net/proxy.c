@@ -52,13 +52,6 @@ typedef struct node {
 	struct node *zombie_next;
 } node;
 
-typedef union {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
-} any_addr;
-
 struct tconn;
 typedef struct listener listener;
 
@@ -85,9 +78,9 @@ typedef struct tconn {
 typedef struct usession {
 	node n;
 	int fd;                  /* connected to the container */
-	any_addr client;         /* who wrote to the mapping */
+	berth__any_addr client;         /* who wrote to the mapping */
 	socklen_t client_len;
-	any_addr local;          /* the address it wrote to (reply from it) */
+	berth__any_addr local;          /* the address it wrote to (reply from it) */
 	int have_local;
 	uint64_t last_ms;
 	listener *l;
@@ -98,7 +91,7 @@ struct listener {
 	node n;
 	int fd;
 	berth_port p;
-	any_addr target;
+	berth__any_addr target;
 	socklen_t target_len;
 	tconn *conns;
 	usession *sessions;
@@ -362,7 +355,7 @@ static void usession_close(berth__proxy *px, usession *s)
 	zombie(px, &s->n);
 }
 
-static int same_addr(const any_addr *a, socklen_t alen, const any_addr *b, socklen_t blen)
+static int same_addr(const berth__any_addr *a, socklen_t alen, const berth__any_addr *b, socklen_t blen)
 {
 	if (alen != blen || a->sa.sa_family != b->sa.sa_family)
 		return 0;
@@ -374,7 +367,7 @@ static int same_addr(const any_addr *a, socklen_t alen, const any_addr *b, sockl
 static void udp_from_client(berth__proxy *px, listener *l)
 {
 	for (int burst = 0; burst < 256; burst++) {
-		any_addr from;
+		berth__any_addr from;
 		char cbuf[256];
 		struct iovec iov = { px->buf, UDP_BUF };
 		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
@@ -440,6 +433,16 @@ static void udp_from_client(berth__proxy *px, listener *l)
 	}
 }
 
+/* One control message of len bytes of data at cm: the control length it takes. */
+static size_t put_cmsg(struct cmsghdr *cm, int level, int type, const void *data, size_t len)
+{
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
+}
+
 static void udp_from_container(berth__proxy *px, usession *s)
 {
 	for (int burst = 0; burst < 256; burst++) {
@@ -461,19 +464,11 @@ static void udp_from_container(berth__proxy *px, usession *s)
 			if (s->local.sa.sa_family == AF_INET) {
 				struct in_pktinfo pi = { 0 };
 				pi.ipi_spec_dst = s->local.in4.sin_addr;
-				cm->cmsg_level = IPPROTO_IP;
-				cm->cmsg_type = IP_PKTINFO;
-				cm->cmsg_len = CMSG_LEN(sizeof pi);
-				memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-				mh.msg_controllen = CMSG_SPACE(sizeof pi);
+				mh.msg_controllen = put_cmsg(cm, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
 			} else {
 				struct in6_pktinfo pi = { 0 };
 				pi.ipi6_addr = s->local.in6.sin6_addr;
-				cm->cmsg_level = IPPROTO_IPV6;
-				cm->cmsg_type = IPV6_PKTINFO;
-				cm->cmsg_len = CMSG_LEN(sizeof pi);
-				memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-				mh.msg_controllen = CMSG_SPACE(sizeof pi);
+				mh.msg_controllen = put_cmsg(cm, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
 			}
 		}
 		sendmsg(s->l->fd, &mh, MSG_DONTWAIT);

@@ -14,14 +14,7 @@
 
 #define LISTEN_BACKLOG 512
 
-typedef union {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
-} any_addr;
-
-static int host_addr(any_addr *a, socklen_t *len, const berth_port *p)
+static int host_addr(berth__any_addr *a, socklen_t *len, const berth_port *p)
 {
 	memset(a, 0, sizeof *a);
 	if (!p->host_ip[0]) {
@@ -43,7 +36,7 @@ static int host_addr(any_addr *a, socklen_t *len, const berth_port *p)
 	return berth__err(BERTH_EINVAL, "host address \"%s\" is not an IP address", p->host_ip);
 }
 
-static void set_port(any_addr *a, unsigned int port)
+static void set_port(berth__any_addr *a, unsigned int port)
 {
 	if (a->sa.sa_family == AF_INET)
 		a->in4.sin_port = htons((uint16_t)port);
@@ -52,7 +45,7 @@ static void set_port(any_addr *a, unsigned int port)
 }
 
 /* 0 and *fd, or -errno of the failing call (no error set). */
-static int try_bind(int *fd_out, const any_addr *a, socklen_t len, int udp)
+static int try_bind(int *fd_out, const berth__any_addr *a, socklen_t len, int udp)
 {
 	int fd = socket(a->sa.sa_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -84,7 +77,7 @@ int berth__port_reserve(int *out_fd, berth_port *p)
 		return r;
 	const int udp = p->protocol == BERTH_PROTO_UDP;
 	const char *proto = udp ? "udp" : "tcp";
-	any_addr a;
+	berth__any_addr a;
 	socklen_t alen = 0;
 	r = host_addr(&a, &alen, p);
 	if (r)
@@ -117,7 +110,7 @@ int berth__port_reserve(int *out_fd, berth_port *p)
 	if (e)
 		return berth__err_sys(-e, "host port %s%u/%s: cannot reserve it", where, first, proto);
 
-	any_addr got;
+	berth__any_addr got;
 	socklen_t glen = sizeof got;
 	if (getsockname(fd, &got.sa, &glen) < 0) {
 		e = errno;

@@ -172,21 +172,8 @@ static int get_array(json_t **out, const json_t *obj, const char *key, const cha
 	return 0;
 }
 
-static int check_string_array(const json_t *obj, const char *key, const char *field)
-{
-	json_t *a;
-	int r = get_array(&a, obj, key, field);
-	if (r < 0 || !a)
-		return r;
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v)
-		if (!json_is_string(v))
-			return berth__err(BERTH_EINVAL, "%s[%zu]: must be a string", field, i);
-	return 0;
-}
-
-static int check_path_array(const json_t *obj, const char *key, const char *field)
+/* An optional array of strings; abs: each an absolute path. */
+static int check_string_array(const json_t *obj, const char *key, const char *field, int abs)
 {
 	json_t *a;
 	int r = get_array(&a, obj, key, field);
@@ -199,7 +186,7 @@ static int check_path_array(const json_t *obj, const char *key, const char *fiel
 		fmt_field(f, "%s[%zu]", field, i);
 		if (!json_is_string(v))
 			return berth__err(BERTH_EINVAL, "%s: must be a string", f);
-		if ((r = berth__spec_check_abs_path(f, json_string_value(v))) < 0)
+		if (abs && (r = berth__spec_check_abs_path(f, json_string_value(v))) < 0)
 			return r;
 	}
 	return 0;
@@ -311,7 +298,7 @@ static int parse_args_env(berth__cfg_process *p, berth__config *cfg, const json_
 	json_t *args = json_object_get(proc, "args");
 	if (!json_is_array(args) || json_array_size(args) == 0)
 		return berth__err(BERTH_EINVAL, "process.args: must be a non-empty array");
-	if ((r = check_string_array(proc, "args", "process.args")) < 0)
+	if ((r = check_string_array(proc, "args", "process.args", 0)) < 0)
 		return r;
 	if (json_string_length(json_array_get(args, 0)) == 0)
 		return berth__err(BERTH_EINVAL, "process.args[0]: must not be empty");
@@ -393,8 +380,33 @@ static int parse_root(berth__config *cfg, const json_t *root)
 	return check_bool(o, "readonly", "root.readonly");
 }
 
-static int parse_mount(berth__cfg_mount *m, berth__config *cfg, const json_t *j, size_t i)
+/* An optional array member whose entries each parse into one item of `size` bytes (the arena holds one
+ * more, zeroed); *out and *n are set only when the array is there and every entry parsed. */
+typedef int (*parse_item_fn)(void *item, berth__config *cfg, const json_t *j, size_t i);
+
+static int parse_items(const void **out, size_t *n, berth__config *cfg, const json_t *obj, const char *key,
+                       const char *field, size_t size, parse_item_fn parse)
 {
+	json_t *a;
+	int r = get_array(&a, obj, key, field);
+	if (r < 0 || !a)
+		return r;
+	char *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * size);
+	if (!v)
+		return BERTH_ENOMEM;
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e)
+		if ((r = parse(v + i * size, cfg, e, i)) < 0)
+			return r;
+	*out = v;
+	*n = json_array_size(a);
+	return 0;
+}
+
+static int parse_mount(void *item, berth__config *cfg, const json_t *j, size_t i)
+{
+	berth__cfg_mount *m = item;
 	char f[FIELD_MAX];
 	int r;
 	if ((r = check_obj(j, fmt_field(f, "mounts[%zu]", i))) < 0)
@@ -410,7 +422,7 @@ static int parse_mount(berth__cfg_mount *m, berth__config *cfg, const json_t *j,
 	if (volume && !strcmp(m->destination, "/"))
 		return berth__err(BERTH_EINVAL, "mounts[%zu].destination: a volume cannot be mounted on /", i);
 	if ((r = get_str(&m->source, j, "source", fmt_field(f, "mounts[%zu].source", i), 0)) < 0 ||
-	    (r = check_string_array(j, "options", fmt_field(f, "mounts[%zu].options", i))) < 0)
+	    (r = check_string_array(j, "options", fmt_field(f, "mounts[%zu].options", i), 0)) < 0)
 		return r;
 	/* a volume: its name, or none for an anonymous one (lib/volume) */
 	if (volume && m->source && m->source[0] && berth__volume_check_name(m->source) < 0)
@@ -422,60 +434,49 @@ static int parse_mount(berth__cfg_mount *m, berth__config *cfg, const json_t *j,
 
 static int parse_mounts(berth__config *cfg, const json_t *root)
 {
-	json_t *a;
-	int r = get_array(&a, root, "mounts", "mounts");
-	if (r < 0 || !a)
+	const void *v = NULL;
+	int r = parse_items(&v, &cfg->n_mounts, cfg, root, "mounts", "mounts", sizeof *cfg->mounts, parse_mount);
+	if (v)
+		cfg->mounts = v;
+	return r;
+}
+
+static int parse_namespace(void *item, berth__config *cfg, const json_t *ns, size_t i)
+{
+	berth__cfg_ns *v = item;
+	char f[FIELD_MAX];
+	int r;
+	if ((r = check_obj(ns, fmt_field(f, "linux.namespaces[%zu]", i))) < 0)
 		return r;
-	berth__cfg_mount *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
-	if (!v)
-		return BERTH_ENOMEM;
-	size_t i;
-	json_t *m;
-	json_array_foreach(a, i, m)
-		if ((r = parse_mount(&v[i], cfg, m, i)) < 0)
+	const char *type, *path;
+	if ((r = get_str(&type, ns, "type", fmt_field(f, "linux.namespaces[%zu].type", i), 1)) < 0)
+		return r;
+	int t = berth__spec_ns_type(type);
+	if (!t)
+		return berth__err(BERTH_EINVAL, "%s: unknown namespace type '%s'", f, type);
+	if (cfg->ns_mask & BERTH_NS_BIT(t))
+		return berth__err(BERTH_EINVAL, "%s: duplicate namespace type '%s'", f, type);
+	cfg->ns_mask |= BERTH_NS_BIT(t);
+	if ((r = get_str(&path, ns, "path", fmt_field(f, "linux.namespaces[%zu].path", i), 0)) < 0)
+		return r;
+	if (path) {
+		if ((r = berth__spec_check_abs_path(f, path)) < 0)
 			return r;
-	cfg->mounts = v;
-	cfg->n_mounts = json_array_size(a);
+		cfg->ns_joined |= BERTH_NS_BIT(t);
+	}
+	v->type = t;
+	v->path = path && path[0] ? path : NULL;
 	return 0;
 }
 
 static int parse_namespaces(berth__config *cfg, const json_t *lnx)
 {
-	json_t *a;
-	int r = get_array(&a, lnx, "namespaces", "linux.namespaces");
-	if (r < 0 || !a)
-		return r;
-	berth__cfg_ns *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
-	if (!v)
-		return BERTH_ENOMEM;
-	size_t i;
-	json_t *ns;
-	char f[FIELD_MAX];
-	json_array_foreach(a, i, ns) {
-		if ((r = check_obj(ns, fmt_field(f, "linux.namespaces[%zu]", i))) < 0)
-			return r;
-		const char *type, *path;
-		if ((r = get_str(&type, ns, "type", fmt_field(f, "linux.namespaces[%zu].type", i), 1)) < 0)
-			return r;
-		int t = berth__spec_ns_type(type);
-		if (!t)
-			return berth__err(BERTH_EINVAL, "%s: unknown namespace type '%s'", f, type);
-		if (cfg->ns_mask & BERTH_NS_BIT(t))
-			return berth__err(BERTH_EINVAL, "%s: duplicate namespace type '%s'", f, type);
-		cfg->ns_mask |= BERTH_NS_BIT(t);
-		if ((r = get_str(&path, ns, "path", fmt_field(f, "linux.namespaces[%zu].path", i), 0)) < 0)
-			return r;
-		if (path) {
-			if ((r = berth__spec_check_abs_path(f, path)) < 0)
-				return r;
-			cfg->ns_joined |= BERTH_NS_BIT(t);
-		}
-		v[i].type = t;
-		v[i].path = path && path[0] ? path : NULL;
-	}
-	cfg->namespaces = v;
-	cfg->n_namespaces = json_array_size(a);
-	return 0;
+	const void *v = NULL;
+	int r = parse_items(&v, &cfg->n_namespaces, cfg, lnx, "namespaces", "linux.namespaces", sizeof *cfg->namespaces,
+	                    parse_namespace);
+	if (v)
+		cfg->namespaces = v;
+	return r;
 }
 
 static int parse_namespaces_needed(berth__config *cfg, const json_t *lnx)
@@ -532,8 +533,10 @@ static int parse_mappings(const berth__cfg_idmap **out, size_t *n, berth__config
 	return 0;
 }
 
-static int parse_device(berth__cfg_device *d, const json_t *j, size_t i)
+static int parse_device(void *item, berth__config *cfg, const json_t *j, size_t i)
 {
+	berth__cfg_device *d = item;
+	(void)cfg;
 	int r;
 	char f[FIELD_MAX];
 	if ((r = check_obj(j, fmt_field(f, "linux.devices[%zu]", i))) < 0)
@@ -568,21 +571,12 @@ static int parse_device(berth__cfg_device *d, const json_t *j, size_t i)
 
 static int parse_devices(berth__config *cfg, const json_t *lnx)
 {
-	json_t *a;
-	int r = get_array(&a, lnx, "devices", "linux.devices");
-	if (r < 0 || !a)
-		return r;
-	berth__cfg_device *v = berth__config_alloc(cfg, (json_array_size(a) + 1) * sizeof *v);
-	if (!v)
-		return BERTH_ENOMEM;
-	size_t i;
-	json_t *d;
-	json_array_foreach(a, i, d)
-		if ((r = parse_device(&v[i], d, i)) < 0)
-			return r;
-	cfg->devices = v;
-	cfg->n_devices = json_array_size(a);
-	return 0;
+	const void *v = NULL;
+	int r = parse_items(&v, &cfg->n_devices, cfg, lnx, "devices", "linux.devices", sizeof *cfg->devices,
+	                    parse_device);
+	if (v)
+		cfg->devices = v;
+	return r;
 }
 
 static int parse_sysctl(berth__config *cfg, const json_t *lnx)
@@ -636,7 +630,7 @@ static int check_user_ns(const berth__config *cfg)
 static int parse_paths(const char *const **out, size_t *n, berth__config *cfg, const json_t *lnx, const char *key,
                        const char *field)
 {
-	int r = check_path_array(lnx, key, field);
+	int r = check_string_array(lnx, key, field, 1);
 	if (r < 0)
 		return r;
 	return (*out = berth__config_strv(cfg, json_object_get(lnx, key), n)) ? 0 : BERTH_ENOMEM;
