@@ -11,6 +11,7 @@
 #include "net/nat.h"
 #include "net/net.h"
 #include "runtime/runtime.h"
+#include "spec/config.h"
 #include "spec/ext.h"
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		berth__net_check(&req, "fuzz");
 		FZ_ASSERT(berth_spec_network(spec) != NULL, "no network mode");
 		drop_ns_paths(spec->root);
-		berth__plan plan;
-		if (berth__plan_init(&plan) == 0) {
-			plan.privileged = e->privileged;
-			berth__plan_from_spec(&plan, spec->root, "/nonexistent/berth-fuzz-rootfs");
-			berth__plan_free(&plan);
+		/* the typed config and the plan made from it, as create does */
+		berth__config *cfg = NULL;
+		if (berth__config_parse(&cfg, spec->root) == 0) {
+			berth__plan plan;
+			if (berth__spec_ext_copy(&cfg->ext, e) == 0 && berth__plan_init(&plan) == 0) {
+				berth__plan_from_config(&plan, cfg, "/nonexistent/berth-fuzz-rootfs");
+				berth__plan_free(&plan);
+			}
+			berth__config_free(cfg);
 		}
 	}
 	berth_spec_free(spec);
