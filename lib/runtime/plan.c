@@ -383,7 +383,8 @@ int berth__plan_process(berth__plan *p, const berth__cfg_process *proc)
 	/* A container cannot hold a capability its creator lacks (on some hosts
 	 * CAP_SYS_RESOURCE is not even in the bounding set): "all capabilities"
 	 * (--privileged, --cap-add ALL) means all the caller has. */
-	if ((r = berth__caps_bound_by_caller(&p->caps, p->last_cap)) < 0)
+	int r = berth__caps_bound_by_caller(&p->caps, p->last_cap);
+	if (r < 0)
 		return r;
 	p->no_new_privs = proc->no_new_privileges;
 	if (proc->has_oom_score_adj) {
