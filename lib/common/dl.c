@@ -36,10 +36,6 @@ void berth__dl_load(const berth__dl_spec *spec, void **slots, char *err, size_t 
 		snprintf(err, errlen, "%s (%s): too many libraries in one list", spec->library, names);
 		return;
 	}
-	if (BERTH_FAULT("dl") < 0) {
-		snprintf(err, errlen, "%s (%s) is not available: %s", spec->library, names, berth_error_last()->message);
-		return;
-	}
 	for (; n_open < spec->n_sonames; n_open++) {
 		if (!(handles[n_open] = dlopen(spec->sonames[n_open], RTLD_NOW | RTLD_LOCAL))) {
 			snprintf(err, errlen, "%s (%s) is not available: %s", spec->library, names, dlerror());
