@@ -52,6 +52,23 @@ def _mounts_under(prefix):
     return n
 
 
+def _remove_containers(root, run_root):
+    """A failed test's containers, removed through the library before their
+    roots go: their processes, cgroups, mounts and network with them (a bare
+    rmtree would leave a created container's init waiting for its start)."""
+    import berth
+    try:
+        with berth.Context(root=root, run_root=run_root) as ctx:
+            for cid in ctx.container_ids():
+                try:
+                    with ctx.container(cid) as c:
+                        c.delete(force=True)
+                except berth.BerthError:
+                    pass
+    except berth.BerthError:
+        pass
+
+
 @pytest.fixture
 def roots():
     """Fresh state roots; after the test, asserts no container state, mount
@@ -63,6 +80,8 @@ def roots():
     for p in (os.path.join(root, "containers"), os.path.join(run_root, "containers")):
         if os.path.isdir(p) and os.listdir(p):
             left.append("%s: %s" % (p, os.listdir(p)))
+    if left:
+        _remove_containers(root, run_root)
     if _mounts_under(d):
         left.append("%d mounts under %s" % (_mounts_under(d), d))
         subprocess.run("grep '%s' /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l" % d,
