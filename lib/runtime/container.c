@@ -408,11 +408,7 @@ static int container_create(berth_container **out, berth_ctx *ctx, const berth_s
 	berth__config *cfg;
 	if ((r = berth__config_parse(&cfg, berth__spec_json(spec))) < 0)
 		return r;
-	if (berth__spec_ext_copy(&cfg->ext, &spec->ext) < 0) { /* berth's own settings, typed */
-		berth__config_free(cfg);
-		return BERTH_ENOMEM;
-	}
-	berth__net_request req = berth__container_net_request(&cfg->ext);
+	berth__net_request req = berth__container_net_request(&spec->ext);
 	int published = berth__net_check(&req, id);
 	/* published ports: the monitor holds the host ports and serves
 	 * 127.0.0.1, attached or not; a log: the monitor reads the pipes */
@@ -424,6 +420,10 @@ static int container_create(berth_container **out, berth_ctx *ctx, const berth_s
 			return berth__err(BERTH_EINVAL, "container %s: internal creation parameters need an in-process create",
 			                  id);
 		return published < 0 ? published : spawn_monitor(out, ctx, spec, opts, id);
+	}
+	if (berth__spec_ext_copy(&cfg->ext, &spec->ext) < 0) { /* berth's own settings, typed */
+		berth__config_free(cfg);
+		return BERTH_ENOMEM;
 	}
 	return berth__container_create_in_process(out, ctx, cfg, opts, id, params);
 }
