@@ -64,9 +64,11 @@ def build(ctx_handle, context, tag=None, dockerfile=None, dockerfile_text=None, 
     def cb(event, text, length, _payload):
         s = ctypes.string_at(text, length).decode("utf-8", "replace")
         log.append(s if event == _lib.BUILD_OUTPUT else s + "\n")
+        r = guard.call(output, EVENTS.get(event, event), s) if output is not None else 0
+        # after the callback: it may have set the event itself
         if cancel is not None and cancel.is_set():
             flag.value = 1
-        return guard.call(output, EVENTS.get(event, event), s) if output is not None else 0
+        return r
     guard = _lib.CallbackGuard()
     fn = _lib.BUILD_EVENT_CB(cb)
     tag_arr = _strv(tags)
